@@ -1,0 +1,30 @@
+package org.lwise.stream.common;
+
+/**
+ * Record keys. Row indexes are zero-padded so that a state store's byte-ordered range scan over
+ * one job returns its rows in dirmap order.
+ */
+public final class RecordKeys {
+  private RecordKeys() {}
+
+  public static String row(String jobId, long rowIndex) {
+    return jobId + "/" + String.format("%012d", rowIndex);
+  }
+
+  public static String output(String jobId, String conditionId, long rowIndex) {
+    return jobId + "/" + conditionId + "/" + String.format("%012d", rowIndex);
+  }
+
+  public static String dirmap(String jobId, String conditionId) {
+    return jobId + "/" + conditionId;
+  }
+
+  /** First and last possible row keys of a job, for range scans. */
+  public static String firstRow(String jobId) {
+    return row(jobId, 0);
+  }
+
+  public static String lastRow(String jobId) {
+    return row(jobId, 999_999_999_999L);
+  }
+}
