@@ -19,6 +19,20 @@ public final class RecordKeys {
     return jobId + "/" + conditionId;
   }
 
+  /**
+   * The key that groups a job's events on one aggregator task. A watch job's id is
+   * {@code <reference job id>~watch-...}, so it lands beside its reference job, whose logit range
+   * scores it.
+   */
+  public static String jobGroup(String jobId) {
+    int tilde = jobId.indexOf('~');
+    return tilde < 0 ? jobId : jobId.substring(0, tilde);
+  }
+
+  public static String watchJobId(String referenceJobId, String suffix) {
+    return referenceJobId + "~watch-" + suffix;
+  }
+
   /** First and last possible row keys of a job, for range scans. */
   public static String firstRow(String jobId) {
     return row(jobId, 0);

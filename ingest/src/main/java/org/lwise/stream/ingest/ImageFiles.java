@@ -1,11 +1,8 @@
 package org.lwise.stream.ingest;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 
-/** Content type and digest of image files. */
+/** Content type of image files. */
 public final class ImageFiles {
   private ImageFiles() {}
 
@@ -39,13 +36,6 @@ public final class ImageFiles {
     return "application/octet-stream";
   }
 
-  public static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-    }
-  }
 
   private static boolean startsWith(byte[] bytes, int... prefix) {
     if (bytes.length < prefix.length) {

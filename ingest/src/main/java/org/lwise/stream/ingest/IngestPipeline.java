@@ -13,6 +13,7 @@ import java.util.function.Function;
 import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.lwise.stream.common.DeadLetters;
+import org.lwise.stream.common.Digests;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.TopicProducer;
@@ -127,7 +128,7 @@ public final class IngestPipeline {
   static String jobId(JobRequest request, Path csv) {
     StringBuilder identity = new StringBuilder();
     try {
-      identity.append(ImageFiles.sha256(Files.readAllBytes(csv)));
+      identity.append(Digests.sha256(Files.readAllBytes(csv)));
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read dirmap " + csv, e);
     }
@@ -137,7 +138,7 @@ public final class IngestPipeline {
     for (Condition c : request.conditions()) {
       identity.append('|').append(c.getId());
     }
-    String digest = ImageFiles.sha256(identity.toString().getBytes(StandardCharsets.UTF_8));
+    String digest = Digests.sha256(identity.toString().getBytes(StandardCharsets.UTF_8));
     String dataset = request.dataset().toLowerCase().replaceAll("[^a-z0-9]+", "-");
     return dataset + "-" + digest.substring(0, 12);
   }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.lwise.stream.common.DeadLetters;
+import org.lwise.stream.common.Digests;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.TopicProducer;
@@ -39,7 +40,7 @@ final class RowPublisher {
         throw new IllegalArgumentException("image file is empty: " + file);
       }
       String contentType = ImageFiles.contentType(bytes, file.getFileName().toString());
-      String sha256 = ImageFiles.sha256(bytes);
+      String sha256 = Digests.sha256(bytes);
       ImageRecord.Builder record = ImageRecord.newBuilder()
           .setJobId(jobId)
           .setRowIndex(row.index())

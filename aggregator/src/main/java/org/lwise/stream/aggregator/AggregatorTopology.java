@@ -1,0 +1,64 @@
+package org.lwise.stream.aggregator;
+
+import java.time.Duration;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.common.Topic;
+import org.lwise.stream.schema.JobEvent;
+import org.lwise.stream.schema.JobProgress;
+import org.lwise.stream.schema.RowState;
+
+/**
+ * The aggregator's topology. Jobs, scores, upload results and dead letters are wrapped as
+ * {@link JobEvent}s and re-keyed by job (scores and uploads arrive keyed by row, spread over
+ * partitions), so that one task sees all of a job; {@link DirmapAssembler} folds them into the
+ * row and job stores and emits written dirmaps.
+ */
+public final class AggregatorTopology {
+  public static final String ROWS_STORE = "lwise-rows";
+  public static final String JOBS_STORE = "lwise-job-progress";
+
+  private AggregatorTopology() {}
+
+  /** Serdes of the topology's internal records. */
+  public record InternalSerdes(Serde<JobEvent> events, Serde<RowState> rows, Serde<JobProgress> progress) {}
+
+  public static Topology build(PipelineTopics topics, InternalSerdes serdes, DirmapSink sink, Duration watchInterval) {
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, JobEvent> jobs = stream(builder, topics.jobs())
+        .mapValues(job -> JobEvent.newBuilder().setJobId(job.getJobId()).setJob(job).build());
+    KStream<String, JobEvent> scores = stream(builder, topics.scores())
+        .mapValues(score -> JobEvent.newBuilder().setJobId(score.getJobId()).setScore(score).build());
+    KStream<String, JobEvent> uploads = stream(builder, topics.uploads())
+        .mapValues(upload -> JobEvent.newBuilder().setJobId(upload.getJobId()).setUpload(upload).build());
+    KStream<String, JobEvent> deadLetters = stream(builder, topics.deadLetters())
+        .filter((key, dead) -> dead != null && dead.getJobId() != null)
+        .mapValues(dead -> JobEvent.newBuilder().setJobId(dead.getJobId()).setDeadLetter(dead).build());
+
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(ROWS_STORE), Serdes.String(), serdes.rows()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(JOBS_STORE), Serdes.String(), serdes.progress()));
+
+    jobs.merge(scores).merge(uploads).merge(deadLetters)
+        // All of a job (and of its watch jobs) on one task.
+        .selectKey((key, event) -> RecordKeys.jobGroup(event.getJobId()))
+        .repartition(Repartitioned.<String, JobEvent>as("job-events").withKeySerde(Serdes.String()).withValueSerde(serdes.events()))
+        .process(() -> new DirmapAssembler(sink, watchInterval), ROWS_STORE, JOBS_STORE)
+        .to(topics.dirmaps().name(), Produced.with(topics.dirmaps().keySerde(), topics.dirmaps().valueSerde()));
+    return builder.build();
+  }
+
+  private static <V> KStream<String, V> stream(StreamsBuilder builder, Topic<String, V> topic) {
+    return builder.stream(topic.name(), Consumed.with(topic.keySerde(), topic.valueSerde()));
+  }
+}

@@ -1,0 +1,235 @@
+package org.lwise.stream.aggregator;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.DeadLetter;
+import org.lwise.stream.schema.DirmapWritten;
+import org.lwise.stream.schema.Job;
+import org.lwise.stream.schema.JobEvent;
+import org.lwise.stream.schema.JobProgress;
+import org.lwise.stream.schema.RowState;
+import org.lwise.stream.schema.Score;
+import org.lwise.stream.schema.UploadResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Folds every event of a job (its description, scores, uploads, dead letters — all keyed by job
+ * id) into per-row state, and writes the job's dirmaps once every row is accounted for: done in
+ * every condition it belongs to, or dead-lettered. Open-ended (watch) jobs get their dirmaps
+ * rewritten on a timer while new rows complete, scored against their reference job's logit range.
+ *
+ * <p>The row store doubles as the live difficulty table experiment servers query.
+ */
+public final class DirmapAssembler implements Processor<String, JobEvent, String, DirmapWritten> {
+  private static final Logger log = LoggerFactory.getLogger(DirmapAssembler.class);
+
+  private final DirmapSink sink;
+  private final Duration watchInterval;
+  private ProcessorContext<String, DirmapWritten> context;
+  private KeyValueStore<String, RowState> rows;
+  private KeyValueStore<String, JobProgress> jobs;
+
+  public DirmapAssembler(DirmapSink sink, Duration watchInterval) {
+    this.sink = sink;
+    this.watchInterval = watchInterval;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, DirmapWritten> context) {
+    this.context = context;
+    this.rows = context.getStateStore(AggregatorTopology.ROWS_STORE);
+    this.jobs = context.getStateStore(AggregatorTopology.JOBS_STORE);
+    context.schedule(watchInterval, PunctuationType.WALL_CLOCK_TIME, now -> rewriteOpenJobs());
+  }
+
+  @Override
+  public void process(Record<String, JobEvent> record) {
+    JobEvent event = record.value();
+    String jobId = event.getJobId();
+    JobProgress progress = jobs.get(jobId);
+    if (progress == null) {
+      progress = JobProgress.newBuilder().build();
+    }
+    if (event.getJob() != null) {
+      boolean first = progress.getJob() == null;
+      progress.setJob(event.getJob());
+      jobs.put(jobId, progress);
+      if (first) {
+        recount(jobId, progress);
+      }
+    } else if (event.getScore() != null) {
+      update(jobId, progress, event.getScore().getRowIndex(), row -> applyScore(row, event.getScore()));
+    } else if (event.getUpload() != null) {
+      update(jobId, progress, event.getUpload().getRowIndex(), row -> applyUpload(row, event.getUpload()));
+    } else if (event.getDeadLetter() != null) {
+      DeadLetter dead = event.getDeadLetter();
+      if (dead.getRowIndex() == null) {
+        log.warn("Dead letter of job {} names no row; it cannot be matched: {}", jobId, dead.getReason());
+        return;
+      }
+      update(jobId, progress, dead.getRowIndex(), row -> {
+        if (row.getFailure() == null) {
+          row.setFailure(dead.getStage() + ": " + dead.getReason());
+        }
+      });
+    }
+    maybeEmit(jobId);
+  }
+
+  private interface RowChange {
+    void apply(RowState row);
+  }
+
+  private void update(String jobId, JobProgress progress, long rowIndex, RowChange change) {
+    String key = RecordKeys.row(jobId, rowIndex);
+    RowState row = rows.get(key);
+    if (row == null) {
+      row = RowState.newBuilder().setJobId(jobId).setRowIndex(rowIndex).build();
+    }
+    boolean wasDone = row.getComplete() || row.getFailure() != null;
+    change.apply(row);
+    if (progress.getJob() != null && !wasDone) {
+      account(progress, row);
+    }
+    rows.put(key, row);
+    jobs.put(jobId, progress);
+  }
+
+  /** Marks a row complete if it now has everything its job asks for, and counts it once. */
+  private static void account(JobProgress progress, RowState row) {
+    if (row.getFailure() != null) {
+      progress.setFailed(progress.getFailed() + 1);
+      progress.setDirty(true);
+    } else if (isComplete(progress.getJob(), row)) {
+      row.setComplete(true);
+      progress.setCompleted(progress.getCompleted() + 1);
+      progress.setDirty(true);
+    }
+  }
+
+  static boolean isComplete(Job job, RowState row) {
+    if (row.getRobustGtLogit() == null || row.getLabel() == null || !row.getUrls().containsKey(Conditions.NATURAL)) {
+      return false;
+    }
+    for (Condition condition : job.getConditions()) {
+      if (Conditions.appliesTo(condition, row.getLabel()) && !row.getUrls().containsKey(condition.getId())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The job description arrived after some of its rows: count those now. */
+  private void recount(String jobId, JobProgress progress) {
+    List<KeyValue<String, RowState>> changed = new ArrayList<>();
+    try (KeyValueIterator<String, RowState> it = rows.range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
+      while (it.hasNext()) {
+        KeyValue<String, RowState> entry = it.next();
+        RowState row = entry.value;
+        if (!row.getComplete()) {
+          account(progress, row);
+          changed.add(entry);
+        }
+      }
+    }
+    changed.forEach(e -> rows.put(e.key, e.value));
+    jobs.put(jobId, progress);
+  }
+
+  private static void applyScore(RowState row, Score score) {
+    row.setValues(score.getValues());
+    row.setImPath(score.getImPath());
+    row.setLabel(score.getLabel());
+    row.setRobustGtLogit(score.getRobustGtLogit());
+    row.setRobustEntropy(score.getRobustEntropy());
+    row.setRobustCrossEntropy(score.getRobustCrossEntropy());
+    row.setPredictedClass(score.getPredictedClass());
+  }
+
+  private static void applyUpload(RowState row, UploadResult upload) {
+    Map<String, String> urls = new HashMap<>(row.getUrls());
+    urls.put(upload.getConditionId(), upload.getUrl());
+    row.setUrls(urls);
+    Map<String, String> paths = new HashMap<>(row.getPaths());
+    paths.put(upload.getConditionId(), upload.getImPath());
+    row.setPaths(paths);
+  }
+
+  private void maybeEmit(String jobId) {
+    JobProgress progress = jobs.get(jobId);
+    if (progress == null || progress.getJob() == null || progress.getEmitted() || progress.getJob().getOpenEnded()) {
+      return;
+    }
+    if (progress.getCompleted() + progress.getFailed() >= progress.getJob().getRowCount()) {
+      List<RowState> jobRows = rowsOf(jobId);
+      DirmapTable.LogitRange range = DirmapTable.LogitRange.of(jobRows);
+      emit(progress.getJob(), jobRows, range, progress.getFailed(), true);
+      progress.setEmitted(true);
+      progress.setDirty(false);
+      if (range != null) {
+        progress.setLogitMin(range.min());
+        progress.setLogitMax(range.max());
+      }
+      jobs.put(jobId, progress);
+      log.info("Job {} complete: {} rows done, {} failed; dirmaps written", jobId, progress.getCompleted(), progress.getFailed());
+    }
+  }
+
+  private void rewriteOpenJobs() {
+    List<String> dirty = new ArrayList<>();
+    try (KeyValueIterator<String, JobProgress> it = jobs.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, JobProgress> entry = it.next();
+        Job job = entry.value.getJob();
+        if (job != null && job.getOpenEnded() && entry.value.getDirty()) {
+          dirty.add(entry.key);
+        }
+      }
+    }
+    for (String jobId : dirty) {
+      JobProgress progress = jobs.get(jobId);
+      Job job = progress.getJob();
+      JobProgress reference = job.getReferenceJobId() == null ? null : jobs.get(job.getReferenceJobId());
+      List<RowState> jobRows = rowsOf(jobId);
+      DirmapTable.LogitRange range = reference != null && reference.getLogitMin() != null
+          ? new DirmapTable.LogitRange(reference.getLogitMin(), reference.getLogitMax())
+          : DirmapTable.LogitRange.of(jobRows);
+      emit(job, jobRows, range, progress.getFailed(), false);
+      progress.setDirty(false);
+      jobs.put(jobId, progress);
+    }
+  }
+
+  private List<RowState> rowsOf(String jobId) {
+    List<RowState> list = new ArrayList<>();
+    try (KeyValueIterator<String, RowState> it = rows.range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
+      it.forEachRemaining(kv -> list.add(kv.value));
+    }
+    return list;
+  }
+
+  private void emit(Job job, List<RowState> jobRows, DirmapTable.LogitRange range, long failed, boolean isFinal) {
+    List<String> conditionIds = new ArrayList<>();
+    conditionIds.add(Conditions.NATURAL);
+    job.getConditions().forEach(c -> conditionIds.add(c.getId()));
+    for (String conditionId : conditionIds) {
+      DirmapTable.Table table = DirmapTable.build(job, conditionId, jobRows, range);
+      DirmapWritten written = sink.write(job, conditionId, table, failed, isFinal);
+      context.forward(new Record<>(RecordKeys.dirmap(job.getJobId(), conditionId), written, context.currentSystemTimeMs()));
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package org.lwise.stream.aggregator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import org.lwise.stream.common.S3Layout;
+import org.lwise.stream.schema.DirmapWritten;
+import org.lwise.stream.schema.Job;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyExistsException;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
+
+/**
+ * Writes an output dirmap as CSV and as JSON (records orientation, as the experiments load it) to
+ * {@code <out>/<dataset>_<condition>/} and, when an S3 client is given, to the condition's bucket
+ * under {@code _dirmaps/}. Both are overwritten whole, so writing again is harmless.
+ */
+public final class DirmapSink {
+  private final Path outputDir;
+  private final S3AsyncClient s3;
+  private final S3Layout layout;
+  private final boolean publicRead;
+
+  /** @param s3 null to write files only */
+  public DirmapSink(Path outputDir, S3AsyncClient s3, S3Layout layout, boolean publicRead) {
+    this.outputDir = outputDir;
+    this.s3 = s3;
+    this.layout = layout;
+    this.publicRead = publicRead;
+  }
+
+  public DirmapWritten write(Job job, String conditionId, DirmapTable.Table table, long failed, boolean isFinal) {
+    String name = job.getDataset() + "_" + conditionId;
+    byte[] csv = csv(table);
+    byte[] json = json(table);
+    Path folder = outputDir.resolve(name);
+    Path csvPath = folder.resolve(name + "_dirmap.csv");
+    Path jsonPath = folder.resolve(name + "_dirmap.json");
+    writeAtomically(csvPath, csv);
+    writeAtomically(jsonPath, json);
+    String csvUrl = "";
+    String jsonUrl = "";
+    if (s3 != null) {
+      String bucket = layout.bucket(job.getDataset(), conditionId);
+      String csvKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + name + "_dirmap.csv");
+      String jsonKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + name + "_dirmap.json");
+      ensureBucket(bucket);
+      put(bucket, csvKey, csv, "text/csv; charset=utf-8");
+      put(bucket, jsonKey, json, "application/json");
+      csvUrl = layout.url(bucket, csvKey);
+      jsonUrl = layout.url(bucket, jsonKey);
+    }
+    return DirmapWritten.newBuilder()
+        .setJobId(job.getJobId())
+        .setConditionId(conditionId)
+        .setRows(table.rows().size())
+        .setFailed(failed)
+        .setCsvPath(csvPath.toString())
+        .setJsonPath(jsonPath.toString())
+        .setCsvUrl(csvUrl)
+        .setJsonUrl(jsonUrl)
+        .setComplete(isFinal)
+        .build();
+  }
+
+  static byte[] csv(DirmapTable.Table table) {
+    StringWriter text = new StringWriter();
+    try (CSVPrinter printer = new CSVPrinter(text, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
+      printer.printRecord(table.header());
+      for (List<String> row : table.rows()) {
+        List<String> cells = new ArrayList<>(row.size());
+        for (String cell : row) {
+          cells.add(cell == null ? "" : cell);
+        }
+        printer.printRecord(cells);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return text.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  static byte[] json(DirmapTable.Table table) {
+    List<Map<String, String>> records = new ArrayList<>();
+    for (List<String> row : table.rows()) {
+      Map<String, String> record = new LinkedHashMap<>();
+      for (int i = 0; i < table.header().size(); i++) {
+        record.put(table.header().get(i), row.get(i));
+      }
+      records.add(record);
+    }
+    try {
+      return new ObjectMapper().writeValueAsBytes(records);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void writeAtomically(Path target, byte[] bytes) {
+    try {
+      Files.createDirectories(target.getParent());
+      Path temp = Files.createTempFile(target.getParent(), ".part-", "");
+      Files.write(temp, bytes);
+      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target, e);
+    }
+  }
+
+  private void ensureBucket(String bucket) {
+    try {
+      s3.createBucket(b -> b.bucket(bucket)).join();
+    } catch (CompletionException e) {
+      if (!(e.getCause() instanceof BucketAlreadyOwnedByYouException) && !(e.getCause() instanceof BucketAlreadyExistsException)) {
+        throw e;
+      }
+    }
+  }
+
+  private void put(String bucket, String key, byte[] bytes, String contentType) {
+    s3.putObject(b -> {
+      b.bucket(bucket).key(key).contentType(contentType);
+      if (publicRead) {
+        b.acl(ObjectCannedACL.PUBLIC_READ);
+      }
+    }, AsyncRequestBody.fromBytes(bytes)).join();
+  }
+}

@@ -1,0 +1,151 @@
+package org.lwise.stream.worker;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.DeadLetters;
+import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.DeadLetter;
+import org.lwise.stream.schema.EnhancedImage;
+import org.lwise.stream.schema.ImageRecord;
+import org.lwise.stream.schema.Job;
+import org.lwise.stream.schema.Score;
+
+/**
+ * Scores and enhances a micro-batch of prepared images: plans trajectories (sharing where SPEC.md
+ * allows), runs them through {@link L2ProjectedAscent} in model batches of at most
+ * {@code maxBatch}, and encodes the outputs on the codec executor.
+ */
+public final class ImageEnhancer {
+  private final RobustClassifier model;
+  private final L2ProjectedAscent ascent;
+  private final int maxBatch;
+  private final boolean share;
+  private final Executor codec;
+  private final OutputEncoder encoder = new OutputEncoder();
+
+  public ImageEnhancer(RobustClassifier model, int maxBatch, boolean share, Executor codec) {
+    this.model = model;
+    this.ascent = new L2ProjectedAscent(model);
+    this.maxBatch = maxBatch;
+    this.share = share;
+    this.codec = codec;
+  }
+
+  /** The outputs of one image record: a score and images, or a dead letter. */
+  public record Outcome(ImageRecord record, Score score, List<EnhancedImage> images, DeadLetter deadLetter) {}
+
+  public List<Outcome> process(List<PreparedImage> items) {
+    List<Outcome> outcomes = new ArrayList<>(items.size());
+    List<Trajectory> trajectories = new ArrayList<>();
+    Map<Integer, List<Integer>> trajectoriesOfItem = new HashMap<>();
+    for (int i = 0; i < items.size(); i++) {
+      PreparedImage item = items.get(i);
+      if (!item.ok()) {
+        continue;
+      }
+      int label = item.record().getLabel();
+      if (label < 0 || label >= model.card().numClasses()) {
+        items.set(i, PreparedImage.failed(item.record(), item.job(), "wrong label: " + label
+            + " is not a class of model '" + model.card().id() + "' (" + model.card().numClasses() + " outputs)"));
+        continue;
+      }
+      List<Condition> applicable = item.job().getConditions().stream()
+          .filter(c -> Conditions.appliesTo(c, label))
+          .toList();
+      List<Integer> ids = new ArrayList<>();
+      List<TrajectoryPlanner.Plan> plans = TrajectoryPlanner.plan(applicable, share);
+      if (plans.isEmpty()) {
+        // Scoring only: a zero-step trajectory is exactly the forward pass at x0.
+        plans = List.of(new TrajectoryPlanner.Plan(
+            org.lwise.stream.schema.Objective.LOGIT, 0, false, List.of(), 0, List.of()));
+      }
+      for (TrajectoryPlanner.Plan plan : plans) {
+        ids.add(trajectories.size());
+        trajectories.add(new Trajectory(item.chw(), label, plan.objective(), plan.stepSize(), plan.attack(),
+            plan.eps(), TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()), plan.outputs()));
+      }
+      trajectoriesOfItem.put(i, ids);
+    }
+
+    List<AscentResult> results = new ArrayList<>(trajectories.size());
+    for (int from = 0; from < trajectories.size(); from += maxBatch) {
+      results.addAll(ascent.run(trajectories.subList(from, Math.min(trajectories.size(), from + maxBatch))));
+    }
+
+    List<CompletableFuture<Outcome>> pending = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      PreparedImage item = items.get(i);
+      if (!item.ok()) {
+        pending.add(CompletableFuture.completedFuture(failed(item)));
+        continue;
+      }
+      List<Trajectory> mine = new ArrayList<>();
+      List<AscentResult> theirResults = new ArrayList<>();
+      for (int id : trajectoriesOfItem.get(i)) {
+        mine.add(trajectories.get(id));
+        theirResults.add(results.get(id));
+      }
+      pending.add(CompletableFuture.supplyAsync(() -> outcome(item, mine, theirResults), codec));
+    }
+    for (CompletableFuture<Outcome> future : pending) {
+      outcomes.add(future.join());
+    }
+    return outcomes;
+  }
+
+  private Outcome outcome(PreparedImage item, List<Trajectory> trajectories, List<AscentResult> results) {
+    ImageRecord record = item.record();
+    Job job = item.job();
+    GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(results.get(0).logits0(), record.getLabel());
+    Score score = Score.newBuilder()
+        .setJobId(record.getJobId())
+        .setRowIndex(record.getRowIndex())
+        .setValues(record.getValues())
+        .setImPath(record.getImPath())
+        .setLabel(record.getLabel())
+        .setModelId(model.card().id())
+        .setRobustGtLogit(s.gtLogit())
+        .setRobustEntropy(s.entropy())
+        .setRobustCrossEntropy(s.crossEntropy())
+        .setPredictedClass(s.predicted())
+        .build();
+    List<EnhancedImage> images = new ArrayList<>();
+    images.add(image(record, Conditions.NATURAL, item.crop(), job));
+    for (int t = 0; t < trajectories.size(); t++) {
+      List<Trajectory.Output> outputs = trajectories.get(t).outputs();
+      for (int o = 0; o < outputs.size(); o++) {
+        RgbImage enhanced = OutputEncoder.to8Bit(results.get(t).best().get(o), model.card().inputSize());
+        images.add(image(record, outputs.get(o).conditionId(), enhanced, job));
+      }
+    }
+    return new Outcome(record, score, images, null);
+  }
+
+  private EnhancedImage image(ImageRecord record, String conditionId, RgbImage image, Job job) {
+    OutputEncoder.Encoded encoded = encoder.encode(image, record.getImPath(), job.getOutputFormat());
+    return EnhancedImage.newBuilder()
+        .setJobId(record.getJobId())
+        .setRowIndex(record.getRowIndex())
+        .setConditionId(conditionId)
+        .setImPath(encoded.path())
+        .setContentType(encoded.contentType())
+        .setImage(ByteBuffer.wrap(encoded.bytes()))
+        .setSha256(org.lwise.stream.common.Digests.sha256(encoded.bytes()))
+        .build();
+  }
+
+  private static Outcome failed(PreparedImage item) {
+    ImageRecord r = item.record();
+    String key = RecordKeys.row(r.getJobId(), r.getRowIndex());
+    return new Outcome(r, null, List.of(), DeadLetters.of("gpu-worker",
+        "row " + r.getRowIndex() + " (" + r.getImPath() + "): " + item.failure(), key, r.getJobId(), r.getRowIndex(),
+        r.getImPath()));
+  }
+}

@@ -1,0 +1,188 @@
+package org.lwise.stream.worker;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.lwise.stream.schema.Objective;
+
+/**
+ * The L-WISE enhancement loop of SPEC.md: projected gradient descent on a loss inside an L2 ball,
+ * no random start, per-image normalized steps, torch {@code renorm} projection, clamp to [0,1], and
+ * the best iterate (strictly lower loss) over x0..xT. Written out by hand because parity with the
+ * reference PyTorch loop is the point: every operation mirrors one of the reference's tensor ops,
+ * in the same order.
+ *
+ * <p>A batch may mix images, objectives, budgets and step counts: each image's step is normalized
+ * by its own gradient norm and BatchNorm is in eval mode, so an image's result does not depend on
+ * its batch mates. Cost: max steps backward and max steps + 1 forward passes per batch.
+ */
+public final class L2ProjectedAscent {
+  private final RobustClassifier model;
+
+  public L2ProjectedAscent(RobustClassifier model) {
+    this.model = model;
+  }
+
+  public List<AscentResult> run(List<Trajectory> batch) {
+    if (batch.isEmpty()) {
+      return List.of();
+    }
+    int n = batch.size();
+    int size = model.card().inputSize();
+    int k = model.card().numClasses();
+    int pixels = 3 * size * size;
+    int maxSteps = batch.stream().mapToInt(Trajectory::steps).max().orElse(0);
+
+    float[] x0Flat = new float[n * pixels];
+    float[] oneHot = new float[n * k];
+    float[] divergeMask = new float[n * k];
+    float[] divergeCount = new float[n];
+    float[] stepSizes = new float[n];
+    float[] eps = new float[n];
+    float[] attackSign = new float[n];
+    int[] objective = new int[n];
+    for (int i = 0; i < n; i++) {
+      Trajectory t = batch.get(i);
+      if (t.x0().length != pixels) {
+        throw new IllegalArgumentException("image " + i + " has " + t.x0().length + " values, the model takes " + pixels);
+      }
+      System.arraycopy(t.x0(), 0, x0Flat, i * pixels, pixels);
+      oneHot[i * k + t.label()] = 1f;
+      for (int c : t.diverge()) {
+        divergeMask[i * k + c] = 1f;
+      }
+      divergeCount[i] = Math.max(1, t.diverge().size());
+      stepSizes[i] = (float) t.stepSize();
+      eps[i] = (float) t.eps();
+      attackSign[i] = t.attack() ? -1f : 1f;
+      objective[i] = t.objective().ordinal();
+    }
+
+    List<int[]> bestSteps = new ArrayList<>();
+    List<float[]> bestLoss = new ArrayList<>();
+    for (Trajectory t : batch) {
+      bestSteps.add(new int[t.outputs().size()]);
+      float[] losses = new float[t.outputs().size()];
+      Arrays.fill(losses, Float.POSITIVE_INFINITY);
+      bestLoss.add(losses);
+    }
+    float[][][] best = new float[n][][];
+    for (int i = 0; i < n; i++) {
+      best[i] = new float[batch.get(i).outputs().size()][];
+    }
+    float[][] lossHistory = new float[n][maxSteps + 1];
+    float[][] logits0 = new float[n][];
+
+    try (NDManager scope = model.manager().newSubManager()) {
+      NDArray x0 = scope.create(x0Flat, new Shape(n, 3, size, size));
+      NDArray labels = scope.create(oneHot, new Shape(n, k));
+      NDArray dMask = scope.create(divergeMask, new Shape(n, k));
+      NDArray dCount = scope.create(divergeCount, new Shape(n));
+      NDArray sign = scope.create(attackSign, new Shape(n));
+      NDArray objectives = scope.create(objective, new Shape(n));
+      NDArray stepArr = scope.create(stepSizes, new Shape(n, 1, 1, 1));
+      NDArray epsArr = scope.create(eps, new Shape(n));
+      NDArray x = x0.duplicate();
+      for (int t = 0; t <= maxSteps; t++) {
+        try (NDManager step = scope.newSubManager()) {
+          x.attach(step);
+          x.setRequiresGradient(true);
+          float[] loss;
+          NDArray grad = null;
+          boolean last = t == maxSteps;
+          try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray logits = model.logits(x);
+            NDArray perImage = loss(logits, labels, dMask, dCount, objectives);
+            if (t == 0) {
+              float[] all = logits.toFloatArray();
+              for (int i = 0; i < n; i++) {
+                logits0[i] = Arrays.copyOfRange(all, i * k, (i + 1) * k);
+              }
+            }
+            loss = perImage.toFloatArray();
+            if (!last) {
+              // Descend the batch MEAN of the signed loss (attack = ascend).
+              collector.backward(perImage.mul(sign).mean());
+              grad = x.getGradient().duplicate();
+            }
+          }
+          NDArray current = x.stopGradient();
+          keepBest(batch, t, loss, attackSign, current, pixels, best, bestSteps, bestLoss, lossHistory);
+          if (last) {
+            break;
+          }
+          NDArray flatGrad = grad.reshape(n, -1);
+          NDArray gradNorm = flatGrad.norm(new int[] {1}).reshape(n, 1, 1, 1);
+          NDArray scaled = grad.div(gradNorm.add(1e-10f));
+          NDArray next = current.sub(scaled.mul(stepArr));
+          NDArray delta = next.sub(x0);
+          NDArray norm = delta.reshape(n, -1).norm(new int[] {1});
+          // torch.renorm(p=2, dim=0, maxnorm=eps): factor eps / (norm + 1e-7) where norm > eps.
+          NDArray factor = NDArrays.where(norm.gt(epsArr), epsArr.div(norm.add(1e-7f)), norm.onesLike());
+          delta = delta.mul(factor.reshape(n, 1, 1, 1));
+          NDArray projected = x0.add(delta).clip(0f, 1f);
+          x = projected.stopGradient();
+          x.attach(scope);
+        }
+      }
+    }
+
+    List<AscentResult> results = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      List<Integer> steps = new ArrayList<>();
+      for (int s : bestSteps.get(i)) {
+        steps.add(s);
+      }
+      float[] history = Arrays.copyOf(lossHistory[i], batch.get(i).steps() + 1);
+      results.add(new AscentResult(logits0[i], Arrays.asList(best[i]), steps, history));
+    }
+    return results;
+  }
+
+  /** Per-image loss L of SPEC.md (the quantity descended, before the attack sign). */
+  static NDArray loss(NDArray logits, NDArray oneHot, NDArray divergeMask, NDArray divergeCount, NDArray objectives) {
+    NDArray zy = logits.mul(oneHot).sum(new int[] {1});
+    NDArray logit = zy.neg();
+    NDArray crossEntropy = logits.logSoftmax(1).mul(oneHot).sum(new int[] {1}).neg();
+    NDArray others = logits.mul(divergeMask).sum(new int[] {1}).div(divergeCount);
+    NDArray diverge = zy.sub(others).neg();
+    NDArray isLogit = objectives.eq(Objective.LOGIT.ordinal());
+    NDArray isCrossEntropy = objectives.eq(Objective.CROSS_ENTROPY.ordinal());
+    return NDArrays.where(isLogit, logit, NDArrays.where(isCrossEntropy, crossEntropy, diverge));
+  }
+
+  private static void keepBest(
+      List<Trajectory> batch, int t, float[] loss, float[] sign, NDArray x, int pixels, float[][][] best,
+      List<int[]> bestSteps, List<float[]> bestLoss, float[][] lossHistory) {
+    float[] xs = null;
+    for (int i = 0; i < batch.size(); i++) {
+      Trajectory trajectory = batch.get(i);
+      if (t <= trajectory.steps()) {
+        lossHistory[i][t] = loss[i];
+      }
+      float signed = loss[i] * sign[i];
+      List<Trajectory.Output> outputs = trajectory.outputs();
+      for (int o = 0; o < outputs.size(); o++) {
+        if (t > outputs.get(o).steps()) {
+          continue;
+        }
+        // x0 is the initial best; later iterates replace it only with a strictly lower loss.
+        if (t == 0 || signed < bestLoss.get(i)[o]) {
+          if (xs == null) {
+            xs = x.toType(DataType.FLOAT32, false).toFloatArray();
+          }
+          best[i][o] = Arrays.copyOfRange(xs, i * pixels, (i + 1) * pixels);
+          bestLoss.get(i)[o] = signed;
+          bestSteps.get(i)[o] = t;
+        }
+      }
+    }
+  }
+}

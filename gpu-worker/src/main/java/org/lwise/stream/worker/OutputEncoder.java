@@ -1,0 +1,92 @@
+package org.lwise.stream.worker;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.lwise.stream.schema.ImageFormat;
+
+/**
+ * Writes output images. 8-bit conversion is the reference's {@code floor(x·255 + 0.5)} clamped to
+ * [0,255]. PNG (default) keeps the perturbation exactly; SOURCE re-encodes in the input file's
+ * format like the reference (JPEG at quality 75, which loses part of the perturbation).
+ */
+public final class OutputEncoder {
+  /** An encoded image with its output path and content type. */
+  public record Encoded(String path, String contentType, byte[] bytes) {}
+
+  public static RgbImage to8Bit(float[] chw, int size) {
+    int plane = size * size;
+    byte[] px = new byte[3 * plane];
+    for (int i = 0; i < plane; i++) {
+      for (int c = 0; c < 3; c++) {
+        float v = (float) Math.floor(chw[c * plane + i] * 255f + 0.5f);
+        px[3 * i + c] = (byte) Math.max(0, Math.min(255, (int) v));
+      }
+    }
+    return new RgbImage(size, size, px);
+  }
+
+  /** The output path of an input im_path: same path, extension {@code .png} for PNG output. */
+  public static String outputPath(String imPath, ImageFormat format) {
+    if (format == ImageFormat.SOURCE) {
+      return imPath;
+    }
+    int slash = Math.max(imPath.lastIndexOf('/'), imPath.lastIndexOf('\\'));
+    int dot = imPath.lastIndexOf('.');
+    String stem = dot > slash ? imPath.substring(0, dot) : imPath;
+    return stem + ".png";
+  }
+
+  public Encoded encode(RgbImage image, String imPath, ImageFormat format) {
+    String path = outputPath(imPath, format);
+    String lower = path.toLowerCase(Locale.ROOT);
+    String type;
+    if (format == ImageFormat.PNG || lower.endsWith(".png")) {
+      type = "png";
+    } else if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
+      type = "jpeg";
+    } else if (lower.endsWith(".tif") || lower.endsWith(".tiff")) {
+      type = "tiff";
+    } else if (lower.endsWith(".bmp")) {
+      type = "bmp";
+    } else {
+      type = "png";
+    }
+    return new Encoded(path, "image/" + type, write(image, type));
+  }
+
+  private static byte[] write(RgbImage image, String type) {
+    BufferedImage buffered = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_3BYTE_BGR);
+    byte[] target = ((DataBufferByte) buffered.getRaster().getDataBuffer()).getData();
+    byte[] rgb = image.pixels();
+    for (int i = 0; i < rgb.length; i += 3) {
+      target[i] = rgb[i + 2];
+      target[i + 1] = rgb[i + 1];
+      target[i + 2] = rgb[i];
+    }
+    ImageWriter writer = ImageIO.getImageWritersByFormatName(type).next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      if (type.equals("jpeg")) {
+        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(0.75f); // PIL's default quality 75
+      }
+      writer.write(null, new IIOImage(buffered, null, null), param);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode " + type, e);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+}

@@ -1,0 +1,26 @@
+package org.lwise.stream.worker;
+
+import java.util.List;
+import org.lwise.stream.schema.Objective;
+
+/**
+ * One run of projected gradient descent on one image, and the conditions that read their result
+ * from it. Conditions that share objective, step size and attack flag and whose projection can
+ * never bind read the best iterate over their own prefix of a single, longer trajectory.
+ *
+ * @param x0 the preprocessed image, CHW in [0,1]
+ * @param diverge the set D of LOGIT_DIVERGE (class ids); ignored by the other objectives
+ * @param eps the projection radius (that of the longest condition)
+ * @param outputs the conditions reading this trajectory, each with its own step count
+ */
+public record Trajectory(
+    float[] x0, int label, Objective objective, double stepSize, boolean attack, double eps,
+    List<Integer> diverge, List<Output> outputs) {
+
+  /** A condition reading the best of iterates 0..steps. */
+  public record Output(String conditionId, int steps) {}
+
+  public int steps() {
+    return outputs.stream().mapToInt(Output::steps).max().orElse(0);
+  }
+}

@@ -1,0 +1,70 @@
+package org.lwise.stream.worker;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.Objective;
+
+/**
+ * Decides which conditions of one image can share a trajectory (SPEC.md, "A sweep shares one
+ * trajectory"): with the same objective, step size, attack flag and divergence set, a condition
+ * whose path length {@code step_size × num_steps ≤ eps} never reaches its projection, so its iterates
+ * are the first {@code num_steps} iterates of the longest such condition. Those share one
+ * trajectory; every other condition runs its own.
+ */
+public final class TrajectoryPlanner {
+  private TrajectoryPlanner() {}
+
+  /** A trajectory to run, without its image: objective, step, attack, divergence set, eps and outputs. */
+  public record Plan(Objective objective, double stepSize, boolean attack, List<Integer> divergeFrom, double eps,
+                     List<Trajectory.Output> outputs) {
+    public int steps() {
+      return outputs.stream().mapToInt(Trajectory.Output::steps).max().orElse(0);
+    }
+  }
+
+  public static List<Plan> plan(List<Condition> conditions, boolean share) {
+    Map<List<Object>, List<Condition>> groups = new LinkedHashMap<>();
+    List<Plan> plans = new ArrayList<>();
+    for (Condition c : conditions) {
+      boolean neverProjects = c.getStepSize() * c.getNumSteps() <= c.getEps();
+      if (share && neverProjects) {
+        List<Object> key = List.of(c.getObjective(), c.getStepSize(), c.getAttack(), List.copyOf(c.getDivergeFrom()));
+        groups.computeIfAbsent(key, k -> new ArrayList<>()).add(c);
+      } else {
+        plans.add(single(c));
+      }
+    }
+    for (List<Condition> group : groups.values()) {
+      Condition longest = group.stream().max(Comparator.comparingInt(Condition::getNumSteps)).orElseThrow();
+      List<Trajectory.Output> outputs = group.stream()
+          .map(c -> new Trajectory.Output(c.getId(), c.getNumSteps()))
+          .toList();
+      plans.add(new Plan(longest.getObjective(), longest.getStepSize(), longest.getAttack(),
+          List.copyOf(longest.getDivergeFrom()), longest.getEps(), outputs));
+    }
+    return plans;
+  }
+
+  private static Plan single(Condition c) {
+    return new Plan(c.getObjective(), c.getStepSize(), c.getAttack(), List.copyOf(c.getDivergeFrom()), c.getEps(),
+        List.of(new Trajectory.Output(c.getId(), c.getNumSteps())));
+  }
+
+  /**
+   * The set D of LOGIT_DIVERGE for an image: the condition's explicit classes, or by default every
+   * other class present in the job.
+   */
+  public static List<Integer> divergeSet(Plan plan, int label, List<Integer> classesPresent) {
+    if (plan.objective() != Objective.LOGIT_DIVERGE) {
+      return List.of();
+    }
+    if (!plan.divergeFrom().isEmpty()) {
+      return plan.divergeFrom();
+    }
+    return classesPresent.stream().filter(c -> c != label).toList();
+  }
+}

@@ -1,0 +1,105 @@
+package org.lwise.stream.worker;
+
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.lwise.stream.common.KafkaClients;
+import org.lwise.stream.common.JobDirectory;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
+import org.lwise.stream.common.S3Clients;
+import org.lwise.stream.common.TopicSetup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/**
+ * One gpu-worker process: loads the model once, joins the consumer group and runs the loop until
+ * stopped. Throughput grows by starting more processes (one per device), nothing else.
+ */
+public final class WorkerApp implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerApp.class);
+
+  private final RobustClassifier model;
+  private final ExecutorService codec;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final WorkerPipeline pipeline;
+  private volatile S3AsyncClient s3;
+
+  public WorkerApp(WorkerConfig config) {
+    TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
+    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
+    this.model = RobustClassifier.load(config.modelCard());
+    log.info("Loaded model '{}' ({} classes, input {}px)", model.card().id(), model.card().numClasses(),
+        model.card().inputSize());
+    this.codec = Executors.newFixedThreadPool(config.codecThreads(), r -> {
+      Thread t = new Thread(r, "lwise-codec");
+      t.setDaemon(true);
+      return t;
+    });
+    String bootstrap = config.connection().bootstrapServers();
+    this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
+        Map.of("max.poll.records", Math.max(config.maxBatchSize() * 2, 16),
+            // A batch of enhancements can take minutes on a CPU.
+            "max.poll.interval.ms", 900_000));
+    this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-gpu-worker-" + UUID.randomUUID(),
+        Map.of("transaction.timeout.ms", 900_000));
+    JobDirectory jobs = new JobDirectory(bootstrap, topics.jobs());
+    ImageSource source = new ImageSource(this::s3);
+    ImagePreparation preparation = new ImagePreparation(topics.images(), jobs, source, model.card().inputSize());
+    ImageEnhancer enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
+    this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec);
+    this.config = config;
+  }
+
+  private final WorkerConfig config;
+
+  private synchronized S3AsyncClient s3() {
+    if (s3 == null) {
+      s3 = S3Clients.create(config.connection(), 16);
+    }
+    return s3;
+  }
+
+  /** Runs the loop on the calling thread until {@link #stop()}. */
+  public void run() {
+    pipeline.run();
+  }
+
+  public void stop() {
+    pipeline.stop();
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+    producer.close();
+    codec.shutdownNow();
+    if (s3 != null) {
+      s3.close();
+    }
+    model.close();
+  }
+
+  public static void main(String[] args) {
+    Map<String, String> props = org.lwise.stream.common.ConfigSources.merge(
+        args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of());
+    WorkerApp app = new WorkerApp(WorkerConfig.from(props));
+    Thread main = Thread.currentThread();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      app.stop();
+      try {
+        main.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "lwise-worker-shutdown"));
+    try (app) {
+      app.run();
+    }
+  }
+}

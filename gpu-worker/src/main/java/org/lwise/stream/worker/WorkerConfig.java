@@ -1,0 +1,53 @@
+package org.lwise.stream.worker;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.lwise.stream.common.ConnectionConfig;
+
+/** Configuration of one gpu-worker process (one per device). */
+public record WorkerConfig(
+    ConnectionConfig connection,
+    Path modelCard,
+    String groupId,
+    int maxBatchSize,
+    long maxBatchWaitMs,
+    int codecThreads,
+    boolean shareTrajectories) {
+
+  public static final String MODEL_CARD = "worker.model.card";
+  public static final String GROUP_ID = "worker.group.id";
+  public static final String MAX_BATCH_SIZE = "worker.max.batch.size";
+  public static final String MAX_BATCH_WAIT_MS = "worker.max.batch.wait.ms";
+  public static final String CODEC_THREADS = "worker.codec.threads";
+  public static final String SHARE_TRAJECTORIES = "worker.share.trajectories";
+
+  public static final ConfigDef DEFINITION = ConnectionConfig.define(new ConfigDef())
+      .define(MODEL_CARD, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "model-card.json of the TorchScript model (or its folder)")
+      .define(GROUP_ID, Type.STRING, "lwise-gpu-worker", Importance.MEDIUM,
+          "consumer group; every worker process of one pipeline shares it")
+      .define(MAX_BATCH_SIZE, Type.INT, 32, ConfigDef.Range.between(1, 4096), Importance.MEDIUM,
+          "most images per micro-batch and trajectories per model pass")
+      .define(MAX_BATCH_WAIT_MS, Type.LONG, 200L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+          "longest a partial micro-batch waits for more images")
+      .define(CODEC_THREADS, Type.INT, 2, ConfigDef.Range.between(1, 256), Importance.LOW,
+          "threads decoding and encoding images beside the inference thread")
+      .define(SHARE_TRAJECTORIES, Type.BOOLEAN, true, Importance.LOW,
+          "compute eps-sweep conditions that cannot reach their projection from one trajectory (identical results)");
+
+  public static WorkerConfig from(Map<String, ?> props) {
+    AbstractConfig parsed = new AbstractConfig(DEFINITION, props, false);
+    return new WorkerConfig(
+        ConnectionConfig.from(parsed),
+        Path.of(parsed.getString(MODEL_CARD)),
+        parsed.getString(GROUP_ID),
+        parsed.getInt(MAX_BATCH_SIZE),
+        parsed.getLong(MAX_BATCH_WAIT_MS),
+        parsed.getInt(CODEC_THREADS),
+        parsed.getBoolean(SHARE_TRAJECTORIES));
+  }
+}

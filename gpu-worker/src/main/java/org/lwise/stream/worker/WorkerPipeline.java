@@ -1,0 +1,184 @@
+package org.lwise.stream.worker;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.lwise.stream.common.JobDirectory;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.common.TopicProducer;
+import org.lwise.stream.schema.EnhancedImage;
+import org.lwise.stream.schema.ImageRecord;
+import org.lwise.stream.schema.Job;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's consume → infer → produce loop, exactly-once: each micro-batch's scores, images,
+ * dead letters and consumed offsets commit in one Kafka transaction. Records are decoded on the
+ * codec pool as soon as they are polled, so the next batch is ready while the model runs; a batch
+ * closes at {@code maxBatchSize} images or when its oldest image has waited {@code maxBatchWaitMs}.
+ */
+public final class WorkerPipeline implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerPipeline.class);
+
+  private final WorkerConfig config;
+  private final PipelineTopics topics;
+  private final Consumer<byte[], byte[]> consumer;
+  private final Producer<byte[], byte[]> producer;
+  private final ImageEnhancer enhancer;
+  private final ImagePreparation preparation;
+  private final ExecutorService codec;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Deque<Pending> pending = new ArrayDeque<>();
+  private long imagesDone;
+  private long started = System.nanoTime();
+
+  private record Pending(ConsumerRecord<byte[], byte[]> record, long arrivedNanos, CompletableFuture<PreparedImage> prepared) {}
+
+  public WorkerPipeline(
+      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+      ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec) {
+    this.config = config;
+    this.topics = topics;
+    this.consumer = consumer;
+    this.producer = producer;
+    this.enhancer = enhancer;
+    this.preparation = preparation;
+    this.codec = codec;
+  }
+
+  @Override
+  public void run() {
+    producer.initTransactions();
+    consumer.subscribe(List.of(topics.images().name()), new DropRevoked());
+    log.info("gpu-worker consuming {} as group {} (batch {} images, wait {} ms)", topics.images().name(),
+        config.groupId(), config.maxBatchSize(), config.maxBatchWaitMs());
+    try {
+      while (running.get()) {
+        Duration timeout = pending.isEmpty() ? Duration.ofMillis(500) : Duration.ofMillis(Math.max(1, remainingWaitMs()));
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
+          pending.add(new Pending(record, System.nanoTime(),
+              CompletableFuture.supplyAsync(() -> preparation.prepare(record), codec)));
+        }
+        while (!pending.isEmpty() && (pending.size() >= config.maxBatchSize() || remainingWaitMs() <= 0)) {
+          processBatch();
+        }
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        throw e;
+      }
+    } finally {
+      log.info("gpu-worker stopping after {} images", imagesDone);
+    }
+  }
+
+  /** Stops the loop from another thread (shutdown hook). */
+  public void stop() {
+    running.set(false);
+    consumer.wakeup();
+  }
+
+  private long remainingWaitMs() {
+    if (pending.isEmpty()) {
+      return config.maxBatchWaitMs();
+    }
+    long waited = (System.nanoTime() - pending.peekFirst().arrivedNanos()) / 1_000_000;
+    return config.maxBatchWaitMs() - waited;
+  }
+
+  private void processBatch() {
+    List<Pending> batch = new ArrayList<>();
+    while (!pending.isEmpty() && batch.size() < config.maxBatchSize()) {
+      batch.add(pending.pollFirst());
+    }
+    List<PreparedImage> items = new ArrayList<>(batch.size());
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (Pending p : batch) {
+      items.add(p.prepared().join());
+      offsets.put(new TopicPartition(p.record().topic(), p.record().partition()),
+          new OffsetAndMetadata(p.record().offset() + 1));
+    }
+    List<ImageEnhancer.Outcome> outcomes = enhancer.process(items);
+    producer.beginTransaction();
+    try {
+      TopicProducer out = new TopicProducer(producer);
+      for (ImageEnhancer.Outcome outcome : outcomes) {
+        ImageRecord r = outcome.record();
+        if (outcome.deadLetter() != null) {
+          log.warn("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
+          out.send(topics.deadLetters(), outcome.deadLetter().getRecordKey(), outcome.deadLetter());
+          continue;
+        }
+        out.send(topics.scores(), RecordKeys.row(r.getJobId(), r.getRowIndex()), outcome.score());
+        for (EnhancedImage image : outcome.images()) {
+          out.send(topics.enhanced(), RecordKeys.output(r.getJobId(), image.getConditionId(), r.getRowIndex()), image);
+        }
+      }
+      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+      producer.commitTransaction();
+    } catch (RuntimeException e) {
+      // Fatal for this process (fenced, broker gone): abort so nothing half-written is visible,
+      // and let the group hand the partitions to another worker.
+      try {
+        producer.abortTransaction();
+      } catch (RuntimeException abortFailure) {
+        e.addSuppressed(abortFailure);
+      }
+      throw e;
+    }
+    imagesDone += batch.size();
+    double seconds = (System.nanoTime() - started) / 1e9;
+    log.debug("Committed batch of {} images ({} total, {} img/s)", batch.size(), imagesDone,
+        String.format("%.1f", imagesDone / seconds));
+  }
+
+  /** Records already polled from partitions we lose are not ours to process any more. */
+  private final class DropRevoked implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      int before = pending.size();
+      pending.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
+      if (before != pending.size()) {
+        log.info("Dropped {} polled records of revoked partitions {}", before - pending.size(), partitions);
+      }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      log.info("Assigned partitions {}", partitions);
+      started = System.nanoTime();
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      onPartitionsRevoked(partitions);
+    }
+  }
+
+  /** Exposed for the job lookup of preparations. */
+  static Job requireJob(JobDirectory jobs, ImageRecord record) {
+    Job job = jobs.get(record.getJobId());
+    if (job == null) {
+      throw new IllegalStateException("job " + record.getJobId() + " of image record " + record.getRowIndex()
+          + " is not on the jobs topic");
+    }
+    return job;
+  }
+}

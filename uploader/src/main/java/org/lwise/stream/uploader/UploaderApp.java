@@ -1,0 +1,67 @@
+package org.lwise.stream.uploader;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.lwise.stream.common.ConfigSources;
+import org.lwise.stream.common.JobDirectory;
+import org.lwise.stream.common.KafkaClients;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
+import org.lwise.stream.common.S3Clients;
+import org.lwise.stream.common.TopicSetup;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/** The uploader process: wires clients and runs {@link UploadPipeline} until stopped. */
+public final class UploaderApp implements AutoCloseable {
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final S3AsyncClient s3;
+  private final UploadPipeline pipeline;
+
+  public UploaderApp(UploaderConfig config) {
+    String bootstrap = config.connection().bootstrapServers();
+    TopicSetup.ensureTopics(bootstrap, config.connection().topicPartitions());
+    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
+    this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
+        Map.of("max.poll.records", config.concurrency() * 4));
+    this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-uploader-" + UUID.randomUUID(), Map.of());
+    this.s3 = S3Clients.create(config.connection(), config.concurrency());
+    this.pipeline = new UploadPipeline(config, topics, consumer, producer,
+        new ObjectStore(s3, config.connection().s3PublicRead()), new JobDirectory(bootstrap, topics.jobs()));
+  }
+
+  public void run() {
+    pipeline.run();
+  }
+
+  public void stop() {
+    pipeline.stop();
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+    producer.close();
+    s3.close();
+  }
+
+  public static void main(String[] args) {
+    Map<String, String> props = ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of());
+    UploaderApp app = new UploaderApp(UploaderConfig.from(props));
+    Thread main = Thread.currentThread();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      app.stop();
+      try {
+        main.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "lwise-uploader-shutdown"));
+    try (app) {
+      app.run();
+    }
+  }
+}
