@@ -94,7 +94,11 @@ public final class AggregatorApp implements AutoCloseable {
   }
 
   public static void main(String[] args) throws InterruptedException {
-    Map<String, String> props = ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of());
+    runUntilStopped(ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
+  }
+
+  /** Runs until the JVM shuts down (Ctrl-C, SIGTERM). */
+  public static void runUntilStopped(Map<String, String> props) throws InterruptedException {
     AggregatorApp app = new AggregatorApp(AggregatorConfig.from(props));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

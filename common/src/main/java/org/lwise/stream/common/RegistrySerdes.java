@@ -4,6 +4,7 @@ import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.util.ClassSecurityValidator;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -15,8 +16,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * work; Confluent's own Java serde is not available from Maven Central.
  */
 public final class RegistrySerdes {
-  /** Avro refuses to instantiate generated classes outside trusted packages. */
-  public static final String TRUSTED_PACKAGES_PROPERTY = "org.apache.avro.SERIALIZABLE_PACKAGES";
+  private static final String SCHEMA_PACKAGE = "org.lwise.stream.schema.";
 
   private final Map<String, Object> config;
 
@@ -26,20 +26,30 @@ public final class RegistrySerdes {
         "apicurio.registry.url", registryUrl,
         "apicurio.registry.auto-register", "true",
         "apicurio.registry.as-confluent", "true",
+        "apicurio.registry.id-handler", "io.apicurio.registry.serde.Legacy4ByteIdHandler",
         // The Confluent-compatible id is the content id, not Apicurio's global id.
         "apicurio.registry.use-id", "contentId",
         "apicurio.registry.headers.enabled", "false",
         "apicurio.registry.use-specific-avro-reader", "true");
   }
 
-  /** Adds our generated classes' package to Avro's trusted list, keeping what was there. */
-  static void trustSchemaPackage() {
-    String ours = "org.lwise.stream.schema";
-    String current = System.getProperty(TRUSTED_PACKAGES_PROPERTY);
-    if (current == null || current.isBlank()) {
-      System.setProperty(TRUSTED_PACKAGES_PROPERTY, ours);
-    } else if (!current.contains(ours)) {
-      System.setProperty(TRUSTED_PACKAGES_PROPERTY, current + "," + ours);
+  /**
+   * Avro 1.12 refuses to instantiate generated classes outside trusted packages; the system
+   * property it reads is fixed when Avro first loads, so our package is added through the API.
+   */
+  static synchronized void trustSchemaPackage() {
+    ClassSecurityValidator.ClassSecurityPredicate current = ClassSecurityValidator.getGlobal();
+    if (current instanceof SchemaPackage) {
+      return;
+    }
+    ClassSecurityValidator.setGlobal(new SchemaPackage(current));
+  }
+
+  private record SchemaPackage(ClassSecurityValidator.ClassSecurityPredicate fallback)
+      implements ClassSecurityValidator.ClassSecurityPredicate {
+    @Override
+    public boolean isTrusted(Class<?> type) {
+      return type.getName().startsWith(SCHEMA_PACKAGE) || fallback.isTrusted(type);
     }
   }
 

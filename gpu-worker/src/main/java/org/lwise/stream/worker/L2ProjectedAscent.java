@@ -24,6 +24,12 @@ import org.lwise.stream.schema.Objective;
  * its batch mates. Cost: max steps backward and max steps + 1 forward passes per batch.
  */
 public final class L2ProjectedAscent {
+  /**
+   * DJL allows one open GradientCollector per process; workers sharing a JVM (tests, the embedded
+   * run) take turns. In production each worker is its own process and this lock is uncontended.
+   */
+  private static final Object GRADIENT_LOCK = new Object();
+
   private final RobustClassifier model;
 
   public L2ProjectedAscent(RobustClassifier model) {
@@ -34,6 +40,12 @@ public final class L2ProjectedAscent {
     if (batch.isEmpty()) {
       return List.of();
     }
+    synchronized (GRADIENT_LOCK) {
+      return runLocked(batch);
+    }
+  }
+
+  private List<AscentResult> runLocked(List<Trajectory> batch) {
     int n = batch.size();
     int size = model.card().inputSize();
     int k = model.card().numClasses();

@@ -86,8 +86,12 @@ public final class WorkerApp implements AutoCloseable {
   }
 
   public static void main(String[] args) {
-    Map<String, String> props = org.lwise.stream.common.ConfigSources.merge(
-        args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of());
+    runUntilStopped(org.lwise.stream.common.ConfigSources.merge(
+        args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of()));
+  }
+
+  /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */
+  public static void runUntilStopped(Map<String, String> props) {
     WorkerApp app = new WorkerApp(WorkerConfig.from(props));
     Thread main = Thread.currentThread();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -49,7 +49,12 @@ public final class UploaderApp implements AutoCloseable {
   }
 
   public static void main(String[] args) {
-    Map<String, String> props = ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of());
+    runUntilStopped(org.lwise.stream.common.ConfigSources.merge(
+        args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of()));
+  }
+
+  /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */
+  public static void runUntilStopped(Map<String, String> props) {
     UploaderApp app = new UploaderApp(UploaderConfig.from(props));
     Thread main = Thread.currentThread();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

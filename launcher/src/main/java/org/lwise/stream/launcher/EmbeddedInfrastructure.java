@@ -1,0 +1,130 @@
+package org.lwise.stream.launcher;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.lwise.stream.common.ConnectionConfig;
+
+/**
+ * The embedded default: a Kafka broker, the schema registry and S3Proxy on loopback, with their
+ * data under {@code <out>/.embedded} (objects under {@code <out>/s3}). Ports are picked on the
+ * first run and reused, so a second run resumes against the same data.
+ */
+public final class EmbeddedInfrastructure implements AutoCloseable {
+  private final EmbeddedKafka kafka;
+  private final EmbeddedRegistry registry;
+  private final EmbeddedS3 s3;
+  private final Path s3Dir;
+  private final Path connectionFile;
+
+  private EmbeddedInfrastructure(EmbeddedKafka kafka, EmbeddedRegistry registry, EmbeddedS3 s3, Path s3Dir,
+      Path connectionFile) {
+    this.kafka = kafka;
+    this.registry = registry;
+    this.s3 = s3;
+    this.s3Dir = s3Dir;
+    this.connectionFile = connectionFile;
+  }
+
+  public static EmbeddedInfrastructure start(Path outDir, Path registryJar) {
+    Path home = outDir.resolve(".embedded");
+    Map<String, Integer> ports = ports(home.resolve("ports.properties"));
+    EmbeddedKafka kafka = null;
+    EmbeddedRegistry registry = null;
+    try {
+      kafka = EmbeddedKafka.start(home.resolve("kafka"), ports.get("kafka.port"), ports.get("kafka.controller.port"));
+      registry = EmbeddedRegistry.start(registryJar, home.resolve("registry"), ports.get("registry.port"));
+      Path s3Dir = outDir.resolve("s3");
+      EmbeddedS3 s3 = EmbeddedS3.start(s3Dir, ports.get("s3.port"));
+      EmbeddedInfrastructure infra = new EmbeddedInfrastructure(kafka, registry, s3, s3Dir, home.resolve("connection.properties"));
+      infra.writeConnectionFile();
+      return infra;
+    } catch (RuntimeException e) {
+      if (registry != null) {
+        registry.close();
+      }
+      if (kafka != null) {
+        kafka.close();
+      }
+      throw e;
+    }
+  }
+
+  /** Connection settings of the embedded servers (no credentials: those travel as system properties). */
+  public Map<String, String> connection() {
+    Map<String, String> props = new LinkedHashMap<>();
+    props.put(ConnectionConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+    props.put(ConnectionConfig.REGISTRY_URL, registry.url());
+    props.put(ConnectionConfig.S3_ENDPOINT, s3.endpoint());
+    props.put(ConnectionConfig.S3_PATH_STYLE, "true");
+    props.put(ConnectionConfig.S3_URL_TEMPLATE, s3.endpoint() + "/{bucket}/{key}");
+    return props;
+  }
+
+  public Path s3Dir() {
+    return s3Dir;
+  }
+
+  public String s3Endpoint() {
+    return s3.endpoint();
+  }
+
+  /** Lets a user attach more stage processes (e.g. a second gpu-worker) to this run. */
+  private void writeConnectionFile() {
+    Properties props = new Properties();
+    props.putAll(connection());
+    try (Writer writer = Files.newBufferedWriter(connectionFile)) {
+      props.store(writer, "Embedded servers of the running `lwise run` (S3 credentials: see README)");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + connectionFile, e);
+    }
+  }
+
+  public Path connectionFile() {
+    return connectionFile;
+  }
+
+  private static Map<String, Integer> ports(Path file) {
+    Properties saved = new Properties();
+    try {
+      Files.createDirectories(file.getParent());
+      if (Files.exists(file)) {
+        try (Reader reader = Files.newBufferedReader(file)) {
+          saved.load(reader);
+        }
+      }
+      Map<String, Integer> ports = new LinkedHashMap<>();
+      for (String name : new String[] {"kafka.port", "kafka.controller.port", "registry.port", "s3.port"}) {
+        String value = saved.getProperty(name);
+        ports.put(name, value != null ? Integer.parseInt(value) : freePort());
+        saved.setProperty(name, String.valueOf(ports.get(name)));
+      }
+      try (Writer writer = Files.newBufferedWriter(file)) {
+        saved.store(writer, "ports of the embedded servers, reused by later runs");
+      }
+      return ports;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or write " + file, e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+    registry.close();
+    kafka.close();
+  }
+}

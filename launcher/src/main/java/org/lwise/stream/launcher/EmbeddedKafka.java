@@ -1,0 +1,133 @@
+package org.lwise.stream.launcher;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node KRaft Kafka broker (broker and controller in one), run in this JVM from the
+ * Maven-resolved Kafka jars. Its log lives in {@code dataDir}, so a second run finds its topics,
+ * committed offsets and transactions again.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+  private final KafkaRaftServer server;
+  private final String bootstrapServers;
+
+  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
+    this.server = server;
+    this.bootstrapServers = bootstrapServers;
+  }
+
+  public static EmbeddedKafka start(Path dataDir, int port, int controllerPort) {
+    try {
+      Files.createDirectories(dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + dataDir, e);
+    }
+    Properties props = serverProperties(dataDir.resolve("log"), port, controllerPort);
+    Path propsFile = dataDir.resolve("server.properties");
+    try (Writer writer = Files.newBufferedWriter(propsFile)) {
+      props.store(writer, "L-WISE Stream embedded broker");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + propsFile, e);
+    }
+    format(dataDir, propsFile);
+    KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+    server.startup();
+    String bootstrap = "127.0.0.1:" + port;
+    EmbeddedKafka kafka = new EmbeddedKafka(server, bootstrap);
+    kafka.awaitReady(Duration.ofSeconds(60));
+    log.info("Kafka broker ready on {} (data in {})", bootstrap, dataDir);
+    return kafka;
+  }
+
+  /** Formats the log folder once; later starts find it formatted and keep their data. */
+  private static void format(Path dataDir, Path propsFile) {
+    Path clusterIdFile = dataDir.resolve("cluster.id");
+    try {
+      String clusterId;
+      if (Files.exists(clusterIdFile)) {
+        clusterId = Files.readString(clusterIdFile).strip();
+      } else {
+        clusterId = Uuid.randomUuid().toString();
+        Files.writeString(clusterIdFile, clusterId);
+      }
+      ByteArrayOutputStream output = new ByteArrayOutputStream();
+      int status = StorageTool.execute(new String[] {"format", "--standalone", "--ignore-formatted",
+          "-t", clusterId, "-c", propsFile.toString()}, new PrintStream(output, true, StandardCharsets.UTF_8));
+      if (status != 0) {
+        throw new IllegalStateException("formatting Kafka storage failed: " + output.toString(StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare Kafka storage in " + dataDir, e);
+    }
+  }
+
+  static Properties serverProperties(Path logDir, int port, int controllerPort) {
+    Properties p = new Properties();
+    p.putAll(Map.ofEntries(
+        Map.entry("process.roles", "broker,controller"),
+        Map.entry("node.id", "1"),
+        Map.entry("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort),
+        Map.entry("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort),
+        Map.entry("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port),
+        Map.entry("controller.listener.names", "CONTROLLER"),
+        Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+        Map.entry("inter.broker.listener.name", "PLAINTEXT"),
+        Map.entry("log.dirs", logDir.toString()),
+        // One node: every internal topic has one replica; few partitions keep start-up fast.
+        Map.entry("offsets.topic.replication.factor", "1"),
+        Map.entry("offsets.topic.num.partitions", "1"),
+        Map.entry("transaction.state.log.replication.factor", "1"),
+        Map.entry("transaction.state.log.min.isr", "1"),
+        Map.entry("transaction.state.log.num.partitions", "4"),
+        Map.entry("share.coordinator.state.topic.replication.factor", "1"),
+        Map.entry("share.coordinator.state.topic.min.isr", "1"),
+        Map.entry("group.initial.rebalance.delay.ms", "0"),
+        Map.entry("group.consumer.heartbeat.interval.ms", "500"),
+        Map.entry("group.consumer.min.heartbeat.interval.ms", "500"),
+        Map.entry("message.max.bytes", String.valueOf(17 * 1024 * 1024)),
+        Map.entry("replica.fetch.max.bytes", String.valueOf(17 * 1024 * 1024)),
+        Map.entry("num.partitions", "8"),
+        Map.entry("log.retention.hours", "-1")));
+    return p;
+  }
+
+  private void awaitReady(Duration timeout) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("embedded Kafka did not become ready within " + timeout, e);
+    }
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    server.awaitShutdown();
+  }
+}

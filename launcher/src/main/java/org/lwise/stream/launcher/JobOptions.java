@@ -1,0 +1,79 @@
+package org.lwise.stream.launcher;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.ModelCard;
+import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.ImageFormat;
+import org.lwise.stream.schema.Objective;
+import picocli.CommandLine.Option;
+
+/** The options that describe a job, shared by {@code run} and {@code watch}. */
+public final class JobOptions {
+  @Option(names = "--dirmap", required = true, description = "dirmap CSV; image paths are relative to its folder")
+  Path dirmap;
+
+  @Option(names = "--model", required = true, description = "model-card.json of a TorchScript model, or its folder")
+  Path model;
+
+  @Option(names = "--eps", split = ",", description = "L2 budgets to enhance at (e.g. 1,2,4); none = scoring only")
+  List<Double> eps = new ArrayList<>();
+
+  @Option(names = "--step-size", defaultValue = "0.5", description = "step size (default ${DEFAULT-VALUE})")
+  double stepSize;
+
+  @Option(names = "--num-steps", description = "steps per condition (default: max(1, round(2*eps)), as published)")
+  Integer numSteps;
+
+  @Option(names = "--objective", defaultValue = "logit",
+      description = "logit | cross_entropy | logit_diverge (default ${DEFAULT-VALUE})")
+  String objective;
+
+  @Option(names = "--diverge-from", split = ",",
+      description = "logit_diverge: classes to diverge from; their rows are dropped from the enhanced dirmaps")
+  List<Integer> divergeFrom = new ArrayList<>();
+
+  @Option(names = "--attack", description = "ascend the loss (make images harder); condition ids end in _attack")
+  boolean attack;
+
+  @Option(names = "--no-score", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "write robust_gt_logit and difficulty (default on)")
+  boolean score;
+
+  @Option(names = "--label-column", defaultValue = "class_num",
+      description = "label column (default ${DEFAULT-VALUE}; orig_class_num for ImageNet-style models)")
+  String labelColumn;
+
+  @Option(names = "--dataset", description = "dataset name for folders and buckets (default: the dirmap's folder name)")
+  String dataset;
+
+  @Option(names = "--format", defaultValue = "png",
+      description = "png (lossless, default) or source (the input's own format; JPEG at quality 75 like the reference)")
+  String format;
+
+  JobRequest toRequest(String referenceJobId) {
+    Objective objectiveValue;
+    try {
+      objectiveValue = Objective.valueOf(objective.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--objective must be logit, cross_entropy or logit_diverge, not " + objective);
+    }
+    List<Condition> conditions = new ArrayList<>();
+    for (double e : eps) {
+      conditions.add(Conditions.create(e, stepSize, numSteps, objectiveValue, divergeFrom, attack));
+    }
+    ImageFormat imageFormat = switch (format.toLowerCase(Locale.ROOT)) {
+      case "png" -> ImageFormat.PNG;
+      case "source" -> ImageFormat.SOURCE;
+      default -> throw new IllegalArgumentException("--format must be png or source, not " + format);
+    };
+    ModelCard card = ModelCard.read(model);
+    String name = dataset != null ? dataset
+        : dirmap.toAbsolutePath().normalize().getParent().getFileName().toString();
+    return new JobRequest(dirmap, name, card.id(), labelColumn, score, conditions, imageFormat, referenceJobId);
+  }
+}

@@ -1,0 +1,28 @@
+package org.lwise.stream.launcher;
+
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code lwise} command line. */
+@Command(name = "lwise", mixinStandardHelpOptions = true, version = "L-WISE Stream 0.1.0",
+    description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
+    subcommands = {RunCommand.class, StageCommand.Worker.class, StageCommand.Uploader.class,
+        StageCommand.Aggregator.class, FashionMnistCommand.class})
+public final class Launcher {
+  /** Where the registry server jar is; the {@code lwise} script passes it. */
+  static Path registryJar() {
+    return Path.of(System.getProperty("lwise.registry.jar", "registry-server/target/lwise-registry-server-runner.jar"));
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Launcher())
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          cmd.getErr().println("lwise: " + e.getMessage());
+          org.slf4j.LoggerFactory.getLogger(Launcher.class).error("command failed", e);
+          return 1;
+        })
+        .execute(args);
+    System.exit(code);
+  }
+}

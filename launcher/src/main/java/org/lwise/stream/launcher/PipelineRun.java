@@ -1,0 +1,139 @@
+package org.lwise.stream.launcher;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
+import org.lwise.stream.aggregator.AggregatorApp;
+import org.lwise.stream.aggregator.AggregatorConfig;
+import org.lwise.stream.common.KafkaClients;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
+import org.lwise.stream.common.S3Clients;
+import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.ingest.ImageStager;
+import org.lwise.stream.ingest.IngestConfig;
+import org.lwise.stream.ingest.IngestPipeline;
+import org.lwise.stream.ingest.IngestReport;
+import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.JobProgress;
+import org.lwise.stream.uploader.UploaderApp;
+import org.lwise.stream.uploader.UploaderConfig;
+import org.lwise.stream.worker.WorkerApp;
+import org.lwise.stream.worker.WorkerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/**
+ * The four stages in this process, each on its own thread, talking only through Kafka (and S3) as
+ * they would as separate processes. {@code props} holds the connection settings plus any stage
+ * settings (same keys as the stages' config files).
+ */
+public final class PipelineRun implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PipelineRun.class);
+
+  private final Map<String, String> props;
+  private final AggregatorApp aggregator;
+  private final List<WorkerApp> workers = new ArrayList<>();
+  private final UploaderApp uploader;
+  private final List<Thread> threads = new ArrayList<>();
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+  public PipelineRun(Map<String, String> props, int workerCount) throws InterruptedException {
+    this.props = props;
+    IngestConfig ingestConfig = IngestConfig.from(props);
+    TopicSetup.ensureTopics(ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
+    this.aggregator = new AggregatorApp(AggregatorConfig.from(props));
+    aggregator.start(Duration.ofMinutes(2));
+    this.uploader = new UploaderApp(UploaderConfig.from(props));
+    thread("lwise-uploader", uploader::run);
+    for (int i = 0; i < workerCount; i++) {
+      WorkerApp worker = new WorkerApp(WorkerConfig.from(props));
+      workers.add(worker);
+      thread("lwise-gpu-worker-" + i, worker::run);
+    }
+  }
+
+  private void thread(String name, Runnable body) {
+    Thread thread = new Thread(() -> {
+      try {
+        body.run();
+      } catch (Throwable e) {
+        log.error("{} stopped: {}", name, e.toString(), e);
+        failure.compareAndSet(null, e);
+      }
+    }, name);
+    thread.start();
+    threads.add(thread);
+  }
+
+  /** Publishes a job (or finds it submitted by an earlier run). */
+  public IngestReport submit(JobRequest request, LongConsumer rowsPublished) {
+    IngestConfig config = IngestConfig.from(props);
+    try (S3AsyncClient s3 = S3Clients.create(config.connection(), 4)) {
+      PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
+      IngestPipeline ingest = new IngestPipeline(config, topics,
+          id -> KafkaClients.transactionalProducer(config.connection().bootstrapServers(), id,
+              Map.of("transaction.timeout.ms", 900_000)),
+          new ImageStager(s3, config.stagingBucket()));
+      return ingest.submit(request, rowsPublished);
+    }
+  }
+
+  /** Job progress as the aggregator sees it; throws if a stage died. */
+  public JobProgress progress(String jobId) {
+    Throwable failed = failure.get();
+    if (failed != null) {
+      throw new IllegalStateException("a pipeline stage stopped: " + failed.getMessage(), failed);
+    }
+    if (aggregator.state() == org.apache.kafka.streams.KafkaStreams.State.ERROR
+        || aggregator.state() == org.apache.kafka.streams.KafkaStreams.State.NOT_RUNNING) {
+      throw new IllegalStateException("the aggregator stopped (state " + aggregator.state() + "); see the log");
+    }
+    return aggregator.progress(jobId);
+  }
+
+  public AggregatorApp aggregator() {
+    return aggregator;
+  }
+
+  @Override
+  public void close() {
+    uploader.stop();
+    workers.forEach(WorkerApp::stop);
+    for (Thread thread : threads) {
+      try {
+        thread.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    uploader.close();
+    workers.forEach(WorkerApp::close);
+    aggregator.close();
+  }
+
+  /** Waits until the job's dirmaps are written, reporting (done, failed) as it goes. */
+  public JobProgress awaitCompletion(String jobId, Duration timeout, ProgressListener listener) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      JobProgress progress = progress(jobId);
+      if (progress != null) {
+        listener.update(progress.getCompleted(), progress.getFailed());
+        if (progress.getEmitted()) {
+          return progress;
+        }
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("job " + jobId + " did not complete within " + timeout);
+  }
+
+  /** Receives progress updates. */
+  public interface ProgressListener {
+    void update(long done, long failed);
+  }
+}

@@ -1,0 +1,112 @@
+package org.lwise.stream.launcher;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.lwise.stream.common.ConfigSources;
+import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.ingest.IngestReport;
+import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.JobProgress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lwise run}: scores and enhances one dirmap end to end. Without a {@code bootstrap.servers}
+ * setting it starts the embedded default (Kafka, registry, S3Proxy) under the output folder.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).")
+public final class RunCommand implements Callable<Integer> {
+  @Mixin
+  JobOptions job = new JobOptions();
+
+  @Option(names = "--out", defaultValue = "lwise-out", description = "output folder (default ${DEFAULT-VALUE})")
+  Path out;
+
+  @Option(names = "--config", description = "properties file: connection and stage settings (see README)")
+  Path config;
+
+  @Option(names = "--batch-size", description = "images per micro-batch (worker.max.batch.size)")
+  Integer batchSize;
+
+  @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long (default ${DEFAULT-VALUE})")
+  long timeoutMinutes;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, String> props = new HashMap<>(ConfigSources.merge(config, System.getenv(), Map.of()));
+    JobRequest request = job.toRequest(null);
+    EmbeddedInfrastructure infra = null;
+    long started = System.nanoTime();
+    if (!props.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
+      System.err.println("Starting the embedded Kafka broker, schema registry and S3 store under " + out + " ...");
+      infra = EmbeddedInfrastructure.start(out, Launcher.registryJar());
+      props.putAll(infra.connection());
+    }
+    props.putIfAbsent("worker.model.card", job.model.toString());
+    props.putIfAbsent("aggregator.output.dir", out.toString());
+    props.putIfAbsent("uploader.local.dir", out.toString());
+    if (batchSize != null) {
+      props.put("worker.max.batch.size", batchSize.toString());
+    }
+    EmbeddedInfrastructure embedded = infra;
+    PipelineRun run;
+    try {
+      run = new PipelineRun(props, 1);
+    } catch (RuntimeException e) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+    AtomicBoolean closed = new AtomicBoolean();
+    Runnable closeAll = () -> {
+      if (closed.compareAndSet(false, true)) {
+        run.close();
+        if (embedded != null) {
+          embedded.close();
+        }
+      }
+    };
+    // Ctrl-C: stop the stages and servers cleanly; committed work is kept and a re-run resumes.
+    Thread hook = new Thread(closeAll, "lwise-run-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      IngestReport report = run.submit(request, n -> { });
+      if (report.alreadySubmitted()) {
+        System.err.println("Job " + report.jobId() + " was submitted by an earlier run; resuming it.");
+      }
+      JobProgress done;
+      try (ProgressBar bar = new ProgressBarBuilder()
+          .setTaskName("Images")
+          .setInitialMax(report.rows())
+          .setStyle(ProgressBarStyle.ASCII)
+          .setUpdateIntervalMillis(500)
+          .showSpeed()
+          .build()) {
+        done = run.awaitCompletion(report.jobId(), Duration.ofMinutes(timeoutMinutes), (completed, failed) -> {
+          bar.stepTo(completed + failed);
+          bar.setExtraMessage(failed > 0 ? failed + " failed" : "");
+        });
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      new RunSummary(props, request, report, done, out, embedded, seconds).print(System.out);
+      return done.getFailed() > 0 ? 2 : 0;
+    } finally {
+      closeAll.run();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Already shutting down: the hook has run or is running.
+      }
+    }
+  }
+}

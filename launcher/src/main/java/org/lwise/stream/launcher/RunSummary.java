@@ -1,0 +1,83 @@
+package org.lwise.stream.launcher;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
+import org.lwise.stream.common.TopicReader;
+import org.lwise.stream.ingest.IngestReport;
+import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.DeadLetter;
+import org.lwise.stream.schema.DirmapWritten;
+import org.lwise.stream.schema.JobProgress;
+
+/** The short report printed at the end of {@code lwise run}: where things are, counts, failures, speed. */
+final class RunSummary {
+  private final Map<String, String> props;
+  private final JobRequest request;
+  private final IngestReport report;
+  private final JobProgress progress;
+  private final Path out;
+  private final EmbeddedInfrastructure embedded;
+  private final double seconds;
+
+  RunSummary(Map<String, String> props, JobRequest request, IngestReport report, JobProgress progress, Path out,
+      EmbeddedInfrastructure embedded, double seconds) {
+    this.props = props;
+    this.request = request;
+    this.report = report;
+    this.progress = progress;
+    this.out = out;
+    this.embedded = embedded;
+    this.seconds = seconds;
+  }
+
+  void print(PrintStream console) {
+    ConnectionConfig connection = ConnectionConfig.from(props);
+    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(connection.registryUrl()));
+    List<DirmapWritten> dirmaps = new ArrayList<>();
+    TopicReader.readAll(connection.bootstrapServers(), topics.dirmaps(), (key, written) -> {
+      if (written != null && written.getJobId().equals(report.jobId()) && written.getComplete()) {
+        dirmaps.removeIf(d -> d.getConditionId().equals(written.getConditionId()));
+        dirmaps.add(written);
+      }
+    });
+    List<DeadLetter> failures = new ArrayList<>();
+    TopicReader.readAll(connection.bootstrapServers(), topics.deadLetters(), (key, dead) -> {
+      if (dead != null && report.jobId().equals(dead.getJobId())) {
+        failures.add(dead);
+      }
+    });
+    console.println();
+    console.printf("Job %s (%s, model %s): %d rows, %d done, %d failed in %.1f s (%.1f images/s)%n",
+        report.jobId(), request.dataset(), request.modelId(), report.rows(), progress.getCompleted(),
+        progress.getFailed(), seconds, report.rows() / Math.max(seconds, 1e-9));
+    console.println("Output folder: " + out.toAbsolutePath().normalize());
+    for (DirmapWritten d : dirmaps) {
+      String bucket = connection.s3Layout().bucket(request.dataset(), d.getConditionId());
+      console.printf("  %-28s %4d rows  dirmap %s%n", d.getConditionId(), d.getRows(),
+          out.toAbsolutePath().normalize().relativize(Path.of(d.getCsvPath()).toAbsolutePath().normalize()));
+      console.printf("  %-28s           S3 bucket %s%n", "", bucket);
+    }
+    if (embedded != null) {
+      console.println("S3 objects (S3Proxy, browsable files): " + embedded.s3Dir().toAbsolutePath().normalize()
+          + "/<bucket>/<key>");
+    }
+    if (!failures.isEmpty()) {
+      console.println("Failures (dead letters):");
+      failures.stream().limit(20).forEach(f -> console.println("  [" + f.getStage() + "] " + f.getReason()));
+      if (failures.size() > 20) {
+        console.println("  ... and " + (failures.size() - 20) + " more on topic " + topics.deadLetters().name());
+      }
+    }
+    if (!request.conditions().isEmpty()) {
+      console.println("Conditions: " + Conditions.NATURAL + ", "
+          + String.join(", ", request.conditions().stream().map(c -> c.getId()).toList()));
+    }
+  }
+}
