@@ -17,6 +17,7 @@ import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
 import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
 import org.slf4j.Logger;
@@ -38,7 +39,8 @@ public final class AggregatorApp implements AutoCloseable {
     DirmapSink sink = new DirmapSink(config.outputDir(), s3, config.connection().s3Layout(),
         config.connection().s3PublicRead());
     AggregatorTopology.InternalSerdes internal =
-        new AggregatorTopology.InternalSerdes(serdes.value(), serdes.value(), serdes.value());
+        new AggregatorTopology.InternalSerdes(
+        serdes.value(JobEvent.class), serdes.value(RowState.class), serdes.value(JobProgress.class));
     this.streams = new KafkaStreams(
         AggregatorTopology.build(topics, internal, sink, config.watchInterval()), config.streamsProperties());
     streams.setUncaughtExceptionHandler(error -> {

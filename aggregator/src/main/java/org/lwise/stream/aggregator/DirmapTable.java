@@ -1,19 +1,22 @@
 package org.lwise.stream.aggregator;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.RowState;
 
 /**
- * Builds one output dirmap: every input column in its original order, then {@code orig_im_path},
- * {@code robust_gt_logit}, {@code difficulty}, {@code url}, then the other robust-model scores.
- * A column the input already has is filled in place instead of being added twice.
- *
- * <p>{@code im_path} becomes the output image's path (relative to the condition's folder) and
- * {@code orig_im_path} keeps the input path (an existing non-empty {@code orig_im_path} is kept).
+ * Builds one output dirmap. Every input column keeps its name, position and values (the round trip
+ * SPEC.md asks for); the pipeline's columns are added at the end: {@code orig_im_path} (unless the
+ * input has one), {@code output_im_path} (the written image, relative to the condition's folder),
+ * {@code robust_gt_logit}, {@code difficulty}, {@code url}, then {@code robust_entropy},
+ * {@code robust_cross_entropy}, {@code robust_predicted_class}. When the input already has a column
+ * of that name (a dirmap scored before), the new one is called {@code <name>_lwise} and the old one
+ * is carried through untouched.
  */
 public final class DirmapTable {
   static final List<String> SCORE_COLUMNS = List.of("robust_gt_logit", "difficulty");
@@ -50,9 +53,13 @@ public final class DirmapTable {
    * @param range min/max of robust_gt_logit: over this job, or the reference job for watch jobs
    */
   public static Table build(Job job, String conditionId, List<RowState> rows, LogitRange range) {
-    List<String> header = new ArrayList<>(job.getColumns());
+    List<String> input = job.getColumns();
+    List<String> header = new ArrayList<>(input);
     List<String> added = new ArrayList<>();
-    added.add("orig_im_path");
+    if (!input.contains("orig_im_path")) {
+      added.add("orig_im_path");
+    }
+    added.add("output_im_path");
     if (job.getScore()) {
       added.addAll(SCORE_COLUMNS);
     }
@@ -60,14 +67,15 @@ public final class DirmapTable {
     if (job.getScore()) {
       added.addAll(EXTRA_SCORE_COLUMNS);
     }
-    for (String column : added) {
-      if (!header.contains(column)) {
-        header.add(column);
-      }
+    Map<String, Integer> column = new HashMap<>();
+    for (String name : added) {
+      String unique = input.contains(name) ? name + "_lwise" : name;
+      column.put(name, header.size());
+      header.add(unique);
     }
     Condition condition = job.getConditions().stream()
         .filter(c -> c.getId().equals(conditionId)).findFirst().orElse(null);
-    int imPath = header.indexOf("im_path");
+    int imPath = input.indexOf("im_path");
     List<List<String>> out = new ArrayList<>();
     for (RowState row : rows) {
       if (row.getFailure() != null || row.getValues() == null) {
@@ -80,24 +88,19 @@ public final class DirmapTable {
       while (cells.size() < header.size()) {
         cells.add(null);
       }
-      String inputPath = row.getValues().get(imPath);
-      String outputPath = row.getPaths().get(conditionId);
-      if (outputPath != null) {
-        cells.set(imPath, outputPath);
+      if (column.containsKey("orig_im_path")) {
+        cells.set(column.get("orig_im_path"), row.getValues().get(imPath));
       }
-      int orig = header.indexOf("orig_im_path");
-      if (cells.get(orig) == null) {
-        cells.set(orig, inputPath);
-      }
+      cells.set(column.get("output_im_path"), row.getPaths().get(conditionId));
       if (job.getScore() && row.getRobustGtLogit() != null) {
-        cells.set(header.indexOf("robust_gt_logit"), number(row.getRobustGtLogit()));
+        cells.set(column.get("robust_gt_logit"), number(row.getRobustGtLogit()));
         Double difficulty = range == null ? null : range.difficulty(row.getRobustGtLogit());
-        cells.set(header.indexOf("difficulty"), difficulty == null ? null : number(difficulty));
-        cells.set(header.indexOf("robust_entropy"), number(row.getRobustEntropy()));
-        cells.set(header.indexOf("robust_cross_entropy"), number(row.getRobustCrossEntropy()));
-        cells.set(header.indexOf("robust_predicted_class"), String.valueOf(row.getPredictedClass()));
+        cells.set(column.get("difficulty"), number(difficulty));
+        cells.set(column.get("robust_entropy"), number(row.getRobustEntropy()));
+        cells.set(column.get("robust_cross_entropy"), number(row.getRobustCrossEntropy()));
+        cells.set(column.get("robust_predicted_class"), String.valueOf(row.getPredictedClass()));
       }
-      cells.set(header.indexOf("url"), row.getUrls().get(conditionId));
+      cells.set(column.get("url"), row.getUrls().get(conditionId));
       out.add(cells);
     }
     return new Table(List.copyOf(header), out);

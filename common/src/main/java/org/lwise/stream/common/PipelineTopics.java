@@ -20,15 +20,15 @@ public record PipelineTopics(
     Topic<String, DeadLetter> deadLetters,
     Topic<String, DirmapWritten> dirmaps) {
 
-  public static PipelineTopics create(RegistrySerdes serdes) {
+  public static PipelineTopics create(ValueSerdes serdes) {
     Serde<String> key = Serdes.String();
     return new PipelineTopics(
-        new Topic<>(TopicNames.JOBS, key, serdes.value()),
-        new Topic<>(TopicNames.IMAGES, key, serdes.value()),
-        new Topic<>(TopicNames.SCORES, key, serdes.value()),
-        new Topic<>(TopicNames.ENHANCED, key, serdes.value()),
-        new Topic<>(TopicNames.UPLOADS, key, serdes.value()),
-        new Topic<>(TopicNames.DEAD_LETTERS, key, serdes.value()),
-        new Topic<>(TopicNames.DIRMAPS, key, serdes.value()));
+        new Topic<>(TopicNames.JOBS, key, serdes.value(Job.class)),
+        new Topic<>(TopicNames.IMAGES, key, serdes.value(ImageRecord.class)),
+        new Topic<>(TopicNames.SCORES, key, serdes.value(Score.class)),
+        new Topic<>(TopicNames.ENHANCED, key, serdes.value(EnhancedImage.class)),
+        new Topic<>(TopicNames.UPLOADS, key, serdes.value(UploadResult.class)),
+        new Topic<>(TopicNames.DEAD_LETTERS, key, serdes.value(DeadLetter.class)),
+        new Topic<>(TopicNames.DIRMAPS, key, serdes.value(DirmapWritten.class)));
   }
 }

@@ -15,7 +15,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * schema id, Avro body) so that Confluent clients can read our topics. Apicurio's serde does the
  * work; Confluent's own Java serde is not available from Maven Central.
  */
-public final class RegistrySerdes {
+public final class RegistrySerdes implements ValueSerdes {
   private static final String SCHEMA_PACKAGE = "org.lwise.stream.schema.";
 
   private final Map<String, Object> config;
@@ -53,7 +53,8 @@ public final class RegistrySerdes {
     }
   }
 
-  public <T extends SpecificRecord> Serde<T> value() {
+  @Override
+  public <T extends SpecificRecord> Serde<T> value(Class<T> type) {
     Serializer<T> serializer = new AvroKafkaSerializer<>();
     serializer.configure(config, false);
     Deserializer<T> deserializer = new AvroKafkaDeserializer<>();
