@@ -74,6 +74,14 @@ public final class WorkerApp implements AutoCloseable {
     pipeline.stop();
   }
 
+  public int assignedPartitions() {
+    return pipeline.assignedPartitions();
+  }
+
+  public long imagesDone() {
+    return pipeline.imagesDone();
+  }
+
   @Override
   public void close() {
     consumer.close();

@@ -46,7 +46,8 @@ public final class WorkerPipeline implements Runnable {
   private final ExecutorService codec;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Deque<Pending> pending = new ArrayDeque<>();
-  private long imagesDone;
+  private volatile long imagesDone;
+  private volatile int assignedPartitions;
   private long started = System.nanoTime();
 
   private record Pending(ConsumerRecord<byte[], byte[]> record, long arrivedNanos, CompletableFuture<PreparedImage> prepared) {}
@@ -87,6 +88,16 @@ public final class WorkerPipeline implements Runnable {
     } finally {
       log.info("gpu-worker stopping after {} images", imagesDone);
     }
+  }
+
+  /** Images this worker has committed (scored/enhanced or dead-lettered). */
+  public long imagesDone() {
+    return imagesDone;
+  }
+
+  /** Partitions of the work topic this worker owns now. */
+  public int assignedPartitions() {
+    return assignedPartitions;
   }
 
   /** Stops the loop from another thread (shutdown hook). */
@@ -153,6 +164,7 @@ public final class WorkerPipeline implements Runnable {
   private final class DropRevoked implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      assignedPartitions = Math.max(0, assignedPartitions - partitions.size());
       int before = pending.size();
       pending.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
       if (before != pending.size()) {
@@ -162,6 +174,7 @@ public final class WorkerPipeline implements Runnable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      assignedPartitions += partitions.size();
       log.info("Assigned partitions {}", partitions);
       started = System.nanoTime();
     }

@@ -70,6 +70,18 @@ public final class PipelineRun implements AutoCloseable {
     threads.add(thread);
   }
 
+  /** Waits until every worker owns part of the work topic, so a new job is spread over all of them. */
+  public void awaitWorkersAssigned(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (workers.stream().anyMatch(w -> w.assignedPartitions() == 0)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("gpu-workers did not all get partitions within " + timeout);
+      }
+      checkStagesAlive();
+      Thread.sleep(100);
+    }
+  }
+
   /** Publishes a job (or finds it submitted by an earlier run). */
   public IngestReport submit(JobRequest request, LongConsumer rowsPublished) {
     IngestConfig config = IngestConfig.from(props);
@@ -85,6 +97,11 @@ public final class PipelineRun implements AutoCloseable {
 
   /** Job progress as the aggregator sees it; throws if a stage died. */
   public JobProgress progress(String jobId) {
+    checkStagesAlive();
+    return aggregator.progress(jobId);
+  }
+
+  private void checkStagesAlive() {
     Throwable failed = failure.get();
     if (failed != null) {
       throw new IllegalStateException("a pipeline stage stopped: " + failed.getMessage(), failed);
@@ -93,7 +110,10 @@ public final class PipelineRun implements AutoCloseable {
         || aggregator.state() == org.apache.kafka.streams.KafkaStreams.State.NOT_RUNNING) {
       throw new IllegalStateException("the aggregator stopped (state " + aggregator.state() + "); see the log");
     }
-    return aggregator.progress(jobId);
+  }
+
+  public List<WorkerApp> workers() {
+    return List.copyOf(workers);
   }
 
   public AggregatorApp aggregator() {

@@ -80,6 +80,7 @@ public final class RunCommand implements Callable<Integer> {
     Thread hook = new Thread(closeAll, "lwise-run-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
+      run.awaitWorkersAssigned(Duration.ofMinutes(2));
       IngestReport report = run.submit(request, n -> { });
       if (report.alreadySubmitted()) {
         System.err.println("Job " + report.jobId() + " was submitted by an earlier run; resuming it.");

@@ -1,0 +1,225 @@
+package org.lwise.stream.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
+import org.lwise.stream.common.S3Layout;
+import org.lwise.stream.common.TopicReader;
+import org.lwise.stream.ingest.IngestReport;
+import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.ImageFormat;
+import org.lwise.stream.schema.JobProgress;
+import org.lwise.stream.schema.Objective;
+import org.lwise.stream.worker.WorkerApp;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The whole pipeline on the embedded default's real servers (KRaft broker, Apicurio registry,
+ * S3Proxy), with two gpu-workers sharing the work topic. One set of servers for the class.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineIT {
+  @TempDir static Path tmp;
+  static EmbeddedInfrastructure infra;
+  static PipelineRun run;
+  static Map<String, String> props;
+  static JobRequest request;
+  static IngestReport report;
+  static JobProgress progress;
+  static final List<Condition> CONDITIONS = List.of(
+      Conditions.create(1, 0.5, null, Objective.LOGIT, List.of(), false),
+      Conditions.create(2, 0.5, null, Objective.LOGIT, List.of(), false));
+
+  @BeforeAll
+  static void startPipeline() throws Exception {
+    Path out = tmp.resolve("out");
+    infra = EmbeddedInfrastructure.start(out, Launcher.registryJar());
+    props = new HashMap<>(infra.connection());
+    props.put("worker.model.card", "../demo/models/fashion-cnn");
+    props.put("worker.max.batch.size", "8");
+    props.put("worker.max.batch.wait.ms", "50");
+    props.put("aggregator.output.dir", out.toString());
+    props.put("uploader.local.dir", out.toString());
+    run = new PipelineRun(props, 2);
+    run.awaitWorkersAssigned(Duration.ofMinutes(1));
+    request = new JobRequest(TestDataset.create(tmp), "fmnist-it", "fashion-cnn", "class_num", true, CONDITIONS,
+        ImageFormat.PNG, null);
+    report = run.submit(request, n -> { });
+    progress = run.awaitCompletion(report.jobId(), Duration.ofMinutes(5), (done, failed) -> { });
+  }
+
+  @AfterAll
+  static void stop() {
+    if (run != null) {
+      run.close();
+    }
+    if (infra != null) {
+      infra.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void shouldAccountForEveryRow() {
+    assertThat(report.rows()).isEqualTo(TestDataset.GOOD + TestDataset.BAD);
+    assertThat(progress.getCompleted()).isEqualTo(TestDataset.GOOD);
+    assertThat(progress.getFailed()).isEqualTo(TestDataset.BAD);
+  }
+
+  @Test
+  @Order(2)
+  void shouldDeadLetterEachBadRowWithASpecificReason() {
+    List<String> reasons = new ArrayList<>();
+    TopicReader.readAll(bootstrap(), topics().deadLetters(), (key, dead) -> {
+      if (report.jobId().equals(dead.getJobId())) {
+        reasons.add(dead.getStage() + ": " + dead.getReason());
+      }
+    });
+    assertThat(reasons).hasSize(TestDataset.BAD);
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("malformed CSV row at line 25"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("image file not found").contains("missing.png"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("outside the dataset folder"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("gpu-worker").contains("broken image"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("gpu-worker").contains("wrong label: 42"));
+  }
+
+  @Test
+  @Order(3)
+  void shouldWriteOneDirmapPerConditionKeepingEveryInputColumn() throws Exception {
+    Path out = tmp.resolve("out");
+    List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
+    CONDITIONS.forEach(c -> conditions.add(c.getId()));
+    List<CSVRecord> input;
+    try (CSVParser parser = CSVFormat.DEFAULT.parse(Files.newBufferedReader(request.dirmap()))) {
+      input = parser.getRecords();
+    }
+    for (String condition : conditions) {
+      Path csv = out.resolve("fmnist-it_" + condition).resolve("fmnist-it_" + condition + "_dirmap.csv");
+      List<CSVRecord> rows;
+      try (CSVParser parser = CSVFormat.DEFAULT.parse(Files.newBufferedReader(csv))) {
+        rows = parser.getRecords();
+      }
+      List<String> header = rows.get(0).toList();
+      assertThat(header.subList(0, 6)).isEqualTo(input.get(0).toList());
+      assertThat(header.subList(6, header.size())).containsExactly("orig_im_path", "output_im_path", "robust_gt_logit",
+          "difficulty", "url", "robust_entropy", "robust_cross_entropy", "robust_predicted_class");
+      assertThat(rows).hasSize(TestDataset.GOOD + 1);
+      double min = Double.MAX_VALUE;
+      double max = -Double.MAX_VALUE;
+      for (CSVRecord row : rows.subList(1, rows.size())) {
+        double logit = Double.parseDouble(row.get(8));
+        min = Math.min(min, logit);
+        max = Math.max(max, logit);
+      }
+      for (int i = 1; i < rows.size(); i++) {
+        CSVRecord row = rows.get(i);
+        assertThat(row.toList().subList(0, 6)).isEqualTo(input.get(i).toList());
+        assertThat(row.get(5)).isEqualTo("kept, as written");
+        double logit = Double.parseDouble(row.get(8));
+        assertThat(Double.parseDouble(row.get(9))).isCloseTo(1 - (logit - min) / (max - min),
+            org.assertj.core.data.Offset.offset(1e-15));
+        assertThat(row.get(10)).startsWith(infra.s3Endpoint() + "/lwise-fmnist-it-");
+        assertThat(out.resolve("fmnist-it_" + condition).resolve(row.get(7))).exists();
+      }
+    }
+  }
+
+  @Test
+  @Order(4)
+  void shouldPutEveryImageInS3OnceWithItsContentType() {
+    S3Layout layout = ConnectionConfig.from(props).s3Layout();
+    try (S3Client s3 = S3Client.builder().endpointOverride(java.net.URI.create(infra.s3Endpoint()))
+        .region(Region.US_EAST_1).forcePathStyle(true).build()) {
+      List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
+      CONDITIONS.forEach(c -> conditions.add(c.getId()));
+      for (String condition : conditions) {
+        String bucket = layout.bucket("fmnist-it", condition);
+        List<S3Object> objects = s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().stream().toList();
+        List<S3Object> images = objects.stream().filter(o -> o.key().startsWith("images/")).toList();
+        assertThat(images).hasSize(TestDataset.GOOD);
+        assertThat(objects.stream().filter(o -> o.key().startsWith("_dirmaps/"))).hasSize(2);
+        S3Object first = images.get(0);
+        HeadObjectResponse head = s3.headObject(b -> b.bucket(bucket).key(first.key()));
+        assertThat(head.contentType()).isEqualTo("image/png");
+        ResponseBytes<GetObjectResponse> bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(first.key()));
+        assertThat(bytes.response().contentType()).isEqualTo("image/png");
+        try {
+          assertThat(ImageIO.read(new ByteArrayInputStream(bytes.asByteArray())).getWidth()).isEqualTo(28);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
+  void shouldProduceEveryOutputExactlyOnceWithBothWorkersSharingTheWork() {
+    Map<String, Integer> enhanced = new HashMap<>();
+    TopicReader.readAll(bootstrap(), topics().enhanced(), (key, image) -> enhanced.merge(key, 1, Integer::sum));
+    Map<String, Integer> scores = new HashMap<>();
+    TopicReader.readAll(bootstrap(), topics().scores(), (key, score) -> scores.merge(key, 1, Integer::sum));
+    Map<String, Integer> uploads = new HashMap<>();
+    TopicReader.readAll(bootstrap(), topics().uploads(), (key, upload) -> uploads.merge(key, 1, Integer::sum));
+    assertThat(enhanced).hasSize(TestDataset.GOOD * 3).allSatisfy((key, count) -> assertThat(count).as(key).isEqualTo(1));
+    assertThat(scores).hasSize(TestDataset.GOOD).allSatisfy((key, count) -> assertThat(count).as(key).isEqualTo(1));
+    assertThat(uploads).hasSize(TestDataset.GOOD * 3).allSatisfy((key, count) -> assertThat(count).as(key).isEqualTo(1));
+    List<WorkerApp> workers = run.workers();
+    assertThat(workers).hasSize(2);
+    assertThat(workers).allSatisfy(w -> assertThat(w.imagesDone()).isPositive());
+    assertThat(workers.stream().mapToLong(WorkerApp::imagesDone).sum()).isEqualTo(TestDataset.GOOD + 2);
+  }
+
+  @Test
+  @Order(6)
+  void shouldResumeInsteadOfDuplicatingWhenTheSameJobIsSubmittedAgain() {
+    long before = countImages();
+    IngestReport again = run.submit(request, n -> { });
+    assertThat(again.alreadySubmitted()).isTrue();
+    assertThat(again.jobId()).isEqualTo(report.jobId());
+    assertThat(countImages()).isEqualTo(before);
+  }
+
+  private static long countImages() {
+    long[] count = {0};
+    TopicReader.readAll(bootstrap(), topics().images(), (key, value) -> count[0]++);
+    return count[0];
+  }
+
+  private static String bootstrap() {
+    return props.get("bootstrap.servers");
+  }
+
+  private static PipelineTopics topics() {
+    return PipelineTopics.create(new RegistrySerdes(props.get("registry.url")));
+  }
+
+}
