@@ -5,7 +5,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import org.lwise.stream.common.S3Layout;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyExistsException;
@@ -76,8 +75,4 @@ public final class ObjectStore {
         });
   }
 
-  /** URL of an object per the layout's template. */
-  public static String url(S3Layout layout, String bucket, String key) {
-    return layout.url(bucket, key);
-  }
 }
