@@ -1,0 +1,139 @@
+package org.lwise.stream.launcher;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.lwise.stream.common.Conditions;
+import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.Objective;
+import org.lwise.stream.worker.AscentResult;
+import org.lwise.stream.worker.ImageDecoder;
+import org.lwise.stream.worker.L2ProjectedAscent;
+import org.lwise.stream.worker.Preprocessor;
+import org.lwise.stream.worker.RobustClassifier;
+import org.lwise.stream.worker.Trajectory;
+import org.lwise.stream.worker.TrajectoryPlanner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lwise bench}: the eps sweep computed as one shared trajectory versus one trajectory per
+ * condition, side by side in one run on the same images — model passes, time, and the largest
+ * difference between the two results.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmark: shared vs separate trajectories for an eps sweep (prints passes, time and their ratio).")
+public final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn", description = "model card (default ${DEFAULT-VALUE})")
+  Path model;
+
+  @Option(names = "--images", defaultValue = "demo/fashion-mnist/images", description = "folder of images (default ${DEFAULT-VALUE})")
+  Path images;
+
+  @Option(names = "--count", defaultValue = "16", description = "images to use (default ${DEFAULT-VALUE})")
+  int count;
+
+  @Option(names = "--eps", split = ",", defaultValue = "0.25,0.5,1,2,4,8",
+      description = "the sweep (default: the published HAM10000/MHIST sweep ${DEFAULT-VALUE})")
+  List<Double> eps;
+
+  @Option(names = "--objective", defaultValue = "logit_diverge", description = "default ${DEFAULT-VALUE}")
+  String objective;
+
+  @Option(names = "--batch", defaultValue = "16", description = "trajectories per model pass (default ${DEFAULT-VALUE})")
+  int batch;
+
+  @Override
+  public Integer call() throws Exception {
+    Objective obj = Objective.valueOf(objective.toUpperCase(Locale.ROOT));
+    List<Condition> sweep = new ArrayList<>();
+    for (double e : eps) {
+      sweep.add(Conditions.create(e, 0.5, null, obj, List.of(), false));
+    }
+    try (RobustClassifier classifier = RobustClassifier.load(model)) {
+      Preprocessor preprocessor = new Preprocessor(classifier.card().inputSize());
+      List<float[]> x0 = new ArrayList<>();
+      try (Stream<Path> files = Files.walk(images)) {
+        for (Path file : files.filter(Files::isRegularFile).sorted().limit(count).toList()) {
+          x0.add(Preprocessor.toChw(preprocessor.resizeAndCrop(new ImageDecoder().decode(Files.readAllBytes(file)))));
+        }
+      }
+      int k = classifier.card().numClasses();
+      List<Integer> present = new ArrayList<>();
+      for (int c = 0; c < Math.min(k, 4); c++) {
+        present.add(c);
+      }
+      L2ProjectedAscent ascent = new L2ProjectedAscent(classifier);
+      // Warm-up so the first measured run does not pay for native initialisation.
+      run(ascent, x0.subList(0, 1), TrajectoryPlanner.plan(sweep.subList(0, 1), false), present);
+
+      List<TrajectoryPlanner.Plan> shared = TrajectoryPlanner.plan(sweep, true);
+      List<TrajectoryPlanner.Plan> separate = TrajectoryPlanner.plan(sweep, false);
+      long t0 = System.nanoTime();
+      List<AscentResult> sharedResults = run(ascent, x0, shared, present);
+      double sharedSeconds = (System.nanoTime() - t0) / 1e9;
+      t0 = System.nanoTime();
+      List<AscentResult> separateResults = run(ascent, x0, separate, present);
+      double separateSeconds = (System.nanoTime() - t0) / 1e9;
+
+      int sharedBackward = shared.stream().mapToInt(TrajectoryPlanner.Plan::steps).sum();
+      int separateBackward = separate.stream().mapToInt(TrajectoryPlanner.Plan::steps).sum();
+      double maxDiff = maxDifference(shared, sharedResults, separate, separateResults, x0.size());
+      System.out.printf(Locale.ROOT, "Model %s (%d px, %d classes), %d images, sweep eps %s, %s, step 0.5, steps 2*eps%n",
+          classifier.card().id(), classifier.card().inputSize(), k, x0.size(), eps, objective);
+      System.out.printf(Locale.ROOT, "%-10s %12s %12s %14s %14s%n", "", "trajectories", "bwd/image", "fwd/image", "seconds");
+      System.out.printf(Locale.ROOT, "%-10s %12d %12d %14d %14.2f%n", "separate", separate.size(), separateBackward,
+          separateBackward + separate.size(), separateSeconds);
+      System.out.printf(Locale.ROOT, "%-10s %12d %12d %14d %14.2f%n", "shared", shared.size(), sharedBackward,
+          sharedBackward + shared.size(), sharedSeconds);
+      System.out.printf(Locale.ROOT, "passes ratio separate/shared %.2f, time ratio %.2f, max |difference| of results %.1e%n",
+          (double) (separateBackward + separateBackward + separate.size()) / (sharedBackward + sharedBackward + shared.size()),
+          separateSeconds / sharedSeconds, maxDiff);
+    }
+    return 0;
+  }
+
+  private List<AscentResult> run(L2ProjectedAscent ascent, List<float[]> x0, List<TrajectoryPlanner.Plan> plans,
+      List<Integer> present) {
+    List<Trajectory> all = new ArrayList<>();
+    for (TrajectoryPlanner.Plan plan : plans) {
+      for (int i = 0; i < x0.size(); i++) {
+        int label = present.get(i % present.size());
+        all.add(new Trajectory(x0.get(i), label, plan.objective(), plan.stepSize(), plan.attack(), plan.eps(),
+            TrajectoryPlanner.divergeSet(plan, label, present), plan.outputs()));
+      }
+    }
+    List<AscentResult> results = new ArrayList<>();
+    for (int from = 0; from < all.size(); from += batch) {
+      results.addAll(ascent.run(all.subList(from, Math.min(all.size(), from + batch))));
+    }
+    return results;
+  }
+
+  private static double maxDifference(List<TrajectoryPlanner.Plan> shared, List<AscentResult> sharedResults,
+      List<TrajectoryPlanner.Plan> separate, List<AscentResult> separateResults, int images) {
+    double max = 0;
+    for (int s = 0; s < separate.size(); s++) {
+      String id = separate.get(s).outputs().get(0).conditionId();
+      for (int p = 0; p < shared.size(); p++) {
+        List<String> ids = shared.get(p).outputs().stream().map(Trajectory.Output::conditionId).toList();
+        int o = ids.indexOf(id);
+        if (o < 0) {
+          continue;
+        }
+        for (int i = 0; i < images; i++) {
+          float[] a = sharedResults.get(p * images + i).best().get(o);
+          float[] b = separateResults.get(s * images + i).best().get(0);
+          for (int q = 0; q < a.length; q++) {
+            max = Math.max(max, Math.abs(a[q] - b[q]));
+          }
+        }
+      }
+    }
+    return max;
+  }
+}
