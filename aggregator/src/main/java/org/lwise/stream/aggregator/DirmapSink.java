@@ -45,19 +45,22 @@ public final class DirmapSink {
 
   public DirmapWritten write(Job job, String conditionId, DirmapTable.Table table, long failed, boolean isFinal) {
     String name = job.getDataset() + "_" + conditionId;
+    // A watch job's rows land in the same folders and buckets as its reference job's, under their
+    // own dirmap, so the reference dirmap stays as it was.
+    String file = name + (job.getOpenEnded() ? "_incoming_dirmap" : "_dirmap");
     byte[] csv = csv(table);
     byte[] json = json(table);
     Path folder = outputDir.resolve(name);
-    Path csvPath = folder.resolve(name + "_dirmap.csv");
-    Path jsonPath = folder.resolve(name + "_dirmap.json");
+    Path csvPath = folder.resolve(file + ".csv");
+    Path jsonPath = folder.resolve(file + ".json");
     writeAtomically(csvPath, csv);
     writeAtomically(jsonPath, json);
     String csvUrl = "";
     String jsonUrl = "";
     if (s3 != null) {
       String bucket = layout.bucket(job.getDataset(), conditionId);
-      String csvKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + name + "_dirmap.csv");
-      String jsonKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + name + "_dirmap.json");
+      String csvKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".csv");
+      String jsonKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".json");
       ensureBucket(bucket);
       put(bucket, csvKey, csv, "text/csv; charset=utf-8");
       put(bucket, jsonKey, json, "application/json");

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code lwise} command line. */
 @Command(name = "lwise", mixinStandardHelpOptions = true, version = "L-WISE Stream 0.1.0",
     description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
-    subcommands = {RunCommand.class, SubmitCommand.class, StageCommand.Worker.class, StageCommand.Uploader.class,
+    subcommands = {RunCommand.class, SubmitCommand.class, WatchCommand.class, StageCommand.Worker.class, StageCommand.Uploader.class,
         StageCommand.Aggregator.class, FashionMnistCommand.class, BenchCommand.class})
 public final class Launcher {
   /** Where the registry server jar is; the {@code lwise} script passes it. */

@@ -13,6 +13,7 @@ import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
 import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.ImageStager;
 import org.lwise.stream.ingest.IngestConfig;
 import org.lwise.stream.ingest.IngestPipeline;
@@ -40,6 +41,7 @@ public final class PipelineRun implements AutoCloseable {
   private final List<WorkerApp> workers = new ArrayList<>();
   private final UploaderApp uploader;
   private final List<Thread> threads = new ArrayList<>();
+  private final List<DirmapWatcher> watchers = new ArrayList<>();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
   public PipelineRun(Map<String, String> props, int workerCount) throws InterruptedException {
@@ -95,6 +97,25 @@ public final class PipelineRun implements AutoCloseable {
     }
   }
 
+  /** Watch mode: publishes rows appended to the request's dirmap, scored against a finished job. */
+  public DirmapWatcher watch(JobRequest request, Long fromRow) {
+    IngestConfig config = IngestConfig.from(props);
+    S3AsyncClient s3 = S3Clients.create(config.connection(), 4);
+    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
+    DirmapWatcher watcher = new DirmapWatcher(config, topics,
+        id -> KafkaClients.transactionalProducer(config.connection().bootstrapServers(), id, Map.of()),
+        new ImageStager(s3, config.stagingBucket()), request, fromRow);
+    watchers.add(watcher);
+    thread("lwise-ingest-watch", () -> {
+      try {
+        watcher.run();
+      } finally {
+        s3.close();
+      }
+    });
+    return watcher;
+  }
+
   /** Job progress as the aggregator sees it; throws if a stage died. */
   public JobProgress progress(String jobId) {
     checkStagesAlive();
@@ -122,6 +143,7 @@ public final class PipelineRun implements AutoCloseable {
 
   @Override
   public void close() {
+    watchers.forEach(DirmapWatcher::stop);
     uploader.stop();
     workers.forEach(WorkerApp::stop);
     for (Thread thread : threads) {

@@ -11,6 +11,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.JobProgress;
@@ -37,8 +38,29 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--batch-size", description = "images per micro-batch (worker.max.batch.size)")
   Integer batchSize;
 
+  @Option(names = "--watch", description = "after the job, keep publishing rows appended to the dirmap "
+      + "(new images), scored against this job's logit range, until Ctrl-C")
+  boolean watch;
+
   @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long (default ${DEFAULT-VALUE})")
   long timeoutMinutes;
+
+  private void watchUntilStopped(PipelineRun run, String referenceJobId, long referenceRows)
+      throws InterruptedException {
+    DirmapWatcher watcher = run.watch(job.toRequest(referenceJobId), referenceRows);
+    System.err.println("Watching " + job.dirmap + " for new rows (job " + watcher.jobId()
+        + "); their dirmaps: *_incoming_dirmap.csv. Ctrl-C to stop.");
+    long reported = -1;
+    while (true) {
+      JobProgress progress = run.progress(watcher.jobId());
+      long done = progress == null ? 0 : progress.getCompleted() + progress.getFailed();
+      if (watcher.newRows() > 0 && done != reported) {
+        System.err.printf("incoming: %d of %d new rows done%n", done, watcher.newRows());
+        reported = done;
+      }
+      Thread.sleep(1000);
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -100,6 +122,9 @@ public final class RunCommand implements Callable<Integer> {
       }
       double seconds = (System.nanoTime() - started) / 1e9;
       new RunSummary(props, request, report, done, out, embedded, seconds).print(System.out);
+      if (watch) {
+        watchUntilStopped(run, report.jobId(), report.rows());
+      }
       return done.getFailed() > 0 ? 2 : 0;
     } finally {
       closeAll.run();

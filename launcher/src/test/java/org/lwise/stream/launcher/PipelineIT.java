@@ -68,6 +68,8 @@ class PipelineIT {
     props.put("worker.max.batch.wait.ms", "50");
     props.put("aggregator.output.dir", out.toString());
     props.put("uploader.local.dir", out.toString());
+    props.put("ingest.watch.interval.ms", "200");
+    props.put("aggregator.watch.rewrite.interval.ms", "300");
     run = new PipelineRun(props, 2);
     run.awaitWorkersAssigned(Duration.ofMinutes(1));
     request = new JobRequest(TestDataset.create(tmp), "fmnist-it", "fashion-cnn", "class_num", true, CONDITIONS,
@@ -206,6 +208,58 @@ class PipelineIT {
     assertThat(again.alreadySubmitted()).isTrue();
     assertThat(again.jobId()).isEqualTo(report.jobId());
     assertThat(countImages()).isEqualTo(before);
+  }
+
+  @Test
+  @Order(7)
+  void shouldScoreRowsAppendedLaterAgainstTheFinishedJobsRange() throws Exception {
+    Path natural = tmp.resolve("out/fmnist-it_natural/fmnist-it_natural_dirmap.csv");
+    List<Double> referenceLogits = new ArrayList<>();
+    try (CSVParser parser = CSVFormat.DEFAULT.parse(Files.newBufferedReader(natural))) {
+      parser.getRecords().stream().skip(1).forEach(r -> referenceLogits.add(Double.parseDouble(r.get(8))));
+    }
+    double min = referenceLogits.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    double max = referenceLogits.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+
+    var watcher = run.watch(new JobRequest(request.dirmap(), "fmnist-it", "fashion-cnn", "class_num", true, CONDITIONS,
+        ImageFormat.PNG, report.jobId()), null);
+    long waitStart = System.nanoTime();
+    while (watcher.published() == 0 && System.nanoTime() - waitStart < Duration.ofSeconds(30).toNanos()) {
+      Thread.sleep(50); // the watcher records where the dirmap ends before rows are appended
+    }
+    Path root = request.dirmap().getParent();
+    Files.copy(Path.of("../demo/fashion-mnist/images/bag/t10k-105.png"), root.resolve("images/new-1.png"));
+    Files.copy(Path.of("../demo/fashion-mnist/images/trouser/t10k-128.png"), root.resolve("images/new-2.png"));
+    Files.writeString(request.dirmap(), "25,test,Bag,8,images/new-1.png,new\n26,test,Trouser,1,images/new-2.png,new\n",
+        java.nio.file.StandardOpenOption.APPEND);
+
+    Path incoming = tmp.resolve("out/fmnist-it_natural/fmnist-it_natural_incoming_dirmap.csv");
+    List<CSVRecord> rows = List.of();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(incoming)) {
+        try (CSVParser parser = CSVFormat.DEFAULT.parse(Files.newBufferedReader(incoming))) {
+          rows = parser.getRecords();
+        }
+        if (rows.size() == 3) {
+          break;
+        }
+      }
+      Thread.sleep(200);
+    }
+    assertThat(watcher.published()).isEqualTo(TestDataset.GOOD + TestDataset.BAD + 2);
+    assertThat(watcher.newRows()).isEqualTo(2);
+    assertThat(rows).hasSize(3);
+    for (CSVRecord row : rows.subList(1, 3)) {
+      assertThat(row.get(5)).isEqualTo("new");
+      double logit = Double.parseDouble(row.get(8));
+      // Scored against the reference job's range, so it may fall outside [0, 1].
+      assertThat(Double.parseDouble(row.get(9))).isCloseTo(1 - (logit - min) / (max - min),
+          org.assertj.core.data.Offset.offset(1e-12));
+      assertThat(row.get(10)).contains("/lwise-fmnist-it-natural/images/new-");
+    }
+    // The reference job's own dirmap is left as it was.
+    assertThat(Files.readAllLines(natural)).hasSize(TestDataset.GOOD + 1);
   }
 
   private static long countImages() {

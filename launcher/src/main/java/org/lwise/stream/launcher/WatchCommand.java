@@ -1,0 +1,60 @@
+package org.lwise.stream.launcher;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.lwise.stream.common.ConfigSources;
+import org.lwise.stream.common.KafkaClients;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
+import org.lwise.stream.common.S3Clients;
+import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.ingest.DirmapWatcher;
+import org.lwise.stream.ingest.ImageStager;
+import org.lwise.stream.ingest.IngestConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/** {@code lwise watch}: ingest in watch mode against a running pipeline, until stopped. */
+@Command(name = "watch", mixinStandardHelpOptions = true,
+    description = "Publish rows as they are appended to a dirmap, scored against a finished reference job.")
+public final class WatchCommand implements Callable<Integer> {
+  @Mixin
+  JobOptions job = new JobOptions();
+
+  @Option(names = "--config", required = true, description = "properties file with at least bootstrap.servers and registry.url")
+  Path config;
+
+  @Option(names = "--reference-job", required = true, description = "id of the finished job whose logit range scores new images")
+  String referenceJob;
+
+  @Option(names = "--from-row", description = "first row to publish on the first start (default: rows appended after it)")
+  Long fromRow;
+
+  @Override
+  public Integer call() {
+    Map<String, String> props = ConfigSources.merge(config, System.getenv(), Map.of());
+    IngestConfig ingest = IngestConfig.from(props);
+    TopicSetup.ensureTopics(ingest.connection().bootstrapServers(), ingest.connection().topicPartitions());
+    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(ingest.connection().registryUrl()));
+    try (S3AsyncClient s3 = S3Clients.create(ingest.connection(), 4)) {
+      DirmapWatcher watcher = new DirmapWatcher(ingest, topics,
+          id -> KafkaClients.transactionalProducer(ingest.connection().bootstrapServers(), id, Map.of()),
+          new ImageStager(s3, ingest.stagingBucket()), job.toRequest(referenceJob), fromRow);
+      Thread main = Thread.currentThread();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        watcher.stop();
+        try {
+          main.join(10_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "lwise-watch-shutdown"));
+      System.err.println("Watching " + job.dirmap + " as job " + watcher.jobId() + "; Ctrl-C to stop.");
+      watcher.run();
+    }
+    return 0;
+  }
+}
