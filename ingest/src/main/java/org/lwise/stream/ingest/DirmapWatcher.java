@@ -36,6 +36,7 @@ public final class DirmapWatcher implements Runnable {
   private final RowPublisher rows;
   private final JobRequest request;
   private final Long fromRow;
+  private volatile FolderDirmap folder;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private volatile long published;
   private volatile long firstRow;
@@ -51,6 +52,15 @@ public final class DirmapWatcher implements Runnable {
     this.rows = new RowPublisher(topics, config.inlineImageMaxBytes(), stager);
     this.request = request;
     this.fromRow = fromRow;
+  }
+
+  /** Also watch a folder: files dropped into it become rows of the watched dirmap ({@link FolderDirmap}). */
+  public DirmapWatcher watchingFolder(FolderDirmap folder) {
+    if (!folder.dirmap().equals(request.dirmap().toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException("the watched dirmap must be the folder's " + folder.dirmap());
+    }
+    this.folder = folder;
+    return this;
   }
 
   /** The watch job's id: beside its reference job, one per watched dirmap and request. */
@@ -74,6 +84,9 @@ public final class DirmapWatcher implements Runnable {
   @Override
   public void run() {
     String jobId = jobId();
+    if (folder != null) {
+      folder.scan();
+    }
     Job previous = TopicReader.latest(config.connection().bootstrapServers(), topics.jobs()).get(jobId);
     if (previous != null) {
       // A restart: continue after the rows the last transaction recorded.
@@ -89,6 +102,9 @@ public final class DirmapWatcher implements Runnable {
       producer.initTransactions();
       long lastSize = -1;
       while (running.get()) {
+        if (folder != null) {
+          folder.scan();
+        }
         long size = sizeOf(request.dirmap());
         if (size != lastSize) {
           lastSize = size;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** The options that describe a job, shared by {@code run} and {@code watch}. */
 public final class JobOptions {
-  @Option(names = "--dirmap", required = true, description = "dirmap CSV; image paths are relative to its folder")
+  @Option(names = "--dirmap", description = "dirmap CSV; image paths are relative to its folder")
   Path dirmap;
 
   @Option(names = "--model", required = true, description = "model-card.json of a TorchScript model, or its folder")
@@ -56,6 +56,9 @@ public final class JobOptions {
   String format;
 
   JobRequest toRequest(String referenceJobId) {
+    if (dirmap == null) {
+      throw new IllegalArgumentException("--dirmap is required");
+    }
     Objective objectiveValue;
     try {
       objectiveValue = Objective.valueOf(objective.toUpperCase(Locale.ROOT));

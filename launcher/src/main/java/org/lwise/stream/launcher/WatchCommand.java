@@ -10,6 +10,7 @@ import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
 import org.lwise.stream.common.TopicSetup;
 import org.lwise.stream.ingest.DirmapWatcher;
+import org.lwise.stream.ingest.FolderDirmap;
 import org.lwise.stream.ingest.ImageStager;
 import org.lwise.stream.ingest.IngestConfig;
 import picocli.CommandLine.Command;
@@ -33,8 +34,18 @@ public final class WatchCommand implements Callable<Integer> {
   @Option(names = "--from-row", description = "first row to publish on the first start (default: rows appended after it)")
   Long fromRow;
 
+  @Option(names = "--images-dir", description = "watch this folder instead: files dropped as <folder>/<class id or name>/<file> "
+      + "become rows of <folder>/dirmap.csv")
+  Path imagesDir;
+
   @Override
   public Integer call() {
+    FolderDirmap folder = null;
+    if (imagesDir != null) {
+      folder = new FolderDirmap(imagesDir, org.lwise.stream.common.ModelCard.read(job.model).classNames());
+      job.dirmap = folder.dirmap();
+      folder.scan();
+    }
     Map<String, String> props = ConfigSources.merge(config, System.getenv(), Map.of());
     IngestConfig ingest = IngestConfig.from(props);
     TopicSetup.ensureTopics(ingest.connection().bootstrapServers(), ingest.connection().topicPartitions());
@@ -43,6 +54,9 @@ public final class WatchCommand implements Callable<Integer> {
       DirmapWatcher watcher = new DirmapWatcher(ingest, topics,
           id -> KafkaClients.transactionalProducer(ingest.connection().bootstrapServers(), id, Map.of()),
           new ImageStager(s3, ingest.stagingBucket()), job.toRequest(referenceJob), fromRow);
+      if (folder != null) {
+        watcher.watchingFolder(folder);
+      }
       Thread main = Thread.currentThread();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         watcher.stop();
