@@ -21,6 +21,13 @@ public final class Conditions {
   public static String id(
       double eps, double stepSize, int numSteps, Objective objective, List<Integer> divergeFrom,
       boolean attack) {
+    return id(eps, stepSize, numSteps, objective, divergeFrom, attack, false);
+  }
+
+  /** As {@link #id(double, double, int, Objective, List, boolean)}, {@code _randstart} last for a random start. */
+  public static String id(
+      double eps, double stepSize, int numSteps, Objective objective, List<Integer> divergeFrom,
+      boolean attack, boolean randomStart) {
     StringBuilder id = new StringBuilder()
         .append(number(eps)).append('_')
         .append(number(stepSize)).append('_')
@@ -33,6 +40,9 @@ public final class Conditions {
     if (attack) {
       id.append("_attack");
     }
+    if (randomStart) {
+      id.append("_randstart");
+    }
     return id.toString();
   }
 
@@ -40,6 +50,13 @@ public final class Conditions {
   public static Condition create(
       double eps, double stepSize, Integer numSteps, Objective objective, List<Integer> divergeFrom,
       boolean attack) {
+    return create(eps, stepSize, numSteps, objective, divergeFrom, attack, false);
+  }
+
+  /** As above, optionally starting from a random point of the eps sphere. */
+  public static Condition create(
+      double eps, double stepSize, Integer numSteps, Objective objective, List<Integer> divergeFrom,
+      boolean attack, boolean randomStart) {
     if (!(eps > 0)) {
       throw new IllegalArgumentException("eps must be > 0, got " + eps);
     }
@@ -51,13 +68,14 @@ public final class Conditions {
       throw new IllegalArgumentException("num_steps must be >= 1, got " + steps);
     }
     return Condition.newBuilder()
-        .setId(id(eps, stepSize, steps, objective, divergeFrom, attack))
+        .setId(id(eps, stepSize, steps, objective, divergeFrom, attack, randomStart))
         .setEps(eps)
         .setStepSize(stepSize)
         .setNumSteps(steps)
         .setObjective(objective)
         .setDivergeFrom(List.copyOf(divergeFrom))
         .setAttack(attack)
+        .setRandomStart(randomStart)
         .build();
   }
 

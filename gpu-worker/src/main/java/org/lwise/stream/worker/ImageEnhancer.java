@@ -61,15 +61,22 @@ public final class ImageEnhancer {
           .toList();
       List<Integer> ids = new ArrayList<>();
       List<TrajectoryPlanner.Plan> plans = TrajectoryPlanner.plan(applicable, share);
-      if (plans.isEmpty()) {
-        // Scoring only: a zero-step trajectory is exactly the forward pass at x0.
-        plans = List.of(new TrajectoryPlanner.Plan(
-            org.lwise.stream.schema.Objective.LOGIT, 0, false, List.of(), 0, List.of()));
+      if (plans.isEmpty() || plans.get(0).randomStart()) {
+        // The scores need the forward pass at x0: a zero-step trajectory is exactly that.
+        List<TrajectoryPlanner.Plan> withScoring = new ArrayList<>();
+        withScoring.add(new TrajectoryPlanner.Plan(
+            org.lwise.stream.schema.Objective.LOGIT, 0, false, List.of(), 0, List.of(), false));
+        withScoring.addAll(plans);
+        plans = withScoring;
       }
       for (TrajectoryPlanner.Plan plan : plans) {
         ids.add(trajectories.size());
+        Long seed = plan.randomStart()
+            ? java.util.Objects.hash(item.record().getJobId(), item.record().getRowIndex(), plan.outputs().get(0).conditionId())
+                * 0x9E3779B97F4A7C15L
+            : null;
         trajectories.add(new Trajectory(item.chw(), label, plan.objective(), plan.stepSize(), plan.attack(),
-            plan.eps(), TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()), plan.outputs()));
+            plan.eps(), TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()), plan.outputs(), seed));
       }
       trajectoriesOfItem.put(i, ids);
     }

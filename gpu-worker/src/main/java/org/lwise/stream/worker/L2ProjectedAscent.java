@@ -101,7 +101,9 @@ public final class L2ProjectedAscent {
       NDArray objectives = scope.create(objective, new Shape(n));
       NDArray stepArr = scope.create(stepSizes, new Shape(n, 1, 1, 1));
       NDArray epsArr = scope.create(eps, new Shape(n));
-      NDArray x = x0.duplicate();
+      NDArray x = batch.stream().anyMatch(t -> t.randomSeed() != null)
+          ? scope.create(randomStarts(batch, x0Flat, pixels), new Shape(n, 3, size, size))
+          : x0.duplicate();
       for (int t = 0; t <= maxSteps; t++) {
         try (NDManager step = scope.newSubManager()) {
           x.attach(step);
@@ -156,6 +158,32 @@ public final class L2ProjectedAscent {
       results.add(new AscentResult(logits0[i], Arrays.asList(best[i]), steps, history));
     }
     return results;
+  }
+
+  /**
+   * The robustness library's L2 random start, {@code clamp(x0 + eps * r / (||r|| + 1e-10), 0, 1)} with
+   * r ~ N(0, 1), drawn from the trajectory's seed; x0 itself for trajectories without one.
+   */
+  static float[] randomStarts(List<Trajectory> batch, float[] x0Flat, int pixels) {
+    float[] start = x0Flat.clone();
+    for (int i = 0; i < batch.size(); i++) {
+      Long seed = batch.get(i).randomSeed();
+      if (seed == null) {
+        continue;
+      }
+      java.util.Random random = new java.util.Random(seed);
+      float[] r = new float[pixels];
+      double norm = 0;
+      for (int p = 0; p < pixels; p++) {
+        r[p] = (float) random.nextGaussian();
+        norm += (double) r[p] * r[p];
+      }
+      float scale = (float) (batch.get(i).eps() / (Math.sqrt(norm) + 1e-10));
+      for (int p = 0; p < pixels; p++) {
+        start[i * pixels + p] = Math.min(1f, Math.max(0f, x0Flat[i * pixels + p] + r[p] * scale));
+      }
+    }
+    return start;
   }
 
   /** Per-image loss L of SPEC.md (the quantity descended, before the attack sign). */

@@ -20,7 +20,7 @@ public final class TrajectoryPlanner {
 
   /** A trajectory to run, without its image: objective, step, attack, divergence set, eps and outputs. */
   public record Plan(Objective objective, double stepSize, boolean attack, List<Integer> divergeFrom, double eps,
-                     List<Trajectory.Output> outputs) {
+                     List<Trajectory.Output> outputs, boolean randomStart) {
     public int steps() {
       return outputs.stream().mapToInt(Trajectory.Output::steps).max().orElse(0);
     }
@@ -30,7 +30,8 @@ public final class TrajectoryPlanner {
     Map<List<Object>, List<Condition>> groups = new LinkedHashMap<>();
     List<Plan> plans = new ArrayList<>();
     for (Condition c : conditions) {
-      boolean neverProjects = c.getStepSize() * c.getNumSteps() <= c.getEps();
+      // A random start begins on the eps sphere, so its projection binds from the first step.
+      boolean neverProjects = !c.getRandomStart() && c.getStepSize() * c.getNumSteps() <= c.getEps();
       if (share && neverProjects) {
         List<Object> key = List.of(c.getObjective(), c.getStepSize(), c.getAttack(), List.copyOf(c.getDivergeFrom()));
         groups.computeIfAbsent(key, k -> new ArrayList<>()).add(c);
@@ -44,14 +45,14 @@ public final class TrajectoryPlanner {
           .map(c -> new Trajectory.Output(c.getId(), c.getNumSteps()))
           .toList();
       plans.add(new Plan(longest.getObjective(), longest.getStepSize(), longest.getAttack(),
-          List.copyOf(longest.getDivergeFrom()), longest.getEps(), outputs));
+          List.copyOf(longest.getDivergeFrom()), longest.getEps(), outputs, false));
     }
     return plans;
   }
 
   private static Plan single(Condition c) {
     return new Plan(c.getObjective(), c.getStepSize(), c.getAttack(), List.copyOf(c.getDivergeFrom()), c.getEps(),
-        List.of(new Trajectory.Output(c.getId(), c.getNumSteps())));
+        List.of(new Trajectory.Output(c.getId(), c.getNumSteps())), c.getRandomStart());
   }
 
   /**

@@ -40,6 +40,10 @@ public final class JobOptions {
   @Option(names = "--attack", description = "ascend the loss (make images harder); condition ids end in _attack")
   boolean attack;
 
+  @Option(names = "--random-start", description = "start each trajectory at a random point of the eps sphere "
+      + "(seeded per image; the reference default is no random start); condition ids end in _randstart")
+  boolean randomStart;
+
   @Option(names = "--no-score", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "write robust_gt_logit and difficulty (default on)")
   boolean score;
@@ -67,7 +71,7 @@ public final class JobOptions {
     }
     List<Condition> conditions = new ArrayList<>();
     for (double e : eps) {
-      conditions.add(Conditions.create(e, stepSize, numSteps, objectiveValue, divergeFrom, attack));
+      conditions.add(Conditions.create(e, stepSize, numSteps, objectiveValue, divergeFrom, attack, randomStart));
     }
     ImageFormat imageFormat = switch (format.toLowerCase(Locale.ROOT)) {
       case "png" -> ImageFormat.PNG;
