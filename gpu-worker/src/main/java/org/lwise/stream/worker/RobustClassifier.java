@@ -72,9 +72,22 @@ public final class RobustClassifier implements AutoCloseable {
 
   /** Logits (N, K) of a batch x (N, 3, S, S) in [0,1]; differentiable with respect to x. */
   public NDArray logits(NDArray x) {
-    NDArray normalized = x.clip(0f, 1f).sub(mean).div(std);
-    NDList out = IValueUtils.forward(block, new NDList(normalized), true);
+    NDList out = IValueUtils.forward(block, new NDList(normalize(x)), true);
     return out.singletonOrThrow();
+  }
+
+  /** The model card's normalization, {@code (clamp(x, 0, 1) - mean) / std}. */
+  public NDArray normalize(NDArray x) {
+    return x.clip(0f, 1f).sub(mean).div(std);
+  }
+
+  /** The DJL model, for training ({@code newTrainer}). */
+  public Model model() {
+    return model;
+  }
+
+  public PtSymbolBlock block() {
+    return block;
   }
 
   public NDManager manager() {

@@ -41,6 +41,10 @@ public final class FashionMnistCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "dataset folder to write")
   Path out;
 
+  @Option(names = "--fractions", split = ",", defaultValue = "0.6,0.2,0.2",
+      description = "fractions of each class in the train, val and test splits (default ${DEFAULT-VALUE})")
+  List<Double> fractions;
+
   @Override
   public Integer call() throws IOException {
     byte[][] images = readImages(source.resolve(set + "-images-idx3-ubyte.gz"));
@@ -56,9 +60,10 @@ public final class FashionMnistCommand implements Callable<Integer> {
         if (taken[label] >= perClass) {
           continue;
         }
-        // Per class: 60 % train, 20 % val, 20 % test (the experiment's splits, not the model's).
+        // Per class, in file order: the first fraction train, the next val, the rest test.
         int k = taken[label]++;
-        String split = k < perClass * 0.6 ? "train" : k < perClass * 0.8 ? "val" : "test";
+        String split = k < perClass * fractions.get(0) ? "train"
+            : k < perClass * (fractions.get(0) + fractions.get(1)) ? "val" : "test";
         String folder = CLASSES.get(label).toLowerCase().replaceAll("[^a-z]+", "-");
         String imPath = "images/" + folder + "/" + set + "-" + i + ".png";
         Path file = out.resolve(imPath);

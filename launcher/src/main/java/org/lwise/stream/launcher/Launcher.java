@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "lwise", mixinStandardHelpOptions = true, version = "L-WISE Stream 0.1.0",
     description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
     subcommands = {RunCommand.class, SubmitCommand.class, WatchCommand.class, StageCommand.Worker.class, StageCommand.Uploader.class,
-        StageCommand.Aggregator.class, FashionMnistCommand.class, BenchCommand.class})
+        StageCommand.Aggregator.class, FashionMnistCommand.class, BenchCommand.class, TrainCommand.class,
+        EvaluateCommand.class})
 public final class Launcher {
   /** Where the registry server jar is; the {@code lwise} script passes it. */
   static Path registryJar() {
