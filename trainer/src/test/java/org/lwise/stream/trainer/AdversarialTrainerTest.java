@@ -99,6 +99,19 @@ class AdversarialTrainerTest {
     }
   }
 
+  @Test
+  void shouldDrawOriginalsAndEnhancementsPerModel(@TempDir Path out) throws Exception {
+    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn"))) {
+      LabeledImages images = LabeledImages.load(DEMO, "test", "class_num", 28, 3, 0);
+      EnhancementGrid.write(List.of(model), images, List.of(1.0, 2.0), org.lwise.stream.schema.Objective.LOGIT,
+          out.resolve("grid.png"));
+      var png = javax.imageio.ImageIO.read(out.resolve("grid.png").toFile());
+      // 3 rows of 84 px tiles (28 px x 3), 3 columns (original + 2 eps).
+      assertThat(png.getHeight()).isEqualTo(50 + 3 * (84 + 6) + 10);
+      assertThat(png.getWidth()).isEqualTo(10 + 3 * (84 + 6) + 16);
+    }
+  }
+
   private static final class NoProgress implements AdversarialTrainer.Listener {
     @Override
     public void batch(int epoch, int step, int steps, double loss, double accuracy) {}
