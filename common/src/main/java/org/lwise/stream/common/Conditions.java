@@ -84,6 +84,39 @@ public final class Conditions {
     return Math.max(1, (int) Math.rint(2 * eps));
   }
 
+  /** The view types of the multi-view variant when none are named. */
+  public static final List<String> DEFAULT_AUG_TYPES = List.of("color", "translation", "resize", "cutout");
+
+  /**
+   * The multi-view variant of a condition: {@code numAugs} random views per step, last iterate. Its
+   * id gains {@code _views<n>} and, when not the default four, the view types.
+   */
+  public static Condition withViews(Condition condition, int numAugs, List<String> augTypes) {
+    if (numAugs < 1) {
+      throw new IllegalArgumentException("num_augs must be >= 1, got " + numAugs);
+    }
+    List<String> types = augTypes.stream().map(t -> t.toLowerCase(Locale.ROOT)).toList();
+    for (String type : types) {
+      if (!DEFAULT_AUG_TYPES.contains(type)) {
+        throw new IllegalArgumentException("unknown augmentation '" + type + "'; use " + DEFAULT_AUG_TYPES);
+      }
+    }
+    String suffix = "_views" + numAugs + (types.equals(DEFAULT_AUG_TYPES) ? "" : "_" + String.join("_", types));
+    // Field by field: Avro's copy-builder would deep-copy through its class-trust check.
+    return Condition.newBuilder()
+        .setId(condition.getId() + suffix)
+        .setEps(condition.getEps())
+        .setStepSize(condition.getStepSize())
+        .setNumSteps(condition.getNumSteps())
+        .setObjective(condition.getObjective())
+        .setDivergeFrom(condition.getDivergeFrom())
+        .setAttack(condition.getAttack())
+        .setRandomStart(condition.getRandomStart())
+        .setNumAugs(numAugs)
+        .setAugTypes(types)
+        .build();
+  }
+
   /**
    * Whether a row gets an output in this condition: with explicit {@code diverge_from}, rows of
    * those classes are dropped (SPEC.md).

@@ -40,6 +40,17 @@ class ConditionsTest {
   }
 
   @Test
+  void shouldNameMultiViewAndRandomStartVariants() {
+    Condition base = Conditions.create(8, 0.5, null, Objective.LOGIT, List.of(), false, true);
+    assertThat(base.getId()).isEqualTo("8_0.5_16_logit_randstart");
+    assertThat(Conditions.withViews(base, 4, Conditions.DEFAULT_AUG_TYPES).getId()).isEqualTo("8_0.5_16_logit_randstart_views4");
+    Condition colorOnly = Conditions.withViews(base, 2, List.of("color"));
+    assertThat(colorOnly.getId()).isEqualTo("8_0.5_16_logit_randstart_views2_color");
+    assertThat(colorOnly.getNumAugs()).isEqualTo(2);
+    assertThatThrownBy(() -> Conditions.withViews(base, 4, List.of("blur"))).hasMessageContaining("unknown augmentation 'blur'");
+  }
+
+  @Test
   void shouldDropRowsOfExplicitDivergeClassesOnly() {
     Condition from = Conditions.create(1, 0.5, null, Objective.LOGIT_DIVERGE, List.of(2), false);
     Condition all = Conditions.create(1, 0.5, null, Objective.LOGIT_DIVERGE, List.of(), false);

@@ -25,6 +25,7 @@ import org.lwise.stream.schema.Score;
 public final class ImageEnhancer {
   private final RobustClassifier model;
   private final L2ProjectedAscent ascent;
+  private final MultiViewAscent multiViewAscent;
   private final int maxBatch;
   private final boolean share;
   private final Executor codec;
@@ -33,6 +34,7 @@ public final class ImageEnhancer {
   public ImageEnhancer(RobustClassifier model, int maxBatch, boolean share, Executor codec) {
     this.model = model;
     this.ascent = new L2ProjectedAscent(model);
+    this.multiViewAscent = new MultiViewAscent(model);
     this.maxBatch = maxBatch;
     this.share = share;
     this.codec = codec;
@@ -44,6 +46,7 @@ public final class ImageEnhancer {
   public List<Outcome> process(List<PreparedImage> items) {
     List<Outcome> outcomes = new ArrayList<>(items.size());
     List<Trajectory> trajectories = new ArrayList<>();
+    List<TrajectoryPlanner.Plan> viewsOf = new ArrayList<>();
     Map<Integer, List<Integer>> trajectoriesOfItem = new HashMap<>();
     for (int i = 0; i < items.size(); i++) {
       PreparedImage item = items.get(i);
@@ -61,7 +64,7 @@ public final class ImageEnhancer {
           .toList();
       List<Integer> ids = new ArrayList<>();
       List<TrajectoryPlanner.Plan> plans = TrajectoryPlanner.plan(applicable, share);
-      if (plans.isEmpty() || plans.get(0).randomStart()) {
+      if (plans.isEmpty() || plans.get(0).startsAwayFromX0()) {
         // The scores need the forward pass at x0: a zero-step trajectory is exactly that.
         List<TrajectoryPlanner.Plan> withScoring = new ArrayList<>();
         withScoring.add(new TrajectoryPlanner.Plan(
@@ -71,6 +74,7 @@ public final class ImageEnhancer {
       }
       for (TrajectoryPlanner.Plan plan : plans) {
         ids.add(trajectories.size());
+        viewsOf.add(plan.numAugs() > 0 ? plan : null);
         Long seed = plan.randomStart()
             ? java.util.Objects.hash(item.record().getJobId(), item.record().getRowIndex(), plan.outputs().get(0).conditionId())
                 * 0x9E3779B97F4A7C15L
@@ -81,10 +85,7 @@ public final class ImageEnhancer {
       trajectoriesOfItem.put(i, ids);
     }
 
-    List<AscentResult> results = new ArrayList<>(trajectories.size());
-    for (int from = 0; from < trajectories.size(); from += maxBatch) {
-      results.addAll(ascent.run(trajectories.subList(from, Math.min(trajectories.size(), from + maxBatch))));
-    }
+    List<AscentResult> results = runAll(trajectories, viewsOf);
 
     List<CompletableFuture<Outcome>> pending = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
@@ -105,6 +106,47 @@ public final class ImageEnhancer {
       outcomes.add(future.join());
     }
     return outcomes;
+  }
+
+  /**
+   * Plain trajectories in model batches of {@code maxBatch}; multi-view ones grouped by views and
+   * step count (they return their last iterate, so a batch must share its length).
+   */
+  private List<AscentResult> runAll(List<Trajectory> trajectories, List<TrajectoryPlanner.Plan> viewsOf) {
+    AscentResult[] results = new AscentResult[trajectories.size()];
+    List<Integer> plain = new ArrayList<>();
+    Map<List<Object>, List<Integer>> multiView = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < trajectories.size(); i++) {
+      TrajectoryPlanner.Plan views = viewsOf.get(i);
+      if (views == null) {
+        plain.add(i);
+      } else {
+        multiView.computeIfAbsent(List.of(views.numAugs(), views.augTypes(), trajectories.get(i).steps()),
+            k -> new ArrayList<>()).add(i);
+      }
+    }
+    for (int from = 0; from < plain.size(); from += maxBatch) {
+      List<Integer> chunk = plain.subList(from, Math.min(plain.size(), from + maxBatch));
+      List<AscentResult> out = ascent.run(chunk.stream().map(trajectories::get).toList());
+      for (int j = 0; j < chunk.size(); j++) {
+        results[chunk.get(j)] = out.get(j);
+      }
+    }
+    for (Map.Entry<List<Object>, List<Integer>> group : multiView.entrySet()) {
+      TrajectoryPlanner.Plan plan = viewsOf.get(group.getValue().get(0));
+      List<ViewAugmentation.Type> types = (plan.augTypes().isEmpty() ? Conditions.DEFAULT_AUG_TYPES : plan.augTypes())
+          .stream().map(ViewAugmentation.Type::parse).toList();
+      for (int from = 0; from < group.getValue().size(); from += maxBatch) {
+        List<Integer> chunk = group.getValue().subList(from, Math.min(group.getValue().size(), from + maxBatch));
+        long seed = java.util.Objects.hash(chunk.get(0), trajectories.get(chunk.get(0)).label(), from);
+        List<AscentResult> out = multiViewAscent.run(chunk.stream().map(trajectories::get).toList(),
+            new MultiViewAscent.Views(plan.numAugs(), types, seed));
+        for (int j = 0; j < chunk.size(); j++) {
+          results[chunk.get(j)] = out.get(j);
+        }
+      }
+    }
+    return java.util.Arrays.asList(results);
   }
 
   private Outcome outcome(PreparedImage item, List<Trajectory> trajectories, List<AscentResult> results) {

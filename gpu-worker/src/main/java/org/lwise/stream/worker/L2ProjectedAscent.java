@@ -28,7 +28,7 @@ public final class L2ProjectedAscent {
    * DJL allows one open GradientCollector per process; workers sharing a JVM (tests, the embedded
    * run) take turns. In production each worker is its own process and this lock is uncontended.
    */
-  private static final Object GRADIENT_LOCK = new Object();
+  static final Object GRADIENT_LOCK = new Object();
 
   private final RobustClassifier model;
 
@@ -91,6 +91,7 @@ public final class L2ProjectedAscent {
     }
     float[][] lossHistory = new float[n][maxSteps + 1];
     float[][] logits0 = new float[n][];
+    float[] lastFlat = null;
 
     try (NDManager scope = model.manager().newSubManager()) {
       NDArray x0 = scope.create(x0Flat, new Shape(n, 3, size, size));
@@ -130,19 +131,10 @@ public final class L2ProjectedAscent {
           NDArray current = x.stopGradient();
           keepBest(batch, t, loss, attackSign, current, pixels, best, bestSteps, bestLoss, lossHistory);
           if (last) {
+            lastFlat = current.toFloatArray();
             break;
           }
-          NDArray flatGrad = grad.reshape(n, -1);
-          NDArray gradNorm = flatGrad.norm(new int[] {1}).reshape(n, 1, 1, 1);
-          NDArray scaled = grad.div(gradNorm.add(1e-10f));
-          NDArray next = current.sub(scaled.mul(stepArr));
-          NDArray delta = next.sub(x0);
-          NDArray norm = delta.reshape(n, -1).norm(new int[] {1});
-          // torch.renorm(p=2, dim=0, maxnorm=eps): factor eps / (norm + 1e-7) where norm > eps.
-          NDArray factor = NDArrays.where(norm.gt(epsArr), epsArr.div(norm.add(1e-7f)), norm.onesLike());
-          delta = delta.mul(factor.reshape(n, 1, 1, 1));
-          NDArray projected = x0.add(delta).clip(0f, 1f);
-          x = projected.stopGradient();
+          x = stepAndProject(current, grad, x0, stepArr, epsArr).stopGradient();
           x.attach(scope);
         }
       }
@@ -155,9 +147,26 @@ public final class L2ProjectedAscent {
         steps.add(s);
       }
       float[] history = Arrays.copyOf(lossHistory[i], batch.get(i).steps() + 1);
-      results.add(new AscentResult(logits0[i], Arrays.asList(best[i]), steps, history));
+      results.add(new AscentResult(logits0[i], Arrays.asList(best[i]), steps, history,
+          Arrays.copyOfRange(lastFlat, i * pixels, (i + 1) * pixels)));
     }
     return results;
+  }
+
+  /**
+   * One normalized step down the gradient, then the L2 projection onto the eps ball around x0 (torch
+   * {@code renorm} arithmetic) and the clamp to [0,1]: {@code x - step * g / (||g|| + 1e-10)}.
+   */
+  static NDArray stepAndProject(NDArray x, NDArray grad, NDArray x0, NDArray stepSizes, NDArray eps) {
+    long n = x.getShape().get(0);
+    NDArray gradNorm = grad.reshape(n, -1).norm(new int[] {1}).reshape(n, 1, 1, 1);
+    NDArray scaled = grad.div(gradNorm.add(1e-10f));
+    NDArray next = x.sub(scaled.mul(stepSizes));
+    NDArray delta = next.sub(x0);
+    NDArray norm = delta.reshape(n, -1).norm(new int[] {1});
+    // torch.renorm(p=2, dim=0, maxnorm=eps): factor eps / (norm + 1e-7) where norm > eps.
+    NDArray factor = NDArrays.where(norm.gt(eps), eps.div(norm.add(1e-7f)), norm.onesLike());
+    return x0.add(delta.mul(factor.reshape(n, 1, 1, 1))).clip(0f, 1f);
   }
 
   /**

@@ -20,7 +20,17 @@ public final class TrajectoryPlanner {
 
   /** A trajectory to run, without its image: objective, step, attack, divergence set, eps and outputs. */
   public record Plan(Objective objective, double stepSize, boolean attack, List<Integer> divergeFrom, double eps,
-                     List<Trajectory.Output> outputs, boolean randomStart) {
+                     List<Trajectory.Output> outputs, boolean randomStart, int numAugs, List<String> augTypes) {
+    public Plan(Objective objective, double stepSize, boolean attack, List<Integer> divergeFrom, double eps,
+        List<Trajectory.Output> outputs, boolean randomStart) {
+      this(objective, stepSize, attack, divergeFrom, eps, outputs, randomStart, 0, List.of());
+    }
+
+    /** Needs a separate clean forward pass for the scores (its first pass is not at x0, or is augmented). */
+    public boolean startsAwayFromX0() {
+      return randomStart || numAugs > 0;
+    }
+
     public int steps() {
       return outputs.stream().mapToInt(Trajectory.Output::steps).max().orElse(0);
     }
@@ -31,7 +41,8 @@ public final class TrajectoryPlanner {
     List<Plan> plans = new ArrayList<>();
     for (Condition c : conditions) {
       // A random start begins on the eps sphere, so its projection binds from the first step.
-      boolean neverProjects = !c.getRandomStart() && c.getStepSize() * c.getNumSteps() <= c.getEps();
+      // Multi-view conditions return their last iterate and draw random views: never shared either.
+      boolean neverProjects = !c.getRandomStart() && c.getNumAugs() == 0 && c.getStepSize() * c.getNumSteps() <= c.getEps();
       if (share && neverProjects) {
         List<Object> key = List.of(c.getObjective(), c.getStepSize(), c.getAttack(), List.copyOf(c.getDivergeFrom()));
         groups.computeIfAbsent(key, k -> new ArrayList<>()).add(c);
@@ -52,7 +63,8 @@ public final class TrajectoryPlanner {
 
   private static Plan single(Condition c) {
     return new Plan(c.getObjective(), c.getStepSize(), c.getAttack(), List.copyOf(c.getDivergeFrom()), c.getEps(),
-        List.of(new Trajectory.Output(c.getId(), c.getNumSteps())), c.getRandomStart());
+        List.of(new Trajectory.Output(c.getId(), c.getNumSteps())), c.getRandomStart(), c.getNumAugs(),
+        List.copyOf(c.getAugTypes()));
   }
 
   /**

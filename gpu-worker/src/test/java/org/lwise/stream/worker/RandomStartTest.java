@@ -62,6 +62,23 @@ class RandomStartTest {
     }
   }
 
+  @Test
+  void shouldRunMultiViewConditionsBesidePlainOnesInTheWorkersPath() {
+    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn"))) {
+      ImageEnhancer enhancer = new ImageEnhancer(model, 8, true, Runnable::run);
+      byte[] crop = ReferenceFixtures.bytes("fashion-cnn.fashion.png.crop.u8");
+      float[] chw = ReferenceFixtures.chw(crop, 28);
+      Condition plain = Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false);
+      Condition views = Conditions.withViews(Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false), 2,
+          Conditions.DEFAULT_AUG_TYPES);
+      var outcome = enhancer.process(new ArrayList<>(List.of(
+          new PreparedImage(record(), job(List.of(plain, views)), new RgbImage(28, 28, crop), chw, null)))).get(0);
+      assertThat(outcome.images()).extracting(i -> i.getConditionId())
+          .containsExactlyInAnyOrder("natural", plain.getId(), views.getId());
+      assertThat(outcome.images().get(2).getSha256()).isNotEqualTo(outcome.images().get(1).getSha256());
+    }
+  }
+
   private static ImageRecord record() {
     return ImageRecord.newBuilder().setJobId("j").setRowIndex(3).setValues(List.of()).setLabel(9)
         .setImPath("a.png").setContentType("image/png").setSha256("x").setImage(ByteBuffer.allocate(0)).build();

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -137,10 +136,8 @@ public final class DirmapWatcher implements Runnable {
       }
     }
     List<Dirmap.RowProblem> freshProblems = dirmap.problems().stream().filter(p -> p.index() >= published).toList();
-    Job job = Job.newBuilder(IngestPipeline.job(jobId, request, dirmap, labelColumn))
-        .setOpenEnded(true)
-        .setCreatedAt(Instant.now())
-        .build();
+    Job job = IngestPipeline.job(jobId, request, dirmap, labelColumn);
+    job.setOpenEnded(true);
     producer.beginTransaction();
     try {
       TopicProducer out = new TopicProducer(producer);

@@ -44,6 +44,13 @@ public final class JobOptions {
       + "(seeded per image; the reference default is no random start); condition ids end in _randstart")
   boolean randomStart;
 
+  @Option(names = "--num-augs", defaultValue = "0", description = "multi-view variant for vision transformers: "
+      + "random views averaged per step, last iterate (SPEC.md); 0 = the plain loop (default)")
+  int numAugs;
+
+  @Option(names = "--aug-types", split = ",", description = "views for --num-augs, in order (default color,translation,resize,cutout)")
+  List<String> augTypes = new ArrayList<>(Conditions.DEFAULT_AUG_TYPES);
+
   @Option(names = "--no-score", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "write robust_gt_logit and difficulty (default on)")
   boolean score;
@@ -71,7 +78,8 @@ public final class JobOptions {
     }
     List<Condition> conditions = new ArrayList<>();
     for (double e : eps) {
-      conditions.add(Conditions.create(e, stepSize, numSteps, objectiveValue, divergeFrom, attack, randomStart));
+      Condition condition = Conditions.create(e, stepSize, numSteps, objectiveValue, divergeFrom, attack, randomStart);
+      conditions.add(numAugs > 0 ? Conditions.withViews(condition, numAugs, augTypes) : condition);
     }
     ImageFormat imageFormat = switch (format.toLowerCase(Locale.ROOT)) {
       case "png" -> ImageFormat.PNG;
