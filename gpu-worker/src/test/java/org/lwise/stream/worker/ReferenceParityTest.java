@@ -178,6 +178,65 @@ class ReferenceParityTest {
     softly.assertAll();
   }
 
+  @Test
+  void shouldTakeTheSameSingleStepFromTheSameIterate() {
+    JsonNode entry = fixtures.index.get("models").get("slim-resnet18");
+    try (RobustClassifier classifier = load(entry)) {
+      int size = classifier.card().inputSize();
+      int k = classifier.card().numClasses();
+      float[] x0 = ReferenceFixtures.chw(ReferenceFixtures.bytes("slim-resnet18." + entry.get("images").get(0).asText() + ".crop.u8"), size);
+      int label = entry.get("labels").get(0).asInt();
+      int checked = 0;
+      for (JsonNode c : entry.get("conditions")) {
+        for (JsonNode from : c.get("one_step_from")) {
+          int t = from.asInt();
+          int ci = c.get("index").asInt();
+          float[] xt = ReferenceFixtures.f32("slim-resnet18.c" + ci + ".x" + t + ".f32");
+          float[] expected = ReferenceFixtures.f32("slim-resnet18.c" + ci + ".x" + (t + 1) + ".f32");
+          Objective objective = Objective.valueOf(c.get("objective").asText().toUpperCase(Locale.ROOT));
+          float[] oneHot = new float[k];
+          oneHot[label] = 1;
+          float[] mask = new float[k];
+          List<Integer> others = new ArrayList<>();
+          c.get("classes_present").forEach(q -> {
+            if (q.asInt() != label) {
+              others.add(q.asInt());
+            }
+          });
+          if (objective == Objective.LOGIT_DIVERGE) {
+            others.forEach(q -> mask[q] = 1);
+          }
+          float[] next;
+          try (ai.djl.ndarray.NDManager m = classifier.manager().newSubManager()) {
+            ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(1, 3, size, size);
+            ai.djl.ndarray.NDArray x = m.create(xt, shape);
+            x.setRequiresGradient(true);
+            ai.djl.ndarray.NDArray grad;
+            try (ai.djl.training.GradientCollector collector = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+              ai.djl.ndarray.NDArray loss = L2ProjectedAscent.loss(classifier.logits(x), m.create(oneHot, new ai.djl.ndarray.types.Shape(1, k)),
+                  m.create(mask, new ai.djl.ndarray.types.Shape(1, k)), m.create(new float[] {Math.max(1, others.size())}),
+                  m.create(new int[] {objective.ordinal()}));
+              collector.backward(loss.mean());
+              grad = x.getGradient().duplicate();
+            }
+            next = L2ProjectedAscent.stepAndProject(x.stopGradient(), grad, m.create(x0, shape),
+                m.create(new float[] {(float) c.get("step").asDouble()}, new ai.djl.ndarray.types.Shape(1, 1, 1, 1)),
+                m.create(new float[] {(float) c.get("eps").asDouble()})).toFloatArray();
+          }
+          double max = 0;
+          for (int p = 0; p < next.length; p++) {
+            max = Math.max(max, Math.abs(next[p] - expected[p]));
+          }
+          report.add(String.format(Locale.ROOT, "one step   slim-resnet18  %-34s from x%d: max |diff| of x%d %.2e",
+              describe(c), t, t + 1, max));
+          assertThat(max).as("one step from x%d of c%d", t, ci).isLessThanOrEqualTo(1e-5);
+          checked++;
+        }
+      }
+      assertThat(checked).isEqualTo(2);
+    }
+  }
+
   private static String describe(JsonNode c) {
     return String.format(Locale.ROOT, "eps %s %s x%d %s%s%s", c.get("eps").asText(), c.get("step").asText(),
         c.get("steps").asInt(), c.get("objective").asText(),
