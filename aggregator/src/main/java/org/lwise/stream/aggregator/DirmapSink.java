@@ -5,23 +5,20 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import org.lwise.stream.common.AtomicFiles;
+import org.lwise.stream.common.S3Buckets;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.Job;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyExistsException;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
 
 /**
@@ -34,6 +31,7 @@ public final class DirmapSink {
   private final S3AsyncClient s3;
   private final S3Layout layout;
   private final boolean publicRead;
+  private final S3Buckets buckets;
 
   /** @param s3 null to write files only */
   public DirmapSink(Path outputDir, S3AsyncClient s3, S3Layout layout, boolean publicRead) {
@@ -41,6 +39,7 @@ public final class DirmapSink {
     this.s3 = s3;
     this.layout = layout;
     this.publicRead = publicRead;
+    this.buckets = s3 == null ? null : new S3Buckets(s3);
   }
 
   public DirmapWritten write(Job job, String conditionId, DirmapTable.Table table, long failed, boolean isFinal) {
@@ -53,15 +52,15 @@ public final class DirmapSink {
     Path folder = outputDir.resolve(name);
     Path csvPath = folder.resolve(file + ".csv");
     Path jsonPath = folder.resolve(file + ".json");
-    writeAtomically(csvPath, csv);
-    writeAtomically(jsonPath, json);
+    AtomicFiles.write(csvPath, csv);
+    AtomicFiles.write(jsonPath, json);
     String csvUrl = "";
     String jsonUrl = "";
     if (s3 != null) {
       String bucket = layout.bucket(job.getDataset(), conditionId);
       String csvKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".csv");
       String jsonKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".json");
-      ensureBucket(bucket);
+      buckets.ensure(bucket).join();
       put(bucket, csvKey, csv, "text/csv; charset=utf-8");
       put(bucket, jsonKey, json, "application/json");
       csvUrl = layout.url(bucket, csvKey);
@@ -110,27 +109,6 @@ public final class DirmapSink {
       return new ObjectMapper().writeValueAsBytes(records);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void writeAtomically(Path target, byte[] bytes) {
-    try {
-      Files.createDirectories(target.getParent());
-      Path temp = Files.createTempFile(target.getParent(), ".part-", "");
-      Files.write(temp, bytes);
-      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + target, e);
-    }
-  }
-
-  private void ensureBucket(String bucket) {
-    try {
-      s3.createBucket(b -> b.bucket(bucket)).join();
-    } catch (CompletionException e) {
-      if (!(e.getCause() instanceof BucketAlreadyOwnedByYouException) && !(e.getCause() instanceof BucketAlreadyExistsException)) {
-        throw e;
-      }
     }
   }
 

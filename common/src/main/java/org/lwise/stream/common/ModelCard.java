@@ -43,7 +43,8 @@ public record ModelCard(
       throw new IllegalArgumentException("num_classes must be >= 2");
     }
     classNames = classNames == null ? List.of() : List.copyOf(classNames);
-    training = training == null ? Map.of() : Map.copyOf(training);
+    // Keep the order fields were written in: the card is read by people too.
+    training = training == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(training));
   }
 
   /** Reads a card; {@code path} is the card file or the folder holding {@value #FILE_NAME}. */

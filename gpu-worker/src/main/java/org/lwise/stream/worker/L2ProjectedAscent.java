@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,31 +51,6 @@ public final class L2ProjectedAscent {
     int pixels = 3 * size * size;
     int maxSteps = batch.stream().mapToInt(Trajectory::steps).max().orElse(0);
 
-    float[] x0Flat = new float[n * pixels];
-    float[] oneHot = new float[n * k];
-    float[] divergeMask = new float[n * k];
-    float[] divergeCount = new float[n];
-    float[] stepSizes = new float[n];
-    float[] eps = new float[n];
-    float[] attackSign = new float[n];
-    int[] objective = new int[n];
-    for (int i = 0; i < n; i++) {
-      Trajectory t = batch.get(i);
-      if (t.x0().length != pixels) {
-        throw new IllegalArgumentException("image " + i + " has " + t.x0().length + " values, the model takes " + pixels);
-      }
-      System.arraycopy(t.x0(), 0, x0Flat, i * pixels, pixels);
-      oneHot[i * k + t.label()] = 1f;
-      for (int c : t.diverge()) {
-        divergeMask[i * k + c] = 1f;
-      }
-      divergeCount[i] = Math.max(1, t.diverge().size());
-      stepSizes[i] = (float) t.stepSize();
-      eps[i] = (float) t.eps();
-      attackSign[i] = t.attack() ? -1f : 1f;
-      objective[i] = t.objective().ordinal();
-    }
-
     List<int[]> bestSteps = new ArrayList<>();
     List<float[]> bestLoss = new ArrayList<>();
     for (Trajectory t : batch) {
@@ -94,17 +68,8 @@ public final class L2ProjectedAscent {
     float[] lastFlat = null;
 
     try (NDManager scope = model.manager().newSubManager()) {
-      NDArray x0 = scope.create(x0Flat, new Shape(n, 3, size, size));
-      NDArray labels = scope.create(oneHot, new Shape(n, k));
-      NDArray dMask = scope.create(divergeMask, new Shape(n, k));
-      NDArray dCount = scope.create(divergeCount, new Shape(n));
-      NDArray sign = scope.create(attackSign, new Shape(n));
-      NDArray objectives = scope.create(objective, new Shape(n));
-      NDArray stepArr = scope.create(stepSizes, new Shape(n, 1, 1, 1));
-      NDArray epsArr = scope.create(eps, new Shape(n));
-      NDArray x = batch.stream().anyMatch(t -> t.randomSeed() != null)
-          ? scope.create(randomStarts(batch, x0Flat, pixels), new Shape(n, 3, size, size))
-          : x0.duplicate();
+      BatchInputs in = BatchInputs.of(batch, size, k, scope);
+      NDArray x = in.start(batch, scope);
       for (int t = 0; t <= maxSteps; t++) {
         try (NDManager step = scope.newSubManager()) {
           x.attach(step);
@@ -114,7 +79,7 @@ public final class L2ProjectedAscent {
           boolean last = t == maxSteps;
           try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray logits = model.logits(x);
-            NDArray perImage = loss(logits, labels, dMask, dCount, objectives);
+            NDArray perImage = in.loss(logits);
             if (t == 0) {
               float[] all = logits.toFloatArray();
               for (int i = 0; i < n; i++) {
@@ -124,17 +89,17 @@ public final class L2ProjectedAscent {
             loss = perImage.toFloatArray();
             if (!last) {
               // Descend the batch MEAN of the signed loss (attack = ascend).
-              collector.backward(perImage.mul(sign).mean());
+              collector.backward(perImage.mul(in.sign()).mean());
               grad = x.getGradient().duplicate();
             }
           }
           NDArray current = x.stopGradient();
-          keepBest(batch, t, loss, attackSign, current, pixels, best, bestSteps, bestLoss, lossHistory);
+          keepBest(batch, t, loss, in.signs(), current, pixels, best, bestSteps, bestLoss, lossHistory);
           if (last) {
             lastFlat = current.toFloatArray();
             break;
           }
-          x = stepAndProject(current, grad, x0, stepArr, epsArr).stopGradient();
+          x = stepAndProject(current, grad, in.x0(), in.stepSizes(), in.eps()).stopGradient();
           x.attach(scope);
         }
       }

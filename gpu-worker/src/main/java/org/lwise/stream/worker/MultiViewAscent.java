@@ -3,7 +3,6 @@ package org.lwise.stream.worker;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,41 +47,11 @@ public final class MultiViewAscent {
     int k = model.card().numClasses();
     int pixels = 3 * size * size;
     int steps = batch.stream().mapToInt(Trajectory::steps).max().orElse(0);
-    float[] x0Flat = new float[n * pixels];
-    float[] oneHot = new float[n * k];
-    float[] divergeMask = new float[n * k];
-    float[] divergeCount = new float[n];
-    float[] stepSizes = new float[n];
-    float[] eps = new float[n];
-    float[] sign = new float[n];
-    int[] objective = new int[n];
-    for (int i = 0; i < n; i++) {
-      Trajectory t = batch.get(i);
-      System.arraycopy(t.x0(), 0, x0Flat, i * pixels, pixels);
-      oneHot[i * k + t.label()] = 1f;
-      for (int c : t.diverge()) {
-        divergeMask[i * k + c] = 1f;
-      }
-      divergeCount[i] = Math.max(1, t.diverge().size());
-      stepSizes[i] = (float) t.stepSize();
-      eps[i] = (float) t.eps();
-      sign[i] = t.attack() ? -1f : 1f;
-      objective[i] = t.objective().ordinal();
-    }
     float[][] history = new float[n][steps];
     float[] last;
     try (NDManager scope = model.manager().newSubManager()) {
-      NDArray x0 = scope.create(x0Flat, new Shape(n, 3, size, size));
-      NDArray labels = scope.create(oneHot, new Shape(n, k));
-      NDArray dMask = scope.create(divergeMask, new Shape(n, k));
-      NDArray dCount = scope.create(divergeCount, new Shape(n));
-      NDArray signs = scope.create(sign, new Shape(n));
-      NDArray objectives = scope.create(objective, new Shape(n));
-      NDArray stepArr = scope.create(stepSizes, new Shape(n, 1, 1, 1));
-      NDArray epsArr = scope.create(eps, new Shape(n));
-      NDArray x = batch.stream().anyMatch(t -> t.randomSeed() != null)
-          ? scope.create(L2ProjectedAscent.randomStarts(batch, x0Flat, pixels), new Shape(n, 3, size, size))
-          : x0.duplicate();
+      BatchInputs in = BatchInputs.of(batch, size, k, scope);
+      NDArray x = in.start(batch, scope);
       for (int t = 0; t < steps; t++) {
         try (NDManager step = scope.newSubManager()) {
           x.attach(step);
@@ -94,8 +63,8 @@ public final class MultiViewAscent {
             for (int v = 0; v < views.count(); v++) {
               Random random = new Random(views.seed() * 1_000_003L + t * 101L + v);
               NDArray view = views.types().isEmpty() ? x : ViewAugmentation.view(x, views.types(), random);
-              NDArray perImage = L2ProjectedAscent.loss(model.logits(view), labels, dMask, dCount, objectives);
-              NDArray term = perImage.mul(signs).mean();
+              NDArray perImage = in.loss(model.logits(view));
+              NDArray term = perImage.mul(in.sign()).mean();
               total = total == null ? term : total.add(term);
               perImageTotal = perImageTotal == null ? perImage : perImageTotal.add(perImage);
             }
@@ -107,7 +76,7 @@ public final class MultiViewAscent {
             grad = x.getGradient().duplicate();
           }
           NDArray current = x.stopGradient();
-          x = L2ProjectedAscent.stepAndProject(current, grad, x0, stepArr, epsArr).stopGradient();
+          x = L2ProjectedAscent.stepAndProject(current, grad, in.x0(), in.stepSizes(), in.eps()).stopGradient();
           x.attach(scope);
         }
       }

@@ -23,6 +23,7 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 public final class WorkerApp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerApp.class);
 
+  private final WorkerConfig config;
   private final RobustClassifier model;
   private final ExecutorService codec;
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -31,6 +32,7 @@ public final class WorkerApp implements AutoCloseable {
   private volatile S3AsyncClient s3;
 
   public WorkerApp(WorkerConfig config) {
+    this.config = config;
     TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
     this.model = RobustClassifier.load(config.modelCard());
@@ -53,10 +55,7 @@ public final class WorkerApp implements AutoCloseable {
     ImagePreparation preparation = new ImagePreparation(topics.images(), jobs, source, model.card().inputSize());
     ImageEnhancer enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
     this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec);
-    this.config = config;
   }
-
-  private final WorkerConfig config;
 
   private synchronized S3AsyncClient s3() {
     if (s3 == null) {
@@ -101,17 +100,6 @@ public final class WorkerApp implements AutoCloseable {
   /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */
   public static void runUntilStopped(Map<String, String> props) {
     WorkerApp app = new WorkerApp(WorkerConfig.from(props));
-    Thread main = Thread.currentThread();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      app.stop();
-      try {
-        main.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "lwise-worker-shutdown"));
-    try (app) {
-      app.run();
-    }
+    org.lwise.stream.common.StageProcess.runUntilStopped("lwise-gpu-worker", app::run, app::stop, app);
   }
 }

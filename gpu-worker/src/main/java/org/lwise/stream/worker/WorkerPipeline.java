@@ -21,7 +21,7 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.lwise.stream.common.JobDirectory;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
-import org.lwise.stream.common.TopicProducer;
+import org.lwise.stream.common.TransactionalBatch;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.ImageRecord;
 import org.lwise.stream.schema.Job;
@@ -127,9 +127,7 @@ public final class WorkerPipeline implements Runnable {
           new OffsetAndMetadata(p.record().offset() + 1));
     }
     List<ImageEnhancer.Outcome> outcomes = enhancer.process(items);
-    producer.beginTransaction();
-    try {
-      TopicProducer out = new TopicProducer(producer);
+    TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
       for (ImageEnhancer.Outcome outcome : outcomes) {
         ImageRecord r = outcome.record();
         if (outcome.deadLetter() != null) {
@@ -142,18 +140,7 @@ public final class WorkerPipeline implements Runnable {
           out.send(topics.enhanced(), RecordKeys.output(r.getJobId(), image.getConditionId(), r.getRowIndex()), image);
         }
       }
-      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-      producer.commitTransaction();
-    } catch (RuntimeException e) {
-      // Fatal for this process (fenced, broker gone): abort so nothing half-written is visible,
-      // and let the group hand the partitions to another worker.
-      try {
-        producer.abortTransaction();
-      } catch (RuntimeException abortFailure) {
-        e.addSuppressed(abortFailure);
-      }
-      throw e;
-    }
+    });
     imagesDone += batch.size();
     double seconds = (System.nanoTime() - started) / 1e9;
     log.debug("Committed batch of {} images ({} total, {} img/s)", batch.size(), imagesDone,

@@ -1,10 +1,10 @@
 package org.lwise.stream.ingest;
 
 import java.util.concurrent.CompletionException;
+import org.lwise.stream.common.S3Buckets;
 import org.lwise.stream.schema.S3Ref;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
@@ -14,15 +14,16 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 public final class ImageStager {
   private final S3AsyncClient s3;
   private final String bucket;
-  private volatile boolean bucketReady;
+  private final S3Buckets buckets;
 
   public ImageStager(S3AsyncClient s3, String bucket) {
     this.s3 = s3;
     this.bucket = bucket;
+    this.buckets = new S3Buckets(s3);
   }
 
   public S3Ref stage(byte[] bytes, String sha256, String contentType) {
-    ensureBucket();
+    buckets.ensure(bucket).join();
     String key = "inputs/" + sha256;
     if (!exists(key)) {
       s3.putObject(b -> b.bucket(bucket).key(key).contentType(contentType), AsyncRequestBody.fromBytes(bytes)).join();
@@ -41,20 +42,5 @@ public final class ImageStager {
       }
       throw e;
     }
-  }
-
-  private void ensureBucket() {
-    if (bucketReady) {
-      return;
-    }
-    try {
-      s3.createBucket(b -> b.bucket(bucket)).join();
-    } catch (CompletionException e) {
-      if (!(e.getCause() instanceof BucketAlreadyOwnedByYouException)
-          && !(e.getCause() instanceof software.amazon.awssdk.services.s3.model.BucketAlreadyExistsException)) {
-        throw e;
-      }
-    }
-    bucketReady = true;
   }
 }

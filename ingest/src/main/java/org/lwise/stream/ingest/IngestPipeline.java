@@ -143,7 +143,4 @@ public final class IngestPipeline {
     return dataset + "-" + digest.substring(0, 12);
   }
 
-  static List<String> describe(Job job) {
-    return job.getConditions().stream().map(Condition::getId).toList();
-  }
 }

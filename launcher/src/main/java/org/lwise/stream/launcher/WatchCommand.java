@@ -57,17 +57,8 @@ public final class WatchCommand implements Callable<Integer> {
       if (folder != null) {
         watcher.watchingFolder(folder);
       }
-      Thread main = Thread.currentThread();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        watcher.stop();
-        try {
-          main.join(10_000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "lwise-watch-shutdown"));
       System.err.println("Watching " + job.dirmap + " as job " + watcher.jobId() + "; Ctrl-C to stop.");
-      watcher.run();
+      org.lwise.stream.common.StageProcess.runUntilStopped("lwise-watch", watcher, watcher::stop, () -> { });
     }
     return 0;
   }

@@ -1,14 +1,11 @@
 package org.lwise.stream.uploader;
 
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
+import org.lwise.stream.common.S3Buckets;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyExistsException;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -22,16 +19,17 @@ public final class ObjectStore {
 
   private final S3AsyncClient s3;
   private final boolean publicRead;
-  private final Set<String> knownBuckets = ConcurrentHashMap.newKeySet();
+  private final S3Buckets buckets;
 
   public ObjectStore(S3AsyncClient s3, boolean publicRead) {
     this.s3 = s3;
     this.publicRead = publicRead;
+    this.buckets = new S3Buckets(s3);
   }
 
   /** Completes with true when the object was written, false when identical content was already there. */
   public CompletableFuture<Boolean> put(String bucket, String key, byte[] bytes, String contentType, String sha256) {
-    return ensureBucket(bucket)
+    return buckets.ensure(bucket)
         .thenCompose(ignored -> s3.headObject(b -> b.bucket(bucket).key(key))
             .handle((head, error) -> sameContent(head, error, sha256)))
         .thenCompose(same -> {
@@ -58,21 +56,5 @@ public final class ObjectStore {
     return sha256.equals(head.metadata().get(SHA256_METADATA));
   }
 
-  CompletableFuture<Void> ensureBucket(String bucket) {
-    if (knownBuckets.contains(bucket)) {
-      return CompletableFuture.completedFuture(null);
-    }
-    return s3.createBucket(b -> b.bucket(bucket))
-        .handle((response, error) -> {
-          if (error != null) {
-            Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-            if (!(cause instanceof BucketAlreadyOwnedByYouException) && !(cause instanceof BucketAlreadyExistsException)) {
-              throw new CompletionException(cause);
-            }
-          }
-          knownBuckets.add(bucket);
-          return null;
-        });
-  }
 
 }

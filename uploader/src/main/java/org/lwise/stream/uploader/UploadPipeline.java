@@ -1,11 +1,7 @@
 package org.lwise.stream.uploader;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,11 +17,13 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.lwise.stream.common.AtomicFiles;
 import org.lwise.stream.common.DeadLetters;
 import org.lwise.stream.common.JobDirectory;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.S3Layout;
-import org.lwise.stream.common.TopicProducer;
+import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.common.TransactionalBatch;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.UploadResult;
@@ -110,13 +108,10 @@ public final class UploadPipeline implements Runnable {
       uploads.add(new Upload(image, bucket, key,
           store.put(bucket, key, bytes, image.getContentType(), image.getSha256())));
     }
-    producer.beginTransaction();
-    try {
-      TopicProducer out = new TopicProducer(producer);
+    TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
       for (Upload upload : uploads) {
         EnhancedImage image = upload.image();
-        String recordKey = org.lwise.stream.common.RecordKeys.output(image.getJobId(), image.getConditionId(),
-            image.getRowIndex());
+        String recordKey = RecordKeys.output(image.getJobId(), image.getConditionId(), image.getRowIndex());
         try {
           boolean written = upload.written().join();
           out.send(topics.uploads(), recordKey, UploadResult.newBuilder()
@@ -141,16 +136,7 @@ public final class UploadPipeline implements Runnable {
               DeadLetters.of("uploader", reason, recordKey, image.getJobId(), image.getRowIndex(), image.getImPath()));
         }
       }
-      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-      producer.commitTransaction();
-    } catch (RuntimeException e) {
-      try {
-        producer.abortTransaction();
-      } catch (RuntimeException abortFailure) {
-        e.addSuppressed(abortFailure);
-      }
-      throw e;
-    }
+    });
     log.debug("Uploaded {} images", uploads.size());
   }
 
@@ -171,15 +157,7 @@ public final class UploadPipeline implements Runnable {
     if (!target.startsWith(folder)) {
       throw new IllegalStateException("output path escapes its folder: " + image.getImPath());
     }
-    try {
-      Files.createDirectories(target.getParent());
-      // Write then move, so a reader never sees half an image and a replay overwrites atomically.
-      Path temp = Files.createTempFile(target.getParent(), ".part-", "");
-      Files.write(temp, bytes);
-      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + target, e);
-    }
+    AtomicFiles.write(target, bytes);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

@@ -56,17 +56,6 @@ public final class UploaderApp implements AutoCloseable {
   /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */
   public static void runUntilStopped(Map<String, String> props) {
     UploaderApp app = new UploaderApp(UploaderConfig.from(props));
-    Thread main = Thread.currentThread();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      app.stop();
-      try {
-        main.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "lwise-uploader-shutdown"));
-    try (app) {
-      app.run();
-    }
+    org.lwise.stream.common.StageProcess.runUntilStopped("lwise-uploader", app::run, app::stop, app);
   }
 }
