@@ -10,8 +10,20 @@ import ch.qos.logback.core.spi.FilterReply;
  * file keeps everything.
  */
 public final class ConsoleLogFilter extends Filter<ILoggingEvent> {
+  private static final String QUIET = "lwise.console.quiet";
+
+  /** After Ctrl-C, clients of servers that are shutting down fail loudly; that is expected, so the console stays quiet. */
+  static void quietFromNowOn() {
+    if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+      context.putProperty(QUIET, "true");
+    }
+  }
+
   @Override
   public FilterReply decide(ILoggingEvent event) {
+    if ("true".equals(event.getLoggerContextVO().getPropertyMap().get(QUIET))) {
+      return FilterReply.DENY;
+    }
     Level threshold = event.getLoggerName().startsWith("org.lwise") ? Level.WARN : Level.ERROR;
     return event.getLevel().isGreaterOrEqual(threshold) ? FilterReply.NEUTRAL : FilterReply.DENY;
   }

@@ -90,6 +90,7 @@ public final class RunCommand implements Callable<Integer> {
       throw e;
     }
     AtomicBoolean closed = new AtomicBoolean();
+    AtomicBoolean interrupted = new AtomicBoolean();
     Runnable closeAll = () -> {
       if (closed.compareAndSet(false, true)) {
         run.close();
@@ -99,7 +100,12 @@ public final class RunCommand implements Callable<Integer> {
       }
     };
     // Ctrl-C: stop the stages and servers cleanly; committed work is kept and a re-run resumes.
-    Thread hook = new Thread(closeAll, "lwise-run-shutdown");
+    Thread hook = new Thread(() -> {
+      interrupted.set(true);
+      ConsoleLogFilter.quietFromNowOn();
+      System.err.println("\nStopping (Ctrl-C): committed work is kept; run the same command again to resume.");
+      closeAll.run();
+    }, "lwise-run-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       run.awaitWorkersAssigned(Duration.ofMinutes(2));
@@ -126,6 +132,11 @@ public final class RunCommand implements Callable<Integer> {
         watchUntilStopped(run, report.jobId(), report.rows());
       }
       return done.getFailed() > 0 ? 2 : 0;
+    } catch (RuntimeException e) {
+      if (interrupted.get()) {
+        return 130; // stopped by the user; the stages' failures are the shutdown's, not errors
+      }
+      throw e;
     } finally {
       closeAll.run();
       try {
