@@ -118,6 +118,10 @@ def make_images(folder, fashion_png):
     g16 = (yy[:230, :230] * 3).astype(np.uint16)                                          # values up to 687
     Image.fromarray(g16).save(os.path.join(folder, "gray16.png"))                         # 16-bit PNG
     Image.open(fashion_png).save(os.path.join(folder, "fashion.png"))                    # real 28x28 gray
+    Image.fromarray(rgb[:280, :330]).save(os.path.join(folder, "color.jpg"), quality=85)  # colour JPEG, 4:2:0
+    Image.fromarray(rgb[:150, :190]).save(os.path.join(folder, "rgb.bmp"))                # BMP
+    Image.fromarray(rgb[:170, :210]).convert("P", palette=Image.ADAPTIVE, colors=64).save(
+        os.path.join(folder, "palette.png"))                                              # palette PNG
 
 
 # ---------------------------------------------------------------- method
@@ -180,6 +184,7 @@ def enhance(model, mean, std, x0, y, eps, step, steps, objective, diverge, attac
     return best, best_step, torch.stack(history, 1), recorded
 
 
+PREPROCESS_ONLY = ["color.jpg", "rgb.bmp", "palette.png"]
 ONE_STEP = {("slim-resnet18", 2): (7,), ("slim-resnet18", 3): (11,)}
 
 
@@ -252,6 +257,11 @@ def main():
             entry["conditions"].append(dict(c, index=ci, best_step=best_step.tolist(), classes_present=present,
                                             one_step_from=list(pairs)))
         index["models"][model_id] = entry
+    # Preprocessing only (no enhancement), for the decoders' other cases, at both models' input sizes.
+    index["preprocess_only"] = {"images": PREPROCESS_ONLY, "sizes": [28, 224]}
+    for name in PREPROCESS_ONLY:
+        for size in (28, 224):
+            save(preprocess(os.path.join(images_dir, name), size), os.path.join(a.out, f"size{size}.{name}.crop.u8"))
     with open(os.path.join(a.out, "index.json"), "w") as f:
         json.dump(index, f, indent=1)
         f.write("\n")

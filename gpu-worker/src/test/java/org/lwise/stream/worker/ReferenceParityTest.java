@@ -73,6 +73,29 @@ class ReferenceParityTest {
   }
 
   @Test
+  void shouldDecodeColourJpegBmpAndPaletteImagesLikePil() {
+    JsonNode only = fixtures.index.get("preprocess_only");
+    for (JsonNode sizeNode : only.get("sizes")) {
+      int size = sizeNode.asInt();
+      for (JsonNode name : only.get("images")) {
+        byte[] file = read(ReferenceFixtures.DIR.resolve("images").resolve(name.asText()));
+        RgbImage crop = new Preprocessor(size).resizeAndCrop(new ImageDecoder().decode(file));
+        byte[] expected = ReferenceFixtures.bytes("size" + size + "." + name.asText() + ".crop.u8");
+        int max = 0;
+        int differing = 0;
+        for (int i = 0; i < expected.length; i++) {
+          int d = Math.abs((crop.pixels()[i] & 0xFF) - (expected[i] & 0xFF));
+          max = Math.max(max, d);
+          differing += d > 0 ? 1 : 0;
+        }
+        report.add(String.format(Locale.ROOT, "preprocess %-14s %-13s max |diff| %d/255, %d of %d values differ",
+            size + " px", name.asText(), max, differing, expected.length));
+        assertThat(max).as("%s at %d px", name.asText(), size).isLessThanOrEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void shouldMatchLogitsAndEveryEnhancementCondition() {
     SoftAssertions softly = new SoftAssertions();
     for (var model : iterable(fixtures.index.get("models").fields())) {
