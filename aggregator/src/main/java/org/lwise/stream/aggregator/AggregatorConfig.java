@@ -9,8 +9,9 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.common.TopicNames;
 
 /** Configuration of the aggregator (a Kafka Streams application). */
 public record AggregatorConfig(
@@ -52,7 +53,10 @@ public record AggregatorConfig(
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
-    props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailExceptionHandler.class);
+    // A record that cannot be deserialized is logged and sent, as is, to its own dead-letter topic
+    // (KIP-1034); errors while processing stop the app (they are infrastructure failures: disk, S3).
+    props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+    props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, TopicNames.AGGREGATOR_DEAD_LETTERS);
     props.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), 16 * 1024 * 1024);
     return props;
   }

@@ -19,8 +19,14 @@ public final class TopicNames {
   /** Written output dirmaps, keyed by job/condition. */
   public static final String DIRMAPS = "lwise.dirmaps";
 
+  /**
+   * Records the aggregator cannot deserialize, as Kafka Streams writes them (raw bytes, the error in
+   * headers), so that one corrupt record neither stops it nor vanishes.
+   */
+  public static final String AGGREGATOR_DEAD_LETTERS = "lwise.aggregator-dead-letters";
+
   public static final List<String> ALL =
-      List.of(JOBS, IMAGES, SCORES, ENHANCED, UPLOADS, DEAD_LETTERS, DIRMAPS);
+      List.of(JOBS, IMAGES, SCORES, ENHANCED, UPLOADS, DEAD_LETTERS, DIRMAPS, AGGREGATOR_DEAD_LETTERS);
 
   private TopicNames() {}
 }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -18,10 +19,12 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.lwise.stream.common.DeadLetters;
 import org.lwise.stream.common.JobDirectory;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.TransactionalBatch;
+import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.ImageRecord;
 import org.lwise.stream.schema.Job;
@@ -120,14 +123,22 @@ public final class WorkerPipeline implements Runnable {
       batch.add(pending.pollFirst());
     }
     List<PreparedImage> items = new ArrayList<>(batch.size());
+    List<DeadLetter> unreadable = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (Pending p : batch) {
-      items.add(p.prepared().join());
+      try {
+        items.add(p.prepared().join());
+      } catch (CompletionException e) {
+        unreadable.add(unreadable(p.record(), e.getCause()));
+      }
       offsets.put(new TopicPartition(p.record().topic(), p.record().partition()),
           new OffsetAndMetadata(p.record().offset() + 1));
     }
     List<ImageEnhancer.Outcome> outcomes = enhancer.process(items);
     TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
+      for (DeadLetter dead : unreadable) {
+        out.send(topics.deadLetters(), dead.getRecordKey(), dead);
+      }
       for (ImageEnhancer.Outcome outcome : outcomes) {
         ImageRecord r = outcome.record();
         if (outcome.deadLetter() != null) {
@@ -145,6 +156,18 @@ public final class WorkerPipeline implements Runnable {
     double seconds = (System.nanoTime() - started) / 1e9;
     log.debug("Committed batch of {} images ({} total, {} img/s)", batch.size(), imagesDone,
         String.format("%.1f", imagesDone / seconds));
+  }
+
+  /**
+   * A record that is not a readable image record (corrupt bytes, unknown schema, or a job that is
+   * not on the jobs topic) is dead-lettered rather than stopping the worker on every restart.
+   */
+  private static DeadLetter unreadable(ConsumerRecord<byte[], byte[]> record, Throwable cause) {
+    String key = record.key() == null ? null : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
+    String reason = "unreadable image record at " + record.topic() + "-" + record.partition() + "@" + record.offset()
+        + ": " + cause;
+    log.error("{}", reason, cause);
+    return DeadLetters.of("gpu-worker", reason, key, null, null, record.topic() + "-" + record.partition() + "@" + record.offset());
   }
 
   /** Records already polled from partitions we lose are not ours to process any more. */

@@ -262,6 +262,43 @@ class PipelineIT {
     assertThat(Files.readAllLines(natural)).hasSize(TestDataset.GOOD + 1);
   }
 
+  @Test
+  @Order(8)
+  void shouldDeadLetterCorruptRecordsAndKeepRunning() throws Exception {
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of(
+        "bootstrap.servers", bootstrap(),
+        "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class,
+        "value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class))) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("lwise.images", "corrupt/1".getBytes(),
+          "not avro".getBytes())).get();
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("lwise.scores", "corrupt/2".getBytes(),
+          "not avro either".getBytes())).get();
+    }
+    List<String> reasons = new ArrayList<>();
+    long[] aggregatorDeadLetters = {0};
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (System.nanoTime() < deadline) {
+      reasons.clear();
+      TopicReader.readAll(bootstrap(), topics().deadLetters(), (key, dead) -> {
+        if ("corrupt/1".equals(key)) {
+          reasons.add(dead.getStage() + ": " + dead.getReason());
+        }
+      });
+      aggregatorDeadLetters[0] = 0;
+      var raw = new org.lwise.stream.common.Topic<>("lwise.aggregator-dead-letters",
+          org.apache.kafka.common.serialization.Serdes.String(), org.apache.kafka.common.serialization.Serdes.ByteArray());
+      TopicReader.readAll(bootstrap(), raw, (key, value) -> aggregatorDeadLetters[0]++);
+      if (!reasons.isEmpty() && aggregatorDeadLetters[0] > 0) {
+        break;
+      }
+      Thread.sleep(300);
+    }
+    assertThat(reasons).singleElement().satisfies(r -> assertThat(r).startsWith("gpu-worker: unreadable image record"));
+    assertThat(aggregatorDeadLetters[0]).isEqualTo(1);
+    assertThat(run.aggregator().state()).isEqualTo(org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+    assertThat(run.progress(report.jobId()).getEmitted()).isTrue();
+  }
+
   private static long countImages() {
     long[] count = {0};
     TopicReader.readAll(bootstrap(), topics().images(), (key, value) -> count[0]++);

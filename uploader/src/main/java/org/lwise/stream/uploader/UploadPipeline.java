@@ -86,13 +86,26 @@ public final class UploadPipeline implements Runnable {
   private void processBatch(ConsumerRecords<byte[], byte[]> records) {
     S3Layout layout = config.connection().s3Layout();
     List<Upload> uploads = new ArrayList<>();
+    List<org.lwise.stream.schema.DeadLetter> unreadable = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
       offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
-      EnhancedImage image = topics.enhanced().valueSerde().deserializer().deserialize(record.topic(), record.value());
-      Job job = jobs.get(image.getJobId());
-      if (job == null) {
-        throw new IllegalStateException("job " + image.getJobId() + " of an output image is not on the jobs topic");
+      EnhancedImage image;
+      Job job;
+      try {
+        image = topics.enhanced().valueSerde().deserializer().deserialize(record.topic(), record.value());
+        job = jobs.get(image.getJobId());
+        if (job == null) {
+          throw new IllegalStateException("job " + image.getJobId() + " of this output image is not on the jobs topic");
+        }
+      } catch (RuntimeException e) {
+        // Not a readable output image: dead-letter it instead of stopping on it at every restart.
+        String source = record.topic() + "-" + record.partition() + "@" + record.offset();
+        String key = record.key() == null ? null : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
+        log.error("Unreadable output image record at {}: {}", source, e.toString(), e);
+        unreadable.add(DeadLetters.of("uploader", "unreadable output image record at " + source + ": " + e, key,
+            null, null, source));
+        continue;
       }
       byte[] bytes = bytes(image.getImage());
       writeLocal(job, image, bytes);
@@ -109,6 +122,7 @@ public final class UploadPipeline implements Runnable {
           store.put(bucket, key, bytes, image.getContentType(), image.getSha256())));
     }
     TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
+      unreadable.forEach(dead -> out.send(topics.deadLetters(), dead.getRecordKey(), dead));
       for (Upload upload : uploads) {
         EnhancedImage image = upload.image();
         String recordKey = RecordKeys.output(image.getJobId(), image.getConditionId(), image.getRowIndex());
