@@ -52,6 +52,7 @@ public final class WorkerPipeline implements Runnable {
   private volatile long imagesDone;
   private volatile int assignedPartitions;
   private long started = System.nanoTime();
+  private long lastReport = System.nanoTime();
 
   private record Pending(ConsumerRecord<byte[], byte[]> record, long arrivedNanos, CompletableFuture<PreparedImage> prepared) {}
 
@@ -153,9 +154,13 @@ public final class WorkerPipeline implements Runnable {
       }
     });
     imagesDone += batch.size();
-    double seconds = (System.nanoTime() - started) / 1e9;
-    log.debug("Committed batch of {} images ({} total, {} img/s)", batch.size(), imagesDone,
-        String.format("%.1f", imagesDone / seconds));
+    long now = System.nanoTime();
+    if (now - lastReport > 30_000_000_000L) {
+      // One line every 30 s while working: enough for an operator to see throughput.
+      log.info("{} images done since assignment ({} img/s)", imagesDone,
+          String.format("%.1f", imagesDone / ((now - started) / 1e9)));
+      lastReport = now;
+    }
   }
 
   /**
