@@ -53,6 +53,10 @@ final class RunSummary {
         failures.add(dead);
       }
     });
+    // In the order the user asked for them: natural first, then each condition.
+    List<String> order = new ArrayList<>(List.of(Conditions.NATURAL));
+    request.conditions().forEach(c -> order.add(c.getId()));
+    dirmaps.sort(java.util.Comparator.comparingInt(d -> order.indexOf(d.getConditionId())));
     console.println();
     console.printf("Job %s (%s, model %s): %d rows, %d done, %d failed in %.1f s (%.1f images/s)%n",
         report.jobId(), request.dataset(), request.modelId(), report.rows(), progress.getCompleted(),
