@@ -51,8 +51,8 @@ public final class JobOptions {
   @Option(names = "--aug-types", split = ",", description = "views for --num-augs, in order (default color,translation,resize,cutout)")
   List<String> augTypes = new ArrayList<>(Conditions.DEFAULT_AUG_TYPES);
 
-  @Option(names = "--no-score", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "write robust_gt_logit and difficulty (default on)")
+  @Option(names = "--score", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "write robust_gt_logit and difficulty (default on; --no-score to leave them out)")
   boolean score;
 
   @Option(names = "--label-column", defaultValue = "class_num",

@@ -55,8 +55,8 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--attack-step-size", description = "default 2.5 * eps / attack steps")
   Double attackStepSize;
 
-  @Option(names = "--no-random-start", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "PGD starts at a random point of the eps sphere (default on)")
+  @Option(names = "--random-start", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "PGD starts at a random point of the eps sphere (default on; --no-random-start to start at x0)")
   boolean randomStart;
 
   @Option(names = "--label-column", defaultValue = "class_num") String labelColumn;

@@ -1,0 +1,57 @@
+package org.lwise.stream.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.ImageFormat;
+import picocli.CommandLine;
+
+/** The CLI translates options into a job request, and nothing more. */
+class JobOptionsTest {
+  private static JobRequest parse(String... args) {
+    RunCommand command = new RunCommand();
+    new CommandLine(command).parseArgs(args);
+    return command.job.toRequest(null);
+  }
+
+  @Test
+  void shouldBuildThePublishedSweepFromTheDefaults() {
+    JobRequest request = parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn",
+        "--eps", "0.25,0.5,8", "--objective", "logit_diverge");
+    assertThat(request.conditions()).extracting(c -> c.getId())
+        .containsExactly("0.25_0.5_1_logit_diverge", "0.5_0.5_1_logit_diverge", "8_0.5_16_logit_diverge");
+    assertThat(request.score()).isTrue();
+    assertThat(request.dataset()).isEqualTo("fashion-mnist");
+    assertThat(request.modelId()).isEqualTo("fashion-cnn");
+    assertThat(request.labelColumn()).isEqualTo("class_num");
+    assertThat(request.outputFormat()).isEqualTo(ImageFormat.PNG);
+  }
+
+  @Test
+  void shouldTranslateEveryJobOption() {
+    JobRequest request = parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn",
+        "--eps", "2", "--step-size", "1", "--num-steps", "3", "--objective", "cross_entropy", "--attack",
+        "--random-start", "--num-augs", "2", "--aug-types", "color,cutout", "--no-score", "--format", "source",
+        "--dataset", "HAM10000", "--label-column", "orig_class_num");
+    assertThat(request.conditions()).singleElement()
+        .satisfies(c -> assertThat(c.getId()).isEqualTo("2_1_3_cross_entropy_attack_randstart_views2_color_cutout"));
+    assertThat(request.score()).isFalse();
+    assertThat(request.outputFormat()).isEqualTo(ImageFormat.SOURCE);
+    assertThat(request.dataset()).isEqualTo("HAM10000");
+    assertThat(request.labelColumn()).isEqualTo("orig_class_num");
+    assertThat(request.dirmap()).isEqualTo(Path.of("../demo/fashion-mnist/dirmap.csv"));
+  }
+
+  @Test
+  void shouldExplainBadValues() {
+    assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn", "--eps", "1",
+        "--objective", "hinge")).hasMessageContaining("--objective must be logit, cross_entropy or logit_diverge");
+    assertThatThrownBy(() -> parse("--model", "../demo/models/fashion-cnn", "--eps", "1"))
+        .hasMessageContaining("--dirmap is required");
+    assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn", "--no-score"))
+        .hasMessageContaining("nothing to do");
+  }
+}
