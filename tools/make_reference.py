@@ -200,7 +200,7 @@ def main():
     # model -> (folder, images, labels, conditions run on it). Every condition runs on the small CNN;
     # the 224 px model covers each objective and the smallest and largest budgets, to keep fixtures small.
     models = {
-        "fashion-cnn": ("demo/models/fashion-cnn", ["fashion.png", "gray.jpg", "wide_rgb.png"], [9, 2, 6],
+        "fashion-cnn": ("gpu-worker/src/test/resources/models/fashion-cnn", ["fashion.png", "gray.jpg", "wide_rgb.png"], [9, 2, 6],
                         [0, 1, 2, 3, 4, 5]),
         "slim-resnet18": (os.path.join(a.models, "slim-resnet18"),
                           ["wide_rgb.png", "tall_rgb.tif", "gray.jpg", "rgba.png", "gray16.png"], [5, 1, 4, 0, 2],

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelCardTest {
   @Test
   void shouldReadTheDemoModelCard() {
-    ModelCard card = ModelCard.read(Path.of("../demo/models/fashion-cnn"));
-    assertThat(card.id()).isEqualTo("fashion-cnn");
+    ModelCard card = ModelCard.read(Path.of("../demo/models/fashion-cnn-init"));
+    assertThat(card.id()).isEqualTo("fashion-cnn-init");
     assertThat(card.inputSize()).isEqualTo(28);
     assertThat(card.numClasses()).isEqualTo(10);
     assertThat(card.classNames()).hasSize(10).startsWith("T-shirt/top");

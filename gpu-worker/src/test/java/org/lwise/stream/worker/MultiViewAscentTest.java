@@ -21,7 +21,7 @@ class MultiViewAscentTest {
 
   @BeforeAll
   static void load() {
-    model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn"));
+    model = RobustClassifier.load(Path.of("src/test/resources/models/fashion-cnn"));
     for (String name : List.of("fashion.png", "gray.jpg", "wide_rgb.png")) {
       images.add(ReferenceFixtures.chw(ReferenceFixtures.bytes("fashion-cnn." + name + ".crop.u8"), 28));
     }

@@ -43,7 +43,7 @@ class RandomStartTest {
 
   @Test
   void shouldScoreTheCleanImageWhenEnhancingFromARandomStart() {
-    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn"))) {
+    try (RobustClassifier model = RobustClassifier.load(Path.of("src/test/resources/models/fashion-cnn"))) {
       ImageEnhancer enhancer = new ImageEnhancer(model, 8, true, Runnable::run);
       float[] chw = ReferenceFixtures.chw(ReferenceFixtures.bytes("fashion-cnn.fashion.png.crop.u8"), 28);
       RgbImage crop = new RgbImage(28, 28, ReferenceFixtures.bytes("fashion-cnn.fashion.png.crop.u8"));
@@ -64,7 +64,7 @@ class RandomStartTest {
 
   @Test
   void shouldRunMultiViewConditionsBesidePlainOnesInTheWorkersPath() {
-    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn"))) {
+    try (RobustClassifier model = RobustClassifier.load(Path.of("src/test/resources/models/fashion-cnn"))) {
       ImageEnhancer enhancer = new ImageEnhancer(model, 8, true, Runnable::run);
       byte[] crop = ReferenceFixtures.bytes("fashion-cnn.fashion.png.crop.u8");
       float[] chw = ReferenceFixtures.chw(crop, 28);

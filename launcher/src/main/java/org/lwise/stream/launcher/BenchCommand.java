@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmark: shared vs separate trajectories for an eps sweep (prints passes, time and their ratio).")
 public final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn", description = "model card (default ${DEFAULT-VALUE})")
+  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
   Path model;
 
   @Option(names = "--images", defaultValue = "demo/fashion-mnist/images", description = "folder of images (default ${DEFAULT-VALUE})")

@@ -19,20 +19,20 @@ class JobOptionsTest {
 
   @Test
   void shouldBuildThePublishedSweepFromTheDefaults() {
-    JobRequest request = parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn",
+    JobRequest request = parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn-standard",
         "--eps", "0.25,0.5,8", "--objective", "logit_diverge");
     assertThat(request.conditions()).extracting(c -> c.getId())
         .containsExactly("0.25_0.5_1_logit_diverge", "0.5_0.5_1_logit_diverge", "8_0.5_16_logit_diverge");
     assertThat(request.score()).isTrue();
     assertThat(request.dataset()).isEqualTo("fashion-mnist");
-    assertThat(request.modelId()).isEqualTo("fashion-cnn");
+    assertThat(request.modelId()).isEqualTo("fashion-cnn-standard");
     assertThat(request.labelColumn()).isEqualTo("class_num");
     assertThat(request.outputFormat()).isEqualTo(ImageFormat.PNG);
   }
 
   @Test
   void shouldTranslateEveryJobOption() {
-    JobRequest request = parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn",
+    JobRequest request = parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn-standard",
         "--eps", "2", "--step-size", "1", "--num-steps", "3", "--objective", "cross_entropy", "--attack",
         "--random-start", "--num-augs", "2", "--aug-types", "color,cutout", "--no-score", "--format", "source",
         "--dataset", "HAM10000", "--label-column", "orig_class_num");
@@ -47,11 +47,11 @@ class JobOptionsTest {
 
   @Test
   void shouldExplainBadValues() {
-    assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn", "--eps", "1",
+    assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn-standard", "--eps", "1",
         "--objective", "hinge")).hasMessageContaining("--objective must be logit, cross_entropy or logit_diverge");
-    assertThatThrownBy(() -> parse("--model", "../demo/models/fashion-cnn", "--eps", "1"))
+    assertThatThrownBy(() -> parse("--model", "../demo/models/fashion-cnn-standard", "--eps", "1"))
         .hasMessageContaining("--dirmap is required");
-    assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn", "--no-score"))
+    assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn-standard", "--no-score"))
         .hasMessageContaining("nothing to do");
   }
 }

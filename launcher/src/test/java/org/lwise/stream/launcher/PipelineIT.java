@@ -65,7 +65,7 @@ class PipelineIT {
     Path out = tmp.resolve("out");
     infra = EmbeddedInfrastructure.start(out, Launcher.registryJar());
     props = new HashMap<>(infra.connection());
-    props.put("worker.model.card", "../demo/models/fashion-cnn");
+    props.put("worker.model.card", "../demo/models/fashion-cnn-standard");
     props.put("worker.max.batch.size", "8");
     props.put("worker.max.batch.wait.ms", "50");
     props.put("aggregator.output.dir", out.toString());
@@ -88,7 +88,7 @@ class PipelineIT {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
         "-Dai.djl.offline=true", "-Dlwise.log.file=" + tmp.resolve("second-worker.log"),
         "-cp", System.getProperty("java.class.path"), "org.lwise.stream.launcher.Launcher",
-        "worker", "--config", infra.connectionFile().toString(), "--model", "../demo/models/fashion-cnn")
+        "worker", "--config", infra.connectionFile().toString(), "--model", "../demo/models/fashion-cnn-standard")
         .redirectErrorStream(true)
         .redirectOutput(tmp.resolve("second-worker.out").toFile());
     builder.environment().put("DJL_OFFLINE", "true");

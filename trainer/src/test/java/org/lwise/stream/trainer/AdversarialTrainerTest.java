@@ -78,7 +78,7 @@ class AdversarialTrainerTest {
 
   @Test
   void shouldWriteTheConfusionMatrixAsCsvAndPicture(@TempDir Path out) throws Exception {
-    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn"))) {
+    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn-standard"))) {
       LabeledImages test = LabeledImages.load(DEMO, "test", "class_num", 28, 0, 0);
       ModelEvaluator.Evaluation e = new ModelEvaluator(model).evaluate(test, 1.0, 3, 0.8, 30, 0);
       assertThat(e.cleanAccuracy()).isGreaterThan(0.7);
@@ -101,7 +101,7 @@ class AdversarialTrainerTest {
 
   @Test
   void shouldDrawOriginalsAndEnhancementsPerModel(@TempDir Path out) throws Exception {
-    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn"))) {
+    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn-standard"))) {
       LabeledImages images = LabeledImages.load(DEMO, "test", "class_num", 28, 3, 0);
       EnhancementGrid.write(List.of(model), images, List.of(1.0, 2.0), org.lwise.stream.schema.Objective.LOGIT,
           out.resolve("grid.png"));
