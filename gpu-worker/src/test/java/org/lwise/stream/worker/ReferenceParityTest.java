@@ -57,16 +57,8 @@ class ReferenceParityTest {
           byte[] file = read(ReferenceFixtures.DIR.resolve("images").resolve(name.asText()));
           RgbImage crop = preprocessor.resizeAndCrop(new ImageDecoder().decode(file));
           byte[] expected = ReferenceFixtures.bytes(id + "." + name.asText() + ".crop.u8");
-          int max = 0;
-          int differing = 0;
-          for (int i = 0; i < expected.length; i++) {
-            int d = Math.abs((crop.pixels()[i] & 0xFF) - (expected[i] & 0xFF));
-            max = Math.max(max, d);
-            differing += d > 0 ? 1 : 0;
-          }
-          report.add(String.format(Locale.ROOT, "preprocess %-14s %-13s max |diff| %d/255, %d of %d values differ",
-              id, name.asText(), max, differing, expected.length));
-          assertThat(max).as("%s %s preprocessed pixels", id, name.asText()).isLessThanOrEqualTo(1);
+          assertThat(compareCrop(crop, expected, id, name.asText())).as("%s %s preprocessed pixels", id, name.asText())
+              .isLessThanOrEqualTo(1);
         }
       }
     }
@@ -81,16 +73,8 @@ class ReferenceParityTest {
         byte[] file = read(ReferenceFixtures.DIR.resolve("images").resolve(name.asText()));
         RgbImage crop = new Preprocessor(size).resizeAndCrop(new ImageDecoder().decode(file));
         byte[] expected = ReferenceFixtures.bytes("size" + size + "." + name.asText() + ".crop.u8");
-        int max = 0;
-        int differing = 0;
-        for (int i = 0; i < expected.length; i++) {
-          int d = Math.abs((crop.pixels()[i] & 0xFF) - (expected[i] & 0xFF));
-          max = Math.max(max, d);
-          differing += d > 0 ? 1 : 0;
-        }
-        report.add(String.format(Locale.ROOT, "preprocess %-14s %-13s max |diff| %d/255, %d of %d values differ",
-            size + " px", name.asText(), max, differing, expected.length));
-        assertThat(max).as("%s at %d px", name.asText(), size).isLessThanOrEqualTo(1);
+        assertThat(compareCrop(crop, expected, size + " px", name.asText())).as("%s at %d px", name.asText(), size)
+            .isLessThanOrEqualTo(1);
       }
     }
   }
@@ -258,6 +242,20 @@ class ReferenceParityTest {
       }
       assertThat(checked).isEqualTo(2);
     }
+  }
+
+  /** Largest difference of a crop from the reference's, in 8-bit levels; reported. */
+  private static int compareCrop(RgbImage crop, byte[] expected, String what, String image) {
+    int max = 0;
+    int differing = 0;
+    for (int i = 0; i < expected.length; i++) {
+      int d = Math.abs((crop.pixels()[i] & 0xFF) - (expected[i] & 0xFF));
+      max = Math.max(max, d);
+      differing += d > 0 ? 1 : 0;
+    }
+    report.add(String.format(Locale.ROOT, "preprocess %-14s %-13s max |diff| %d/255, %d of %d values differ",
+        what, image, max, differing, expected.length));
+    return max;
   }
 
   private static String describe(JsonNode c) {

@@ -8,15 +8,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 import org.lwise.stream.aggregator.AggregatorApp;
 import org.lwise.stream.aggregator.AggregatorConfig;
-import org.lwise.stream.common.KafkaClients;
-import org.lwise.stream.common.PipelineTopics;
-import org.lwise.stream.common.RegistrySerdes;
-import org.lwise.stream.common.S3Clients;
 import org.lwise.stream.common.TopicSetup;
 import org.lwise.stream.ingest.DirmapWatcher;
-import org.lwise.stream.ingest.ImageStager;
+import org.lwise.stream.ingest.IngestApp;
 import org.lwise.stream.ingest.IngestConfig;
-import org.lwise.stream.ingest.IngestPipeline;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.JobProgress;
@@ -26,7 +21,6 @@ import org.lwise.stream.worker.WorkerApp;
 import org.lwise.stream.worker.WorkerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.s3.S3AsyncClient;
 
 /**
  * The four stages in this process, each on its own thread, talking only through Kafka (and S3) as
@@ -86,31 +80,19 @@ public final class PipelineRun implements AutoCloseable {
 
   /** Publishes a job (or finds it submitted by an earlier run). */
   public IngestReport submit(JobRequest request, LongConsumer rowsPublished) {
-    IngestConfig config = IngestConfig.from(props);
-    try (S3AsyncClient s3 = S3Clients.create(config.connection(), 4)) {
-      PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
-      IngestPipeline ingest = new IngestPipeline(config, topics,
-          id -> KafkaClients.transactionalProducer(config.connection().bootstrapServers(), id,
-              Map.of("transaction.timeout.ms", 900_000)),
-          new ImageStager(s3, config.stagingBucket()));
+    try (IngestApp ingest = new IngestApp(IngestConfig.from(props))) {
       return ingest.submit(request, rowsPublished);
     }
   }
 
   /** Watch mode: publishes rows appended to the request's dirmap, scored against a finished job. */
   public DirmapWatcher watch(JobRequest request, Long fromRow) {
-    IngestConfig config = IngestConfig.from(props);
-    S3AsyncClient s3 = S3Clients.create(config.connection(), 4);
-    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
-    DirmapWatcher watcher = new DirmapWatcher(config, topics,
-        id -> KafkaClients.transactionalProducer(config.connection().bootstrapServers(), id, Map.of()),
-        new ImageStager(s3, config.stagingBucket()), request, fromRow);
+    IngestApp ingest = new IngestApp(IngestConfig.from(props));
+    DirmapWatcher watcher = ingest.watcher(request, fromRow);
     watchers.add(watcher);
     thread("lwise-ingest-watch", () -> {
-      try {
+      try (ingest) {
         watcher.run();
-      } finally {
-        s3.close();
       }
     });
     return watcher;

@@ -4,19 +4,13 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.lwise.stream.common.ConfigSources;
-import org.lwise.stream.common.KafkaClients;
-import org.lwise.stream.common.PipelineTopics;
-import org.lwise.stream.common.RegistrySerdes;
-import org.lwise.stream.common.S3Clients;
-import org.lwise.stream.common.TopicSetup;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.FolderDirmap;
-import org.lwise.stream.ingest.ImageStager;
+import org.lwise.stream.ingest.IngestApp;
 import org.lwise.stream.ingest.IngestConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import software.amazon.awssdk.services.s3.S3AsyncClient;
 
 /** {@code lwise watch}: ingest in watch mode against a running pipeline, until stopped. */
 @Command(name = "watch", mixinStandardHelpOptions = true,
@@ -47,13 +41,8 @@ public final class WatchCommand implements Callable<Integer> {
       folder.scan();
     }
     Map<String, String> props = ConfigSources.merge(config, System.getenv(), Map.of());
-    IngestConfig ingest = IngestConfig.from(props);
-    TopicSetup.ensureTopics(ingest.connection().bootstrapServers(), ingest.connection().topicPartitions());
-    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(ingest.connection().registryUrl()));
-    try (S3AsyncClient s3 = S3Clients.create(ingest.connection(), 4)) {
-      DirmapWatcher watcher = new DirmapWatcher(ingest, topics,
-          id -> KafkaClients.transactionalProducer(ingest.connection().bootstrapServers(), id, Map.of()),
-          new ImageStager(s3, ingest.stagingBucket()), job.toRequest(referenceJob), fromRow);
+    try (IngestApp ingest = new IngestApp(IngestConfig.from(props))) {
+      DirmapWatcher watcher = ingest.watcher(job.toRequest(referenceJob), fromRow);
       if (folder != null) {
         watcher.watchingFolder(folder);
       }

@@ -108,7 +108,16 @@ class PipelineIT {
         if (!secondWorker.isAlive()) {
           throw new IllegalStateException("second worker exited: " + Files.readString(tmp.resolve("second-worker.out")));
         }
-        var description = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        org.apache.kafka.clients.admin.ConsumerGroupDescription description;
+        try {
+          description = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (!(e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException)) {
+            throw e;
+          }
+          Thread.sleep(200); // no member has joined yet
+          continue;
+        }
         if (description.members().size() >= members
             && description.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
           return;
