@@ -14,6 +14,8 @@ import org.apache.kafka.common.TopicPartition;
  * look up submitted jobs and written dirmaps; both topics are small).
  */
 public final class TopicReader {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TopicReader.class);
+
   private TopicReader() {}
 
   public static <K, V> void readAll(String bootstrapServers, Topic<K, V> topic, BiConsumer<K, V> sink) {
@@ -27,9 +29,18 @@ public final class TopicReader {
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          K key = topic.keySerde().deserializer().deserialize(topic.name(), record.key());
-          V value = record.value() == null ? null
-              : topic.valueSerde().deserializer().deserialize(topic.name(), record.value());
+          K key;
+          V value;
+          try {
+            key = topic.keySerde().deserializer().deserialize(topic.name(), record.key());
+            value = record.value() == null ? null
+                : topic.valueSerde().deserializer().deserialize(topic.name(), record.value());
+          } catch (RuntimeException unreadable) {
+            // A lookup must not fail on one corrupt record; the stages dead-letter such records.
+            log.warn("Skipping unreadable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+                unreadable.toString());
+            continue;
+          }
           sink.accept(key, value);
         }
       }

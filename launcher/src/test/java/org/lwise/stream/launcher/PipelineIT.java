@@ -353,6 +353,41 @@ class PipelineIT {
     assertThat(run.progress(report.jobId()).getEmitted()).isTrue();
   }
 
+  @Test
+  @Order(9)
+  void shouldStageLargeImagesInS3AndSendThemByReference() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("large"));
+    Files.createDirectories(root.resolve("images"));
+    Files.copy(Path.of("../gpu-worker/src/test/resources/reference/images/tall_rgb.tif"), root.resolve("images/big.tif"));
+    Files.copy(Path.of("../demo/fashion-mnist/images/bag/t10k-105.png"), root.resolve("images/small.png"));
+    Files.writeString(root.resolve("dirmap.csv"), "split,class,class_num,im_path\n"
+        + "test,Bag,8,images/big.tif\ntest,Bag,8,images/small.png\n");
+    Map<String, String> staged = new HashMap<>(props);
+    staged.put("ingest.inline.image.max.bytes", "1024");
+    JobRequest large = new JobRequest(root.resolve("dirmap.csv"), "fmnist-large", "fashion-cnn-standard", "class_num",
+        true, List.of(), ImageFormat.PNG, null);
+    IngestReport submitted;
+    try (var ingest = new org.lwise.stream.ingest.IngestApp(org.lwise.stream.ingest.IngestConfig.from(staged))) {
+      submitted = ingest.submit(large, n -> { });
+    }
+    JobProgress done = run.awaitCompletion(submitted.jobId(), Duration.ofMinutes(2), (d, f) -> { });
+    assertThat(done.getCompleted()).isEqualTo(2);
+    List<org.lwise.stream.schema.ImageRecord> records = new ArrayList<>();
+    TopicReader.readAll(bootstrap(), topics().images(), (key, record) -> {
+      if (record.getJobId().equals(submitted.jobId())) {
+        records.add(record);
+      }
+    });
+    assertThat(records).hasSize(2);
+    var big = records.stream().filter(r -> r.getImPath().endsWith("big.tif")).findFirst().orElseThrow();
+    assertThat(big.getImage()).isNull();
+    assertThat(big.getImageRef().getBucket()).isEqualTo("lwise-staging");
+    assertThat(big.getImageRef().getKey()).isEqualTo("inputs/" + big.getSha256());
+    var small = records.stream().filter(r -> r.getImPath().endsWith("small.png")).findFirst().orElseThrow();
+    assertThat(small.getImage()).isNotNull();
+    assertThat(small.getImageRef()).isNull();
+  }
+
   private static long countImages() {
     long[] count = {0};
     TopicReader.readAll(bootstrap(), topics().images(), (key, value) -> count[0]++);
