@@ -143,7 +143,7 @@ public final class WorkerPipeline implements Runnable {
       for (ImageEnhancer.Outcome outcome : outcomes) {
         ImageRecord r = outcome.record();
         if (outcome.deadLetter() != null) {
-          log.warn("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
+          log.info("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
           out.send(topics.deadLetters(), outcome.deadLetter().getRecordKey(), outcome.deadLetter());
           continue;
         }

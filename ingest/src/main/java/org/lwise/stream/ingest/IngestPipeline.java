@@ -77,7 +77,7 @@ public final class IngestPipeline {
         out.send(topics.deadLetters(), RecordKeys.row(jobId, problem.index()),
             DeadLetters.of("ingest", reason, RecordKeys.row(jobId, problem.index()), jobId, problem.index(),
                 dirmap.csv() + ":" + problem.line()));
-        log.warn("Job {} row {}: {}", jobId, problem.index(), reason);
+        log.info("Job {} row {}: {}", jobId, problem.index(), reason);
         dead++;
         rowsDone.accept(1);
       }

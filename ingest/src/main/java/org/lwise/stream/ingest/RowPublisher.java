@@ -67,7 +67,7 @@ final class RowPublisher {
   }
 
   private void deadLetter(TopicProducer out, String jobId, DirmapRow row, String key, String source, String reason) {
-    log.warn("Job {}: {}", jobId, reason);
+    log.info("Job {}: {}", jobId, reason);
     out.send(topics.deadLetters(), key, DeadLetters.of("ingest", reason, key, jobId, row.index(), source));
   }
 }

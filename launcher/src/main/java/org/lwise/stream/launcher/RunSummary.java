@@ -73,7 +73,7 @@ final class RunSummary {
           + "/<bucket>/<key>");
     }
     if (!failures.isEmpty()) {
-      console.println("Failures (dead letters):");
+      console.println("Failures (dead letters; all of them in lwise.log and on topic " + topics.deadLetters().name() + "):");
       failures.stream().limit(20).forEach(f -> console.println("  [" + f.getStage() + "] " + f.getReason()));
       if (failures.size() > 20) {
         console.println("  ... and " + (failures.size() - 20) + " more on topic " + topics.deadLetters().name());

@@ -145,7 +145,7 @@ public final class UploadPipeline implements Runnable {
             throw e; // S3 unreachable after the SDK's retries: stop the stage, nothing is committed.
           }
           String reason = "cannot upload " + image.getImPath() + " (" + image.getConditionId() + "): " + cause.getMessage();
-          log.warn("Job {}: {}", image.getJobId(), reason);
+          log.info("Job {}: {}", image.getJobId(), reason);
           out.send(topics.deadLetters(), recordKey,
               DeadLetters.of("uploader", reason, recordKey, image.getJobId(), image.getRowIndex(), image.getImPath()));
         }
