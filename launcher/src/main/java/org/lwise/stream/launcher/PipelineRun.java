@@ -8,12 +8,15 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 import org.lwise.stream.aggregator.AggregatorApp;
 import org.lwise.stream.aggregator.AggregatorConfig;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.TopicSetup;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.IngestApp;
 import org.lwise.stream.ingest.IngestConfig;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.uploader.UploaderApp;
 import org.lwise.stream.uploader.UploaderConfig;
@@ -31,6 +34,7 @@ public final class PipelineRun implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PipelineRun.class);
 
   private final Map<String, String> props;
+  private final PipelineTopics topics;
   private final AggregatorApp aggregator;
   private final List<WorkerApp> workers = new ArrayList<>();
   private final UploaderApp uploader;
@@ -41,6 +45,7 @@ public final class PipelineRun implements AutoCloseable {
   public PipelineRun(Map<String, String> props, int workerCount) throws InterruptedException {
     this.props = props;
     IngestConfig ingestConfig = IngestConfig.from(props);
+    this.topics = PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
     TopicSetup.ensureTopics(ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
     this.aggregator = new AggregatorApp(AggregatorConfig.from(props));
     aggregator.start(Duration.ofMinutes(2));
@@ -140,15 +145,29 @@ public final class PipelineRun implements AutoCloseable {
     aggregator.close();
   }
 
-  /** Waits until the job's dirmaps are written, reporting (done, failed) as it goes. */
+  /**
+   * Waits until the job's dirmaps are written, reporting (done, failed) as it goes. Progress comes
+   * from this process's aggregator; completion is also read from the dirmaps topic, so it is seen
+   * even when another aggregator instance of the same application holds the job.
+   */
   public JobProgress awaitCompletion(String jobId, Duration timeout, ProgressListener listener) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    WrittenDirmaps written = new WrittenDirmaps(props.get("bootstrap.servers"), topics.dirmaps());
+    long lastTopicCheck = 0;
     while (System.nanoTime() < deadline) {
       JobProgress progress = progress(jobId);
       if (progress != null) {
         listener.update(progress.getCompleted(), progress.getFailed());
         if (progress.getEmitted()) {
           return progress;
+        }
+      }
+      if (System.nanoTime() - lastTopicCheck > 5_000_000_000L) {
+        lastTopicCheck = System.nanoTime();
+        DirmapWritten natural = written.of(jobId).get(org.lwise.stream.common.Conditions.NATURAL);
+        if (natural != null) {
+          return JobProgress.newBuilder().setCompleted(natural.getRows()).setFailed(natural.getFailed())
+              .setEmitted(true).build();
         }
       }
       Thread.sleep(250);

@@ -1,15 +1,23 @@
 package org.lwise.stream.launcher;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.ConfigSources;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.ingest.IngestApp;
 import org.lwise.stream.ingest.IngestConfig;
 import org.lwise.stream.ingest.IngestReport;
+import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.schema.DirmapWritten;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,15 +35,38 @@ public final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "properties file with at least bootstrap.servers and registry.url")
   Path config;
 
+  @Option(names = "--wait", description = "wait until the job's dirmaps are written, then list them")
+  boolean await;
+
+  @Option(names = "--timeout-minutes", defaultValue = "120", description = "with --wait: give up after this long")
+  long timeoutMinutes;
+
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     Map<String, String> props = ConfigSources.merge(config, System.getenv(), Map.of());
+    JobRequest request;
+    IngestReport report;
     try (IngestApp ingest = new IngestApp(IngestConfig.from(props));
         ProgressBar bar = new ProgressBarBuilder().setTaskName("Publishing").setStyle(ProgressBarStyle.ASCII).build()) {
-      IngestReport report = ingest.submit(job.toRequest(null), bar::stepBy);
+      request = job.toRequest(null);
+      report = ingest.submit(request, bar::stepBy);
       System.out.printf("%nJob %s: %d rows, %d image records, %d dead letters%s%n", report.jobId(), report.rows(),
           report.published(), report.deadLettered(), report.alreadySubmitted() ? " (submitted before; nothing sent)" : "");
     }
-    return 0;
+    if (!await) {
+      return 0;
+    }
+    List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
+    request.conditions().forEach(c -> conditions.add(c.getId()));
+    IngestConfig ingestConfig = IngestConfig.from(props);
+    WrittenDirmaps written = new WrittenDirmaps(ingestConfig.connection().bootstrapServers(),
+        PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl())).dirmaps());
+    Map<String, DirmapWritten> dirmaps = written.await(report.jobId(), conditions, Duration.ofMinutes(timeoutMinutes));
+    for (String condition : conditions) {
+      DirmapWritten d = dirmaps.get(condition);
+      System.out.printf("  %-28s %5d rows, %d failed  %s%s%n", condition, d.getRows(), d.getFailed(), d.getCsvPath(),
+          d.getCsvUrl().isEmpty() ? "" : "  " + d.getCsvUrl());
+    }
+    return dirmaps.get(Conditions.NATURAL).getFailed() > 0 ? 2 : 0;
   }
 }

@@ -388,6 +388,27 @@ class PipelineIT {
     assertThat(small.getImageRef()).isNull();
   }
 
+  @Test
+  @Order(10)
+  void shouldSubmitToARunningPipelineAndWaitForItsDirmaps() {
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream original = System.out;
+    int code;
+    try {
+      System.setOut(new java.io.PrintStream(printed, true));
+      code = new picocli.CommandLine(new SubmitCommand()).execute("--config", infra.connectionFile().toString(),
+          "--dirmap", request.dirmap().toString(), "--model", "../demo/models/fashion-cnn-standard",
+          "--dataset", "fmnist-submitted", "--eps", "1", "--wait", "--timeout-minutes", "3");
+    } finally {
+      System.setOut(original);
+    }
+    String output = printed.toString();
+    assertThat(code).as(output).isEqualTo(2); // the test dataset's five bad rows
+    assertThat(output).contains("natural").contains("1_0.5_2_logit")
+        .contains((TestDataset.GOOD + 2) + " rows, " + TestDataset.BAD + " failed"); // the dirmap gained two rows in the watch test
+    assertThat(tmp.resolve("out/fmnist-submitted_natural/fmnist-submitted_natural_dirmap.csv")).exists();
+  }
+
   private static long countImages() {
     long[] count = {0};
     TopicReader.readAll(bootstrap(), topics().images(), (key, value) -> count[0]++);

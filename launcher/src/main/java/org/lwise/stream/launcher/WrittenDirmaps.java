@@ -1,0 +1,50 @@
+package org.lwise.stream.launcher;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.lwise.stream.common.Topic;
+import org.lwise.stream.common.TopicReader;
+import org.lwise.stream.schema.DirmapWritten;
+
+/**
+ * A job's finished dirmaps as the aggregator announces them on the dirmaps topic — visible from
+ * any process, whichever aggregator instance holds the job.
+ */
+final class WrittenDirmaps {
+  private final String bootstrapServers;
+  private final Topic<String, DirmapWritten> topic;
+
+  WrittenDirmaps(String bootstrapServers, Topic<String, DirmapWritten> topic) {
+    this.bootstrapServers = bootstrapServers;
+    this.topic = topic;
+  }
+
+  /** The final dirmap of each condition written so far, by condition id. */
+  Map<String, DirmapWritten> of(String jobId) {
+    Map<String, DirmapWritten> written = new HashMap<>();
+    TopicReader.readAll(bootstrapServers, topic, (key, value) -> {
+      if (value != null && value.getJobId().equals(jobId) && value.getComplete()) {
+        written.put(value.getConditionId(), value);
+      }
+    });
+    return written;
+  }
+
+  /** Waits until every condition's final dirmap is written; returns them, or throws on timeout. */
+  Map<String, DirmapWritten> await(String jobId, List<String> conditionIds, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Map<String, DirmapWritten> written = of(jobId);
+      if (written.keySet().containsAll(conditionIds)) {
+        return written;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("job " + jobId + " has not finished within " + timeout + " (" + written.size()
+            + " of " + conditionIds.size() + " dirmaps written)");
+      }
+      Thread.sleep(1000);
+    }
+  }
+}
