@@ -26,7 +26,12 @@ public final class ImagePreparation {
 
   public PreparedImage prepare(ConsumerRecord<byte[], byte[]> polled) {
     ImageRecord record = images.valueSerde().deserializer().deserialize(images.name(), polled.value());
-    Job job = WorkerPipeline.requireJob(jobs, record);
+    Job job = jobs.get(record.getJobId());
+    if (job == null) {
+      // Ingest writes a job with its images in one transaction, so this record is not a real one.
+      throw new IllegalStateException("job " + record.getJobId() + " of image record " + record.getRowIndex()
+          + " is not on the jobs topic");
+    }
     return prepare(record, job);
   }
 

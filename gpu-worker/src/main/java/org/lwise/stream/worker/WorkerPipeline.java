@@ -20,7 +20,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.lwise.stream.common.DeadLetters;
-import org.lwise.stream.common.JobDirectory;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.TransactionalBatch;
@@ -200,13 +199,4 @@ public final class WorkerPipeline implements Runnable {
     }
   }
 
-  /** Exposed for the job lookup of preparations. */
-  static Job requireJob(JobDirectory jobs, ImageRecord record) {
-    Job job = jobs.get(record.getJobId());
-    if (job == null) {
-      throw new IllegalStateException("job " + record.getJobId() + " of image record " + record.getRowIndex()
-          + " is not on the jobs topic");
-    }
-    return job;
-  }
 }

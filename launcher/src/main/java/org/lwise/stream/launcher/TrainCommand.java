@@ -1,6 +1,5 @@
 package org.lwise.stream.launcher;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -158,7 +157,4 @@ public final class TrainCommand implements Callable<Integer> {
     return Math.round(value * 10000) / 10000.0;
   }
 
-  static String json(Object value) throws Exception {
-    return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(value);
-  }
 }

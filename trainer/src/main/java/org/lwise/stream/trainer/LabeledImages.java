@@ -31,14 +31,12 @@ public final class LabeledImages {
   private final int size;
   private final List<byte[]> crops;
   private final int[] labels;
-  private final List<String> paths;
   private final int skipped;
 
-  private LabeledImages(int size, List<byte[]> crops, int[] labels, List<String> paths, int skipped) {
+  private LabeledImages(int size, List<byte[]> crops, int[] labels, int skipped) {
     this.size = size;
     this.crops = crops;
     this.labels = labels;
-    this.paths = paths;
     this.skipped = skipped;
   }
 
@@ -77,7 +75,6 @@ public final class LabeledImages {
       }
       List<byte[]> crops = new ArrayList<>();
       List<Integer> labels = new ArrayList<>();
-      List<String> paths = new ArrayList<>();
       int skipped = 0;
       for (int i = 0; i < rows.size(); i++) {
         DirmapRow row = rows.get(i);
@@ -85,7 +82,6 @@ public final class LabeledImages {
           int label = DirmapReader.parseLabel(row.values().get(labelIndex));
           crops.add(decoded.get(i).get());
           labels.add(label);
-          paths.add(row.values().get(pathColumn));
         } catch (java.util.concurrent.ExecutionException | IllegalArgumentException e) {
           if (skipped++ < 5) {
             log.warn("Skipping row {} of {}: {}", row.index(), dirmapFile,
@@ -96,7 +92,7 @@ public final class LabeledImages {
       if (skipped > 0) {
         log.warn("Skipped {} unusable '{}' rows of {}", skipped, split, dirmapFile);
       }
-      return new LabeledImages(size, crops, labels.stream().mapToInt(Integer::intValue).toArray(), paths, skipped);
+      return new LabeledImages(size, crops, labels.stream().mapToInt(Integer::intValue).toArray(), skipped);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while loading images", e);
@@ -115,10 +111,6 @@ public final class LabeledImages {
 
   public int label(int i) {
     return labels[i];
-  }
-
-  public String path(int i) {
-    return paths.get(i);
   }
 
   public int skipped() {
