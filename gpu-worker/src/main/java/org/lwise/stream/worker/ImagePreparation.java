@@ -28,7 +28,8 @@ public final class ImagePreparation {
     ImageRecord record = images.valueSerde().deserializer().deserialize(images.name(), polled.value());
     Job job = jobs.get(record.getJobId());
     if (job == null) {
-      // Ingest writes a job with its images in one transaction, so this record is not a real one.
+      // Ingest writes a job with its images in one transaction and the directory has waited for its
+      // commit marker, so this record did not come from ingest.
       throw new IllegalStateException("job " + record.getJobId() + " of image record " + record.getRowIndex()
           + " is not on the jobs topic");
     }

@@ -409,6 +409,31 @@ class PipelineIT {
     assertThat(tmp.resolve("out/fmnist-submitted_natural/fmnist-submitted_natural_dirmap.csv")).exists();
   }
 
+  @Test
+  @Order(11)
+  void shouldWaitForAJobWhoseCommitMarkerIsStillOnItsWay() throws Exception {
+    // A topic of its own, so the running stages never see this job.
+    var jobsTopic = new org.lwise.stream.common.Topic<>("lwise.jobs-directory-it",
+        org.apache.kafka.common.serialization.Serdes.String(), topics().jobs().valueSerde());
+    org.lwise.stream.schema.Job job = TopicReader.latest(bootstrap(), topics().jobs()).get(report.jobId());
+    job.setJobId("late-job");
+    var directory = new org.lwise.stream.common.JobDirectory(bootstrap(), jobsTopic, Duration.ofSeconds(20));
+    try (var producer = org.lwise.stream.common.KafkaClients.transactionalProducer(bootstrap(), "jobs-directory-it", Map.of());
+        var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap()))) {
+      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(jobsTopic.name(), 1, (short) 1))).all().get();
+      producer.initTransactions();
+      producer.beginTransaction();
+      new org.lwise.stream.common.TopicProducer(producer).send(jobsTopic, job.getJobId(), job).get();
+      var lookup = java.util.concurrent.CompletableFuture.supplyAsync(() -> directory.get("late-job"));
+      Thread.sleep(1000);
+      assertThat(lookup).isNotDone(); // read_committed: the job is invisible until the commit
+      producer.commitTransaction();
+      assertThat(lookup.get(20, java.util.concurrent.TimeUnit.SECONDS).getJobId()).isEqualTo("late-job");
+    }
+    var impatient = new org.lwise.stream.common.JobDirectory(bootstrap(), jobsTopic, Duration.ofMillis(300));
+    assertThat(impatient.get("never-submitted")).isNull();
+  }
+
   private static long countImages() {
     long[] count = {0};
     TopicReader.readAll(bootstrap(), topics().images(), (key, value) -> count[0]++);
