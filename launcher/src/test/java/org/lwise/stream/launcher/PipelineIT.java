@@ -3,17 +3,36 @@ package org.lwise.stream.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -23,17 +42,26 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.common.JobDirectory;
+import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Layout;
+import org.lwise.stream.common.Topic;
+import org.lwise.stream.common.TopicProducer;
 import org.lwise.stream.common.TopicReader;
+import org.lwise.stream.ingest.IngestApp;
+import org.lwise.stream.ingest.IngestConfig;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
+import org.lwise.stream.schema.ImageRecord;
+import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.Objective;
 import org.lwise.stream.worker.WorkerApp;
+import picocli.CommandLine;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -102,17 +130,17 @@ class PipelineIT {
   }
 
   static void awaitGroupMembers(String group, int members, Duration timeout) throws Exception {
-    try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", props.get("bootstrap.servers")))) {
+    try (var admin = Admin.create(Map.of("bootstrap.servers", props.get("bootstrap.servers")))) {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
         if (!secondWorker.isAlive()) {
           throw new IllegalStateException("second worker exited: " + Files.readString(tmp.resolve("second-worker.out")));
         }
-        org.apache.kafka.clients.admin.ConsumerGroupDescription description;
+        ConsumerGroupDescription description;
         try {
           description = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (!(e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException)) {
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof GroupIdNotFoundException)) {
             throw e;
           }
           Thread.sleep(200); // no member has joined yet
@@ -132,7 +160,7 @@ class PipelineIT {
   static void stop() throws Exception {
     if (secondWorker != null) {
       secondWorker.destroy();
-      secondWorker.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+      secondWorker.waitFor(30, TimeUnit.SECONDS);
     }
     if (run != null) {
       run.close();
@@ -201,7 +229,7 @@ class PipelineIT {
         assertThat(row.get(5)).isEqualTo("kept, as written");
         double logit = Double.parseDouble(row.get(8));
         assertThat(Double.parseDouble(row.get(9))).isCloseTo(1 - (logit - min) / (max - min),
-            org.assertj.core.data.Offset.offset(1e-15));
+            Offset.offset(1e-15));
         assertThat(row.get(10)).startsWith(infra.s3Endpoint() + "/lwise-fmnist-it-");
         assertThat(out.resolve("fmnist-it_" + condition).resolve(row.get(7))).exists();
       }
@@ -212,7 +240,7 @@ class PipelineIT {
   @Order(4)
   void shouldPutEveryImageInS3OnceWithItsContentType() {
     S3Layout layout = ConnectionConfig.from(props).s3Layout();
-    try (S3Client s3 = S3Client.builder().endpointOverride(java.net.URI.create(infra.s3Endpoint()))
+    try (S3Client s3 = S3Client.builder().endpointOverride(URI.create(infra.s3Endpoint()))
         .region(Region.US_EAST_1).forcePathStyle(true).build()) {
       List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
       CONDITIONS.forEach(c -> conditions.add(c.getId()));
@@ -229,8 +257,8 @@ class PipelineIT {
         assertThat(bytes.response().contentType()).isEqualTo("image/png");
         try {
           assertThat(ImageIO.read(new ByteArrayInputStream(bytes.asByteArray())).getWidth()).isEqualTo(28);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       }
     }
@@ -285,7 +313,7 @@ class PipelineIT {
     Files.copy(Path.of("../demo/fashion-mnist/images/bag/t10k-105.png"), root.resolve("images/new-1.png"));
     Files.copy(Path.of("../demo/fashion-mnist/images/trouser/t10k-128.png"), root.resolve("images/new-2.png"));
     Files.writeString(request.dirmap(), "25,test,Bag,8,images/new-1.png,new\n26,test,Trouser,1,images/new-2.png,new\n",
-        java.nio.file.StandardOpenOption.APPEND);
+        StandardOpenOption.APPEND);
 
     Path incoming = tmp.resolve("out/fmnist-it_natural/fmnist-it_natural_incoming_dirmap.csv");
     List<CSVRecord> rows = List.of();
@@ -309,7 +337,7 @@ class PipelineIT {
       double logit = Double.parseDouble(row.get(8));
       // Scored against the reference job's range, so it may fall outside [0, 1].
       assertThat(Double.parseDouble(row.get(9))).isCloseTo(1 - (logit - min) / (max - min),
-          org.assertj.core.data.Offset.offset(1e-12));
+          Offset.offset(1e-12));
       assertThat(row.get(10)).contains("/lwise-fmnist-it-natural/images/new-");
     }
     // The reference job's own dirmap is left as it was.
@@ -319,13 +347,13 @@ class PipelineIT {
   @Test
   @Order(8)
   void shouldDeadLetterCorruptRecordsAndKeepRunning() throws Exception {
-    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of(
+    try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(
         "bootstrap.servers", bootstrap(),
-        "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class,
-        "value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class))) {
-      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("lwise.images", "corrupt/1".getBytes(),
+        "key.serializer", ByteArraySerializer.class,
+        "value.serializer", ByteArraySerializer.class))) {
+      producer.send(new ProducerRecord<>("lwise.images", "corrupt/1".getBytes(),
           "not avro".getBytes())).get();
-      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("lwise.scores", "corrupt/2".getBytes(),
+      producer.send(new ProducerRecord<>("lwise.scores", "corrupt/2".getBytes(),
           "not avro either".getBytes())).get();
     }
     List<String> reasons = new ArrayList<>();
@@ -339,8 +367,8 @@ class PipelineIT {
         }
       });
       aggregatorDeadLetters[0] = 0;
-      var raw = new org.lwise.stream.common.Topic<>("lwise.aggregator-dead-letters",
-          org.apache.kafka.common.serialization.Serdes.String(), org.apache.kafka.common.serialization.Serdes.ByteArray());
+      var raw = new Topic<>("lwise.aggregator-dead-letters",
+          Serdes.String(), Serdes.ByteArray());
       TopicReader.readAll(bootstrap(), raw, (key, value) -> aggregatorDeadLetters[0]++);
       if (!reasons.isEmpty() && aggregatorDeadLetters[0] > 0) {
         break;
@@ -349,7 +377,7 @@ class PipelineIT {
     }
     assertThat(reasons).singleElement().satisfies(r -> assertThat(r).startsWith("gpu-worker: unreadable image record"));
     assertThat(aggregatorDeadLetters[0]).isEqualTo(1);
-    assertThat(run.aggregator().state()).isEqualTo(org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+    assertThat(run.aggregator().state()).isEqualTo(KafkaStreams.State.RUNNING);
     assertThat(run.progress(report.jobId()).getEmitted()).isTrue();
   }
 
@@ -367,12 +395,12 @@ class PipelineIT {
     JobRequest large = new JobRequest(root.resolve("dirmap.csv"), "fmnist-large", "fashion-cnn-standard", "class_num",
         true, List.of(), ImageFormat.PNG, null);
     IngestReport submitted;
-    try (var ingest = new org.lwise.stream.ingest.IngestApp(org.lwise.stream.ingest.IngestConfig.from(staged))) {
+    try (var ingest = new IngestApp(IngestConfig.from(staged))) {
       submitted = ingest.submit(large, n -> { });
     }
     JobProgress done = run.awaitCompletion(submitted.jobId(), Duration.ofMinutes(2), (d, f) -> { });
     assertThat(done.getCompleted()).isEqualTo(2);
-    List<org.lwise.stream.schema.ImageRecord> records = new ArrayList<>();
+    List<ImageRecord> records = new ArrayList<>();
     TopicReader.readAll(bootstrap(), topics().images(), (key, record) -> {
       if (record.getJobId().equals(submitted.jobId())) {
         records.add(record);
@@ -391,12 +419,12 @@ class PipelineIT {
   @Test
   @Order(10)
   void shouldSubmitToARunningPipelineAndWaitForItsDirmaps() {
-    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
-    java.io.PrintStream original = System.out;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PrintStream original = System.out;
     int code;
     try {
-      System.setOut(new java.io.PrintStream(printed, true));
-      code = new picocli.CommandLine(new SubmitCommand()).execute("--config", infra.connectionFile().toString(),
+      System.setOut(new PrintStream(printed, true));
+      code = new CommandLine(new SubmitCommand()).execute("--config", infra.connectionFile().toString(),
           "--dirmap", request.dirmap().toString(), "--model", "../demo/models/fashion-cnn-standard",
           "--dataset", "fmnist-submitted", "--eps", "1", "--wait", "--timeout-minutes", "3");
     } finally {
@@ -413,24 +441,24 @@ class PipelineIT {
   @Order(11)
   void shouldWaitForAJobWhoseCommitMarkerIsStillOnItsWay() throws Exception {
     // A topic of its own, so the running stages never see this job.
-    var jobsTopic = new org.lwise.stream.common.Topic<>("lwise.jobs-directory-it",
-        org.apache.kafka.common.serialization.Serdes.String(), topics().jobs().valueSerde());
-    org.lwise.stream.schema.Job job = TopicReader.latest(bootstrap(), topics().jobs()).get(report.jobId());
+    var jobsTopic = new Topic<>("lwise.jobs-directory-it",
+        Serdes.String(), topics().jobs().valueSerde());
+    Job job = TopicReader.latest(bootstrap(), topics().jobs()).get(report.jobId());
     job.setJobId("late-job");
-    var directory = new org.lwise.stream.common.JobDirectory(bootstrap(), jobsTopic, Duration.ofSeconds(20));
-    try (var producer = org.lwise.stream.common.KafkaClients.transactionalProducer(bootstrap(), "jobs-directory-it", Map.of());
-        var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap()))) {
-      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(jobsTopic.name(), 1, (short) 1))).all().get();
+    var directory = new JobDirectory(bootstrap(), jobsTopic, Duration.ofSeconds(20));
+    try (var producer = KafkaClients.transactionalProducer(bootstrap(), "jobs-directory-it", Map.of());
+        var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap()))) {
+      admin.createTopics(List.of(new NewTopic(jobsTopic.name(), 1, (short) 1))).all().get();
       producer.initTransactions();
       producer.beginTransaction();
-      new org.lwise.stream.common.TopicProducer(producer).send(jobsTopic, job.getJobId(), job).get();
-      var lookup = java.util.concurrent.CompletableFuture.supplyAsync(() -> directory.get("late-job"));
+      new TopicProducer(producer).send(jobsTopic, job.getJobId(), job).get();
+      var lookup = CompletableFuture.supplyAsync(() -> directory.get("late-job"));
       Thread.sleep(1000);
       assertThat(lookup).isNotDone(); // read_committed: the job is invisible until the commit
       producer.commitTransaction();
-      assertThat(lookup.get(20, java.util.concurrent.TimeUnit.SECONDS).getJobId()).isEqualTo("late-job");
+      assertThat(lookup.get(20, TimeUnit.SECONDS).getJobId()).isEqualTo("late-job");
     }
-    var impatient = new org.lwise.stream.common.JobDirectory(bootstrap(), jobsTopic, Duration.ofMillis(300));
+    var impatient = new JobDirectory(bootstrap(), jobsTopic, Duration.ofMillis(300));
     assertThat(impatient.get("never-submitted")).isNull();
   }
 
