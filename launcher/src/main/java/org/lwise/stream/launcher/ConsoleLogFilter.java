@@ -24,6 +24,9 @@ public final class ConsoleLogFilter extends Filter<ILoggingEvent> {
     if ("true".equals(event.getLoggerContextVO().getPropertyMap().get(QUIET))) {
       return FilterReply.DENY;
     }
+    if (event.getLoggerName().equals(Launcher.class.getName())) {
+      return FilterReply.DENY; // a failed command: Launcher has printed its one-line message already
+    }
     Level threshold = event.getLoggerName().startsWith("org.lwise") ? Level.WARN : Level.ERROR;
     return event.getLevel().isGreaterOrEqual(threshold) ? FilterReply.NEUTRAL : FilterReply.DENY;
   }

@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.ConnectionConfig;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.IngestReport;
@@ -64,7 +63,7 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, String> props = new HashMap<>(ConfigSources.merge(config, System.getenv(), Map.of()));
+    Map<String, String> props = new HashMap<>(StageSettings.load(config));
     JobRequest request = job.toRequest(null);
     EmbeddedInfrastructure infra = null;
     long started = System.nanoTime();

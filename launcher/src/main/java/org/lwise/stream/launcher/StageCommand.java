@@ -15,7 +15,7 @@ abstract class StageCommand implements Callable<Integer> {
   Path config;
 
   Map<String, String> props() {
-    return org.lwise.stream.common.ConfigSources.merge(config, System.getenv(), Map.of());
+    return StageSettings.load(config);
   }
 
   @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run one gpu-worker (one per device).")

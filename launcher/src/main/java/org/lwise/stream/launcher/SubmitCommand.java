@@ -10,7 +10,6 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.lwise.stream.common.Conditions;
-import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.ingest.IngestApp;
@@ -43,7 +42,7 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Map<String, String> props = ConfigSources.merge(config, System.getenv(), Map.of());
+    Map<String, String> props = StageSettings.load(config);
     JobRequest request;
     IngestReport report;
     try (IngestApp ingest = new IngestApp(IngestConfig.from(props));

@@ -3,7 +3,6 @@ package org.lwise.stream.launcher;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.FolderDirmap;
 import org.lwise.stream.ingest.IngestApp;
@@ -40,7 +39,7 @@ public final class WatchCommand implements Callable<Integer> {
       job.dirmap = folder.dirmap();
       folder.scan();
     }
-    Map<String, String> props = ConfigSources.merge(config, System.getenv(), Map.of());
+    Map<String, String> props = StageSettings.load(config);
     try (IngestApp ingest = new IngestApp(IngestConfig.from(props))) {
       DirmapWatcher watcher = ingest.watcher(job.toRequest(referenceJob), fromRow);
       if (folder != null) {

@@ -1,0 +1,67 @@
+package org.lwise.stream.launcher;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.common.config.ConfigDef;
+import org.lwise.stream.aggregator.AggregatorConfig;
+import org.lwise.stream.common.ConfigSources;
+import org.lwise.stream.ingest.IngestConfig;
+import org.lwise.stream.uploader.UploaderConfig;
+import org.lwise.stream.worker.WorkerConfig;
+
+/**
+ * The settings every command starts from: properties file, then LWISE_* environment variables
+ * ({@link ConfigSources}). One file configures all four stages, so a key that none of them
+ * defines is a typo that would silently leave a default in place: it is refused, naming the
+ * keys it may have meant.
+ */
+final class StageSettings {
+  /** Every key a stage defines. */
+  static final Set<String> KNOWN = Stream.of(IngestConfig.DEFINITION, WorkerConfig.DEFINITION,
+          AggregatorConfig.DEFINITION, UploaderConfig.DEFINITION)
+      .map(ConfigDef::names)
+      .flatMap(Set::stream)
+      .collect(Collectors.toCollection(TreeSet::new));
+
+  /** LWISE_JAVA_OPTS and LWISE_LOG_FILE are read by the lwise script, not by a stage. */
+  private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file");
+
+  private StageSettings() {}
+
+  /** The merged settings of {@code file} (may be null) and the environment, all keys known. */
+  static Map<String, String> load(Path file, Map<String, String> environment) {
+    if (file != null) {
+      requireKnown(ConfigSources.readProperties(file), "in " + file);
+    }
+    Map<String, String> fromEnvironment = new HashMap<>(ConfigSources.fromEnvironment(environment));
+    fromEnvironment.keySet().removeAll(SCRIPT_ONLY);
+    requireKnown(fromEnvironment, "from the environment (LWISE_*)");
+    Map<String, String> merged = new HashMap<>(ConfigSources.merge(file, environment, Map.of()));
+    merged.keySet().removeAll(SCRIPT_ONLY);
+    return merged;
+  }
+
+  static Map<String, String> load(Path file) {
+    return load(file, System.getenv());
+  }
+
+  static void requireKnown(Map<String, String> settings, String where) {
+    Set<String> unknown = new TreeSet<>(settings.keySet());
+    unknown.removeAll(KNOWN);
+    if (unknown.isEmpty()) {
+      return;
+    }
+    String key = unknown.iterator().next();
+    String group = key.contains(".") ? key.substring(0, key.indexOf('.') + 1) : key;
+    Set<String> sameGroup = KNOWN.stream().filter(k -> k.startsWith(group)).collect(Collectors.toCollection(TreeSet::new));
+    throw new IllegalArgumentException("unknown setting" + (unknown.size() > 1 ? "s " + unknown : " '" + key + "'")
+        + " " + where + "; " + (sameGroup.isEmpty()
+            ? "the settings are listed in README \"Configuration\""
+            : "the " + group + "* settings are " + String.join(", ", sameGroup)));
+  }
+}
