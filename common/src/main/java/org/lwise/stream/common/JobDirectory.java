@@ -12,6 +12,9 @@ import org.lwise.stream.schema.Job;
  * coordinator writes the commit marker to each partition separately: an image record can be
  * readable (read_committed) a moment before its job is. A lookup that misses therefore re-reads
  * the jobs topic for up to {@code markerWait} before it reports the job missing.
+ *
+ * <p>A job, once read, stays cached: an open-ended (watch) job's description grows, but the
+ * conditions and labels the stages read from it do not change.
  */
 public final class JobDirectory {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobDirectory.class);
@@ -33,7 +36,13 @@ public final class JobDirectory {
   }
 
   /** The job, or null when the jobs topic still does not hold it after {@code markerWait}. */
-  public synchronized Job get(String jobId) {
+  public Job get(String jobId) {
+    Job job = known.get(jobId);
+    return job != null ? job : read(jobId);
+  }
+
+  /** One reader at a time; a lookup that waits does not hold up lookups of jobs already known. */
+  private synchronized Job read(String jobId) {
     Job job = known.get(jobId);
     long deadline = System.nanoTime() + markerWait.toNanos();
     long pauseMillis = 50;
@@ -53,11 +62,6 @@ public final class JobDirectory {
           jobId, jobs.name(), reads);
     }
     return job;
-  }
-
-  /** For open-ended (watch) jobs the description changes; conditions do not, so the cache stays valid. */
-  public void put(Job job) {
-    known.put(job.getJobId(), job);
   }
 
   private static void sleep(long millis) {
