@@ -6,6 +6,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import org.lwise.stream.trainer.EvaluationReport;
 import org.lwise.stream.trainer.LabeledImages;
 import org.lwise.stream.trainer.ModelEvaluator;
@@ -33,7 +36,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     try (RobustClassifier classifier = RobustClassifier.load(model)) {
       LabeledImages images = LabeledImages.load(dirmap, split, labelColumn, classifier.card().inputSize(), limit, seed);
       double size = stepSize != null ? stepSize : eps > 0 ? 2.5 * eps / steps : 0;
-      ModelEvaluator.Evaluation e = new ModelEvaluator(classifier).evaluate(images, eps, steps, size, 100, seed);
+      ModelEvaluator.Evaluation e = evaluate(classifier, images, eps, steps, size, seed);
       System.out.printf("%s on %s (%s split, %d images): clean accuracy %.4f, L2 PGD eps %s x%d accuracy %.4f, "
               + "gt-logit AUROC (correct vs wrong) %.4f%n", classifier.card().id(), dirmap, split, e.images(),
           e.cleanAccuracy(), eps, steps, e.adversarialAccuracy(), e.gtLogitAuroc());
@@ -58,5 +61,14 @@ public final class EvaluateCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** Clean and PGD evaluation in batches of 100, with a progress bar (PGD on a full test split takes minutes). */
+  static ModelEvaluator.Evaluation evaluate(RobustClassifier model, LabeledImages images, double eps, int steps,
+      double stepSize, long seed) {
+    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Evaluating").setStyle(ProgressBarStyle.ASCII)
+        .setInitialMax(images.size()).setUpdateIntervalMillis(1000).build()) {
+      return new ModelEvaluator(model).evaluate(images, eps, steps, stepSize, 100, seed, bar::stepBy);
+    }
   }
 }

@@ -127,8 +127,8 @@ public final class TrainCommand implements Callable<Integer> {
       try {
         LabeledImages val = LabeledImages.load(dirmap, "val", labelColumn, initCard.inputSize(), maxVal, seed);
         System.err.println("Evaluating on " + val.size() + " val images (PGD eps " + evalEps + ", " + evalSteps + " steps) ...");
-        ModelEvaluator.Evaluation e = new ModelEvaluator(model).evaluate(val, evalEps, evalSteps, 2.5 * evalEps / evalSteps,
-            100, seed);
+        ModelEvaluator.Evaluation e = EvaluateCommand.evaluate(model, val, evalEps, evalSteps, 2.5 * evalEps / evalSteps,
+            seed);
         training.put("val_images", val.size());
         training.put("clean_val_accuracy", round(e.cleanAccuracy()));
         training.put("adversarial_val_accuracy", round(e.adversarialAccuracy()));

@@ -2,6 +2,7 @@ package org.lwise.stream.trainer;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 import org.lwise.stream.schema.Objective;
 import org.lwise.stream.worker.AscentResult;
 import org.lwise.stream.worker.L2ProjectedAscent;
@@ -25,6 +26,12 @@ public final class ModelEvaluator {
                            int[][] confusion, double gtLogitAuroc, double[] gtLogits, boolean[] correct) {}
 
   public Evaluation evaluate(LabeledImages data, double eps, int steps, double stepSize, int batchSize, long seed) {
+    return evaluate(data, eps, steps, stepSize, batchSize, seed, done -> { });
+  }
+
+  /** As above, reporting the images of each finished batch to {@code progress}. */
+  public Evaluation evaluate(LabeledImages data, double eps, int steps, double stepSize, int batchSize, long seed,
+      IntConsumer progress) {
     int n = data.size();
     int size = data.imageSize();
     int pixels = 3 * size * size;
@@ -59,6 +66,7 @@ public final class ModelEvaluator {
           adversarialCorrect += argMax(advLogits.get(i)) == labels[i] ? 1 : 0;
         }
       }
+      progress.accept(idx.length);
     }
     return new Evaluation(n, (double) cleanCorrect / n, attack == null ? Double.NaN : (double) adversarialCorrect / n,
         eps, steps, confusion, auroc(gtLogits, correct), gtLogits, correct);

@@ -80,7 +80,9 @@ class AdversarialTrainerTest {
   void shouldWriteTheConfusionMatrixAsCsvAndPicture(@TempDir Path out) throws Exception {
     try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn-standard"))) {
       LabeledImages test = LabeledImages.load(DEMO, "test", "class_num", 28, 0, 0);
-      ModelEvaluator.Evaluation e = new ModelEvaluator(model).evaluate(test, 1.0, 3, 0.8, 30, 0);
+      List<Integer> batches = new java.util.ArrayList<>();
+      ModelEvaluator.Evaluation e = new ModelEvaluator(model).evaluate(test, 1.0, 3, 0.8, 30, 0, batches::add);
+      assertThat(batches).containsExactly(30, 30); // progress: one report per finished batch
       assertThat(e.cleanAccuracy()).isGreaterThan(0.7);
       assertThat(e.adversarialAccuracy()).isLessThan(e.cleanAccuracy());
       int total = 0;
