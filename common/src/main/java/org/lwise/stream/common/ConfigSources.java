@@ -23,11 +23,15 @@ public final class ConfigSources {
 
   public static Map<String, String> merge(
       Path propertiesFile, Map<String, String> environment, Map<String, String> overrides) {
-    Map<String, String> merged = new HashMap<>();
-    if (propertiesFile != null) {
-      merged.putAll(readProperties(propertiesFile));
-    }
-    merged.putAll(fromEnvironment(environment));
+    return merge(propertiesFile == null ? Map.of() : readProperties(propertiesFile), fromEnvironment(environment),
+        overrides);
+  }
+
+  /** The same layering for settings already read: {@code fromEnvironment} as {@link #fromEnvironment} returns it. */
+  public static Map<String, String> merge(
+      Map<String, String> fromFile, Map<String, String> fromEnvironment, Map<String, String> overrides) {
+    Map<String, String> merged = new HashMap<>(fromFile);
+    merged.putAll(fromEnvironment);
     merged.putAll(overrides);
     return merged;
   }

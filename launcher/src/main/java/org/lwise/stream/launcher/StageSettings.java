@@ -35,15 +35,12 @@ final class StageSettings {
 
   /** The merged settings of {@code file} (may be null) and the environment, all keys known. */
   static Map<String, String> load(Path file, Map<String, String> environment) {
-    if (file != null) {
-      requireKnown(ConfigSources.readProperties(file), "in " + file);
-    }
+    Map<String, String> fromFile = file == null ? Map.of() : ConfigSources.readProperties(file);
+    requireKnown(fromFile, "in " + file);
     Map<String, String> fromEnvironment = new HashMap<>(ConfigSources.fromEnvironment(environment));
     fromEnvironment.keySet().removeAll(SCRIPT_ONLY);
     requireKnown(fromEnvironment, "from the environment (LWISE_*)");
-    Map<String, String> merged = new HashMap<>(ConfigSources.merge(file, environment, Map.of()));
-    merged.keySet().removeAll(SCRIPT_ONLY);
-    return merged;
+    return ConfigSources.merge(fromFile, fromEnvironment, Map.of());
   }
 
   static Map<String, String> load(Path file) {
