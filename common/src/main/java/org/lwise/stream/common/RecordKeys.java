@@ -8,7 +8,12 @@ public final class RecordKeys {
   private RecordKeys() {}
 
   public static String row(String jobId, long rowIndex) {
-    return jobId + "/" + String.format("%012d", rowIndex);
+    return rowPrefix(jobId) + String.format("%012d", rowIndex);
+  }
+
+  /** What every row key of the job starts with; the row index follows it. */
+  public static String rowPrefix(String jobId) {
+    return jobId + "/";
   }
 
   public static String output(String jobId, String conditionId, long rowIndex) {

@@ -41,7 +41,7 @@ public final class SubmitCommand implements Callable<Integer> {
   long timeoutMinutes;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     Map<String, String> props = StageSettings.load(config);
     JobRequest request;
     IngestReport report;
@@ -58,14 +58,43 @@ public final class SubmitCommand implements Callable<Integer> {
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> conditions.add(c.getId()));
     IngestConfig ingestConfig = IngestConfig.from(props);
-    WrittenDirmaps written = new WrittenDirmaps(ingestConfig.connection().bootstrapServers(),
-        PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl())).dirmaps());
-    Map<String, DirmapWritten> dirmaps = written.await(report.jobId(), conditions, Duration.ofMinutes(timeoutMinutes));
+    Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection().bootstrapServers(),
+        PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl())), report, conditions);
     for (String condition : conditions) {
       DirmapWritten d = dirmaps.get(condition);
       System.out.printf("  %-28s %5d rows, %d failed  %s%s%n", condition, d.getRows(), d.getFailed(), d.getCsvPath(),
           d.getCsvUrl().isEmpty() ? "" : "  " + d.getCsvUrl());
     }
     return dirmaps.get(Conditions.NATURAL).getFailed() > 0 ? 2 : 0;
+  }
+
+  /** Waits for every condition's final dirmap, showing the job's rows scored or failed meanwhile. */
+  private Map<String, DirmapWritten> awaitDirmaps(String bootstrapServers, PipelineTopics topics, IngestReport report,
+      List<String> conditions) {
+    WrittenDirmaps written = new WrittenDirmaps(bootstrapServers, topics.dirmaps());
+    Duration timeout = Duration.ofMinutes(timeoutMinutes);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long lastDirmapCheck = 0;
+    try (JobRowTally tally = new JobRowTally(bootstrapServers, topics, report.jobId());
+        ProgressBar bar = new ProgressBarBuilder().setTaskName("Scoring").setStyle(ProgressBarStyle.ASCII)
+            .setInitialMax(report.rows()).setUpdateIntervalMillis(500).build()) {
+      while (true) {
+        tally.poll(Duration.ofMillis(500));
+        bar.stepTo(tally.accounted());
+        bar.setExtraMessage(tally.failed() + " failed");
+        if (System.nanoTime() - lastDirmapCheck > 2_000_000_000L) {
+          lastDirmapCheck = System.nanoTime();
+          Map<String, DirmapWritten> done = written.of(report.jobId());
+          if (done.keySet().containsAll(conditions)) {
+            return done;
+          }
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("job " + report.jobId() + " has not finished within " + timeout + " ("
+                + tally.accounted() + " of " + report.rows() + " rows scored or failed, " + done.size() + " of "
+                + conditions.size() + " dirmaps written)");
+          }
+        }
+      }
+    }
   }
 }

@@ -1,8 +1,6 @@
 package org.lwise.stream.launcher;
 
-import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.lwise.stream.common.Topic;
 import org.lwise.stream.common.TopicReader;
@@ -30,21 +28,5 @@ final class WrittenDirmaps {
       }
     });
     return written;
-  }
-
-  /** Waits until every condition's final dirmap is written; returns them, or throws on timeout. */
-  Map<String, DirmapWritten> await(String jobId, List<String> conditionIds, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Map<String, DirmapWritten> written = of(jobId);
-      if (written.keySet().containsAll(conditionIds)) {
-        return written;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("job " + jobId + " has not finished within " + timeout + " (" + written.size()
-            + " of " + conditionIds.size() + " dirmaps written)");
-      }
-      Thread.sleep(1000);
-    }
   }
 }

@@ -179,6 +179,20 @@ class PipelineIT {
   }
 
   @Test
+  @Order(1)
+  void shouldTallyTheJobsRowsFromTheTopicsAsSubmitWaitShowsThem() {
+    try (JobRowTally tally = new JobRowTally(bootstrap(), topics(), report.jobId())) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (tally.accounted() < report.rows() && System.nanoTime() < deadline) {
+        tally.poll(Duration.ofMillis(200));
+      }
+      tally.poll(Duration.ofMillis(500)); // nothing more may arrive: each row counts once
+      assertThat(tally.accounted()).isEqualTo(report.rows());
+      assertThat(tally.failed()).isEqualTo(TestDataset.BAD);
+    }
+  }
+
+  @Test
   @Order(2)
   void shouldDeadLetterEachBadRowWithASpecificReason() {
     List<String> reasons = new ArrayList<>();

@@ -1,0 +1,86 @@
+package org.lwise.stream.launcher;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.lwise.stream.common.KafkaClients;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.schema.DeadLetter;
+
+/**
+ * Progress of one job as seen from outside the pipeline (for {@code submit --wait}): follows the
+ * scores and dead-letters topics and counts the job's rows that were scored or failed. A client
+ * of the topics, not of the aggregator, so it works whichever aggregator instance holds the job.
+ */
+final class JobRowTally implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobRowTally.class);
+
+  private final PipelineTopics topics;
+  private final String jobId;
+  private final String rowKeyPrefix;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Set<Long> scored = new HashSet<>();
+  private final Set<Long> failed = new HashSet<>();
+
+  JobRowTally(String bootstrapServers, PipelineTopics topics, String jobId) {
+    this.topics = topics;
+    this.jobId = jobId;
+    this.rowKeyPrefix = RecordKeys.rowPrefix(jobId);
+    this.consumer = KafkaClients.readCommittedConsumer(bootstrapServers, null, Map.of());
+    List<TopicPartition> partitions = Stream.of(topics.scores().name(), topics.deadLetters().name())
+        .flatMap(topic -> consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream())
+        .map(p -> new TopicPartition(p.topic(), p.partition()))
+        .toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+  }
+
+  /** Reads what has arrived, waiting at most {@code timeout} for it. */
+  void poll(Duration timeout) {
+    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
+      if (record.topic().equals(topics.scores().name())) {
+        String key = topics.scores().keySerde().deserializer().deserialize(record.topic(), record.key());
+        if (key != null && key.startsWith(rowKeyPrefix)) {
+          scored.add(Long.parseLong(key.substring(rowKeyPrefix.length())));
+        }
+      } else {
+        DeadLetter dead;
+        try {
+          dead = topics.deadLetters().valueSerde().deserializer().deserialize(record.topic(), record.value());
+        } catch (RuntimeException unreadable) {
+          // Progress display only: a corrupt record must not end the wait (the stages dead-letter such records).
+          log.warn("Skipping unreadable dead letter at {}-{}@{}: {}", record.topic(), record.partition(),
+              record.offset(), unreadable.toString());
+          continue;
+        }
+        if (jobId.equals(dead.getJobId()) && dead.getRowIndex() != null) {
+          failed.add(dead.getRowIndex());
+        }
+      }
+    }
+  }
+
+  /** Rows scored or failed so far. */
+  long accounted() {
+    Set<Long> rows = new HashSet<>(scored);
+    rows.addAll(failed);
+    return rows.size();
+  }
+
+  /** Rows dead-lettered so far (a row scored and then refused by S3 counts here too). */
+  long failed() {
+    return failed.size();
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}
