@@ -23,10 +23,10 @@ import picocli.CommandLine.Option;
 /**
  * {@code lwise bench}: the eps sweep computed as one shared trajectory versus one trajectory per
  * condition, side by side in one run on the same images — model passes, time, and the largest
- * difference between the two results.
+ * difference between the two results — then the shared sweep at several micro-batch sizes.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmark: shared vs separate trajectories for an eps sweep (prints passes, time and their ratio).")
+    description = "Benchmark: shared vs separate trajectories for an eps sweep, and micro-batch sizes (prints passes, times and their ratios).")
 public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
   Path model;
@@ -46,6 +46,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--batch", defaultValue = "16", description = "trajectories per model pass (default ${DEFAULT-VALUE})")
   int batch;
+
+  @Option(names = "--batch-sizes", split = ",", defaultValue = "1,4,16",
+      description = "micro-batch sizes to compare on the shared sweep; empty to skip (default ${DEFAULT-VALUE})")
+  List<Integer> batchSizes;
 
   @Override
   public Integer call() throws Exception {
@@ -69,15 +73,15 @@ public final class BenchCommand implements Callable<Integer> {
       }
       L2ProjectedAscent ascent = new L2ProjectedAscent(classifier);
       // Warm-up so the first measured run does not pay for native initialisation.
-      run(ascent, x0.subList(0, 1), TrajectoryPlanner.plan(sweep.subList(0, 1), false), present);
+      run(ascent, x0.subList(0, 1), TrajectoryPlanner.plan(sweep.subList(0, 1), false), present, batch);
 
       List<TrajectoryPlanner.Plan> shared = TrajectoryPlanner.plan(sweep, true);
       List<TrajectoryPlanner.Plan> separate = TrajectoryPlanner.plan(sweep, false);
       long t0 = System.nanoTime();
-      List<AscentResult> sharedResults = run(ascent, x0, shared, present);
+      List<AscentResult> sharedResults = run(ascent, x0, shared, present, batch);
       double sharedSeconds = (System.nanoTime() - t0) / 1e9;
       t0 = System.nanoTime();
-      List<AscentResult> separateResults = run(ascent, x0, separate, present);
+      List<AscentResult> separateResults = run(ascent, x0, separate, present, batch);
       double separateSeconds = (System.nanoTime() - t0) / 1e9;
 
       int sharedBackward = shared.stream().mapToInt(TrajectoryPlanner.Plan::steps).sum();
@@ -93,12 +97,31 @@ public final class BenchCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "passes ratio separate/shared %.2f, time ratio %.2f, max |difference| of results %.1e%n",
           (double) (separateBackward + separateBackward + separate.size()) / (sharedBackward + sharedBackward + shared.size()),
           separateSeconds / sharedSeconds, maxDiff);
+      if (!batchSizes.isEmpty()) {
+        compareBatchSizes(ascent, x0, shared, present);
+      }
     }
     return 0;
   }
 
-  private List<AscentResult> run(L2ProjectedAscent ascent, List<float[]> x0, List<TrajectoryPlanner.Plan> plans,
+  /** The worker's micro-batching: the same shared sweep with more trajectories per model pass. */
+  private void compareBatchSizes(L2ProjectedAscent ascent, List<float[]> x0, List<TrajectoryPlanner.Plan> shared,
       List<Integer> present) {
+    System.out.printf(Locale.ROOT, "%nMicro-batching, shared sweep, %d images:%n%-10s %14s %14s %14s%n", x0.size(),
+        "batch", "seconds", "images/s", "vs batch " + batchSizes.get(0));
+    double first = 0;
+    for (int size : batchSizes) {
+      long t0 = System.nanoTime();
+      run(ascent, x0, shared, present, size);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      first = first == 0 ? seconds : first;
+      System.out.printf(Locale.ROOT, "%-10d %14.2f %14.1f %13.2fx%n", size, seconds, x0.size() / seconds,
+          first / seconds);
+    }
+  }
+
+  private static List<AscentResult> run(L2ProjectedAscent ascent, List<float[]> x0, List<TrajectoryPlanner.Plan> plans,
+      List<Integer> present, int batch) {
     List<Trajectory> all = new ArrayList<>();
     for (TrajectoryPlanner.Plan plan : plans) {
       for (int i = 0; i < x0.size(); i++) {
