@@ -47,6 +47,7 @@ public final class ImageEnhancer {
     List<Outcome> outcomes = new ArrayList<>(items.size());
     List<Trajectory> trajectories = new ArrayList<>();
     List<TrajectoryPlanner.Plan> viewsOf = new ArrayList<>();
+    List<Long> seeds = new ArrayList<>();
     Map<Integer, List<Integer>> trajectoriesOfItem = new HashMap<>();
     for (int i = 0; i < items.size(); i++) {
       PreparedImage item = items.get(i);
@@ -75,17 +76,19 @@ public final class ImageEnhancer {
       for (TrajectoryPlanner.Plan plan : plans) {
         ids.add(trajectories.size());
         viewsOf.add(plan.numAugs() > 0 ? plan : null);
-        Long seed = plan.randomStart()
-            ? java.util.Objects.hash(item.record().getJobId(), item.record().getRowIndex(), plan.outputs().get(0).conditionId())
-                * 0x9E3779B97F4A7C15L
-            : null;
+        // Seeded by the image and condition, so a replayed record gives the same random start and views.
+        String firstCondition = plan.outputs().isEmpty() ? Conditions.NATURAL : plan.outputs().get(0).conditionId();
+        long seed = java.util.Objects.hash(item.record().getJobId(), item.record().getRowIndex(), firstCondition)
+            * 0x9E3779B97F4A7C15L;
+        seeds.add(seed);
         trajectories.add(new Trajectory(item.chw(), label, plan.objective(), plan.stepSize(), plan.attack(),
-            plan.eps(), TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()), plan.outputs(), seed));
+            plan.eps(), TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()), plan.outputs(),
+            plan.randomStart() ? seed : null));
       }
       trajectoriesOfItem.put(i, ids);
     }
 
-    List<AscentResult> results = runAll(trajectories, viewsOf);
+    List<AscentResult> results = runAll(trajectories, viewsOf, seeds);
 
     List<CompletableFuture<Outcome>> pending = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
@@ -112,7 +115,8 @@ public final class ImageEnhancer {
    * Plain trajectories in model batches of {@code maxBatch}; multi-view ones grouped by views and
    * step count (they return their last iterate, so a batch must share its length).
    */
-  private List<AscentResult> runAll(List<Trajectory> trajectories, List<TrajectoryPlanner.Plan> viewsOf) {
+  private List<AscentResult> runAll(List<Trajectory> trajectories, List<TrajectoryPlanner.Plan> viewsOf,
+      List<Long> seeds) {
     AscentResult[] results = new AscentResult[trajectories.size()];
     List<Integer> plain = new ArrayList<>();
     Map<List<Object>, List<Integer>> multiView = new java.util.LinkedHashMap<>();
@@ -138,9 +142,8 @@ public final class ImageEnhancer {
           .stream().map(ViewAugmentation.Type::parse).toList();
       for (int from = 0; from < group.getValue().size(); from += maxBatch) {
         List<Integer> chunk = group.getValue().subList(from, Math.min(group.getValue().size(), from + maxBatch));
-        long seed = java.util.Objects.hash(chunk.get(0), trajectories.get(chunk.get(0)).label(), from);
         List<AscentResult> out = multiViewAscent.run(chunk.stream().map(trajectories::get).toList(),
-            new MultiViewAscent.Views(plan.numAugs(), types, seed));
+            new MultiViewAscent.Views(plan.numAugs(), types, chunk.stream().map(seeds::get).toList()));
         for (int j = 0; j < chunk.size(); j++) {
           results[chunk.get(j)] = out.get(j);
         }

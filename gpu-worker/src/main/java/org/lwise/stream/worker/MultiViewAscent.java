@@ -18,13 +18,17 @@ import java.util.Random;
  * tracking.
  */
 public final class MultiViewAscent {
-  /** Views per step, their types, and the seed of their random draws. */
-  public record Views(int count, List<ViewAugmentation.Type> types, long seed) {
+  /**
+   * Views per step, their types, and one seed per image of the batch (derived from the image's
+   * identity, so its views are the same whichever batch it lands in).
+   */
+  public record Views(int count, List<ViewAugmentation.Type> types, List<Long> imageSeeds) {
     public Views {
       if (count < 1) {
         throw new IllegalArgumentException("num_augs must be >= 1");
       }
       types = List.copyOf(types);
+      imageSeeds = List.copyOf(imageSeeds);
     }
   }
 
@@ -36,6 +40,9 @@ public final class MultiViewAscent {
 
   /** Every trajectory's last iterate; its loss history is the view-averaged loss at x0..x(T-1). */
   public List<AscentResult> run(List<Trajectory> batch, Views views) {
+    if (views.imageSeeds().size() != batch.size()) {
+      throw new IllegalArgumentException(views.imageSeeds().size() + " view seeds for " + batch.size() + " trajectories");
+    }
     synchronized (L2ProjectedAscent.GRADIENT_LOCK) {
       return runLocked(batch, views);
     }
@@ -49,6 +56,8 @@ public final class MultiViewAscent {
     int steps = batch.stream().mapToInt(Trajectory::steps).max().orElse(0);
     float[][] history = new float[n][steps];
     float[] last;
+    // The batch-wide draw (the resize factor) depends on the set of images, not their order.
+    long batchSeed = views.imageSeeds().stream().mapToLong(Long::longValue).sum();
     try (NDManager scope = model.manager().newSubManager()) {
       BatchInputs in = BatchInputs.of(batch, size, k, scope);
       NDArray x = in.start(batch, scope);
@@ -61,8 +70,8 @@ public final class MultiViewAscent {
             NDArray total = null;
             NDArray perImageTotal = null;
             for (int v = 0; v < views.count(); v++) {
-              Random random = new Random(views.seed() * 1_000_003L + t * 101L + v);
-              NDArray view = views.types().isEmpty() ? x : ViewAugmentation.view(x, views.types(), random);
+              NDArray view = views.types().isEmpty() ? x : ViewAugmentation.view(x, views.types(),
+                  draws(views.imageSeeds(), t, v), new Random(drawSeed(batchSeed, t, v)));
               NDArray perImage = in.loss(model.logits(view));
               NDArray term = perImage.mul(in.sign()).mean();
               total = total == null ? term : total.add(term);
@@ -94,5 +103,13 @@ public final class MultiViewAscent {
       results.add(new AscentResult(null, outputs, chosen, history[i], image));
     }
     return results;
+  }
+
+  private static List<Random> draws(List<Long> imageSeeds, int step, int view) {
+    return imageSeeds.stream().map(seed -> new Random(drawSeed(seed, step, view))).toList();
+  }
+
+  private static long drawSeed(long seed, int step, int view) {
+    return seed * 1_000_003L + step * 101L + view;
   }
 }

@@ -33,21 +33,28 @@ public final class ViewAugmentation {
 
   private ViewAugmentation() {}
 
-  /** One random view of a batch x (N, 3, S, S). */
-  public static NDArray view(NDArray x, List<Type> types, Random random) {
+  /**
+   * One random view of a batch x (N, 3, S, S). Image i's draws come from {@code perImage.get(i)}, so
+   * its view does not depend on which images share its batch; the one resize factor SPEC.md draws
+   * per batch comes from {@code batchWide}.
+   */
+  public static NDArray view(NDArray x, List<Type> types, List<Random> perImage, Random batchWide) {
     NDManager manager = x.getManager();
     int n = (int) x.getShape().get(0);
+    if (perImage.size() != n) {
+      throw new IllegalArgumentException(perImage.size() + " random sources for a batch of " + n);
+    }
     int size = (int) x.getShape().get(2);
     NDArray v = x;
     for (Type type : types) {
       switch (type) {
         case COLOR -> {
-          NDArray brightness = factors(manager, n, random);
+          NDArray brightness = factors(manager, perImage);
           v = v.mul(brightness);
-          NDArray saturation = factors(manager, n, random);
+          NDArray saturation = factors(manager, perImage);
           NDArray channelMean = v.mean(new int[] {1}, true);
           v = v.sub(channelMean).mul(saturation).add(channelMean);
-          NDArray contrast = factors(manager, n, random);
+          NDArray contrast = factors(manager, perImage);
           NDArray imageMean = v.reshape(n, -1).mean(new int[] {1}, true).reshape(n, 1, 1, 1);
           v = v.sub(imageMean).mul(contrast).add(imageMean);
         }
@@ -56,8 +63,8 @@ public final class ViewAugmentation {
           float[] rows = new float[n * size * size];
           float[] cols = new float[n * size * size];
           for (int i = 0; i < n; i++) {
-            int dy = random.nextInt(2 * s + 1) - s;
-            int dx = random.nextInt(2 * s + 1) - s;
+            int dy = perImage.get(i).nextInt(2 * s + 1) - s;
+            int dx = perImage.get(i).nextInt(2 * s + 1) - s;
             shiftMatrix(rows, i, size, dy);
             shiftMatrix(cols, i, size, dx);
           }
@@ -66,7 +73,7 @@ public final class ViewAugmentation {
           v = ry.matMul(v).matMul(rxT);
         }
         case RESIZE -> {
-          double factor = 0.8 + 0.4 * random.nextDouble();
+          double factor = 0.8 + 0.4 * batchWide.nextDouble();
           float[] r = resizeMatrix(size, factor);
           NDArray ry = manager.create(r, new Shape(1, 1, size, size));
           NDArray rxT = ry.transpose(0, 1, 3, 2);
@@ -77,8 +84,8 @@ public final class ViewAugmentation {
           float[] mask = new float[n * size * size];
           java.util.Arrays.fill(mask, 1f);
           for (int i = 0; i < n; i++) {
-            int top = random.nextInt(size - cut + 1);
-            int left = random.nextInt(size - cut + 1);
+            int top = perImage.get(i).nextInt(size - cut + 1);
+            int left = perImage.get(i).nextInt(size - cut + 1);
             for (int y = top; y < top + cut; y++) {
               for (int xx = left; xx < left + cut; xx++) {
                 mask[i * size * size + y * size + xx] = 0f;
@@ -93,10 +100,11 @@ public final class ViewAugmentation {
     return v;
   }
 
-  private static NDArray factors(NDManager manager, int n, Random random) {
+  private static NDArray factors(NDManager manager, List<Random> perImage) {
+    int n = perImage.size();
     float[] u = new float[n];
     for (int i = 0; i < n; i++) {
-      u[i] = (float) (0.8 + 0.4 * random.nextDouble());
+      u[i] = (float) (0.8 + 0.4 * perImage.get(i).nextDouble());
     }
     return manager.create(u, new Shape(n, 1, 1, 1));
   }

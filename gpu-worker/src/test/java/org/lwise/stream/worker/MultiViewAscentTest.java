@@ -44,7 +44,7 @@ class MultiViewAscentTest {
   @Test
   void shouldReduceToThePlainLoopsLastIterateWithoutAugmentations() {
     List<AscentResult> plain = new L2ProjectedAscent(model).run(batch(5));
-    List<AscentResult> views = new MultiViewAscent(model).run(batch(5), new MultiViewAscent.Views(1, List.of(), 0));
+    List<AscentResult> views = new MultiViewAscent(model).run(batch(5), new MultiViewAscent.Views(1, List.of(), List.of(1L, 2L, 3L)));
     for (int i = 0; i < images.size(); i++) {
       assertThat(views.get(i).last()).isEqualTo(plain.get(i).last());
       assertThat(views.get(i).best().get(0)).isEqualTo(plain.get(i).last());
@@ -54,7 +54,7 @@ class MultiViewAscentTest {
   @Test
   void shouldStayInTheBallWhenAveragingRandomViews() {
     List<AscentResult> results = new MultiViewAscent(model).run(batch(4),
-        new MultiViewAscent.Views(4, ViewAugmentation.DEFAULT_TYPES, 11));
+        new MultiViewAscent.Views(4, ViewAugmentation.DEFAULT_TYPES, List.of(11L, 12L, 13L)));
     for (int i = 0; i < images.size(); i++) {
       float[] last = results.get(i).last();
       double norm = 0;
@@ -67,6 +67,31 @@ class MultiViewAscentTest {
   }
 
   @Test
+  void shouldGiveAnImageTheSameViewsWhicheverBatchItLandsIn() {
+    // Without resize (its one factor per batch is SPEC.md's), an image's views are its own.
+    List<ViewAugmentation.Type> perImageTypes = List.of(ViewAugmentation.Type.COLOR, ViewAugmentation.Type.TRANSLATION,
+        ViewAugmentation.Type.CUTOUT);
+    MultiViewAscent ascent = new MultiViewAscent(model);
+    float[] alone = ascent.run(batch(4).subList(2, 3), new MultiViewAscent.Views(3, perImageTypes, List.of(42L)))
+        .get(0).last();
+    float[] batched = ascent.run(batch(4), new MultiViewAscent.Views(3, perImageTypes, List.of(7L, 8L, 42L)))
+        .get(2).last();
+    float[] otherSeed = ascent.run(batch(4).subList(2, 3), new MultiViewAscent.Views(3, perImageTypes, List.of(43L)))
+        .get(0).last();
+    assertThat(maxDifference(alone, batched)).isLessThan(1e-4);
+    assertThat(maxDifference(alone, otherSeed)).as("the views are random: another seed moves the image elsewhere")
+        .isGreaterThan(1e-3);
+  }
+
+  private static double maxDifference(float[] a, float[] b) {
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+
+  @Test
   void shouldShiftResizeAndCutOutAsSpecified() {
     try (NDManager manager = model.manager().newSubManager()) {
       int size = 8;
@@ -76,7 +101,7 @@ class MultiViewAscentTest {
       }
       NDArray x = manager.create(ramp, new Shape(1, 3, size, size));
       // Translation by exact shifts: every value is an input value or 0, and their count is (8 - |dy|)(8 - |dx|).
-      float[] shifted = ViewAugmentation.view(x, List.of(ViewAugmentation.Type.TRANSLATION), new Random(5)).toFloatArray();
+      float[] shifted = ViewAugmentation.view(x, List.of(ViewAugmentation.Type.TRANSLATION), List.of(new Random(5)), new Random(5)).toFloatArray();
       long nonZero = 0;
       for (int i = 0; i < size * size; i++) {
         if (shifted[i] != 0) {
@@ -103,7 +128,7 @@ class MultiViewAscentTest {
       assertThat(java.util.stream.IntStream.range(0, size).mapToDouble(c -> smaller[c]).sum()).isZero();
       assertThat(java.util.stream.IntStream.range(0, size).mapToDouble(c -> smaller[7 * size + c]).sum()).isZero();
       // Cutout zeroes a square of round(0.5 * 8) = 4 pixels a side in every channel.
-      float[] cut = ViewAugmentation.view(x, List.of(ViewAugmentation.Type.CUTOUT), new Random(3)).toFloatArray();
+      float[] cut = ViewAugmentation.view(x, List.of(ViewAugmentation.Type.CUTOUT), List.of(new Random(3)), new Random(3)).toFloatArray();
       long zeros = 0;
       for (float v : cut) {
         zeros += v == 0 ? 1 : 0;

@@ -76,6 +76,10 @@ class RandomStartTest {
       assertThat(outcome.images()).extracting(i -> i.getConditionId())
           .containsExactlyInAnyOrder("natural", plain.getId(), views.getId());
       assertThat(outcome.images().get(2).getSha256()).isNotEqualTo(outcome.images().get(1).getSha256());
+      var again = enhancer.process(new ArrayList<>(List.of(
+          new PreparedImage(record(), job(List.of(plain, views)), new RgbImage(28, 28, crop), chw, null)))).get(0);
+      assertThat(again.images().get(2).getSha256()).as("views seeded per image: a replay gives the same image")
+          .isEqualTo(outcome.images().get(2).getSha256());
     }
   }
 
