@@ -54,6 +54,13 @@ public final class ImageEnhancer {
       if (!item.ok()) {
         continue;
       }
+      if (!item.job().getModelId().equals(model.card().id())) {
+        // One model per worker group: scoring with another model would silently give wrong numbers.
+        items.set(i, PreparedImage.failed(item.record(), item.job(), "wrong model: job " + item.job().getJobId()
+            + " asks for model '" + item.job().getModelId() + "' but this gpu-worker runs '" + model.card().id()
+            + "' (submit with that model's card, or start the workers with --model for this one)"));
+        continue;
+      }
       int label = item.record().getLabel();
       if (label < 0 || label >= model.card().numClasses()) {
         items.set(i, PreparedImage.failed(item.record(), item.job(), "wrong label: " + label

@@ -64,7 +64,7 @@ class PipelineContainersIT {
     props.put("s3.url.template", s3 + "/{bucket}/{key}");
     props.put("worker.model.card", "../demo/models/fashion-cnn-standard");
     props.put("aggregator.output.dir", tmp.resolve("out").toString());
-    JobRequest request = new JobRequest(TestDataset.create(tmp), "fmnist-tc", "fashion-cnn", "class_num", true,
+    JobRequest request = new JobRequest(TestDataset.create(tmp), "fmnist-tc", "fashion-cnn-standard", "class_num", true,
         List.of(Conditions.create(1, 0.5, null, Objective.LOGIT, List.of(), false)), ImageFormat.PNG, null);
     try (PipelineRun run = new PipelineRun(props, 1)) {
       run.awaitWorkersAssigned(Duration.ofMinutes(1));

@@ -104,7 +104,7 @@ class PipelineIT {
     secondWorker = startWorkerProcess();
     awaitGroupMembers("lwise-gpu-worker", 2, Duration.ofMinutes(2));
     run.awaitWorkersAssigned(Duration.ofMinutes(1));
-    request = new JobRequest(TestDataset.create(tmp), "fmnist-it", "fashion-cnn", "class_num", true, CONDITIONS,
+    request = new JobRequest(TestDataset.create(tmp), "fmnist-it", "fashion-cnn-standard", "class_num", true, CONDITIONS,
         ImageFormat.PNG, null);
     report = run.submit(request, n -> { });
     progress = run.awaitCompletion(report.jobId(), Duration.ofMinutes(5), (done, failed) -> { });
@@ -317,7 +317,7 @@ class PipelineIT {
     double min = referenceLogits.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
     double max = referenceLogits.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
 
-    var watcher = run.watch(new JobRequest(request.dirmap(), "fmnist-it", "fashion-cnn", "class_num", true, CONDITIONS,
+    var watcher = run.watch(new JobRequest(request.dirmap(), "fmnist-it", "fashion-cnn-standard", "class_num", true, CONDITIONS,
         ImageFormat.PNG, report.jobId()), null);
     long waitStart = System.nanoTime();
     while (watcher.published() == 0 && System.nanoTime() - waitStart < Duration.ofSeconds(30).toNanos()) {
@@ -449,6 +449,28 @@ class PipelineIT {
     assertThat(output).contains("natural").contains("1_0.5_2_logit")
         .contains((TestDataset.GOOD + 2) + " rows, " + TestDataset.BAD + " failed"); // the dirmap gained two rows in the watch test
     assertThat(tmp.resolve("out/fmnist-submitted_natural/fmnist-submitted_natural_dirmap.csv")).exists();
+  }
+
+  @Test
+  @Order(10)
+  void shouldFailEveryRowOfAJobForAModelTheWorkersDoNotRun() throws Exception {
+    // The workers run fashion-cnn-standard; scoring with it would silently give another model's numbers.
+    JobRequest otherModel = new JobRequest(request.dirmap(), "fmnist-other-model", "fashion-cnn-robust", "class_num",
+        true, CONDITIONS, ImageFormat.PNG, null);
+    IngestReport submitted = run.submit(otherModel, n -> { });
+    JobProgress done = run.awaitCompletion(submitted.jobId(), Duration.ofMinutes(2), (d, f) -> { });
+    assertThat(done.getCompleted()).isZero();
+    assertThat(done.getFailed()).isEqualTo(submitted.rows());
+    List<String> reasons = new ArrayList<>();
+    TopicReader.readAll(bootstrap(), topics().deadLetters(), (key, dead) -> {
+      if (submitted.jobId().equals(dead.getJobId()) && "gpu-worker".equals(dead.getStage())) {
+        reasons.add(dead.getReason());
+      }
+    });
+    assertThat(reasons).isNotEmpty().anySatisfy(r -> assertThat(r)
+        .contains("wrong model: job " + submitted.jobId() + " asks for model 'fashion-cnn-robust'")
+        .contains("this gpu-worker runs 'fashion-cnn-standard'"));
+    assertThat(tmp.resolve("out/fmnist-other-model_natural/fmnist-other-model_natural_dirmap.csv")).exists();
   }
 
   @Test
