@@ -179,7 +179,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(1)
+  @Order(2)
   void shouldTallyTheJobsRowsFromTheTopicsAsSubmitWaitShowsThem() {
     try (JobRowTally tally = new JobRowTally(bootstrap(), topics(), report.jobId())) {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -193,7 +193,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(2)
+  @Order(3)
   void shouldDeadLetterEachBadRowWithASpecificReason() {
     List<String> reasons = new ArrayList<>();
     TopicReader.readAll(bootstrap(), topics().deadLetters(), (key, dead) -> {
@@ -210,7 +210,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void shouldWriteOneDirmapPerConditionKeepingEveryInputColumn() throws Exception {
     Path out = tmp.resolve("out");
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
@@ -251,7 +251,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void shouldPutEveryImageInS3OnceWithItsContentType() {
     S3Layout layout = ConnectionConfig.from(props).s3Layout();
     try (S3Client s3 = S3Client.builder().endpointOverride(URI.create(infra.s3Endpoint()))
@@ -279,7 +279,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void shouldProduceEveryOutputExactlyOnceWithBothWorkersSharingTheWork() {
     Map<String, Integer> enhanced = new HashMap<>();
     TopicReader.readAll(bootstrap(), topics().enhanced(), (key, image) -> enhanced.merge(key, 1, Integer::sum));
@@ -297,7 +297,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void shouldResumeInsteadOfDuplicatingWhenTheSameJobIsSubmittedAgain() {
     long before = countImages();
     IngestReport again = run.submit(request, n -> { });
@@ -307,7 +307,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void shouldScoreRowsAppendedLaterAgainstTheFinishedJobsRange() throws Exception {
     Path natural = tmp.resolve("out/fmnist-it_natural/fmnist-it_natural_dirmap.csv");
     List<Double> referenceLogits = new ArrayList<>();
@@ -359,7 +359,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void shouldDeadLetterCorruptRecordsAndKeepRunning() throws Exception {
     try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(
         "bootstrap.servers", bootstrap(),
@@ -396,7 +396,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void shouldStageLargeImagesInS3AndSendThemByReference() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("large"));
     Files.createDirectories(root.resolve("images"));
@@ -431,7 +431,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void shouldSubmitToARunningPipelineAndWaitForItsDirmaps() {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     PrintStream original = System.out;
@@ -452,7 +452,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(10)
+  @Order(12)
   void shouldFailEveryRowOfAJobForAModelTheWorkersDoNotRun() throws Exception {
     // The workers run fashion-cnn-standard; scoring with it would silently give another model's numbers.
     JobRequest otherModel = new JobRequest(request.dirmap(), "fmnist-other-model", "fashion-cnn-robust", "class_num",
@@ -474,7 +474,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(11)
+  @Order(13)
   void shouldWaitForAJobWhoseCommitMarkerIsStillOnItsWay() throws Exception {
     // A topic of its own, so the running stages never see this job.
     var jobsTopic = new Topic<>("lwise.jobs-directory-it",
