@@ -26,7 +26,7 @@ final class JobRowTally implements AutoCloseable {
   private final String jobId;
   private final String rowKeyPrefix;
   private final KafkaConsumer<byte[], byte[]> consumer;
-  private final Set<Long> scored = new HashSet<>();
+  private final Set<Long> accounted = new HashSet<>();
   private final Set<Long> failed = new HashSet<>();
 
   JobRowTally(String bootstrapServers, PipelineTopics topics, String jobId) {
@@ -48,7 +48,7 @@ final class JobRowTally implements AutoCloseable {
       if (record.topic().equals(topics.scores().name())) {
         String key = topics.scores().keySerde().deserializer().deserialize(record.topic(), record.key());
         if (key != null && key.startsWith(rowKeyPrefix)) {
-          scored.add(Long.parseLong(key.substring(rowKeyPrefix.length())));
+          accounted.add(Long.parseLong(key.substring(rowKeyPrefix.length())));
         }
       } else {
         DeadLetter dead;
@@ -62,6 +62,7 @@ final class JobRowTally implements AutoCloseable {
         }
         if (jobId.equals(dead.getJobId()) && dead.getRowIndex() != null) {
           failed.add(dead.getRowIndex());
+          accounted.add(dead.getRowIndex());
         }
       }
     }
@@ -69,9 +70,7 @@ final class JobRowTally implements AutoCloseable {
 
   /** Rows scored or failed so far. */
   long accounted() {
-    Set<Long> rows = new HashSet<>(scored);
-    rows.addAll(failed);
-    return rows.size();
+    return accounted.size();
   }
 
   /** Rows dead-lettered so far (a row scored and then refused by S3 counts here too). */
