@@ -40,8 +40,13 @@ public final class RobustClassifier implements AutoCloseable {
     this.std = manager.create(toFloats(card.std().stream().mapToDouble(Double::doubleValue).toArray()), new Shape(1, 3, 1, 1));
   }
 
-  /** Loads the model named by a model card (the card file or its folder). */
+  /** Loads the model named by a model card (the card file or its folder) on the {@code auto} device. */
   public static RobustClassifier load(Path cardPath) {
+    return load(cardPath, InferenceDevice.select(InferenceDevice.AUTO));
+  }
+
+  /** Loads the model named by a model card (the card file or its folder) on {@code device}. */
+  public static RobustClassifier load(Path cardPath, Device device) {
     ModelCard card = ModelCard.read(cardPath);
     Path folder = ModelCard.folder(cardPath);
     Path file = folder.resolve(card.file());
@@ -49,7 +54,7 @@ public final class RobustClassifier implements AutoCloseable {
       throw new IllegalArgumentException("model file " + file + " named by the model card does not exist");
     }
     String name = card.file().endsWith(".pt") ? card.file().substring(0, card.file().length() - 3) : card.file();
-    Model model = Model.newInstance(card.id(), Device.cpu(), "PyTorch");
+    Model model = Model.newInstance(card.id(), device, "PyTorch");
     try {
       model.load(folder, name, Map.of("trainParam", "true"));
     } catch (IOException e) {
@@ -92,6 +97,10 @@ public final class RobustClassifier implements AutoCloseable {
 
   public NDManager manager() {
     return model.getNDManager();
+  }
+
+  public Device device() {
+    return model.getNDManager().getDevice();
   }
 
   @Override

@@ -33,11 +33,12 @@ public final class WorkerApp implements AutoCloseable {
 
   public WorkerApp(WorkerConfig config) {
     this.config = config;
+    // The model and its device first: a bad card or a missing GPU fails before any connection is made.
+    this.model = RobustClassifier.load(config.modelCard(), InferenceDevice.select(config.device()));
+    log.info("Loaded model '{}' ({} classes, input {}px) on {}", model.card().id(), model.card().numClasses(),
+        model.card().inputSize(), model.device());
     TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
-    this.model = RobustClassifier.load(config.modelCard());
-    log.info("Loaded model '{}' ({} classes, input {}px)", model.card().id(), model.card().numClasses(),
-        model.card().inputSize());
     this.codec = Executors.newFixedThreadPool(config.codecThreads(), r -> {
       Thread t = new Thread(r, "lwise-codec");
       t.setDaemon(true);

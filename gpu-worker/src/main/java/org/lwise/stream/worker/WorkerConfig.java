@@ -6,6 +6,7 @@ import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 import org.lwise.stream.common.ConnectionConfig;
 
 /** Configuration of one gpu-worker process (one per device). */
@@ -16,7 +17,8 @@ public record WorkerConfig(
     int maxBatchSize,
     long maxBatchWaitMs,
     int codecThreads,
-    boolean shareTrajectories) {
+    boolean shareTrajectories,
+    String device) {
 
   public static final String MODEL_CARD = "worker.model.card";
   public static final String GROUP_ID = "worker.group.id";
@@ -24,6 +26,7 @@ public record WorkerConfig(
   public static final String MAX_BATCH_WAIT_MS = "worker.max.batch.wait.ms";
   public static final String CODEC_THREADS = "worker.codec.threads";
   public static final String SHARE_TRAJECTORIES = "worker.share.trajectories";
+  public static final String DEVICE = "worker.device";
 
   public static final ConfigDef DEFINITION = ConnectionConfig.define(new ConfigDef())
       .define(MODEL_CARD, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -37,7 +40,12 @@ public record WorkerConfig(
       .define(CODEC_THREADS, Type.INT, 2, ConfigDef.Range.between(1, 256), Importance.LOW,
           "threads decoding and encoding images beside the inference thread")
       .define(SHARE_TRAJECTORIES, Type.BOOLEAN, true, Importance.LOW,
-          "compute eps-sweep conditions that cannot reach their projection from one trajectory (identical results)");
+          "compute eps-sweep conditions that cannot reach their projection from one trajectory (identical results)")
+      .define(DEVICE, Type.STRING, InferenceDevice.AUTO, (name, value) -> {
+        if (!InferenceDevice.isValid((String) value)) {
+          throw new ConfigException(name, value, "must be auto, cpu, gpu or gpu:N");
+        }
+      }, Importance.MEDIUM, "device of the model: auto (first GPU the engine sees, else CPU), cpu, gpu, gpu:N");
 
   public static WorkerConfig from(Map<String, ?> props) {
     AbstractConfig parsed = new AbstractConfig(DEFINITION, props, false);
@@ -48,6 +56,7 @@ public record WorkerConfig(
         parsed.getInt(MAX_BATCH_SIZE),
         parsed.getLong(MAX_BATCH_WAIT_MS),
         parsed.getInt(CODEC_THREADS),
-        parsed.getBoolean(SHARE_TRAJECTORIES));
+        parsed.getBoolean(SHARE_TRAJECTORIES),
+        parsed.getString(DEVICE));
   }
 }

@@ -23,11 +23,17 @@ abstract class StageCommand implements Callable<Integer> {
     @Option(names = "--model", description = "model card (overrides worker.model.card)")
     Path model;
 
+    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (overrides worker.device)")
+    String device;
+
     @Override
     public Integer call() {
       Map<String, String> props = new java.util.HashMap<>(props());
       if (model != null) {
         props.put("worker.model.card", model.toString());
+      }
+      if (device != null) {
+        props.put("worker.device", device);
       }
       WorkerApp.runUntilStopped(props);
       return 0;

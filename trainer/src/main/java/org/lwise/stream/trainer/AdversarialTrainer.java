@@ -78,7 +78,9 @@ public final class AdversarialTrainer {
     L2PgdAttack attack = settings.eps() > 0
         ? new L2PgdAttack(model, settings.eps(), settings.attackSteps(), settings.attackStepSize(), settings.randomStart())
         : null;
+    // The model's own device only: DJL would otherwise split batches over every GPU it sees.
     DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+        .optDevices(new ai.djl.Device[] {model.device()})
         .optOptimizer(Optimizer.sgd().setLearningRateTracker(lr).optMomentum(settings.momentum())
             .optWeightDecays(settings.weightDecay()).build());
     double firstLoss = Double.NaN;
