@@ -42,7 +42,7 @@ public final class InferenceDevice {
     int index = m.group(1) == null ? 0 : Integer.parseInt(m.group(1));
     if (index >= gpus) {
       throw new IllegalArgumentException("device " + setting + " asked for, but the PyTorch engine sees " + gpus
-          + " GPU(s): the build carries DJL's CPU natives unless built for CUDA (README, Known limits), or no CUDA device"
+          + " GPU(s): the build carries DJL's CPU natives unless built with -Pcuda (README \"GPU build\"), or no CUDA device"
           + " is visible");
     }
     return Device.gpu(index);

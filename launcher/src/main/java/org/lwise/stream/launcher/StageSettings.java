@@ -28,8 +28,8 @@ final class StageSettings {
       .flatMap(Set::stream)
       .collect(Collectors.toCollection(TreeSet::new));
 
-  /** LWISE_JAVA_OPTS and LWISE_LOG_FILE are read by the lwise script, not by a stage. */
-  private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file");
+  /** LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a stage. */
+  private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file", "maven.args");
 
   private StageSettings() {}
 

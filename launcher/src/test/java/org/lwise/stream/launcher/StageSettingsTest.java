@@ -29,7 +29,8 @@ class StageSettingsTest {
         .hasMessageContaining("'s3.endpiont' from the environment")
         .hasMessageContaining("s3.endpoint");
     Map<String, String> loaded = StageSettings.load(null,
-        Map.of("LWISE_JAVA_OPTS", "-Xmx8g", "LWISE_LOG_FILE", "x.log", "LWISE_WORKER_MAX_BATCH_SIZE", "16", "HOME", "/"));
+        Map.of("LWISE_JAVA_OPTS", "-Xmx8g", "LWISE_LOG_FILE", "x.log", "LWISE_MAVEN_ARGS", "-Pcuda",
+            "LWISE_WORKER_MAX_BATCH_SIZE", "16", "HOME", "/"));
     assertThat(loaded).containsOnly(Map.entry("worker.max.batch.size", "16"));
   }
 
@@ -41,7 +42,7 @@ class StageSettingsTest {
     assertThat(Path.of("..", compose.get("worker.model.card").replace("/opt/lwise/", ""), "model-card.json"))
         .exists();
     Map<String, String> environment = new HashMap<>();
-    Matcher variable = Pattern.compile("(LWISE_[A-Z_]+):\\s*(\\S+)")
+    Matcher variable = Pattern.compile("(?m)^\\s+(LWISE_[A-Z_]+):\\s+(\\S+)") // environment entries
         .matcher(Files.readString(Path.of("../compose/docker-compose.yml")));
     while (variable.find()) {
       environment.put(variable.group(1), variable.group(2));
