@@ -68,6 +68,14 @@ final class JobRowTally implements AutoCloseable {
     }
   }
 
+  /** Reads everything committed on both topics up to now. */
+  void catchUp() {
+    Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
+    while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+      poll(Duration.ofMillis(200));
+    }
+  }
+
   /** Rows scored or failed so far. */
   long accounted() {
     return accounted.size();

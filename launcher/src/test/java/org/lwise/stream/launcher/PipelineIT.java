@@ -194,6 +194,26 @@ class PipelineIT {
 
   @Test
   @Order(3)
+  void shouldReportAFinishedJobsStatusFromTheTopics() {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    int code;
+    try {
+      System.setOut(new PrintStream(printed, true));
+      code = new CommandLine(new StatusCommand()).execute("--config", infra.connectionFile().toString(), report.jobId());
+    } finally {
+      System.setOut(original);
+    }
+    String output = printed.toString();
+    assertThat(code).as(output).isEqualTo(2); // finished, with the test dataset's bad rows
+    assertThat(output).contains(report.rows() + " rows, " + report.rows() + " scored or failed ("
+        + TestDataset.BAD + " failed); dirmaps written: 3 of 3");
+    assertThat(new CommandLine(new StatusCommand()).execute("--config", infra.connectionFile().toString(), "no-such-job"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  @Order(4)
   void shouldDeadLetterEachBadRowWithASpecificReason() {
     List<String> reasons = new ArrayList<>();
     TopicReader.readAll(bootstrap(), topics().deadLetters(), (key, dead) -> {
@@ -210,7 +230,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void shouldWriteOneDirmapPerConditionKeepingEveryInputColumn() throws Exception {
     Path out = tmp.resolve("out");
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
@@ -251,7 +271,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void shouldPutEveryImageInS3OnceWithItsContentType() {
     S3Layout layout = ConnectionConfig.from(props).s3Layout();
     try (S3Client s3 = S3Client.builder().endpointOverride(URI.create(infra.s3Endpoint()))
@@ -279,7 +299,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void shouldProduceEveryOutputExactlyOnceWithBothWorkersSharingTheWork() {
     Map<String, Integer> enhanced = new HashMap<>();
     TopicReader.readAll(bootstrap(), topics().enhanced(), (key, image) -> enhanced.merge(key, 1, Integer::sum));
@@ -297,7 +317,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void shouldResumeInsteadOfDuplicatingWhenTheSameJobIsSubmittedAgain() {
     long before = countImages();
     IngestReport again = run.submit(request, n -> { });
@@ -307,7 +327,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void shouldScoreRowsAppendedLaterAgainstTheFinishedJobsRange() throws Exception {
     Path natural = tmp.resolve("out/fmnist-it_natural/fmnist-it_natural_dirmap.csv");
     List<Double> referenceLogits = new ArrayList<>();
@@ -359,7 +379,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void shouldDeadLetterCorruptRecordsAndKeepRunning() throws Exception {
     try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(
         "bootstrap.servers", bootstrap(),
@@ -396,7 +416,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void shouldStageLargeImagesInS3AndSendThemByReference() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("large"));
     Files.createDirectories(root.resolve("images"));
@@ -431,7 +451,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(11)
+  @Order(12)
   void shouldSubmitToARunningPipelineAndWaitForItsDirmaps() {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     PrintStream original = System.out;
@@ -452,7 +472,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(12)
+  @Order(13)
   void shouldFailEveryRowOfAJobForAModelTheWorkersDoNotRun() throws Exception {
     // The workers run fashion-cnn-standard; scoring with it would silently give another model's numbers.
     JobRequest otherModel = new JobRequest(request.dirmap(), "fmnist-other-model", "fashion-cnn-robust", "class_num",
@@ -474,7 +494,7 @@ class PipelineIT {
   }
 
   @Test
-  @Order(13)
+  @Order(14)
   void shouldWaitForAJobWhoseCommitMarkerIsStillOnItsWay() throws Exception {
     // A topic of its own, so the running stages never see this job.
     var jobsTopic = new Topic<>("lwise.jobs-directory-it",
