@@ -14,6 +14,7 @@ import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.JobProgress;
+import org.lwise.stream.worker.InferenceDevice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,6 +37,9 @@ public final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--batch-size", description = "images per micro-batch (worker.max.batch.size)")
   Integer batchSize;
+
+  @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (worker.device)")
+  String device;
 
   @Option(names = "--watch", description = "after the job, keep publishing rows appended to the dirmap "
       + "(new images), scored against this job's logit range, until Ctrl-C")
@@ -65,6 +69,9 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, String> props = new HashMap<>(StageSettings.load(config));
     JobRequest request = job.toRequest(null);
+    if (device != null) {
+      InferenceDevice.select(device); // a GPU that is not there: say so before starting any server
+    }
     EmbeddedInfrastructure infra = null;
     long started = System.nanoTime();
     if (!props.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
@@ -77,6 +84,9 @@ public final class RunCommand implements Callable<Integer> {
     props.putIfAbsent("uploader.local.dir", out.toString());
     if (batchSize != null) {
       props.put("worker.max.batch.size", batchSize.toString());
+    }
+    if (device != null) {
+      props.put("worker.device", device);
     }
     EmbeddedInfrastructure embedded = infra;
     PipelineRun run;
