@@ -2,29 +2,18 @@ package org.lwise.stream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** The benchmark's output, not its speed: both tables are printed and shared equals separate. */
 class BenchCommandTest {
   @Test
   void shouldPrintBothTablesWithSharedAndSeparateResultsAgreeing() {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    int code;
-    try {
-      System.setOut(new PrintStream(printed, true));
-      code = new CommandLine(new BenchCommand()).execute("--model", "../demo/models/fashion-cnn-robust",
-          "--images", "../demo/fashion-mnist/images", "--count", "3", "--eps", "0.5,1,2", "--batch-sizes", "1,3");
-    } finally {
-      System.setOut(original);
-    }
-    String output = printed.toString();
-    assertThat(code).as(output).isZero();
+    CommandRun run = CommandRun.of(new BenchCommand(), "--model", "../demo/models/fashion-cnn-robust",
+        "--images", "../demo/fashion-mnist/images", "--count", "3", "--eps", "0.5,1,2", "--batch-sizes", "1,3");
+    String output = run.output();
+    assertThat(run.code()).as(output).isZero();
     // eps 0.5/1/2 with steps 1/2/4 share one 4-step trajectory: 7 backward passes separately, 4 shared.
     assertThat(output).containsPattern("separate\\s+3\\s+7\\s+10").containsPattern("shared\\s+1\\s+4\\s+5");
     Matcher difference = Pattern.compile("max \\|difference\\| of results (\\S+)").matcher(output);

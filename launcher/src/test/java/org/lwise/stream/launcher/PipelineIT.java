@@ -3,9 +3,7 @@ package org.lwise.stream.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -61,7 +59,6 @@ import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.Objective;
 import org.lwise.stream.worker.WorkerApp;
-import picocli.CommandLine;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -195,20 +192,11 @@ class PipelineIT {
   @Test
   @Order(3)
   void shouldReportAFinishedJobsStatusFromTheTopics() {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    int code;
-    try {
-      System.setOut(new PrintStream(printed, true));
-      code = new CommandLine(new StatusCommand()).execute("--config", infra.connectionFile().toString(), report.jobId());
-    } finally {
-      System.setOut(original);
-    }
-    String output = printed.toString();
-    assertThat(code).as(output).isEqualTo(2); // finished, with the test dataset's bad rows
-    assertThat(output).contains(report.rows() + " rows, " + report.rows() + " scored or failed ("
+    CommandRun status = CommandRun.of(new StatusCommand(), "--config", infra.connectionFile().toString(), report.jobId());
+    assertThat(status.code()).as(status.output()).isEqualTo(2); // finished, with the test dataset's bad rows
+    assertThat(status.output()).contains(report.rows() + " rows, " + report.rows() + " scored or failed ("
         + TestDataset.BAD + " failed); dirmaps written: 3 of 3");
-    assertThat(new CommandLine(new StatusCommand()).execute("--config", infra.connectionFile().toString(), "no-such-job"))
+    assertThat(CommandRun.of(new StatusCommand(), "--config", infra.connectionFile().toString(), "no-such-job").code())
         .isEqualTo(1);
   }
 
@@ -453,19 +441,11 @@ class PipelineIT {
   @Test
   @Order(12)
   void shouldSubmitToARunningPipelineAndWaitForItsDirmaps() {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    int code;
-    try {
-      System.setOut(new PrintStream(printed, true));
-      code = new CommandLine(new SubmitCommand()).execute("--config", infra.connectionFile().toString(),
-          "--dirmap", request.dirmap().toString(), "--model", "../demo/models/fashion-cnn-standard",
-          "--dataset", "fmnist-submitted", "--eps", "1", "--wait", "--timeout-minutes", "3");
-    } finally {
-      System.setOut(original);
-    }
-    String output = printed.toString();
-    assertThat(code).as(output).isEqualTo(2); // the test dataset's five bad rows
+    CommandRun submit = CommandRun.of(new SubmitCommand(), "--config", infra.connectionFile().toString(),
+        "--dirmap", request.dirmap().toString(), "--model", "../demo/models/fashion-cnn-standard",
+        "--dataset", "fmnist-submitted", "--eps", "1", "--wait", "--timeout-minutes", "3");
+    String output = submit.output();
+    assertThat(submit.code()).as(output).isEqualTo(2); // the test dataset's five bad rows
     assertThat(output).contains("natural").contains("1_0.5_2_logit")
         .contains((TestDataset.GOOD + 2) + " rows, " + TestDataset.BAD + " failed"); // the dirmap gained two rows in the watch test
     assertThat(tmp.resolve("out/fmnist-submitted_natural/fmnist-submitted_natural_dirmap.csv")).exists();

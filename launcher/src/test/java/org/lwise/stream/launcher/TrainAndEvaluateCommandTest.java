@@ -3,8 +3,6 @@ package org.lwise.stream.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -36,19 +34,11 @@ class TrainAndEvaluateCommandTest {
 
   @Test
   void shouldEvaluateACommittedModelAndWriteItsReport(@TempDir Path out) throws Exception {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    int code;
-    try {
-      System.setOut(new PrintStream(printed, true));
-      code = new CommandLine(new EvaluateCommand()).execute("--model", "../demo/models/fashion-cnn-robust",
-          "--dirmap", "../demo/fashion-mnist/dirmap.csv", "--split", "test", "--eps", "1.5", "--steps", "5",
-          "--out", out.toString());
-    } finally {
-      System.setOut(original);
-    }
-    assertThat(code).isZero();
-    assertThat(printed.toString()).contains("fashion-cnn-robust").contains("60 images").contains("clean accuracy");
+    CommandRun run = CommandRun.of(new EvaluateCommand(), "--model", "../demo/models/fashion-cnn-robust",
+        "--dirmap", "../demo/fashion-mnist/dirmap.csv", "--split", "test", "--eps", "1.5", "--steps", "5",
+        "--out", out.toString());
+    assertThat(run.code()).isZero();
+    assertThat(run.output()).contains("fashion-cnn-robust").contains("60 images").contains("clean accuracy");
     Map<?, ?> metrics = new ObjectMapper().readValue(out.resolve("metrics.json").toFile(), Map.class);
     assertThat(metrics.get("images")).isEqualTo(60);
     assertThat((Double) metrics.get("clean_accuracy")).isGreaterThan(0.6);
