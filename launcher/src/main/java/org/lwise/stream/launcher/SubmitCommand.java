@@ -42,10 +42,10 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Map<String, String> props = StageSettings.load(config);
+    IngestConfig ingestConfig = IngestConfig.from(StageSettings.load(config));
     JobRequest request;
     IngestReport report;
-    try (IngestApp ingest = new IngestApp(IngestConfig.from(props));
+    try (IngestApp ingest = new IngestApp(ingestConfig);
         ProgressBar bar = new ProgressBarBuilder().setTaskName("Publishing").setStyle(ProgressBarStyle.ASCII).build()) {
       request = job.toRequest(null);
       report = ingest.submit(request, bar::stepBy);
@@ -57,7 +57,6 @@ public final class SubmitCommand implements Callable<Integer> {
     }
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> conditions.add(c.getId()));
-    IngestConfig ingestConfig = IngestConfig.from(props);
     Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection().bootstrapServers(),
         PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl())), report, conditions);
     for (String condition : conditions) {

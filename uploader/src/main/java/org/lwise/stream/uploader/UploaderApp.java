@@ -8,6 +8,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.JobDirectory;
 import org.lwise.stream.common.KafkaClients;
+import org.lwise.stream.common.ObjectStore;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
