@@ -21,7 +21,8 @@ public record ConnectionConfig(
     String s3Region,
     boolean s3PathStyle,
     boolean s3PublicRead,
-    S3Layout s3Layout) {
+    S3Layout s3Layout,
+    java.time.Duration retryTimeout) {
 
   public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
   public static final String REGISTRY_URL = "registry.url";
@@ -34,6 +35,7 @@ public record ConnectionConfig(
   public static final String S3_BUCKET_PREFIX = "s3.bucket.prefix";
   public static final String S3_BUCKET = "s3.bucket";
   public static final String S3_URL_TEMPLATE = "s3.url.template";
+  public static final String RETRY_TIMEOUT_MS = "retry.timeout.ms";
 
   /** Adds the connection keys to a stage's definition. */
   public static ConfigDef define(ConfigDef def) {
@@ -59,7 +61,9 @@ public record ConnectionConfig(
         .define(S3_BUCKET, Type.STRING, "", Importance.MEDIUM,
             "the bucket of s3.layout=prefix-per-condition, and of staged large inputs")
         .define(S3_URL_TEMPLATE, Type.STRING, S3Layout.AWS_URL_TEMPLATE, Importance.MEDIUM,
-            "URL written to dirmaps; {bucket} and {key} are substituted");
+            "URL written to dirmaps; {bucket} and {key} are substituted")
+        .define(RETRY_TIMEOUT_MS, Type.LONG, 600_000L, ConfigDef.Range.atLeast(1_000), Importance.MEDIUM,
+            "how long a stage keeps retrying an unreachable registry, broker or S3 store before it stops");
   }
 
   public static ConnectionConfig from(AbstractConfig parsed) {
@@ -76,7 +80,8 @@ public record ConnectionConfig(
         parsed.getString(S3_REGION),
         parsed.getBoolean(S3_PATH_STYLE),
         parsed.getString(S3_ACL).equals("public-read"),
-        layout);
+        layout,
+        java.time.Duration.ofMillis(parsed.getLong(RETRY_TIMEOUT_MS)));
   }
 
   /** Parses just the connection keys (used by tools that need nothing else). */

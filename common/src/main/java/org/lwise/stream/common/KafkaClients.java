@@ -14,6 +14,16 @@ public final class KafkaClients {
   /** Images travel inline up to a few MB; the topics are created with a matching limit. */
   public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+  /**
+   * Transaction timeout of the gpu-worker and the uploader, whose transactions hold only sends and
+   * a commit (the slow work is done before they open). The broker aborts a dead member's open
+   * transaction after this, so the rest of its job resumes within about a minute of a kill -9.
+   */
+  public static final int STAGE_TRANSACTION_TIMEOUT_MS = 30_000;
+
+  /** How soon the group notices a member that died without leaving (kill -9), and hands its partitions on. */
+  public static final int STAGE_SESSION_TIMEOUT_MS = 15_000;
+
   private KafkaClients() {}
 
   /** A transactional producer; call {@code initTransactions()} before use. */
@@ -44,6 +54,10 @@ public final class KafkaClients {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_MESSAGE_BYTES);
+    if (groupId != null) {
+      props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, STAGE_SESSION_TIMEOUT_MS);
+      props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, STAGE_SESSION_TIMEOUT_MS / 5);
+    }
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     props.putAll(overrides);

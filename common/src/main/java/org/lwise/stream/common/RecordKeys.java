@@ -38,6 +38,28 @@ public final class RecordKeys {
     return referenceJobId + "~watch-" + suffix;
   }
 
+  /**
+   * The job and row a record key names ({@code <job>/<row>} or {@code <job>/<condition>/<row>}),
+   * so a record whose value cannot be read is still attributed. Null when the key names no job.
+   */
+  public static Attribution parse(byte[] key) {
+    if (key == null || key.length == 0) {
+      return null;
+    }
+    String text = new String(key, java.nio.charset.StandardCharsets.UTF_8);
+    int first = text.indexOf('/');
+    if (first <= 0) {
+      return null;
+    }
+    String jobId = text.substring(0, first);
+    String last = text.substring(text.lastIndexOf('/') + 1);
+    Long row = last.matches("\\d{1,18}") ? Long.parseLong(last) : null;
+    return new Attribution(text, jobId, row);
+  }
+
+  /** A record key read back: the key itself, its job and, when it names one, its row. */
+  public record Attribution(String key, String jobId, Long rowIndex) {}
+
   /** First and last possible row keys of a job, for range scans. */
   public static String firstRow(String jobId) {
     return row(jobId, 0);

@@ -14,7 +14,7 @@ import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.ImageRecord;
-import org.lwise.stream.schema.Job;
+import org.lwise.stream.schema.JobContext;
 import org.lwise.stream.schema.Score;
 
 /**
@@ -56,14 +56,14 @@ public final class ImageEnhancer {
       }
       if (!item.job().getModelId().equals(model.card().id())) {
         // One model per worker group: scoring with another model would silently give wrong numbers.
-        items.set(i, PreparedImage.failed(item.record(), item.job(), "wrong model: job " + item.job().getJobId()
+        items.set(i, PreparedImage.failed(item.record(), "wrong model: job " + item.record().getJobId()
             + " asks for model '" + item.job().getModelId() + "' but this gpu-worker runs '" + model.card().id()
             + "' (submit with that model's card, or start the workers with --model for this one)"));
         continue;
       }
       int label = item.record().getLabel();
       if (label < 0 || label >= model.card().numClasses()) {
-        items.set(i, PreparedImage.failed(item.record(), item.job(), "wrong label: " + label
+        items.set(i, PreparedImage.failed(item.record(), "wrong label: " + label
             + " is not a class of model '" + model.card().id() + "' (" + model.card().numClasses() + " outputs)"));
         continue;
       }
@@ -161,7 +161,7 @@ public final class ImageEnhancer {
 
   private Outcome outcome(PreparedImage item, List<Trajectory> trajectories, List<AscentResult> results) {
     ImageRecord record = item.record();
-    Job job = item.job();
+    JobContext job = item.job();
     GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(results.get(0).logits0(), record.getLabel());
     Score score = Score.newBuilder()
         .setJobId(record.getJobId())
@@ -187,7 +187,7 @@ public final class ImageEnhancer {
     return new Outcome(record, score, images, null);
   }
 
-  private EnhancedImage image(ImageRecord record, String conditionId, RgbImage image, Job job) {
+  private EnhancedImage image(ImageRecord record, String conditionId, RgbImage image, JobContext job) {
     OutputEncoder.Encoded encoded = encoder.encode(image, record.getImPath(), job.getOutputFormat());
     return EnhancedImage.newBuilder()
         .setJobId(record.getJobId())
@@ -197,6 +197,7 @@ public final class ImageEnhancer {
         .setContentType(encoded.contentType())
         .setImage(ByteBuffer.wrap(encoded.bytes()))
         .setSha256(org.lwise.stream.common.Digests.sha256(encoded.bytes()))
+        .setDataset(job.getDataset())
         .build();
   }
 

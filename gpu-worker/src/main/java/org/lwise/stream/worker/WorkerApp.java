@@ -7,7 +7,7 @@ import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.lwise.stream.common.KafkaClients;
-import org.lwise.stream.common.JobDirectory;
+import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
@@ -47,15 +47,19 @@ public final class WorkerApp implements AutoCloseable {
     String bootstrap = config.connection().bootstrapServers();
     this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
         Map.of("max.poll.records", Math.max(config.maxBatchSize() * 2, 16),
-            // A batch of enhancements can take minutes on a CPU.
-            "max.poll.interval.ms", 900_000));
+            // A batch of enhancements can take minutes on a CPU, and may also wait out an outage.
+            "max.poll.interval.ms", (int) Math.min(Integer.MAX_VALUE,
+                Math.max(900_000, config.connection().retryTimeout().toMillis() + 60_000))));
+    // The model's work happens before a transaction opens; inside one there are only sends and the
+    // commit. A short timeout lets the broker abort a killed worker's open transaction quickly, so
+    // read_committed readers of the job wait seconds, not 15 minutes.
     this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-gpu-worker-" + UUID.randomUUID(),
-        Map.of("transaction.timeout.ms", 900_000));
-    JobDirectory jobs = new JobDirectory(bootstrap, topics.jobs());
+        Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     ImageSource source = new ImageSource(this::s3);
-    ImagePreparation preparation = new ImagePreparation(topics.images(), jobs, source, model.card().inputSize());
+    ImagePreparation preparation = new ImagePreparation(topics.images(), source, model.card().inputSize());
     ImageEnhancer enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
-    this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec);
+    this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec,
+        new InfrastructureRetry(config.connection().retryTimeout()));
   }
 
   private synchronized S3AsyncClient s3() {

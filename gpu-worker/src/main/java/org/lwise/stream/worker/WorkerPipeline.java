@@ -20,13 +20,14 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.lwise.stream.common.DeadLetters;
+import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.TransactionalBatch;
+import org.lwise.stream.common.TransientFailures;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.ImageRecord;
-import org.lwise.stream.schema.Job;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,7 @@ public final class WorkerPipeline implements Runnable {
   private final ImageEnhancer enhancer;
   private final ImagePreparation preparation;
   private final ExecutorService codec;
+  private final InfrastructureRetry retry;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Deque<Pending> pending = new ArrayDeque<>();
   private volatile long imagesDone;
@@ -57,7 +59,7 @@ public final class WorkerPipeline implements Runnable {
 
   public WorkerPipeline(
       WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec) {
+      ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry) {
     this.config = config;
     this.topics = topics;
     this.consumer = consumer;
@@ -65,6 +67,7 @@ public final class WorkerPipeline implements Runnable {
     this.enhancer = enhancer;
     this.preparation = preparation;
     this.codec = codec;
+    this.retry = retry;
   }
 
   @Override
@@ -127,8 +130,8 @@ public final class WorkerPipeline implements Runnable {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (Pending p : batch) {
       try {
-        items.add(p.prepared().join());
-      } catch (CompletionException e) {
+        items.add(prepared(p));
+      } catch (ImagePreparation.UnreadableRecordException e) {
         unreadable.add(unreadable(p.record(), e.getCause()));
       }
       offsets.put(new TopicPartition(p.record().topic(), p.record().partition()),
@@ -163,15 +166,38 @@ public final class WorkerPipeline implements Runnable {
   }
 
   /**
-   * A record that is not a readable image record (corrupt bytes, unknown schema, or a job that is
-   * not on the jobs topic) is dead-lettered rather than stopping the worker on every restart.
+   * The prepared image; a preparation that failed because the registry or S3 could not be reached
+   * is run again (with backoff, for at most retry.timeout.ms) instead of becoming a dead letter.
+   * Past that the error is thrown and the worker stops with nothing of the batch committed.
+   */
+  private PreparedImage prepared(Pending p) {
+    try {
+      return p.prepared().join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof ImagePreparation.UnreadableRecordException unreadable) {
+        throw unreadable;
+      }
+      if (!TransientFailures.isTransient(cause)) {
+        throw new ImagePreparation.UnreadableRecordException(cause);
+      }
+      return retry.get(() -> preparation.prepare(p.record()));
+    }
+  }
+
+  /**
+   * A record that is not a readable image record (corrupt bytes, unknown schema) is dead-lettered
+   * rather than stopping the worker on every restart; its key still names its job and row, so the
+   * job counts the row as failed and completes.
    */
   private static DeadLetter unreadable(ConsumerRecord<byte[], byte[]> record, Throwable cause) {
-    String key = record.key() == null ? null : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
-    String reason = "unreadable image record at " + record.topic() + "-" + record.partition() + "@" + record.offset()
-        + ": " + cause;
-    log.error("{}", reason, cause);
-    return DeadLetters.of("gpu-worker", reason, key, null, null, record.topic() + "-" + record.partition() + "@" + record.offset());
+    String at = record.topic() + "-" + record.partition() + "@" + record.offset();
+    RecordKeys.Attribution owner = RecordKeys.parse(record.key());
+    String reason = "unreadable image record at " + at + ": " + cause;
+    log.warn("Job {} row {}: {}", owner == null ? "?" : owner.jobId(), owner == null ? "?" : owner.rowIndex(), reason);
+    return owner == null
+        ? DeadLetters.of("gpu-worker", reason, null, null, null, at)
+        : DeadLetters.of("gpu-worker", reason, owner.key(), owner.jobId(), owner.rowIndex(), at);
   }
 
   /** Records already polled from partitions we lose are not ours to process any more. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,7 +11,7 @@ import org.lwise.stream.common.Conditions;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.ImageRecord;
-import org.lwise.stream.schema.Job;
+import org.lwise.stream.schema.JobContext;
 import org.lwise.stream.schema.Objective;
 
 class RandomStartTest {
@@ -49,14 +48,14 @@ class RandomStartTest {
       RgbImage crop = new RgbImage(28, 28, ReferenceFixtures.bytes("fashion-cnn.fashion.png.crop.u8"));
       Condition random = Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false, true);
       assertThat(random.getId()).isEqualTo("2_0.5_4_logit_randstart");
-      List<PreparedImage> plain = new ArrayList<>(List.of(new PreparedImage(record(), job(List.of()), crop, chw, null)));
-      List<PreparedImage> randomStart = new ArrayList<>(List.of(new PreparedImage(record(), job(List.of(random)), crop, chw, null)));
+      List<PreparedImage> plain = new ArrayList<>(List.of(new PreparedImage(record(List.of()), crop, chw, null)));
+      List<PreparedImage> randomStart = new ArrayList<>(List.of(new PreparedImage(record(List.of(random)), crop, chw, null)));
       var scored = enhancer.process(plain).get(0).score();
       var outcome = enhancer.process(randomStart).get(0);
       // Same clean logits (up to float rounding from a different batch size); a random start would move them far more.
       assertThat(outcome.score().getRobustGtLogit()).isCloseTo(scored.getRobustGtLogit(), org.assertj.core.data.Offset.offset(1e-5));
       assertThat(outcome.images()).extracting(i -> i.getConditionId()).containsExactly("natural", random.getId());
-      var again = enhancer.process(new ArrayList<>(List.of(new PreparedImage(record(), job(List.of(random)), crop, chw, null))));
+      var again = enhancer.process(new ArrayList<>(List.of(new PreparedImage(record(List.of(random)), crop, chw, null))));
       assertThat(again.get(0).images().get(1).getSha256()).as("seeded: a replay gives the same image")
           .isEqualTo(outcome.images().get(1).getSha256());
     }
@@ -72,25 +71,22 @@ class RandomStartTest {
       Condition views = Conditions.withViews(Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false), 2,
           Conditions.DEFAULT_AUG_TYPES);
       var outcome = enhancer.process(new ArrayList<>(List.of(
-          new PreparedImage(record(), job(List.of(plain, views)), new RgbImage(28, 28, crop), chw, null)))).get(0);
+          new PreparedImage(record(List.of(plain, views)), new RgbImage(28, 28, crop), chw, null)))).get(0);
       assertThat(outcome.images()).extracting(i -> i.getConditionId())
           .containsExactlyInAnyOrder("natural", plain.getId(), views.getId());
       assertThat(outcome.images().get(2).getSha256()).isNotEqualTo(outcome.images().get(1).getSha256());
       var again = enhancer.process(new ArrayList<>(List.of(
-          new PreparedImage(record(), job(List.of(plain, views)), new RgbImage(28, 28, crop), chw, null)))).get(0);
+          new PreparedImage(record(List.of(plain, views)), new RgbImage(28, 28, crop), chw, null)))).get(0);
       assertThat(again.images().get(2).getSha256()).as("views seeded per image: a replay gives the same image")
           .isEqualTo(outcome.images().get(2).getSha256());
     }
   }
 
-  private static ImageRecord record() {
+  private static ImageRecord record(List<Condition> conditions) {
+    JobContext job = JobContext.newBuilder().setDataset("d").setModelId("fashion-cnn").setConditions(conditions)
+        .setClassesPresent(List.of(9)).setOutputFormat(ImageFormat.PNG).build();
     return ImageRecord.newBuilder().setJobId("j").setRowIndex(3).setValues(List.of()).setLabel(9)
-        .setImPath("a.png").setContentType("image/png").setSha256("x").setImage(ByteBuffer.allocate(0)).build();
-  }
-
-  private static Job job(List<Condition> conditions) {
-    return Job.newBuilder().setJobId("j").setDataset("d").setModelId("fashion-cnn").setLabelColumn("class_num")
-        .setColumns(List.of()).setScore(true).setConditions(conditions).setClassesPresent(List.of(9))
-        .setOutputFormat(ImageFormat.PNG).setRowCount(1).setCreatedAt(Instant.EPOCH).build();
+        .setImPath("a.png").setContentType("image/png").setSha256("x").setImage(ByteBuffer.allocate(0))
+        .setContext(job).build();
   }
 }

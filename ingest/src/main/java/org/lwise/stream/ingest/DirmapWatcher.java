@@ -149,7 +149,7 @@ public final class DirmapWatcher implements Runnable {
             dirmap.csv() + ":" + problem.line()));
       }
       for (DirmapRow row : fresh) {
-        rows.publish(out, jobId, dirmap, row, labelColumn, paths);
+        rows.publish(out, job, dirmap, row, labelColumn, paths);
       }
       producer.commitTransaction();
     } catch (RuntimeException e) {

@@ -82,7 +82,7 @@ public final class IngestPipeline {
         rowsDone.accept(1);
       }
       for (DirmapRow row : dirmap.rows()) {
-        if (rows.publish(out, jobId, dirmap, row, labelColumn, paths)) {
+        if (rows.publish(out, job, dirmap, row, labelColumn, paths)) {
           published++;
         } else {
           dead++;

@@ -10,6 +10,8 @@ import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.TopicProducer;
 import org.lwise.stream.schema.ImageRecord;
+import org.lwise.stream.schema.Job;
+import org.lwise.stream.schema.JobContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,8 @@ final class RowPublisher {
   }
 
   /** Returns true when an image record was sent, false when a dead letter was. */
-  boolean publish(TopicProducer out, String jobId, Dirmap dirmap, DirmapRow row, int labelColumn, DatasetPaths paths) {
+  boolean publish(TopicProducer out, Job job, Dirmap dirmap, DirmapRow row, int labelColumn, DatasetPaths paths) {
+    String jobId = job.getJobId();
     String key = RecordKeys.row(jobId, row.index());
     String imPath = row.values().get(dirmap.column("im_path"));
     String source = dirmap.csv() + ":" + row.line();
@@ -48,7 +51,8 @@ final class RowPublisher {
           .setLabel(label)
           .setImPath(imPath)
           .setContentType(contentType)
-          .setSha256(sha256);
+          .setSha256(sha256)
+          .setContext(context(job));
       if (bytes.length > inlineMaxBytes) {
         record.setImageRef(stager.stage(bytes, sha256, contentType));
       } else {
@@ -64,6 +68,17 @@ final class RowPublisher {
           "row " + row.index() + " (line " + row.line() + "): cannot read image '" + imPath + "': " + e);
       return false;
     }
+  }
+
+  /** What the gpu-worker needs of the job, carried in each of its image records. */
+  static JobContext context(Job job) {
+    return JobContext.newBuilder()
+        .setDataset(job.getDataset())
+        .setModelId(job.getModelId())
+        .setConditions(job.getConditions())
+        .setClassesPresent(job.getClassesPresent())
+        .setOutputFormat(job.getOutputFormat())
+        .build();
   }
 
   private void deadLetter(TopicProducer out, String jobId, DirmapRow row, String key, String source, String reason) {

@@ -40,9 +40,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.ConnectionConfig;
-import org.lwise.stream.common.JobDirectory;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.common.Topic;
@@ -475,27 +475,44 @@ class PipelineIT {
 
   @Test
   @Order(14)
-  void shouldWaitForAJobWhoseCommitMarkerIsStillOnItsWay() throws Exception {
-    // A topic of its own, so the running stages never see this job.
-    var jobsTopic = new Topic<>("lwise.jobs-directory-it",
-        Serdes.String(), topics().jobs().valueSerde());
+  void shouldCountAnUnreadableRecordAgainstTheJobAndRowItsKeyNames() throws Exception {
+    // A job of two rows whose second image record is garbage: the worker cannot read the value,
+    // but the key names job and row, so the dead letter is attributed and the job completes.
     Job job = TopicReader.latest(bootstrap(), topics().jobs()).get(report.jobId());
-    job.setJobId("late-job");
-    var directory = new JobDirectory(bootstrap(), jobsTopic, Duration.ofSeconds(20));
-    try (var producer = KafkaClients.transactionalProducer(bootstrap(), "jobs-directory-it", Map.of());
-        var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap()))) {
-      admin.createTopics(List.of(new NewTopic(jobsTopic.name(), 1, (short) 1))).all().get();
+    job.setJobId("garbled-" + System.nanoTime());
+    job.setDataset("fmnist-garbled");
+    job.setRowCount(2);
+    job.setConditions(List.of());
+    ImageRecord good = TopicReader.latest(bootstrap(), topics().images()).values().stream()
+        .filter(r -> r.getJobId().equals(report.jobId())).findFirst().orElseThrow();
+    good.setJobId(job.getJobId());
+    good.setRowIndex(0);
+    good.getContext().setDataset(job.getDataset());
+    good.getContext().setConditions(List.of());
+    try (var producer = KafkaClients.transactionalProducer(bootstrap(), "garbled-it", Map.of())) {
       producer.initTransactions();
       producer.beginTransaction();
-      new TopicProducer(producer).send(jobsTopic, job.getJobId(), job).get();
-      var lookup = CompletableFuture.supplyAsync(() -> directory.get("late-job"));
-      Thread.sleep(1000);
-      assertThat(lookup).isNotDone(); // read_committed: the job is invisible until the commit
+      TopicProducer out = new TopicProducer(producer);
+      out.send(topics().jobs(), job.getJobId(), job);
+      out.send(topics().images(), RecordKeys.row(job.getJobId(), 0), good);
+      producer.send(new ProducerRecord<>(topics().images().name(),
+          RecordKeys.row(job.getJobId(), 1).getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {0, 0, 0, 0, 9, 1}));
       producer.commitTransaction();
-      assertThat(lookup.get(20, TimeUnit.SECONDS).getJobId()).isEqualTo("late-job");
     }
-    var impatient = new JobDirectory(bootstrap(), jobsTopic, Duration.ofMillis(300));
-    assertThat(impatient.get("never-submitted")).isNull();
+    JobProgress done = run.awaitCompletion(job.getJobId(), Duration.ofMinutes(2), (d, f) -> { });
+    assertThat(done.getCompleted()).isEqualTo(1);
+    assertThat(done.getFailed()).isEqualTo(1);
+    List<org.lwise.stream.schema.DeadLetter> dead = new ArrayList<>();
+    TopicReader.readAll(bootstrap(), topics().deadLetters(), (key, letter) -> {
+      if (job.getJobId().equals(letter.getJobId())) {
+        dead.add(letter);
+      }
+    });
+    assertThat(dead).singleElement().satisfies(letter -> {
+      assertThat(letter.getRowIndex()).isEqualTo(1L);
+      assertThat(letter.getStage()).isEqualTo("gpu-worker");
+      assertThat(letter.getReason()).startsWith("unreadable image record at lwise.images-");
+    });
   }
 
   private static long countImages() {

@@ -19,14 +19,15 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.lwise.stream.common.AtomicFiles;
 import org.lwise.stream.common.DeadLetters;
-import org.lwise.stream.common.JobDirectory;
+import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.ObjectStore;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.common.TransactionalBatch;
+import org.lwise.stream.common.TransientFailures;
+import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.EnhancedImage;
-import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.UploadResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,17 +46,17 @@ public final class UploadPipeline implements Runnable {
   private final Consumer<byte[], byte[]> consumer;
   private final Producer<byte[], byte[]> producer;
   private final ObjectStore store;
-  private final JobDirectory jobs;
+  private final InfrastructureRetry retry;
   private final AtomicBoolean running = new AtomicBoolean(true);
 
   public UploadPipeline(UploaderConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer,
-      Producer<byte[], byte[]> producer, ObjectStore store, JobDirectory jobs) {
+      Producer<byte[], byte[]> producer, ObjectStore store, InfrastructureRetry retry) {
     this.config = config;
     this.topics = topics;
     this.consumer = consumer;
     this.producer = producer;
     this.store = store;
-    this.jobs = jobs;
+    this.retry = retry;
   }
 
   private record Upload(EnhancedImage image, String bucket, String key, CompletableFuture<Boolean> written) {}
@@ -87,72 +88,102 @@ public final class UploadPipeline implements Runnable {
   private void processBatch(ConsumerRecords<byte[], byte[]> records) {
     S3Layout layout = config.connection().s3Layout();
     List<Upload> uploads = new ArrayList<>();
-    List<org.lwise.stream.schema.DeadLetter> unreadable = new ArrayList<>();
+    List<DeadLetter> unreadable = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
       offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
       EnhancedImage image;
-      Job job;
       try {
-        image = topics.enhanced().valueSerde().deserializer().deserialize(record.topic(), record.value());
-        job = jobs.get(image.getJobId());
-        if (job == null) {
-          throw new IllegalStateException("job " + image.getJobId() + " of this output image is not on the jobs topic");
-        }
+        image = retry.get(() -> read(record));
       } catch (RuntimeException e) {
-        // Not a readable output image: dead-letter it instead of stopping on it at every restart.
-        String source = record.topic() + "-" + record.partition() + "@" + record.offset();
-        String key = record.key() == null ? null : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
-        log.error("Unreadable output image record at {}: {}", source, e.toString(), e);
-        unreadable.add(DeadLetters.of("uploader", "unreadable output image record at " + source + ": " + e, key,
-            null, null, source));
+        if (TransientFailures.isTransient(e)) {
+          throw e; // the registry stayed unreachable for retry.timeout.ms: stop, nothing committed
+        }
+        unreadable.add(unreadable(record, e));
         continue;
       }
       byte[] bytes = bytes(image.getImage());
-      writeLocal(job, image, bytes);
+      writeLocal(image, bytes);
       String bucket;
       String key;
       try {
-        bucket = layout.bucket(job.getDataset(), image.getConditionId());
-        key = layout.key(job.getDataset(), image.getConditionId(), image.getImPath());
+        bucket = layout.bucket(image.getDataset(), image.getConditionId());
+        key = layout.key(image.getDataset(), image.getConditionId(), image.getImPath());
       } catch (IllegalArgumentException badName) {
         uploads.add(new Upload(image, null, null, CompletableFuture.failedFuture(badName)));
         continue;
       }
       uploads.add(new Upload(image, bucket, key,
-          store.put(bucket, key, bytes, image.getContentType(), image.getSha256())));
+          retry.getAsync(() -> store.put(bucket, key, bytes, image.getContentType(), image.getSha256()))));
+    }
+    // Every upload finishes (or is given up) before the transaction opens, so a transaction holds
+    // only sends and stays far inside its short timeout even while S3 is slow or away.
+    List<Object> results = new ArrayList<>(uploads.size());
+    for (Upload upload : uploads) {
+      results.add(result(upload, layout));
     }
     TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
       unreadable.forEach(dead -> out.send(topics.deadLetters(), dead.getRecordKey(), dead));
-      for (Upload upload : uploads) {
-        EnhancedImage image = upload.image();
-        String recordKey = RecordKeys.output(image.getJobId(), image.getConditionId(), image.getRowIndex());
-        try {
-          boolean written = upload.written().join();
-          out.send(topics.uploads(), recordKey, UploadResult.newBuilder()
-              .setJobId(image.getJobId())
-              .setRowIndex(image.getRowIndex())
-              .setConditionId(image.getConditionId())
-              .setBucket(upload.bucket())
-              .setKey(upload.key())
-              .setImPath(image.getImPath())
-              .setUrl(layout.url(upload.bucket(), upload.key()))
-              .setSha256(image.getSha256())
-              .setSkippedExisting(!written)
-              .build());
-        } catch (CompletionException e) {
-          Throwable cause = e.getCause() == null ? e : e.getCause();
-          if (!isBadInput(cause)) {
-            throw e; // S3 unreachable after the SDK's retries: stop the stage, nothing is committed.
-          }
-          String reason = "cannot upload " + image.getImPath() + " (" + image.getConditionId() + "): " + cause.getMessage();
-          log.info("Job {}: {}", image.getJobId(), reason);
-          out.send(topics.deadLetters(), recordKey,
-              DeadLetters.of("uploader", reason, recordKey, image.getJobId(), image.getRowIndex(), image.getImPath()));
+      for (Object result : results) {
+        if (result instanceof UploadResult uploaded) {
+          out.send(topics.uploads(),
+              RecordKeys.output(uploaded.getJobId(), uploaded.getConditionId(), uploaded.getRowIndex()), uploaded);
+        } else {
+          DeadLetter dead = (DeadLetter) result;
+          out.send(topics.deadLetters(), dead.getRecordKey(), dead);
         }
       }
     });
     log.debug("Uploaded {} images", uploads.size());
+  }
+
+  private EnhancedImage read(ConsumerRecord<byte[], byte[]> record) {
+    EnhancedImage image = topics.enhanced().valueSerde().deserializer().deserialize(record.topic(), record.value());
+    if (image == null) {
+      throw new IllegalArgumentException("empty record value");
+    }
+    return image;
+  }
+
+  /** The upload's result record, or a dead letter when S3 refused it for good (bad name, 4xx). */
+  private Object result(Upload upload, S3Layout layout) {
+    EnhancedImage image = upload.image();
+    String recordKey = RecordKeys.output(image.getJobId(), image.getConditionId(), image.getRowIndex());
+    try {
+      boolean written = upload.written().join();
+      return UploadResult.newBuilder()
+          .setJobId(image.getJobId())
+          .setRowIndex(image.getRowIndex())
+          .setConditionId(image.getConditionId())
+          .setBucket(upload.bucket())
+          .setKey(upload.key())
+          .setImPath(image.getImPath())
+          .setUrl(layout.url(upload.bucket(), upload.key()))
+          .setSha256(image.getSha256())
+          .setSkippedExisting(!written)
+          .build();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (!isBadInput(cause)) {
+        // S3 stayed unreachable for retry.timeout.ms: stop the stage, nothing of this batch is committed.
+        throw new IllegalStateException("S3 unreachable for " + retry.timeout().toSeconds() + " s (retry.timeout.ms): "
+            + InfrastructureRetry.rootMessage(cause), cause);
+      }
+      String reason = "cannot upload " + image.getImPath() + " (" + image.getConditionId() + "): " + cause.getMessage();
+      log.info("Job {}: {}", image.getJobId(), reason);
+      return DeadLetters.of("uploader", reason, recordKey, image.getJobId(), image.getRowIndex(), image.getImPath());
+    }
+  }
+
+  /** A record that will never be an output image: dead-lettered with the job and row its key names. */
+  private static DeadLetter unreadable(ConsumerRecord<byte[], byte[]> record, RuntimeException e) {
+    String source = record.topic() + "-" + record.partition() + "@" + record.offset();
+    RecordKeys.Attribution owner = RecordKeys.parse(record.key());
+    String reason = "unreadable output image record at " + source + ": " + e;
+    log.warn("Job {} row {}: {}", owner == null ? "?" : owner.jobId(), owner == null ? "?" : owner.rowIndex(), reason);
+    return owner == null
+        ? DeadLetters.of("uploader", reason, null, null, null, source)
+        : DeadLetters.of("uploader", reason, owner.key(), owner.jobId(), owner.rowIndex(), source);
   }
 
   /** Refusals that retrying cannot fix (a bad bucket name or key): a dead letter, not a stop. */
@@ -163,11 +194,11 @@ public final class UploadPipeline implements Runnable {
     return cause instanceof S3Exception s3e && s3e.statusCode() == 400;
   }
 
-  private void writeLocal(Job job, EnhancedImage image, byte[] bytes) {
+  private void writeLocal(EnhancedImage image, byte[] bytes) {
     if (config.localDir() == null) {
       return;
     }
-    Path folder = config.localDir().resolve(job.getDataset() + "_" + image.getConditionId()).normalize();
+    Path folder = config.localDir().resolve(image.getDataset() + "_" + image.getConditionId()).normalize();
     Path target = folder.resolve(image.getImPath().replace('\\', '/')).normalize();
     if (!target.startsWith(folder)) {
       throw new IllegalStateException("output path escapes its folder: " + image.getImPath());

@@ -6,7 +6,7 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.lwise.stream.common.ConfigSources;
-import org.lwise.stream.common.JobDirectory;
+import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.ObjectStore;
 import org.lwise.stream.common.PipelineTopics;
@@ -27,11 +27,14 @@ public final class UploaderApp implements AutoCloseable {
     TopicSetup.ensureTopics(bootstrap, config.connection().topicPartitions());
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
     this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
-        Map.of("max.poll.records", config.concurrency() * 4));
-    this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-uploader-" + UUID.randomUUID(), Map.of());
+        Map.of("max.poll.records", config.concurrency() * 4,
+            // A batch may wait out an S3 outage of up to retry.timeout.ms before it commits.
+            "max.poll.interval.ms", (int) Math.min(Integer.MAX_VALUE, config.connection().retryTimeout().toMillis() + 60_000)));
+    this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-uploader-" + UUID.randomUUID(),
+        Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     this.s3 = S3Clients.create(config.connection(), config.concurrency());
     this.pipeline = new UploadPipeline(config, topics, consumer, producer,
-        new ObjectStore(s3, config.connection().s3PublicRead()), new JobDirectory(bootstrap, topics.jobs()));
+        new ObjectStore(s3, config.connection().s3PublicRead()), new InfrastructureRetry(config.connection().retryTimeout()));
   }
 
   public void run() {

@@ -1,0 +1,78 @@
+package org.lwise.stream.common;
+
+import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
+import dev.failsafe.FailsafeExecutor;
+import dev.failsafe.RetryPolicy;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Retries work that failed because the registry, broker or S3 store could not be reached, with
+ * exponential backoff (0.2 s up to 10 s) for at most {@code retry.timeout.ms}. Bad input fails at
+ * once. An operator sees one line when an outage starts and one when it ends, not one per try.
+ */
+public final class InfrastructureRetry {
+  private static final Logger log = LoggerFactory.getLogger(InfrastructureRetry.class);
+
+  private final FailsafeExecutor<Object> executor;
+  private final Duration timeout;
+
+  public InfrastructureRetry(Duration timeout) {
+    this.timeout = timeout;
+    RetryPolicy<Object> policy = RetryPolicy.builder()
+        .handleIf(TransientFailures::isTransient)
+        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(10))
+        .withJitter(0.1)
+        .withMaxRetries(-1)
+        .withMaxDuration(timeout)
+        .onFailedAttempt(e -> {
+          if (e.getAttemptCount() == 1) {
+            log.warn("Infrastructure unreachable, retrying for up to {} s: {}", timeout.toSeconds(),
+                rootMessage(e.getLastException()));
+          }
+        })
+        .onRetriesExceeded(e -> log.error("Infrastructure still unreachable after {} s: {}", timeout.toSeconds(),
+            rootMessage(e.getException())))
+        .build();
+    this.executor = Failsafe.with(policy).onSuccess(e -> {
+      if (e.getAttemptCount() > 1) {
+        log.info("Infrastructure reachable again after {} attempts ({} s)", e.getAttemptCount(),
+            e.getElapsedTime().toSeconds());
+      }
+    });
+  }
+
+  public Duration timeout() {
+    return timeout;
+  }
+
+  /** Runs {@code work}, retrying it while it fails transiently; other failures are thrown as they are. */
+  @SuppressWarnings("unchecked")
+  public <T> T get(Supplier<T> work) {
+    try {
+      return (T) executor.get(work::get);
+    } catch (FailsafeException wrapped) {
+      throw wrapped.getCause() instanceof RuntimeException re ? re : wrapped;
+    }
+  }
+
+  /** The asynchronous form: {@code work} is started again (after a backoff) while it fails transiently. */
+  @SuppressWarnings("unchecked")
+  public <T> CompletableFuture<T> getAsync(Supplier<? extends CompletionStage<T>> work) {
+    return (CompletableFuture<T>) executor.getStageAsync(() -> (CompletionStage<Object>) work.get());
+  }
+
+  /** The innermost message of an error chain: what an operator needs in one line. */
+  public static String rootMessage(Throwable error) {
+    Throwable root = error;
+    while (root != null && root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == null ? "unknown error" : root.getClass().getSimpleName() + ": " + root.getMessage();
+  }
+}

@@ -1,0 +1,37 @@
+package org.lwise.stream.common;
+
+import java.io.IOException;
+import org.apache.kafka.common.errors.RetriableException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkServiceException;
+
+/**
+ * Tells an infrastructure failure that will pass (a registry, broker or S3 store that cannot be
+ * reached or answers 5xx) from bad input (a record or image that will never be readable). The
+ * first is retried and never becomes a dead letter; the second is dead-lettered at once.
+ */
+public final class TransientFailures {
+  private TransientFailures() {}
+
+  public static boolean isTransient(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof IOException || t instanceof RetriableException || t instanceof SdkClientException) {
+        return true; // connection refused or reset, timeouts, DNS: the server is not there right now
+      }
+      if (t instanceof SdkServiceException service && (service.statusCode() >= 500 || service.statusCode() == 429)) {
+        return true;
+      }
+      if (t instanceof RegistryUnavailableException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The schema registry answered with a server error (5xx) rather than "no such schema". */
+  public static final class RegistryUnavailableException extends RuntimeException {
+    public RegistryUnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}
