@@ -61,6 +61,14 @@ public final class InfrastructureRetry {
     }
   }
 
+  /** {@link #get} for work without a result. */
+  public void run(Runnable work) {
+    get(() -> {
+      work.run();
+      return null;
+    });
+  }
+
   /** The asynchronous form: {@code work} is started again (after a backoff) while it fails transiently. */
   @SuppressWarnings("unchecked")
   public <T> CompletableFuture<T> getAsync(Supplier<? extends CompletionStage<T>> work) {

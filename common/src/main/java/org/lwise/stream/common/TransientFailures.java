@@ -1,5 +1,6 @@
 package org.lwise.stream.common;
 
+import io.apicurio.registry.rest.client.exception.RestClientException;
 import java.io.IOException;
 import org.apache.kafka.common.errors.RetriableException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -24,8 +25,21 @@ public final class TransientFailures {
       if (t instanceof RegistryUnavailableException) {
         return true;
       }
+      if (t instanceof RestClientException registry && isUnreachable(registry)) {
+        return true;
+      }
     }
     return false;
+  }
+
+  /**
+   * Apicurio's client turns an IOException (refused, reset, timed out) into a RestClientException
+   * without the cause and without an HTTP status; a server error keeps its 5xx status. "No such
+   * schema" (404) and other 4xx answers are the record's fault.
+   */
+  private static boolean isUnreachable(RestClientException registry) {
+    Integer status = registry.getError() == null ? null : registry.getError().getErrorCode();
+    return status == null || status == 0 || status >= 500 || status == 429;
   }
 
   /** The schema registry answered with a server error (5xx) rather than "no such schema". */

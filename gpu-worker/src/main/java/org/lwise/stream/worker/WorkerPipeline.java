@@ -138,7 +138,9 @@ public final class WorkerPipeline implements Runnable {
           new OffsetAndMetadata(p.record().offset() + 1));
     }
     List<ImageEnhancer.Outcome> outcomes = enhancer.process(items);
-    TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
+    // A transaction that failed because the registry or broker was briefly away was aborted whole,
+    // so it is sent again (schema auto-registration by two workers at once can also answer 5xx).
+    retry.run(() -> TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
       for (DeadLetter dead : unreadable) {
         out.send(topics.deadLetters(), dead.getRecordKey(), dead);
       }
@@ -154,7 +156,7 @@ public final class WorkerPipeline implements Runnable {
           out.send(topics.enhanced(), RecordKeys.output(r.getJobId(), image.getConditionId(), r.getRowIndex()), image);
         }
       }
-    });
+    }));
     imagesDone += batch.size();
     long now = System.nanoTime();
     if (now - lastReport > 30_000_000_000L) {

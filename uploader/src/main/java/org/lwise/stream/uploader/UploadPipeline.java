@@ -122,7 +122,8 @@ public final class UploadPipeline implements Runnable {
     for (Upload upload : uploads) {
       results.add(result(upload, layout));
     }
-    TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
+    // Aborted whole on a transient failure (registry or broker briefly away), so sent again.
+    retry.run(() -> TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
       unreadable.forEach(dead -> out.send(topics.deadLetters(), dead.getRecordKey(), dead));
       for (Object result : results) {
         if (result instanceof UploadResult uploaded) {
@@ -133,7 +134,7 @@ public final class UploadPipeline implements Runnable {
           out.send(topics.deadLetters(), dead.getRecordKey(), dead);
         }
       }
-    });
+    }));
     log.debug("Uploaded {} images", uploads.size());
   }
 
