@@ -41,7 +41,7 @@ public final class DatasetPaths {
     try {
       real = resolved.toRealPath();
     } catch (NoSuchFileException e) {
-      throw new BadPathException("image file not found: " + resolved);
+      throw new ImageNotFoundException("image file not found: " + resolved);
     } catch (IOException e) {
       throw new BadPathException("cannot access image file " + resolved + ": " + e.getMessage());
     }
@@ -55,8 +55,15 @@ public final class DatasetPaths {
   }
 
   /** An im_path that must not or cannot be read. */
-  public static final class BadPathException extends RuntimeException {
+  public static class BadPathException extends RuntimeException {
     public BadPathException(String message) {
+      super(message);
+    }
+  }
+
+  /** An im_path whose file is not there (yet: watch mode waits for it). */
+  public static final class ImageNotFoundException extends BadPathException {
+    public ImageNotFoundException(String message) {
       super(message);
     }
   }

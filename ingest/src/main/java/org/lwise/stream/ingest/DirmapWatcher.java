@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.lwise.stream.common.DeadLetters;
 import org.lwise.stream.common.Digests;
@@ -22,9 +22,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Watch mode: publishes rows as they are appended to a dirmap (newly collected clinical images),
  * starting after the rows present when it first starts (or from a given row),
- * as an open-ended job scored against a finished reference job's logit range. Each batch of new
- * rows goes out in one transaction together with the job record's new row count, which is also
- * where a restarted watcher finds how far it got.
+ * as an open-ended job scored against a finished reference job's logit range. A row whose image
+ * file is not there yet waits for it while later rows go out ({@link WatchProgress}); a row whose
+ * output an earlier row owns is dead-lettered ({@link OutputClaims}). Each pass goes out in one
+ * transaction together with the job record's progress (row count = the first row not handled,
+ * plus the rows handled past it), which is also where a restarted watcher finds how far it got.
  */
 public final class DirmapWatcher implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(DirmapWatcher.class);
@@ -37,11 +39,20 @@ public final class DirmapWatcher implements Runnable {
   private final Long fromRow;
   private volatile FolderDirmap folder;
   private final AtomicBoolean running = new AtomicBoolean(true);
-  private volatile long published;
+  private final LongSupplier clock;
+  private volatile WatchProgress progress;
   private volatile long firstRow;
+  private volatile long imagesPublished;
+  private volatile long deadLettered;
 
   public DirmapWatcher(IngestConfig config, PipelineTopics topics, Function<String, Producer<byte[], byte[]>> producers,
       ImageStager stager, JobRequest request, Long fromRow) {
+    this(config, topics, producers, stager, request, fromRow, System::currentTimeMillis);
+  }
+
+  /** @param clock milliseconds, for how long rows have waited for their image files */
+  DirmapWatcher(IngestConfig config, PipelineTopics topics, Function<String, Producer<byte[], byte[]>> producers,
+      ImageStager stager, JobRequest request, Long fromRow, LongSupplier clock) {
     if (request.referenceJobId() == null) {
       throw new IllegalArgumentException("watch mode needs a reference job (its logit range scores new images)");
     }
@@ -51,6 +62,7 @@ public final class DirmapWatcher implements Runnable {
     this.rows = new RowPublisher(topics, config.inlineImageMaxBytes(), stager);
     this.request = request;
     this.fromRow = fromRow;
+    this.clock = clock;
   }
 
   /** Also watch a folder: files dropped into it become rows of the watched dirmap ({@link FolderDirmap}). */
@@ -70,14 +82,39 @@ public final class DirmapWatcher implements Runnable {
         Digests.sha256(identity.getBytes(StandardCharsets.UTF_8)).substring(0, 12));
   }
 
-  /** Rows of the dirmap handled so far: skipped at the first start, or published. */
+  /**
+   * The watermark: every row of the dirmap before it is handled (skipped at the first start,
+   * published or dead-lettered); the first row still waiting for its image file, if any, is this one.
+   */
   public long published() {
-    return published;
+    WatchProgress now = progress;
+    return now == null ? 0 : now.watermark();
   }
 
-  /** Rows published by this watch job (not those skipped at its first start). */
+  /**
+   * Rows this watch job has handled — published or dead-lettered, not those skipped at its first
+   * start nor those still waiting for their image file. The rows whose scores or dead letters the
+   * console can expect.
+   */
   public long newRows() {
-    return Math.max(0, published - firstRow);
+    WatchProgress now = progress;
+    return now == null ? 0 : Math.max(0, now.handled() - firstRow);
+  }
+
+  /** Rows this watcher (this process) sent as image records. */
+  public long imagesPublished() {
+    return imagesPublished;
+  }
+
+  /** Rows this watcher (this process) dead-lettered: malformed, output owned by an earlier row, bad or never-arriving image. */
+  public long deadLettered() {
+    return deadLettered;
+  }
+
+  /** Rows now waiting for their image file to appear or stop changing size; they are not lost. */
+  public int waitingRows() {
+    WatchProgress now = progress;
+    return now == null ? 0 : now.waiting();
   }
 
   @Override
@@ -86,17 +123,11 @@ public final class DirmapWatcher implements Runnable {
     if (folder != null) {
       folder.scan();
     }
-    Job previous = TopicReader.latest(config.connection().bootstrapServers(), topics.jobs()).get(jobId);
-    if (previous != null) {
-      // A restart: continue after the rows the last transaction recorded.
-      published = previous.getRowCount();
-    } else {
-      // A first start watches for rows appended from now on (or from the row asked for).
-      published = fromRow != null ? fromRow : new DirmapReader().read(request.dirmap()).rowCount();
-    }
-    firstRow = previous != null && fromRow == null ? 0 : published;
-    log.info("Watching {} as job {} (reference {}), new rows from row {}", request.dirmap(), jobId,
-        request.referenceJobId(), published);
+    startFrom(TopicReader.latest(config.connection().bootstrapServers(), topics.jobs()).get(jobId));
+    log.info("Watching {} as job {} (reference {}), new rows from row {}{}", request.dirmap(), jobId,
+        request.referenceJobId(), progress.watermark(),
+        progress.handled() > progress.watermark() ? " (and " + (progress.handled() - progress.watermark())
+            + " rows after it already handled)" : "");
     try (Producer<byte[], byte[]> producer = producers.apply("lwise-ingest-" + jobId)) {
       producer.initTransactions();
       long lastSize = -1;
@@ -105,7 +136,8 @@ public final class DirmapWatcher implements Runnable {
           folder.scan();
         }
         long size = sizeOf(request.dirmap());
-        if (size != lastSize) {
+        // Rows waiting for their image file are looked at again on every pass, new rows or not.
+        if (size != lastSize || progress.waiting() > 0) {
           lastSize = size;
           publishNewRows(producer, jobId);
         }
@@ -118,48 +150,74 @@ public final class DirmapWatcher implements Runnable {
     running.set(false);
   }
 
-  /** One pass: publishes rows beyond those already published. Returns how many were new. */
+  /**
+   * Where this watch job starts: after what its last transaction recorded (a restart), else after
+   * the dirmap's current rows or at the row asked for (a first start).
+   */
+  void startFrom(Job previous) {
+    long watermark;
+    List<Long> ahead = List.of();
+    if (previous != null) {
+      watermark = previous.getRowCount();
+      ahead = previous.getRowsAhead();
+    } else {
+      watermark = fromRow != null ? fromRow : new DirmapReader().read(request.dirmap()).rowCount();
+    }
+    firstRow = previous != null && fromRow == null ? 0 : watermark;
+    progress = new WatchProgress(watermark, ahead, config.watchMissingFileTimeoutMs(), clock);
+  }
+
+  /** One pass: publishes the rows not handled yet whose images are ready. Returns how many rows it handled. */
   long publishNewRows(Producer<byte[], byte[]> producer, String jobId) {
     Dirmap dirmap = new DirmapReader().read(request.dirmap());
     int labelColumn = dirmap.column(request.labelColumn());
     if (labelColumn < 0) {
       throw new IllegalArgumentException("label column '" + request.labelColumn() + "' is not in " + dirmap.csv());
     }
-    if (dirmap.rowCount() <= published) {
+    DatasetPaths paths = new DatasetPaths(dirmap.root());
+    OutputClaims outputs = OutputClaims.of(dirmap, request.outputFormat());
+    WatchProgress.Pass pass = progress.plan(dirmap, outputs, paths);
+    if (pass.isEmpty()) {
       return 0;
     }
-    DatasetPaths paths = new DatasetPaths(dirmap.root());
-    List<DirmapRow> fresh = new ArrayList<>();
-    for (DirmapRow row : dirmap.rows()) {
-      if (row.index() >= published) {
-        fresh.add(row);
-      }
-    }
-    List<Dirmap.RowProblem> freshProblems = dirmap.problems().stream().filter(p -> p.index() >= published).toList();
     Job job = IngestPipeline.job(jobId, request, dirmap, labelColumn);
     job.setOpenEnded(true);
+    job.setRowCount(pass.watermark());
+    job.setRowsAhead(pass.ahead());
+    long sent = 0;
+    long dead = 0;
     producer.beginTransaction();
     try {
       TopicProducer out = new TopicProducer(producer);
       out.send(topics.jobs(), jobId, job);
-      for (Dirmap.RowProblem problem : freshProblems) {
+      for (Dirmap.RowProblem problem : pass.malformed()) {
         String key = RecordKeys.row(jobId, problem.index());
         out.send(topics.deadLetters(), key, DeadLetters.of("ingest",
             "malformed CSV row at line " + problem.line() + ": " + problem.reason(), key, jobId, problem.index(),
             dirmap.csv() + ":" + problem.line()));
       }
-      for (DirmapRow row : fresh) {
-        rows.publish(out, job, dirmap, row, labelColumn, paths);
+      for (WatchProgress.DeadRow row : pass.deadLetters()) {
+        rows.deadLetter(out, jobId, dirmap, row.row(), row.reason());
+      }
+      for (DirmapRow row : pass.publish()) {
+        if (rows.publish(out, job, dirmap, row, labelColumn, paths, outputs)) {
+          sent++;
+        } else {
+          dead++;
+        }
       }
       producer.commitTransaction();
     } catch (RuntimeException e) {
       producer.abortTransaction();
       throw e;
     }
-    long added = dirmap.rowCount() - published;
-    published = dirmap.rowCount();
-    log.info("Watch job {}: published {} new rows ({} in all)", jobId, added, published);
-    return added;
+    progress.handled(pass);
+    dead += pass.malformed().size() + pass.deadLetters().size();
+    imagesPublished += sent;
+    deadLettered += dead;
+    log.info("Watch job {}: published {} rows, dead-lettered {}; {} waiting for their image file; rows before {} "
+        + "all handled", jobId, sent, dead, progress.waiting(), pass.watermark());
+    return sent + dead;
   }
 
   private static long sizeOf(Path file) {

@@ -63,6 +63,11 @@ public final class IngestPipeline {
       log.info("Job {} was submitted before; not publishing it again", jobId);
       return new IngestReport(jobId, dirmap.rowCount(), 0, 0, true);
     }
+    return publish(request, dirmap, labelColumn, jobId, rowsDone);
+  }
+
+  /** Publishes a job not submitted before, in one transaction (tests call it without a broker). */
+  IngestReport publish(JobRequest request, Dirmap dirmap, int labelColumn, String jobId, LongConsumer rowsDone) {
     Job job = job(jobId, request, dirmap, labelColumn);
     DatasetPaths paths = new DatasetPaths(dirmap.root());
     long published = 0;
@@ -81,8 +86,9 @@ public final class IngestPipeline {
         dead++;
         rowsDone.accept(1);
       }
+      OutputClaims outputs = OutputClaims.of(dirmap, request.outputFormat());
       for (DirmapRow row : dirmap.rows()) {
-        if (rows.publish(out, job, dirmap, row, labelColumn, paths)) {
+        if (rows.publish(out, job, dirmap, row, labelColumn, paths, outputs)) {
           published++;
         } else {
           dead++;

@@ -29,12 +29,21 @@ final class RowPublisher {
     this.stager = stager;
   }
 
-  /** Returns true when an image record was sent, false when a dead letter was. */
-  boolean publish(TopicProducer out, Job job, Dirmap dirmap, DirmapRow row, int labelColumn, DatasetPaths paths) {
+  /**
+   * Returns true when an image record was sent, false when a dead letter was — also when an
+   * earlier row owns the row's output ({@link OutputClaims}).
+   */
+  boolean publish(TopicProducer out, Job job, Dirmap dirmap, DirmapRow row, int labelColumn, DatasetPaths paths,
+      OutputClaims outputs) {
     String jobId = job.getJobId();
     String key = RecordKeys.row(jobId, row.index());
     String imPath = row.values().get(dirmap.column("im_path"));
     String source = dirmap.csv() + ":" + row.line();
+    String clash = outputs.clash(row);
+    if (clash != null) {
+      deadLetter(out, jobId, dirmap, row, clash);
+      return false;
+    }
     try {
       int label = DirmapReader.parseLabel(row.values().get(labelColumn));
       Path file = paths.resolve(imPath);
@@ -79,6 +88,12 @@ final class RowPublisher {
         .setClassesPresent(job.getClassesPresent())
         .setOutputFormat(job.getOutputFormat())
         .build();
+  }
+
+  /** Dead-letters a row that is not published, with the reason ("row N (line L): " is prepended). */
+  void deadLetter(TopicProducer out, String jobId, Dirmap dirmap, DirmapRow row, String reason) {
+    deadLetter(out, jobId, row, RecordKeys.row(jobId, row.index()), dirmap.csv() + ":" + row.line(),
+        "row " + row.index() + " (line " + row.line() + "): " + reason);
   }
 
   private void deadLetter(TopicProducer out, String jobId, DirmapRow row, String key, String source, String reason) {
