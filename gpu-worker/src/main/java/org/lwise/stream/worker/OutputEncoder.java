@@ -35,14 +35,9 @@ public final class OutputEncoder {
   }
 
   /** The output path of an input im_path: same path, extension {@code .png} for PNG output. */
+  /** Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows. */
   public static String outputPath(String imPath, ImageFormat format) {
-    if (format == ImageFormat.SOURCE) {
-      return imPath;
-    }
-    int slash = Math.max(imPath.lastIndexOf('/'), imPath.lastIndexOf('\\'));
-    int dot = imPath.lastIndexOf('.');
-    String stem = dot > slash ? imPath.substring(0, dot) : imPath;
-    return stem + ".png";
+    return org.lwise.stream.common.OutputPaths.of(imPath, format);
   }
 
   public Encoded encode(RgbImage image, String imPath, ImageFormat format) {

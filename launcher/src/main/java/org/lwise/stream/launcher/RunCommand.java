@@ -53,13 +53,17 @@ public final class RunCommand implements Callable<Integer> {
     DirmapWatcher watcher = run.watch(job.toRequest(referenceJobId), referenceRows);
     System.err.println("Watching " + job.dirmap + " for new rows (job " + watcher.jobId()
         + "); their dirmaps: *_incoming_dirmap.csv. Ctrl-C to stop.");
-    long reported = -1;
+    String reported = "";
     while (true) {
       JobProgress progress = run.progress(watcher.jobId());
       long done = progress == null ? 0 : progress.getCompleted() + progress.getFailed();
-      if (watcher.newRows() > 0 && done != reported) {
-        System.err.printf("incoming: %d of %d new rows done%n", done, watcher.newRows());
-        reported = done;
+      long waiting = watcher.waitingRows();
+      // Rows waiting for their image file are neither done nor lost: say so, rather than "done".
+      String line = String.format("incoming: %d of %d new rows done%s", done, watcher.newRows(),
+          waiting > 0 ? String.format("; %d waiting for their image file", waiting) : "");
+      if ((watcher.newRows() > 0 || waiting > 0) && !line.equals(reported)) {
+        System.err.println(line);
+        reported = line;
       }
       Thread.sleep(1000);
     }
