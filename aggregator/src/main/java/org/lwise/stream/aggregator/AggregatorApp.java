@@ -3,10 +3,6 @@ package org.lwise.stream.aggregator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -37,9 +33,7 @@ public final class AggregatorApp implements AutoCloseable {
 
   private final KafkaStreams streams;
   private final S3AsyncClient s3;
-  private final CompletableFuture<Void> running = new CompletableFuture<>();
-  /** Completes with NOT_RUNNING (closed) or ERROR (failed) when Kafka Streams has stopped. */
-  private final CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();
+  private final StreamsLifecycle lifecycle = new StreamsLifecycle();
 
   public AggregatorApp(AggregatorConfig config) {
     TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
@@ -58,46 +52,18 @@ public final class AggregatorApp implements AutoCloseable {
       log.error("Aggregator stopped by an unexpected error; fix the cause and restart (state resumes from Kafka)", error);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
-    streams.setStateListener(this::onStateChange);
-  }
-
-  /** Package-private for tests: follows Kafka Streams' state changes. */
-  void onStateChange(KafkaStreams.State next, KafkaStreams.State previous) {
-    if (next == KafkaStreams.State.RUNNING) {
-      running.complete(null);
-    } else if (next == KafkaStreams.State.ERROR) {
-      log.error("Aggregator failed: Kafka Streams is in state ERROR (cause logged above); the process exits so it is restarted");
-      stopped.complete(next);
-    } else if (next == KafkaStreams.State.NOT_RUNNING) {
-      stopped.complete(next);
-    }
+    streams.setStateListener(lifecycle);
   }
 
   /** Starts and waits until the app is RUNNING; throws if it fails or times out first. */
   public void start(Duration timeout) throws InterruptedException {
     streams.start();
-    try {
-      CompletableFuture.anyOf(running, stopped).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException | ExecutionException e) {
-      throw new IllegalStateException("aggregator did not reach RUNNING within " + timeout + " (state " + streams.state() + ")");
-    }
-    if (stopped.isDone()) {
-      throw new IllegalStateException("aggregator stopped while starting (state " + streams.state() + ")");
-    }
+    lifecycle.awaitRunning(timeout);
   }
 
-  /**
-   * Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()}, throws
-   * when it failed (state ERROR), so a failed aggregator never lingers as a process that does nothing.
-   */
+  /** Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()}, throws when it failed. */
   public void awaitTermination() throws InterruptedException {
-    try {
-      if (stopped.get() == KafkaStreams.State.ERROR) {
-        throw new IllegalStateException("aggregator failed: Kafka Streams is in state ERROR");
-      }
-    } catch (ExecutionException impossible) {
-      throw new IllegalStateException(impossible);
-    }
+    lifecycle.awaitStopped();
   }
 
   /** Asks Kafka Streams to stop without waiting ({@link #awaitTermination()} returns once it has). */

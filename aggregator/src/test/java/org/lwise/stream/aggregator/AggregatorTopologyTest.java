@@ -222,6 +222,35 @@ class AggregatorTopologyTest {
     assertThat(dirmaps.readKeyValuesToMap()).containsKeys("j2/natural");
   }
 
+  @Test
+  void shouldGiveASecondWatchJobOfTheSameDatasetItsOwnIncomingDirmap() throws Exception {
+    jobs.pipeInput("j1", job(0));
+    for (String watch : List.of("j1~watch-aaa", "j1~watch-bbb")) {
+      jobs.pipeInput(watch, Job.newBuilder(job(0)).setJobId(watch).setOpenEnded(true).setReferenceJobId("j1").build());
+    }
+    watchRow("j1~watch-aaa", 0, 1.0);
+    watchRow("j1~watch-bbb", 0, 3.0);
+    driver.advanceWallClockTime(Duration.ofSeconds(6));
+
+    Path folder = out.resolve("ham_natural");
+    assertThat(Files.readAllLines(folder.resolve("ham_natural_incoming_dirmap.csv"))).hasSize(2)
+        .last().asString().contains(",1.0,");
+    assertThat(Files.readAllLines(folder.resolve("ham_natural_incoming_bbb_dirmap.csv"))).hasSize(2)
+        .last().asString().contains(",3.0,");
+  }
+
+  private void watchRow(String jobId, long row, double logit) {
+    scores.pipeInput(RecordKeys.row(jobId, row), Score.newBuilder().setJobId(jobId).setRowIndex(row)
+        .setValues(Arrays.asList("0", "train", "nv", "1", "new.jpg", "40.0", "0.5")).setImPath("new.jpg").setLabel(1)
+        .setModelId("m").setRobustGtLogit(logit).setRobustEntropy(0.1).setRobustCrossEntropy(0.2).setPredictedClass(1)
+        .build());
+    for (String condition : List.of(Conditions.NATURAL, EPS2.getId())) {
+      uploads.pipeInput(RecordKeys.output(jobId, condition, row), UploadResult.newBuilder().setJobId(jobId)
+          .setRowIndex(row).setConditionId(condition).setBucket("b").setKey("new.png").setImPath("new.png")
+          .setUrl("u").setSha256("x").build());
+    }
+  }
+
   private TestInputTopic<byte[], byte[]> raw(String topic) {
     return driver.createInputTopic(topic, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
   }
