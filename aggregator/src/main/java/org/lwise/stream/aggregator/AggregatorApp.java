@@ -3,8 +3,6 @@ package org.lwise.stream.aggregator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -12,11 +10,14 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.lwise.stream.common.ConfigSources;
+import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
+import org.lwise.stream.common.StageProcess;
 import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.common.ValueSerdes;
 import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
@@ -27,17 +28,21 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 /** The aggregator process: builds the topology, starts Kafka Streams and answers store queries. */
 public final class AggregatorApp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AggregatorApp.class);
+  /** Longest close waits for Kafka Streams to commit and release its clients (SIGTERM to exit: a few seconds). */
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final KafkaStreams streams;
   private final S3AsyncClient s3;
+  private final StreamsLifecycle lifecycle = new StreamsLifecycle();
 
   public AggregatorApp(AggregatorConfig config) {
     TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
-    RegistrySerdes serdes = new RegistrySerdes(config.connection().registryUrl());
+    InfrastructureRetry retry = new InfrastructureRetry(config.connection().retryTimeout());
+    ValueSerdes serdes = new RetryingValueSerdes(new RegistrySerdes(config.connection().registryUrl()), retry);
     PipelineTopics topics = PipelineTopics.create(serdes);
     this.s3 = config.uploadDirmaps() ? S3Clients.create(config.connection(), 4) : null;
     DirmapSink sink = new DirmapSink(config.outputDir(), s3, config.connection().s3Layout(),
-        config.connection().s3PublicRead());
+        config.connection().s3PublicRead(), retry);
     AggregatorTopology.InternalSerdes internal =
         new AggregatorTopology.InternalSerdes(
         serdes.value(JobEvent.class), serdes.value(RowState.class), serdes.value(JobProgress.class));
@@ -47,20 +52,23 @@ public final class AggregatorApp implements AutoCloseable {
       log.error("Aggregator stopped by an unexpected error; fix the cause and restart (state resumes from Kafka)", error);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
+    streams.setStateListener(lifecycle);
   }
 
-  /** Starts and waits until the app is RUNNING. */
+  /** Starts and waits until the app is RUNNING; throws if it fails or times out first. */
   public void start(Duration timeout) throws InterruptedException {
-    CountDownLatch running = new CountDownLatch(1);
-    streams.setStateListener((next, previous) -> {
-      if (next == KafkaStreams.State.RUNNING) {
-        running.countDown();
-      }
-    });
     streams.start();
-    if (!running.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new IllegalStateException("aggregator did not reach RUNNING within " + timeout + " (state " + streams.state() + ")");
-    }
+    lifecycle.awaitRunning(timeout);
+  }
+
+  /** Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()}, throws when it failed. */
+  public void awaitTermination() throws InterruptedException {
+    lifecycle.awaitStopped();
+  }
+
+  /** Asks Kafka Streams to stop without waiting ({@link #awaitTermination()} returns once it has). */
+  public void stop() {
+    streams.close(Duration.ZERO);
   }
 
   public KafkaStreams.State state() {
@@ -89,25 +97,30 @@ public final class AggregatorApp implements AutoCloseable {
 
   @Override
   public void close() {
-    streams.close(Duration.ofSeconds(30));
+    streams.close(CLOSE_TIMEOUT);
     if (s3 != null) {
       s3.close();
     }
   }
 
-  public static void main(String[] args) throws InterruptedException {
+  public static void main(String[] args) {
     runUntilStopped(ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
   }
 
-  /** Runs until the JVM shuts down (Ctrl-C, SIGTERM). */
-  public static void runUntilStopped(Map<String, String> props) throws InterruptedException {
+  /**
+   * Runs until the JVM is asked to stop (Ctrl-C, SIGTERM: returns) or Kafka Streams fails (throws,
+   * so {@code lwise aggregator} exits non-zero and a supervisor's {@code restart: on-failure} fires).
+   */
+  public static void runUntilStopped(Map<String, String> props) {
     AggregatorApp app = new AggregatorApp(AggregatorConfig.from(props));
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      app.close();
-      stopped.countDown();
-    }, "lwise-aggregator-shutdown"));
-    app.start(Duration.ofMinutes(2));
-    stopped.await();
+    StageProcess.runUntilStopped("lwise-aggregator", () -> {
+      try {
+        app.start(Duration.ofMinutes(2));
+        app.awaitTermination();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }, app::stop, app);
   }
 }

@@ -9,7 +9,6 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.lwise.stream.common.ConnectionConfig;
 import org.lwise.stream.common.TopicNames;
 
@@ -53,10 +52,17 @@ public record AggregatorConfig(
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
-    // A record that cannot be deserialized is logged and sent, as is, to its own dead-letter topic
-    // (KIP-1034); errors while processing stop the app (they are infrastructure failures: disk, S3).
-    props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+    // A record that cannot be read (KIP-1034) or whose content makes a processor throw (KIP-1033) is
+    // sent, as is, to the aggregator's dead-letter topic with its job and row, and processing goes
+    // on; an infrastructure failure that outlived its retries stops the app.
+    props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, BadRecordHandlers.Deserialization.class);
+    props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, BadRecordHandlers.Processing.class);
     props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, TopicNames.AGGREGATOR_DEAD_LETTERS);
+    // A registry or S3 call may retry for retry.timeout.ms on the stream thread: neither the group
+    // nor the open transaction may time out meanwhile (the broker caps transactions at 15 min).
+    long blockedMs = connection.retryTimeout().toMillis() + 60_000;
+    props.put(StreamsConfig.consumerPrefix("max.poll.interval.ms"), (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, blockedMs)));
+    props.put(StreamsConfig.producerPrefix("transaction.timeout.ms"), (int) Math.min(blockedMs, 900_000));
     props.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), 16 * 1024 * 1024);
     return props;
   }

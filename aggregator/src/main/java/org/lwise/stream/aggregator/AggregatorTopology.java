@@ -13,9 +13,14 @@ import org.apache.kafka.streams.state.Stores;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.Topic;
+import org.lwise.stream.common.TopicNames;
+import org.lwise.stream.schema.DeadLetter;
+import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
+import org.lwise.stream.schema.Score;
+import org.lwise.stream.schema.UploadResult;
 
 /**
  * The aggregator's topology. Jobs, scores, upload results and dead letters are wrapped as
@@ -34,22 +39,26 @@ public final class AggregatorTopology {
 
   public static Topology build(PipelineTopics topics, InternalSerdes serdes, DirmapSink sink, Duration watchInterval) {
     StreamsBuilder builder = new StreamsBuilder();
-    KStream<String, JobEvent> jobs = stream(builder, topics.jobs())
+    KStream<String, JobEvent> jobs = stream(builder, topics.jobs(), Job.class)
         .mapValues(job -> JobEvent.newBuilder().setJobId(job.getJobId()).setJob(job).build());
-    KStream<String, JobEvent> scores = stream(builder, topics.scores())
+    KStream<String, JobEvent> scores = stream(builder, topics.scores(), Score.class)
         .mapValues(score -> JobEvent.newBuilder().setJobId(score.getJobId()).setScore(score).build());
-    KStream<String, JobEvent> uploads = stream(builder, topics.uploads())
+    KStream<String, JobEvent> uploads = stream(builder, topics.uploads(), UploadResult.class)
         .mapValues(upload -> JobEvent.newBuilder().setJobId(upload.getJobId()).setUpload(upload).build());
-    KStream<String, JobEvent> deadLetters = stream(builder, topics.deadLetters())
-        .filter((key, dead) -> dead != null && dead.getJobId() != null)
+    KStream<String, JobEvent> deadLetters = stream(builder, topics.deadLetters(), DeadLetter.class)
+        .filter((key, dead) -> dead.getJobId() != null)
         .mapValues(dead -> JobEvent.newBuilder().setJobId(dead.getJobId()).setDeadLetter(dead).build());
+    // Records this app dead-lettered itself (BadRecordHandlers) come back as their row's failure.
+    KStream<String, JobEvent> ownDeadLetters = builder
+        .stream(TopicNames.AGGREGATOR_DEAD_LETTERS, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+        .process(DeadLetterReader::new);
 
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(ROWS_STORE), Serdes.String(), serdes.rows()));
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(JOBS_STORE), Serdes.String(), serdes.progress()));
 
-    jobs.merge(scores).merge(uploads).merge(deadLetters)
+    jobs.merge(scores).merge(uploads).merge(deadLetters).merge(ownDeadLetters)
         // All of a job (and of its watch jobs) on one task.
         .selectKey((key, event) -> RecordKeys.jobGroup(event.getJobId()))
         .repartition(Repartitioned.<String, JobEvent>as("job-events").withKeySerde(Serdes.String()).withValueSerde(serdes.events()))
@@ -58,7 +67,8 @@ public final class AggregatorTopology {
     return builder.build();
   }
 
-  private static <V> KStream<String, V> stream(StreamsBuilder builder, Topic<String, V> topic) {
-    return builder.stream(topic.name(), Consumed.with(topic.keySerde(), topic.valueSerde()));
+  /** A source that dead-letters null values and records of another type instead of passing them on. */
+  private static <V> KStream<String, V> stream(StreamsBuilder builder, Topic<String, V> topic, Class<V> type) {
+    return builder.stream(topic.name(), Consumed.with(topic.keySerde(), ReadableValues.of(type, topic.valueSerde())));
   }
 }

@@ -13,7 +13,9 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.common.TransientFailures;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.DirmapWritten;
@@ -53,7 +55,7 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     this.context = context;
     this.rows = context.getStateStore(AggregatorTopology.ROWS_STORE);
     this.jobs = context.getStateStore(AggregatorTopology.JOBS_STORE);
-    context.schedule(watchInterval, PunctuationType.WALL_CLOCK_TIME, now -> rewriteOpenJobs());
+    context.schedule(watchInterval, PunctuationType.WALL_CLOCK_TIME, now -> writeDueDirmaps());
   }
 
   @Override
@@ -65,8 +67,12 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       progress = JobProgress.newBuilder().build();
     }
     if (event.getJob() != null) {
+      DirmapSink.checkNames(event.getJob());
       boolean first = progress.getJob() == null;
       progress.setJob(event.getJob());
+      if (first && event.getJob().getOpenEnded()) {
+        progress.setIncomingSuffix(incomingSuffix(jobId, event.getJob()));
+      }
       jobs.put(jobId, progress);
       if (first) {
         recount(jobId, progress);
@@ -78,7 +84,7 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     } else if (event.getDeadLetter() != null) {
       DeadLetter dead = event.getDeadLetter();
       if (dead.getRowIndex() == null) {
-        log.warn("Dead letter of job {} names no row; it cannot be matched: {}", jobId, dead.getReason());
+        log.warn("Dead letter of job {} names no row, so it does not count towards the job: {}", jobId, dead.getReason());
         return;
       }
       update(jobId, progress, dead.getRowIndex(), row -> {
@@ -169,6 +175,29 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     row.setPaths(paths);
   }
 
+  /**
+   * The first watch job of a reference job and dataset writes {@code _incoming_dirmap}; any later
+   * one its own {@code _incoming_<suffix>_dirmap}. Decided once, when the job arrives, and kept in
+   * its progress, so names never change. All of a reference job's watch jobs are on this task.
+   */
+  private String incomingSuffix(String jobId, Job job) {
+    String group = RecordKeys.jobGroup(jobId);
+    try (KeyValueIterator<String, JobProgress> it = jobs.range(group + "~", group + "~\uffff")) {
+      while (it.hasNext()) {
+        KeyValue<String, JobProgress> other = it.next();
+        Job otherJob = other.value.getJob();
+        if (!other.key.equals(jobId) && otherJob != null && otherJob.getOpenEnded()
+            && otherJob.getDataset().equals(job.getDataset()) && other.value.getIncomingSuffix() == null) {
+          String suffix = jobId.substring(jobId.indexOf('~') + 1).replaceFirst("^watch-", "");
+          log.info("Watch job {} writes {}: another watch job of {} has the plain incoming dirmap", jobId,
+              DirmapSink.fileStem(job, Conditions.NATURAL, suffix), group);
+          return suffix;
+        }
+      }
+    }
+    return null;
+  }
+
   private void maybeEmit(String jobId) {
     JobProgress progress = jobs.get(jobId);
     if (progress == null || progress.getJob() == null || progress.getEmitted() || progress.getJob().getOpenEnded()) {
@@ -177,7 +206,9 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     if (progress.getCompleted() + progress.getFailed() >= progress.getJob().getRowCount()) {
       List<RowState> jobRows = rowsOf(jobId);
       DirmapTable.LogitRange range = DirmapTable.LogitRange.of(jobRows);
-      emit(progress.getJob(), jobRows, range, progress.getFailed(), true);
+      if (!emit(progress, jobRows, range, true)) {
+        return;
+      }
       progress.setEmitted(true);
       progress.setDirty(false);
       if (range != null) {
@@ -189,29 +220,47 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     }
   }
 
-  private void rewriteOpenJobs() {
-    List<String> dirty = new ArrayList<>();
+  /**
+   * Writes the dirmaps that are due: open-ended jobs with new rows, and finished jobs whose dirmaps
+   * could not be written when they finished (S3 unreachable). Stops at the first write that fails
+   * again, so an outage costs one retry period per punctuation, not one per job.
+   */
+  private void writeDueDirmaps() {
+    List<String> due = new ArrayList<>();
     try (KeyValueIterator<String, JobProgress> it = jobs.all()) {
       while (it.hasNext()) {
         KeyValue<String, JobProgress> entry = it.next();
         Job job = entry.value.getJob();
-        if (job != null && job.getOpenEnded() && entry.value.getDirty()) {
-          dirty.add(entry.key);
+        if (job != null && (job.getOpenEnded() ? entry.value.getDirty() : !entry.value.getEmitted())) {
+          due.add(entry.key);
         }
       }
     }
-    for (String jobId : dirty) {
+    for (String jobId : due) {
       JobProgress progress = jobs.get(jobId);
+      if (!progress.getJob().getOpenEnded()) {
+        maybeEmit(jobId);
+        if (!jobs.get(jobId).getEmitted() && accounted(progress)) {
+          return;
+        }
+        continue;
+      }
       Job job = progress.getJob();
       JobProgress reference = job.getReferenceJobId() == null ? null : jobs.get(job.getReferenceJobId());
       List<RowState> jobRows = rowsOf(jobId);
       DirmapTable.LogitRange range = reference != null && reference.getLogitMin() != null
           ? new DirmapTable.LogitRange(reference.getLogitMin(), reference.getLogitMax())
           : DirmapTable.LogitRange.of(jobRows);
-      emit(job, jobRows, range, progress.getFailed(), false);
+      if (!emit(progress, jobRows, range, false)) {
+        return;
+      }
       progress.setDirty(false);
       jobs.put(jobId, progress);
     }
+  }
+
+  private static boolean accounted(JobProgress progress) {
+    return progress.getCompleted() + progress.getFailed() >= progress.getJob().getRowCount();
   }
 
   private List<RowState> rowsOf(String jobId) {
@@ -222,14 +271,34 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     return list;
   }
 
-  private void emit(Job job, List<RowState> jobRows, DirmapTable.LogitRange range, long failed, boolean isFinal) {
+  /**
+   * Writes every condition's dirmap, then announces them all. When the files or S3 cannot be
+   * written (after the sink's retries), nothing is announced and false is returned: the job's
+   * dirmaps stay due and the punctuator writes them again.
+   */
+  private boolean emit(JobProgress progress, List<RowState> jobRows, DirmapTable.LogitRange range, boolean isFinal) {
+    Job job = progress.getJob();
     List<String> conditionIds = new ArrayList<>();
     conditionIds.add(Conditions.NATURAL);
     job.getConditions().forEach(c -> conditionIds.add(c.getId()));
+    List<DirmapWritten> written = new ArrayList<>();
     for (String conditionId : conditionIds) {
       DirmapTable.Table table = DirmapTable.build(job, conditionId, jobRows, range);
-      DirmapWritten written = sink.write(job, conditionId, table, failed, isFinal);
-      context.forward(new Record<>(RecordKeys.dirmap(job.getJobId(), conditionId), written, context.currentSystemTimeMs()));
+      try {
+        written.add(sink.write(job, conditionId, progress.getIncomingSuffix(), table, progress.getFailed(), isFinal));
+      } catch (RuntimeException error) {
+        if (!TransientFailures.isTransient(error)) {
+          throw error;
+        }
+        log.warn("Dirmaps of job {} not written, trying again every {} s: {}", job.getJobId(),
+            watchInterval.toSeconds(), InfrastructureRetry.rootMessage(error));
+        return false;
+      }
     }
+    for (DirmapWritten dirmap : written) {
+      context.forward(new Record<>(RecordKeys.dirmap(job.getJobId(), dirmap.getConditionId()), dirmap,
+          context.currentSystemTimeMs()));
+    }
+    return true;
   }
 }

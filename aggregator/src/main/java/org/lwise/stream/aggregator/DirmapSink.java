@@ -13,6 +13,7 @@ import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.lwise.stream.common.AtomicFiles;
+import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.S3Buckets;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.schema.DirmapWritten;
@@ -24,7 +25,9 @@ import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
 /**
  * Writes an output dirmap as CSV and as JSON (records orientation, as the experiments load it) to
  * {@code <out>/<dataset>_<condition>/} and, when an S3 client is given, to the condition's bucket
- * under {@code _dirmaps/}. Both are overwritten whole, so writing again is harmless.
+ * under {@code _dirmaps/}. Both are overwritten whole, so writing again is harmless. S3 calls that
+ * fail because the store cannot be reached are retried with backoff; when that runs out the error
+ * is thrown and the caller writes the dirmap again later.
  */
 public final class DirmapSink {
   private final Path outputDir;
@@ -32,21 +35,53 @@ public final class DirmapSink {
   private final S3Layout layout;
   private final boolean publicRead;
   private final S3Buckets buckets;
+  private final InfrastructureRetry retry;
 
   /** @param s3 null to write files only */
-  public DirmapSink(Path outputDir, S3AsyncClient s3, S3Layout layout, boolean publicRead) {
+  public DirmapSink(Path outputDir, S3AsyncClient s3, S3Layout layout, boolean publicRead, InfrastructureRetry retry) {
     this.outputDir = outputDir;
     this.s3 = s3;
     this.layout = layout;
     this.publicRead = publicRead;
     this.buckets = s3 == null ? null : new S3Buckets(s3);
+    this.retry = retry;
   }
 
-  public DirmapWritten write(Job job, String conditionId, DirmapTable.Table table, long failed, boolean isFinal) {
+  /**
+   * Refuses a job whose dataset or condition names would put dirmaps outside their folder (a
+   * record's content, so the job record is dead-lettered rather than written somewhere else).
+   */
+  static void checkNames(Job job) {
+    checkName("dataset", job.getDataset());
+    job.getConditions().forEach(c -> checkName("condition", c.getId()));
+  }
+
+  private static void checkName(String what, String name) {
+    if (name == null || name.isEmpty() || name.startsWith(".") || name.contains("/") || name.contains("\\")) {
+      throw new IllegalArgumentException(what + " name '" + name + "' is not a folder name");
+    }
+  }
+
+  /**
+   * The dirmap's file name without extension. A watch job's rows land in the same folders and
+   * buckets as its reference job's, under their own dirmap ({@code _incoming}), so the reference
+   * dirmap stays as it was; a second watch job of the same reference job and dataset adds its
+   * suffix so that the two never overwrite each other.
+   *
+   * @param incomingSuffix null for the plain incoming name
+   */
+  static String fileStem(Job job, String conditionId, String incomingSuffix) {
     String name = job.getDataset() + "_" + conditionId;
-    // A watch job's rows land in the same folders and buckets as its reference job's, under their
-    // own dirmap, so the reference dirmap stays as it was.
-    String file = name + (job.getOpenEnded() ? "_incoming_dirmap" : "_dirmap");
+    if (!job.getOpenEnded()) {
+      return name + "_dirmap";
+    }
+    return name + "_incoming" + (incomingSuffix == null ? "" : "_" + incomingSuffix) + "_dirmap";
+  }
+
+  public DirmapWritten write(Job job, String conditionId, String incomingSuffix, DirmapTable.Table table, long failed,
+      boolean isFinal) {
+    String name = job.getDataset() + "_" + conditionId;
+    String file = fileStem(job, conditionId, incomingSuffix);
     byte[] csv = csv(table);
     byte[] json = json(table);
     Path folder = outputDir.resolve(name);
@@ -60,9 +95,12 @@ public final class DirmapSink {
       String bucket = layout.bucket(job.getDataset(), conditionId);
       String csvKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".csv");
       String jsonKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".json");
-      buckets.ensure(bucket).join();
-      put(bucket, csvKey, csv, "text/csv; charset=utf-8");
-      put(bucket, jsonKey, json, "application/json");
+      retry.get(() -> {
+        buckets.ensure(bucket).join();
+        put(bucket, csvKey, csv, "text/csv; charset=utf-8");
+        put(bucket, jsonKey, json, "application/json");
+        return null;
+      });
       csvUrl = layout.url(bucket, csvKey);
       jsonUrl = layout.url(bucket, jsonKey);
     }

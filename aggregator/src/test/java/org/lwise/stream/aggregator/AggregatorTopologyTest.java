@@ -1,7 +1,9 @@
 package org.lwise.stream.aggregator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchException;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,19 +13,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.test.TestRecord;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.DeadLetters;
 import org.lwise.stream.common.PipelineTopics;
-import org.lwise.stream.common.PlainAvroSerdes;
+import org.lwise.stream.common.TopicNames;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.schema.Condition;
@@ -51,19 +65,19 @@ class AggregatorTopologyTest {
   TestInputTopic<String, DeadLetter> deadLetters;
   TestOutputTopic<String, DirmapWritten> dirmaps;
 
+
   @BeforeEach
   void setUp() {
-    PlainAvroSerdes serdes = new PlainAvroSerdes();
+    TaggedAvroSerdes serdes = new TaggedAvroSerdes();
     topics = PipelineTopics.create(serdes);
     S3Layout layout = new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
     var topology = AggregatorTopology.build(topics,
         new AggregatorTopology.InternalSerdes(serdes.value(JobEvent.class), serdes.value(RowState.class),
             serdes.value(JobProgress.class)),
-        new DirmapSink(out, null, layout, true), Duration.ofSeconds(5));
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "aggregator-test");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.STATE_DIR_CONFIG, out.resolve("state").toString());
+        new DirmapSink(out, null, layout, true, null), Duration.ofSeconds(5));
+    // The production settings, exception handlers and dead-letter topic included.
+    Properties props = AggregatorConfig.from(Map.of("bootstrap.servers", "unused:9092", "registry.url", "http://unused",
+        AggregatorConfig.OUTPUT_DIR, out.toString())).streamsProperties();
     driver = new TopologyTestDriver(topology, props);
     jobs = driver.createInputTopic(topics.jobs().name(), Serdes.String().serializer(), topics.jobs().valueSerde().serializer());
     scores = driver.createInputTopic(topics.scores().name(), Serdes.String().serializer(), topics.scores().valueSerde().serializer());
@@ -133,6 +147,159 @@ class AggregatorTopologyTest {
     assertThat(rows.get(RecordKeys.row("j1", 0)).getRobustGtLogit()).isEqualTo(3.5);
     KeyValueStore<String, JobProgress> progress = driver.getKeyValueStore(AggregatorTopology.JOBS_STORE);
     assertThat(progress.get("j1").getCompleted()).isZero();
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @CsvSource({
+      "no value, lwise.scores", "no value, lwise.uploads", "another schema, lwise.scores",
+      "another schema, lwise.uploads", "corrupt bytes, lwise.scores", "corrupt bytes, lwise.uploads"})
+  void shouldDeadLetterAnUnreadableRowRecordAndCountItTowardsItsJob(String kind, String topic) {
+    jobs.pipeInput("j1", job(2));
+    complete(0, 2.0);
+    String key = topic.equals(TopicNames.SCORES) ? RecordKeys.row("j1", 1) : RecordKeys.output("j1", Conditions.NATURAL, 1);
+    byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+    byte[] value = badValue(kind);
+    // The driver does not capture what the deserialization handler produces, so this test calls
+    // the source's serde and the handler as Kafka Streams does, then pipes the dead letter back.
+    Serde<?> source = topic.equals(TopicNames.SCORES)
+        ? ReadableValues.of(Score.class, topics.scores().valueSerde())
+        : ReadableValues.of(UploadResult.class, topics.uploads().valueSerde());
+    Exception error = catchException(() -> source.deserializer().deserialize(topic, value));
+    assertThat(error).isInstanceOf(SerializationException.class);
+    BadRecordHandlers.Deserialization handler = new BadRecordHandlers.Deserialization();
+    handler.configure(Map.of(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, TopicNames.AGGREGATOR_DEAD_LETTERS));
+    var response = handler.handleError(new SourceContext(topic, 3, 41, keyBytes, value),
+        new ConsumerRecord<>(topic, 3, 41, keyBytes, value), error);
+
+    assertThat(response.result()).isEqualTo(DeserializationExceptionHandler.Result.RESUME);
+    ProducerRecord<byte[], byte[]> dead = response.deadLetterQueueRecords().get(0);
+    assertThat(dead.topic()).isEqualTo(TopicNames.AGGREGATOR_DEAD_LETTERS);
+    assertThat(dead.key()).isEqualTo(keyBytes);
+    assertThat(dead.value()).isEqualTo(value);
+    assertThat(header(dead, "__streams.errors.topic")).isEqualTo(topic);
+    assertThat(header(dead, "__streams.errors.partition")).isEqualTo("3");
+    assertThat(header(dead, "__streams.errors.offset")).isEqualTo("41");
+    assertThat(header(dead, BadRecordHandlers.HEADER_JOB)).isEqualTo("j1");
+    assertThat(header(dead, BadRecordHandlers.HEADER_ROW)).isEqualTo("1");
+
+    // Read back, the dead letter fails row 1, which completes the job.
+    raw(TopicNames.AGGREGATOR_DEAD_LETTERS).pipeInput(new TestRecord<>(dead.key(), dead.value(), dead.headers()));
+    Map<String, DirmapWritten> written = dirmaps.readKeyValuesToMap();
+    assertThat(written).containsOnlyKeys("j1/natural", "j1/" + EPS2.getId());
+    assertThat(written.get("j1/natural").getFailed()).isEqualTo(1);
+    RowState failed = driver.<String, RowState>getKeyValueStore(AggregatorTopology.ROWS_STORE).get(RecordKeys.row("j1", 1));
+    assertThat(failed.getFailure()).startsWith("aggregator: unreadable record on " + topic + " partition 3 offset 41: "
+        + "org.apache.kafka.common.errors.SerializationException: ");
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @CsvSource({"no value, lwise.scores", "another schema, lwise.uploads", "corrupt bytes, lwise.scores"})
+  void shouldSkipAnUnreadableRowRecordAndCarryOn(String kind, String topic) {
+    jobs.pipeInput("j1", job(1));
+    raw(topic).pipeInput(RecordKeys.row("j1", 0).getBytes(StandardCharsets.UTF_8), badValue(kind));
+    complete(0, 2.0);
+    assertThat(dirmaps.readKeyValuesToMap()).containsKeys("j1/natural", "j1/" + EPS2.getId());
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @CsvSource({
+      "no value, lwise.jobs", "another schema, lwise.jobs", "corrupt bytes, lwise.jobs",
+      "no value, lwise.dead-letters", "another schema, lwise.dead-letters", "corrupt bytes, lwise.dead-letters"})
+  void shouldDeadLetterAnUnreadableRecordAndCarryOn(String kind, String topic) {
+    raw(topic).pipeInput("j1".getBytes(StandardCharsets.UTF_8), badValue(kind));
+    jobs.pipeInput("j1", job(1));
+    complete(0, 2.0);
+    assertThat(dirmaps.readKeyValuesToMap()).containsKeys("j1/natural", "j1/" + EPS2.getId());
+  }
+
+  @Test
+  void shouldDeadLetterAJobWhoseContentTheProcessorRefusesAndCarryOn() {
+    jobs.pipeInput("j1", Job.newBuilder(job(0)).setDataset("../outside").build());
+    assertThat(driver.<String, JobProgress>getKeyValueStore(AggregatorTopology.JOBS_STORE).get("j1")).isNull();
+    assertThat(dirmaps.isEmpty()).isTrue();
+
+    jobs.pipeInput("j2", Job.newBuilder(job(0)).setJobId("j2").build());
+    assertThat(dirmaps.readKeyValuesToMap()).containsKeys("j2/natural");
+  }
+
+  @Test
+  void shouldGiveASecondWatchJobOfTheSameDatasetItsOwnIncomingDirmap() throws Exception {
+    jobs.pipeInput("j1", job(0));
+    for (String watch : List.of("j1~watch-aaa", "j1~watch-bbb")) {
+      jobs.pipeInput(watch, Job.newBuilder(job(0)).setJobId(watch).setOpenEnded(true).setReferenceJobId("j1").build());
+    }
+    watchRow("j1~watch-aaa", 0, 1.0);
+    watchRow("j1~watch-bbb", 0, 3.0);
+    driver.advanceWallClockTime(Duration.ofSeconds(6));
+
+    Path folder = out.resolve("ham_natural");
+    assertThat(Files.readAllLines(folder.resolve("ham_natural_incoming_dirmap.csv"))).hasSize(2)
+        .last().asString().contains(",1.0,");
+    assertThat(Files.readAllLines(folder.resolve("ham_natural_incoming_bbb_dirmap.csv"))).hasSize(2)
+        .last().asString().contains(",3.0,");
+  }
+
+  private void watchRow(String jobId, long row, double logit) {
+    scores.pipeInput(RecordKeys.row(jobId, row), Score.newBuilder().setJobId(jobId).setRowIndex(row)
+        .setValues(Arrays.asList("0", "train", "nv", "1", "new.jpg", "40.0", "0.5")).setImPath("new.jpg").setLabel(1)
+        .setModelId("m").setRobustGtLogit(logit).setRobustEntropy(0.1).setRobustCrossEntropy(0.2).setPredictedClass(1)
+        .build());
+    for (String condition : List.of(Conditions.NATURAL, EPS2.getId())) {
+      uploads.pipeInput(RecordKeys.output(jobId, condition, row), UploadResult.newBuilder().setJobId(jobId)
+          .setRowIndex(row).setConditionId(condition).setBucket("b").setKey("new.png").setImPath("new.png")
+          .setUrl("u").setSha256("x").build());
+    }
+  }
+
+  private TestInputTopic<byte[], byte[]> raw(String topic) {
+    return driver.createInputTopic(topic, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+  }
+
+  private byte[] badValue(String kind) {
+    return switch (kind) {
+      case "no value" -> null;
+      case "another schema" -> topics.dirmaps().valueSerde().serializer().serialize("x", DirmapWritten.newBuilder()
+          .setJobId("j1").setConditionId("natural").setRows(0).setFailed(0).setCsvPath("").setJsonPath("")
+          .setCsvUrl("").setJsonUrl("").setComplete(true).build());
+      case "corrupt bytes" -> "not avro".getBytes(StandardCharsets.UTF_8);
+      default -> throw new IllegalArgumentException(kind);
+    };
+  }
+
+  private static String header(ProducerRecord<byte[], byte[]> record, String name) {
+    var header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  /** Where a record came from, as Kafka Streams tells its exception handlers. */
+  private record SourceContext(String topic, int partition, long offset, byte[] sourceRawKey, byte[] sourceRawValue)
+      implements ErrorHandlerContext {
+    @Override
+    public Headers headers() {
+      return new RecordHeaders();
+    }
+
+    @Override
+    public String processorNodeId() {
+      return "source";
+    }
+
+    @Override
+    public TaskId taskId() {
+      return new TaskId(0, partition);
+    }
+
+    @Override
+    public long timestamp() {
+      return 0;
+    }
+  }
+
+  /** Row {@code row} of j1 scored and uploaded in both conditions. */
+  private void complete(long row, double logit) {
+    score(row, String.valueOf(row), "images/" + row + ".jpg", 1, logit);
+    upload(row, Conditions.NATURAL, "images/" + row + ".png");
+    upload(row, EPS2.getId(), "images/" + row + ".png");
   }
 
   private Job job(long rows) {
