@@ -56,7 +56,8 @@ public final class WorkerApp implements AutoCloseable {
     this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-gpu-worker-" + UUID.randomUUID(),
         Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     ImageSource source = new ImageSource(this::s3);
-    ImagePreparation preparation = new ImagePreparation(topics.images(), source, model.card().inputSize());
+    ImagePreparation preparation = new ImagePreparation(topics.images(), source, model.card().inputSize(),
+        new ImageDecoder(config.maxImagePixels()));
     ImageEnhancer enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
     this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec,
         new InfrastructureRetry(config.connection().retryTimeout()));

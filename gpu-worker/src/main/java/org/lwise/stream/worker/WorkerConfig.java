@@ -18,7 +18,8 @@ public record WorkerConfig(
     long maxBatchWaitMs,
     int codecThreads,
     boolean shareTrajectories,
-    String device) {
+    String device,
+    long maxImagePixels) {
 
   public static final String MODEL_CARD = "worker.model.card";
   public static final String GROUP_ID = "worker.group.id";
@@ -27,6 +28,7 @@ public record WorkerConfig(
   public static final String CODEC_THREADS = "worker.codec.threads";
   public static final String SHARE_TRAJECTORIES = "worker.share.trajectories";
   public static final String DEVICE = "worker.device";
+  public static final String MAX_IMAGE_PIXELS = "worker.max.image.pixels";
 
   public static final ConfigDef DEFINITION = ConnectionConfig.define(new ConfigDef())
       .define(MODEL_CARD, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -45,7 +47,11 @@ public record WorkerConfig(
         if (!InferenceDevice.isValid((String) value)) {
           throw new ConfigException(name, value, "must be auto, cpu, gpu or gpu:N");
         }
-      }, Importance.MEDIUM, "device of the model: auto (first GPU the engine sees, else CPU), cpu, gpu, gpu:N");
+      }, Importance.MEDIUM, "device of the model: auto (first GPU the engine sees, else CPU), cpu, gpu, gpu:N")
+      .define(MAX_IMAGE_PIXELS, Type.LONG, ImageDecoder.DEFAULT_MAX_PIXELS,
+          ConfigDef.Range.between(1, ImageDecoder.LARGEST_MAX_PIXELS), Importance.LOW,
+          "images declaring more pixels (width x height) fail as bad input before they are decoded,"
+              + " so a decompression bomb cannot exhaust the worker's memory");
 
   public static WorkerConfig from(Map<String, ?> props) {
     AbstractConfig parsed = new AbstractConfig(DEFINITION, props, false);
@@ -57,6 +63,7 @@ public record WorkerConfig(
         parsed.getLong(MAX_BATCH_WAIT_MS),
         parsed.getInt(CODEC_THREADS),
         parsed.getBoolean(SHARE_TRAJECTORIES),
-        parsed.getString(DEVICE));
+        parsed.getString(DEVICE),
+        parsed.getLong(MAX_IMAGE_PIXELS));
   }
 }

@@ -12,10 +12,12 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.Producer;
+import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.DeadLetters;
 import org.lwise.stream.common.Digests;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.common.TopicProducer;
 import org.lwise.stream.common.TopicReader;
 import org.lwise.stream.schema.Condition;
@@ -51,6 +53,7 @@ public final class IngestPipeline {
 
   /** Submits a dirmap; returns at once if a job with the same id was already submitted. */
   public IngestReport submit(JobRequest request, LongConsumer rowsDone) {
+    checkBuckets(request, config.connection().s3Layout());
     Dirmap dirmap = new DirmapReader().read(request.dirmap());
     int labelColumn = dirmap.column(request.labelColumn());
     if (labelColumn < 0) {
@@ -99,6 +102,17 @@ public final class IngestPipeline {
     }
     log.info("Job {} submitted: {} rows, {} image records, {} dead letters", jobId, dirmap.rowCount(), published, dead);
     return new IngestReport(jobId, dirmap.rowCount(), published, dead, false);
+  }
+
+  /**
+   * Every bucket the job will write to must be a valid S3 name (at most 63 characters with the
+   * prefix and the longest condition id); found out here, not by the uploader on the first image.
+   */
+  static void checkBuckets(JobRequest request, S3Layout layout) {
+    layout.bucket(request.dataset(), Conditions.NATURAL);
+    for (Condition condition : request.conditions()) {
+      layout.bucket(request.dataset(), condition.getId());
+    }
   }
 
   static Job job(String jobId, JobRequest request, Dirmap dirmap, int labelColumn) {

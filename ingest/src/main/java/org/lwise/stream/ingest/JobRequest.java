@@ -8,7 +8,8 @@ import org.lwise.stream.schema.ImageFormat;
 /**
  * What a user asks of one dirmap.
  *
- * @param dataset name used in output folders and bucket names; the dirmap's folder name by default
+ * @param dataset name used in output folders and bucket names; the dirmap's folder name by default;
+ *     must follow {@link DatasetNames#RULE}
  * @param referenceJobId watch mode only: the finished job whose logit range scores new images
  */
 public record JobRequest(
@@ -22,6 +23,7 @@ public record JobRequest(
     String referenceJobId) {
 
   public JobRequest {
+    DatasetNames.check(dataset);
     conditions = List.copyOf(conditions);
     if (!score && conditions.isEmpty()) {
       throw new IllegalArgumentException("nothing to do: neither scoring nor any enhancement condition requested");

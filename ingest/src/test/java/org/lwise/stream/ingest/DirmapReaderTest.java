@@ -3,8 +3,10 @@ package org.lwise.stream.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -79,6 +81,53 @@ class DirmapReaderTest {
     Path csv = dir.resolve("d.csv");
     Files.writeString(csv, "split,class,path\ntrain,cat,a.png\n");
     assertThatThrownBy(() -> reader.read(csv)).hasMessageContaining("lacks required column(s) [class_num, im_path]");
+  }
+
+  @Test
+  void shouldReadUtf8WithAByteOrderMarkAndCrlfLineEnds(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("d.csv");
+    Files.write(csv, ("\uFEFFsplit,class,class_num,im_path\r\n"
+        + "train,cat,0,a.png\r\n"
+        + "train,dog\r\n"
+        + "val,dog,1,\"b,c.png\"\r\n").getBytes(StandardCharsets.UTF_8));
+    Dirmap dirmap = reader.read(csv);
+    assertThat(dirmap.header()).containsExactly("split", "class", "class_num", "im_path");
+    assertThat(dirmap.rows()).extracting(DirmapRow::values)
+        .containsExactly(List.of("train", "cat", "0", "a.png"), List.of("val", "dog", "1", "b,c.png"));
+    assertThat(dirmap.problems()).singleElement().satisfies(p -> assertThat(p.line()).isEqualTo(3));
+  }
+
+  @Test
+  void shouldKeepMultiByteUtf8ClassNames(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("d.csv");
+    // Long enough that some characters straddle the validator's 64 KiB reads.
+    StringBuilder text = new StringBuilder("split,class,class_num,im_path\n");
+    for (int i = 0; i < 5000; i++) {
+      text.append("train,Nævus – mélanocytaire 痣 🔬,").append(i % 7).append(",images/").append(i).append(".png\n");
+    }
+    Files.writeString(csv, text, StandardCharsets.UTF_8);
+    Dirmap dirmap = reader.read(csv);
+    assertThat(dirmap.rows()).hasSize(5000).allSatisfy(
+        row -> assertThat(row.values().get(1)).isEqualTo("Nævus – mélanocytaire 痣 🔬"));
+  }
+
+  @Test
+  void shouldRefuseALatin1DirmapNamingTheLineAndByteOfTheFirstBadByte(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("d.csv");
+    String text = "split,class,class_num,im_path\r\ntrain,cat,0,a.png\r\ntrain,Nævus,1,b.png\r\n";
+    Files.write(csv, text.getBytes(StandardCharsets.ISO_8859_1));
+    int offset = text.indexOf('æ');
+    assertThatThrownBy(() -> reader.read(csv)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("dirmap " + csv.toAbsolutePath().normalize() + " is not UTF-8: line 3, byte offset " + offset
+            + " (byte 0xE6) is not valid UTF-8; save the dirmap as UTF-8 (in a spreadsheet: \"CSV UTF-8\")");
+  }
+
+  @Test
+  void shouldRefuseACharacterCutOffAtTheEndOfTheFile(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("d.csv");
+    byte[] text = "split,class,class_num,im_path\ntrain,N\u00e6".getBytes(StandardCharsets.UTF_8);
+    Files.write(csv, Arrays.copyOf(text, text.length - 1));
+    assertThatThrownBy(() -> reader.read(csv)).hasMessageContaining("line 2, byte offset " + (text.length - 2));
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.ModelCard;
+import org.lwise.stream.ingest.DatasetNames;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
@@ -89,6 +90,10 @@ public final class JobOptions {
     ModelCard card = ModelCard.read(model);
     String name = dataset != null ? dataset
         : dirmap.toAbsolutePath().normalize().getParent().getFileName().toString();
+    if (dataset == null && !DatasetNames.isSafe(name)) {
+      throw new IllegalArgumentException("the dirmap's folder name " + DatasetNames.quoted(name)
+          + " cannot be the dataset name (" + DatasetNames.RULE + "); name the dataset with --dataset");
+    }
     return new JobRequest(dirmap, name, card.id(), labelColumn, score, conditions, imageFormat, referenceJobId);
   }
 }

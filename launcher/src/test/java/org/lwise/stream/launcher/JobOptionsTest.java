@@ -54,4 +54,33 @@ class JobOptionsTest {
     assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn-standard", "--no-score"))
         .hasMessageContaining("nothing to do");
   }
+
+  @Test
+  void shouldRefuseDatasetNamesThatWouldBecomeBadPathsOrBuckets() {
+    String[] job = {"--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn-standard",
+        "--eps", "1", "--dataset"};
+    for (String bad : java.util.List.of("../../x", "a/b", "", "a".repeat(64), "Nævus")) {
+      String[] args = java.util.Arrays.copyOf(job, job.length + 1);
+      args[job.length] = bad;
+      assertThatThrownBy(() -> parse(args)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("--dataset").hasMessageContaining("is not a valid dataset name")
+          .hasMessageContaining("1 to 63 characters from A-Z a-z 0-9 . _ -");
+    }
+    assertThatThrownBy(() -> parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model",
+        "../demo/models/fashion-cnn-standard", "--eps", "1", "--dataset", "../../x"))
+        .hasMessageStartingWith("--dataset '../../x' is not a valid dataset name");
+    assertThat(parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn-standard",
+        "--eps", "1", "--dataset", "ham4_v2.1").dataset()).isEqualTo("ham4_v2.1");
+  }
+
+  @Test
+  void shouldAskForADatasetNameWhenTheDirmapsFolderNameIsNotOne(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path folder = java.nio.file.Files.createDirectory(dir.resolve("my images (v2)"));
+    Path dirmap = java.nio.file.Files.writeString(folder.resolve("dirmap.csv"), "split,class,class_num,im_path\n");
+    assertThatThrownBy(() -> parse("--dirmap", dirmap.toString(), "--model", "../demo/models/fashion-cnn-standard",
+        "--eps", "1")).hasMessage("the dirmap's folder name 'my images (v2)' cannot be the dataset name ("
+            + "1 to 63 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, without \"..\");"
+            + " name the dataset with --dataset");
+  }
 }

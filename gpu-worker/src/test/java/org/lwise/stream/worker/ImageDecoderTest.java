@@ -1,0 +1,228 @@
+package org.lwise.stream.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.CRC32;
+import java.util.zip.DeflaterOutputStream;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.apache.kafka.common.config.ConfigException;
+import org.junit.jupiter.api.Test;
+import org.lwise.stream.schema.ImageRecord;
+import org.lwise.stream.worker.ImageDecoder.UndecodableImageException;
+
+/**
+ * Hostile and unusual files, all generated here: each must end as {@link UndecodableImageException}
+ * with a reason an operator can act on (or decode like PIL), never an OutOfMemoryError or an
+ * unchecked crash that would take the worker down.
+ */
+class ImageDecoderTest {
+  private final ImageDecoder decoder = new ImageDecoder();
+
+  @Test
+  void shouldRefuseADecompressionBombFromItsHeaderWithoutAllocatingIt() throws Exception {
+    // 100000×100000 8-bit RGB would be 30 GB; the file is a few dozen bytes.
+    byte[] bomb = png(100_000, 100_000, 8, 2, zeroRows(1, 3));
+    assertThat(bomb.length).isLessThan(200);
+    assertThatThrownBy(() -> decoder.decode(bomb)).isInstanceOf(UndecodableImageException.class)
+        .hasMessageContaining("PNG of 100000×100000 = 10000000000 pixels")
+        .hasMessageContaining("limit of 50000000 pixels (worker.max.image.pixels)");
+  }
+
+  @Test
+  void shouldRefuseAHugeButRealImageAboveTheLimit() throws Exception {
+    // 8000×8000 gray zeros: a valid 64 MP image that compresses to about 64 KB.
+    byte[] huge = png(8000, 8000, 8, 0, zeroRows(8000, 8000));
+    assertThat(huge.length).isLessThan(200_000);
+    assertThatThrownBy(() -> decoder.decode(huge)).isInstanceOf(UndecodableImageException.class)
+        .hasMessageContaining("8000×8000 = 64000000 pixels").hasMessageContaining("limit of 50000000");
+  }
+
+  @Test
+  void shouldApplyTheConfiguredLimitExactly() throws Exception {
+    ImageDecoder hundredPixels = new ImageDecoder(100);
+    assertThat(hundredPixels.decode(png(10, 10, 8, 0, zeroRows(10, 10))).width()).isEqualTo(10);
+    assertThatThrownBy(() -> hundredPixels.decode(png(10, 11, 8, 0, zeroRows(11, 10))))
+        .isInstanceOf(UndecodableImageException.class).hasMessageContaining("10×11 = 110 pixels")
+        .hasMessageContaining("limit of 100 pixels");
+  }
+
+  @Test
+  void shouldReadTheLimitFromTheWorkerConfigAndValidateIt() {
+    Map<String, String> base = Map.of("bootstrap.servers", "k:9092", "registry.url", "http://r",
+        "worker.model.card", "m");
+    assertThat(WorkerConfig.from(base).maxImagePixels()).isEqualTo(50_000_000L);
+    Map<String, String> set = new java.util.HashMap<>(base);
+    set.put("worker.max.image.pixels", "1000000");
+    assertThat(WorkerConfig.from(set).maxImagePixels()).isEqualTo(1_000_000L);
+    set.put("worker.max.image.pixels", "0");
+    assertThatThrownBy(() -> WorkerConfig.from(set)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("worker.max.image.pixels");
+  }
+
+  @Test
+  void shouldRefuseAnEmptyFile() {
+    assertThatThrownBy(() -> decoder.decode(new byte[0])).isInstanceOf(UndecodableImageException.class)
+        .hasMessage("empty file (0 bytes)");
+  }
+
+  @Test
+  void shouldRefuseTextAndShowHowItStarts() {
+    byte[] text = "<html><body>404 Not Found</body></html>".getBytes(StandardCharsets.US_ASCII);
+    assertThatThrownBy(() -> decoder.decode(text)).isInstanceOf(UndecodableImageException.class)
+        .hasMessageContaining("not an image in a supported format")
+        .hasMessageContaining("39 bytes starting with \"<html><body>404 …\"");
+  }
+
+  @Test
+  void shouldRefuseATruncatedPng() throws Exception {
+    byte[] whole = encode(noise(64, 64), "png");
+    byte[] truncated = Arrays.copyOf(whole, whole.length / 2);
+    assertThatThrownBy(() -> decoder.decode(truncated)).isInstanceOf(UndecodableImageException.class)
+        .hasMessageStartingWith("truncated or corrupt PNG data (64×64)");
+  }
+
+  @Test
+  void shouldRefuseATruncatedJpegLikePil() throws Exception {
+    byte[] whole = encode(noise(64, 64), "jpeg");
+    byte[] truncated = Arrays.copyOf(whole, whole.length / 2);
+    assertThatThrownBy(() -> decoder.decode(truncated)).isInstanceOf(UndecodableImageException.class)
+        .hasMessageStartingWith("truncated JPEG (64×64)");
+  }
+
+  @Test
+  void shouldRefuseACorruptHeader() throws Exception {
+    byte[] zeroWidth = png(0, 10, 8, 0, zeroRows(10, 0));
+    assertThatThrownBy(() -> decoder.decode(zeroWidth)).isInstanceOf(UndecodableImageException.class)
+        .hasMessageStartingWith("corrupt PNG header");
+    byte[] jpeg = encode(noise(8, 8), "jpeg");
+    byte[] garbledJpeg = Arrays.copyOf(jpeg, jpeg.length);
+    Arrays.fill(garbledJpeg, 2, garbledJpeg.length, (byte) 0x5A); // SOI kept, everything after it garbage
+    assertThatThrownBy(() -> decoder.decode(garbledJpeg)).isInstanceOf(UndecodableImageException.class)
+        .hasMessageStartingWith("corrupt JPEG header");
+  }
+
+  @Test
+  void shouldRefuseCmykJpeg() throws Exception {
+    WritableRaster cmyk = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, 8, 8, 4, null);
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+      writer.setOutput(stream);
+      writer.write(new IIOImage(cmyk, null, null));
+    } finally {
+      writer.dispose();
+    }
+    assertThatThrownBy(() -> decoder.decode(out.toByteArray())).isInstanceOf(UndecodableImageException.class)
+        .hasMessage("CMYK images are not supported; convert them to RGB first");
+  }
+
+  @Test
+  void shouldDecode16BitPngsByClippingGrayAndKeepingTheHighByteOfRgb() throws Exception {
+    BufferedImage gray = new BufferedImage(2, 1, BufferedImage.TYPE_USHORT_GRAY);
+    gray.getRaster().setSample(0, 0, 0, 200);
+    gray.getRaster().setSample(1, 0, 0, 40000);
+    RgbImage grayDecoded = decoder.decode(encode(gray, "png"));
+    // PIL opens 16-bit gray as mode I and clips to 255 when converting to RGB.
+    assertThat(grayDecoded.pixels()).containsExactly(200, 200, 200, 255, 255, 255);
+
+    ComponentColorModel rgb16 = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
+        Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
+    BufferedImage rgb = new BufferedImage(rgb16, rgb16.createCompatibleWritableRaster(1, 1), false, null);
+    rgb.getRaster().setPixel(0, 0, new int[] {0x1234, 0xABCD, 0x00FF});
+    assertThat(decoder.decode(encode(rgb, "png")).pixels()).containsExactly(0x12, 0xAB, 0x00);
+  }
+
+  @Test
+  void shouldDecodePalettePngsThroughThePalette() throws Exception {
+    IndexColorModel palette = new IndexColorModel(2, 3, new byte[] {10, 20, 30}, new byte[] {40, 50, 60},
+        new byte[] {70, 80, 90});
+    BufferedImage indexed = new BufferedImage(3, 1, BufferedImage.TYPE_BYTE_BINARY, palette);
+    indexed.getRaster().setSamples(0, 0, 3, 1, 0, new int[] {2, 0, 1});
+    assertThat(decoder.decode(encode(indexed, "png")).pixels()).containsExactly(30, 60, 90, 10, 40, 70, 20, 50, 80);
+  }
+
+  @Test
+  void shouldTurnAHostileImageIntoAFailedRowNotACrash() throws Exception {
+    ImagePreparation preparation = new ImagePreparation(null, new ImageSource(() -> null), 28, decoder);
+    ImageRecord record = new ImageRecord();
+    record.setImage(ByteBuffer.wrap(png(100_000, 100_000, 8, 2, zeroRows(1, 3))));
+    PreparedImage prepared = preparation.prepare(record);
+    assertThat(prepared.failure()).startsWith("broken image: PNG of 100000×100000");
+  }
+
+  private static BufferedImage noise(int width, int height) {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    Random random = new Random(7);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        image.setRGB(x, y, random.nextInt(1 << 24));
+      }
+    }
+    return image;
+  }
+
+  private static byte[] encode(BufferedImage image, String format) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(ImageIO.write(image, format, out)).isTrue();
+    return out.toByteArray();
+  }
+
+  /** Deflated scanlines of zeros: each row is a filter byte (0, none) and {@code rowBytes} zero samples. */
+  private static byte[] zeroRows(int rows, int rowBytes) throws IOException {
+    ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+    try (DeflaterOutputStream deflate = new DeflaterOutputStream(compressed)) {
+      byte[] row = new byte[rowBytes + 1];
+      for (int i = 0; i < rows; i++) {
+        deflate.write(row);
+      }
+    }
+    return compressed.toByteArray();
+  }
+
+  /** A PNG written chunk by chunk, so its header can declare any size whatever the data holds. */
+  private static byte[] png(int width, int height, int bitDepth, int colorType, byte[] idat) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
+    DataOutputStream header = new DataOutputStream(ihdr);
+    header.writeInt(width);
+    header.writeInt(height);
+    header.write(new byte[] {(byte) bitDepth, (byte) colorType, 0, 0, 0});
+    chunk(out, "IHDR", ihdr.toByteArray());
+    chunk(out, "IDAT", idat);
+    chunk(out, "IEND", new byte[0]);
+    return bytes.toByteArray();
+  }
+
+  private static void chunk(DataOutputStream out, String type, byte[] data) throws IOException {
+    byte[] name = type.getBytes(StandardCharsets.US_ASCII);
+    CRC32 crc = new CRC32();
+    crc.update(name);
+    crc.update(data);
+    out.writeInt(data.length);
+    out.write(name);
+    out.write(data);
+    out.writeInt((int) crc.getValue());
+  }
+}
