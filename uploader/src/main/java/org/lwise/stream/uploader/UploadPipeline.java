@@ -103,10 +103,10 @@ public final class UploadPipeline implements Runnable {
         continue;
       }
       byte[] bytes = bytes(image.getImage());
-      writeLocal(image, bytes);
       String bucket;
       String key;
       try {
+        writeLocal(image, bytes);
         bucket = layout.bucket(image.getDataset(), image.getConditionId());
         key = layout.key(image.getDataset(), image.getConditionId(), image.getImPath());
       } catch (IllegalArgumentException badName) {
@@ -199,10 +199,12 @@ public final class UploadPipeline implements Runnable {
     if (config.localDir() == null) {
       return;
     }
-    Path folder = config.localDir().resolve(image.getDataset() + "_" + image.getConditionId()).normalize();
+    Path root = config.localDir().normalize();
+    Path folder = root.resolve(image.getDataset() + "_" + image.getConditionId()).normalize();
     Path target = folder.resolve(image.getImPath().replace('\\', '/')).normalize();
-    if (!target.startsWith(folder)) {
-      throw new IllegalStateException("output path escapes its folder: " + image.getImPath());
+    if (!folder.startsWith(root) || !target.startsWith(folder)) {
+      throw new IllegalArgumentException("output path escapes the output folder: dataset '" + image.getDataset()
+          + "', path '" + image.getImPath() + "'");
     }
     AtomicFiles.write(target, bytes);
   }
