@@ -1,6 +1,7 @@
 package org.lwise.stream.common;
 
 import java.util.Locale;
+import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
 /**
  * Where each output image lives in S3 and the URL experiments use for it (SPEC.md, "S3 layout").
@@ -58,7 +59,15 @@ public record S3Layout(Mode mode, String bucketPrefix, String sharedBucket, Stri
     return mode == Mode.PREFIX_PER_CONDITION ? dataset + "_" + conditionId + "/" + path : path;
   }
 
+  /**
+   * The object's URL, its key percent-encoded as S3 expects in a path: each segment encoded
+   * (RFC 3986 unreserved characters kept, a space as {@code %20}, never {@code +}), '/' kept. So
+   * {@code images/Nævus 1#a?.png} becomes {@code images/N%C3%A6vus%201%23a%3F.png}; unencoded, a
+   * browser would cut the URL at '#' or '?' and fetch another key. The encoder is the AWS SDK's own
+   * ({@code SdkHttpUtils.urlEncodeIgnoreSlashes}, which it uses for the request path of every key), so
+   * the URL names exactly the object the upload wrote.
+   */
   public String url(String bucket, String key) {
-    return urlTemplate.replace("{bucket}", bucket).replace("{key}", key);
+    return urlTemplate.replace("{bucket}", bucket).replace("{key}", SdkHttpUtils.urlEncodeIgnoreSlashes(key));
   }
 }

@@ -47,4 +47,20 @@ class S3LayoutTest {
     assertThatThrownBy(() -> new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "p", "", "https://example/{key}"))
         .hasMessageContaining("{bucket}");
   }
+
+  @Test
+  void shouldPercentEncodeEachSegmentOfTheKeyInUrls() {
+    assertThat(reference.url("morgan-ham10000-natural", "images/Nævus 1#a?.png"))
+        .isEqualTo("https://morgan-ham10000-natural.s3.amazonaws.com/images/N%C3%A6vus%201%23a%3F.png");
+    S3Layout embedded = new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lwise", "", "http://127.0.0.1:9000/{bucket}/{key}");
+    assertThat(embedded.url("lwise-ham-natural", "a b/100%+1&x=y;z@w,$!'()*:[]/c.png"))
+        .isEqualTo("http://127.0.0.1:9000/lwise-ham-natural/a%20b/100%25%2B1%26x%3Dy%3Bz%40w%2C%24%21%27%28%29%2A%3A%5B%5D/c.png");
+  }
+
+  @Test
+  void shouldKeepUnreservedCharactersAndSlashesOfKeysAsTheyAre() {
+    String plain = "images/nv/ISIC_0024306-a.b~c.JPG";
+    assertThat(reference.url("b", plain)).isEqualTo("https://b.s3.amazonaws.com/" + plain);
+    assertThat(reference.url("b", "日本/画像.png")).isEqualTo("https://b.s3.amazonaws.com/%E6%97%A5%E6%9C%AC/%E7%94%BB%E5%83%8F.png");
+  }
 }
