@@ -36,6 +36,9 @@ public final class TopicReader {
             value = record.value() == null ? null
                 : topic.valueSerde().deserializer().deserialize(topic.name(), record.value());
           } catch (RuntimeException unreadable) {
+            if (TransientFailures.isTransient(unreadable)) {
+              throw unreadable; // the registry is away, the record is fine: the caller retries the lookup
+            }
             // A lookup must not fail on one corrupt record; the stages dead-letter such records.
             log.warn("Skipping unreadable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
                 unreadable.toString());

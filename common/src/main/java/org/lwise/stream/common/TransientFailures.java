@@ -1,5 +1,6 @@
 package org.lwise.stream.common;
 
+import io.apicurio.registry.rest.client.exception.RestClientException;
 import java.io.IOException;
 import org.apache.kafka.common.errors.RetriableException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -24,8 +25,22 @@ public final class TransientFailures {
       if (t instanceof RegistryUnavailableException) {
         return true;
       }
+      if (t instanceof RestClientException registry && registryDidNotAnswer(registry)) {
+        return true;
+      }
     }
     return false;
+  }
+
+  /**
+   * Apicurio's client turns a refused connection or a timeout into a {@link RestClientException}
+   * without a cause and without an HTTP status (only the exception's name, e.g. ConnectException);
+   * an answer carries its status. No status, 5xx or 429: the registry is away or overloaded, not
+   * the record at fault (a 404 for an unknown schema id is).
+   */
+  private static boolean registryDidNotAnswer(RestClientException error) {
+    Integer status = error.getError() == null ? null : error.getError().getErrorCode();
+    return status == null || status == 0 || status >= 500 || status == 429;
   }
 
   /** The schema registry answered with a server error (5xx) rather than "no such schema". */
