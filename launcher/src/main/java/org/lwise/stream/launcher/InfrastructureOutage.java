@@ -1,5 +1,6 @@
 package org.lwise.stream.launcher;
 
+import io.apicurio.registry.rest.client.exception.RestClientException;
 import java.time.Duration;
 import java.util.function.Supplier;
 import org.lwise.stream.common.ConnectionConfig;
@@ -46,8 +47,17 @@ final class InfrastructureOutage {
           + ") or the schema registry at " + connection.registryUrl() + " (" + ConnectionConfig.REGISTRY_URL + ")";
     }
     return server + " unreachable for " + Math.max(1, Math.round(waited.toMillis() / 1000.0)) + " s ("
-        + ConnectionConfig.RETRY_TIMEOUT_MS + " = " + connection.retryTimeout().toMillis() + "): "
-        + InfrastructureRetry.rootMessage(error);
+        + ConnectionConfig.RETRY_TIMEOUT_MS + " = " + connection.retryTimeout().toMillis() + "): " + cause(error);
+  }
+
+  /** The root cause in a few words; Apicurio's client keeps it in its error bean, not as a cause. */
+  private static String cause(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof RestClientException registry && registry.getError() != null) {
+        return registry.getError().getName() + ": " + registry.getError().getMessage();
+      }
+    }
+    return InfrastructureRetry.rootMessage(error);
   }
 
   /** Whether the error or one of its causes was thrown by code whose class name starts with {@code prefix}. */
