@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.filter.Filter;
 import ch.qos.logback.core.spi.FilterReply;
+import org.lwise.stream.common.InfrastructureRetry;
 
 /**
  * Keeps the console readable beside the progress bar: our warnings and everyone's errors. The log
@@ -26,6 +27,9 @@ public final class ConsoleLogFilter extends Filter<ILoggingEvent> {
     }
     if (event.getLoggerName().equals(Launcher.class.getName())) {
       return FilterReply.DENY; // a failed command: Launcher has printed its one-line message already
+    }
+    if (event.getLoggerName().equals(InfrastructureRetry.class.getName()) && event.getLevel() == Level.ERROR) {
+      return FilterReply.DENY; // "still unreachable": the command that gives up says so in its one line
     }
     Level threshold = event.getLoggerName().startsWith("org.lwise") ? Level.WARN : Level.ERROR;
     return event.getLevel().isGreaterOrEqual(threshold) ? FilterReply.NEUTRAL : FilterReply.DENY;

@@ -7,6 +7,7 @@ import java.io.Writer;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -15,7 +16,10 @@ import org.lwise.stream.common.ConnectionConfig;
 /**
  * The embedded default: a Kafka broker, the schema registry and S3Proxy on loopback, with their
  * data under {@code <out>/.embedded} (objects under {@code <out>/s3}). Ports are picked on the
- * first run and reused, so a second run resumes against the same data.
+ * first run and reused, so a second run resumes against the same data (the broker's controller
+ * address is part of its formatted log, and S3 URLs in written dirmaps carry the port). A port that
+ * something else listens on stops the run with that process named: a run only ever talks to
+ * servers it started itself.
  */
 public final class EmbeddedInfrastructure implements AutoCloseable {
   private final EmbeddedKafka kafka;
@@ -33,9 +37,14 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     this.connectionFile = connectionFile;
   }
 
+  /** A server whose parent was just killed needs up to a second to notice and exit (ParentWatch). */
+  private static final Duration PORT_RELEASE_GRACE = Duration.ofSeconds(5);
+
   public static EmbeddedInfrastructure start(Path outDir, Path registryJar) {
     Path home = outDir.resolve(".embedded");
-    Map<String, Integer> ports = ports(home.resolve("ports.properties"));
+    Path portsFile = home.resolve("ports.properties");
+    Map<String, Integer> ports = ports(portsFile);
+    ports.forEach((setting, port) -> PortGuard.requireFree(setting, port, portsFile, PORT_RELEASE_GRACE));
     EmbeddedKafka kafka = null;
     EmbeddedRegistry registry = null;
     try {
@@ -66,6 +75,21 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     props.put(ConnectionConfig.S3_PATH_STYLE, "true");
     props.put(ConnectionConfig.S3_URL_TEMPLATE, s3.endpoint() + "/{bucket}/{key}");
     return props;
+  }
+
+  /** The broker, to stop and restart it (fault tests). */
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  /** The schema registry, to stop and restart it (fault tests). */
+  public EmbeddedRegistry registry() {
+    return registry;
+  }
+
+  /** The S3 store, to stop and restart it (fault tests). */
+  public EmbeddedS3 s3() {
+    return s3;
   }
 
   public Path s3Dir() {

@@ -25,16 +25,20 @@ import org.slf4j.LoggerFactory;
 /**
  * A real single-node KRaft Kafka broker (broker and controller in one), run in this JVM from the
  * Maven-resolved Kafka jars. Its log lives in {@code dataDir}, so a second run finds its topics,
- * committed offsets and transactions again.
+ * committed offsets and transactions again. {@link #stop()} and {@link #start()} take it down and
+ * bring it back on the same port with the same data (fault tests: clients must outlive a restart).
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
 
-  private final KafkaRaftServer server;
+  private final Properties props;
+  private final Path dataDir;
   private final String bootstrapServers;
+  private KafkaRaftServer server; // null while stopped
 
-  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
-    this.server = server;
+  private EmbeddedKafka(Properties props, Path dataDir, String bootstrapServers) {
+    this.props = props;
+    this.dataDir = dataDir;
     this.bootstrapServers = bootstrapServers;
   }
 
@@ -52,13 +56,32 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new UncheckedIOException("cannot write " + propsFile, e);
     }
     format(dataDir, propsFile);
-    KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
-    server.startup();
-    String bootstrap = "127.0.0.1:" + port;
-    EmbeddedKafka kafka = new EmbeddedKafka(server, bootstrap);
-    kafka.awaitReady(Duration.ofSeconds(60));
-    log.info("Kafka broker ready on {} (data in {})", bootstrap, dataDir);
+    EmbeddedKafka kafka = new EmbeddedKafka(props, dataDir, "127.0.0.1:" + port);
+    kafka.start();
     return kafka;
+  }
+
+  /** Starts the broker (again) on its port with its data; does nothing if it is running. */
+  public synchronized void start() {
+    if (server != null) {
+      return;
+    }
+    KafkaRaftServer started = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+    started.startup();
+    server = started;
+    awaitReady(Duration.ofSeconds(60));
+    log.info("Kafka broker ready on {} (data in {})", bootstrapServers, dataDir);
+  }
+
+  /** Stops the broker, keeping its data; clients see it as unreachable until {@link #start()}. */
+  public synchronized void stop() {
+    if (server == null) {
+      return;
+    }
+    server.shutdown();
+    server.awaitShutdown();
+    server = null;
+    log.info("Kafka broker on {} stopped", bootstrapServers);
   }
 
   /** Formats the log folder once; later starts find it formatted and keep their data. */
@@ -127,7 +150,6 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   @Override
   public void close() {
-    server.shutdown();
-    server.awaitShutdown();
+    stop();
   }
 }

@@ -11,23 +11,33 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Apicurio schema registry, started as a child JVM from the jar the registry-server module
  * builds. Its H2 database is a file under {@code dataDir}, so schema ids stay valid for the records
- * a previous run left in Kafka.
+ * a previous run (or a previous {@link #start()}) left in Kafka. The child watches this JVM and
+ * exits when it is gone, even after a kill -9 (registry-server's {@code ParentWatch}).
  */
 public final class EmbeddedRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedRegistry.class);
+  /** Read by registry-server's ParentWatch. */
+  static final String PARENT_PID = "LWISE_PARENT_PID";
 
-  private final Process process;
+  private final Path jar;
+  private final Path dataDir;
+  private final int port;
   private final String url;
+  private Process process; // null while stopped
 
-  private EmbeddedRegistry(Process process, String url) {
-    this.process = process;
-    this.url = url;
+  private EmbeddedRegistry(Path jar, Path dataDir, int port) {
+    this.jar = jar;
+    this.dataDir = dataDir;
+    this.port = port;
+    this.url = "http://127.0.0.1:" + port + "/apis/registry/v2";
   }
 
   public static EmbeddedRegistry start(Path jar, Path dataDir, int port) {
@@ -40,31 +50,69 @@ public final class EmbeddedRegistry implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dataDir, e);
     }
+    EmbeddedRegistry registry = new EmbeddedRegistry(jar, dataDir, port);
+    registry.start();
+    return registry;
+  }
+
+  /** Starts the registry (again) on its port with its database; does nothing if it is running. */
+  public synchronized void start() {
+    if (process != null) {
+      return;
+    }
+    if (!PortGuard.isFree(port)) {
+      // Whatever answers there is not ours: refuse rather than register schemas in a stranger.
+      throw new IllegalStateException("cannot start the registry: port " + port + " is in use by "
+          + PortGuard.listener(port).orElse("another process"));
+    }
+    Path logFile = dataDir.resolve("registry.log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar.toString()));
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
-        .redirectOutput(dataDir.resolve("registry.log").toFile());
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     builder.environment().put("HTTP_HOST", "127.0.0.1");
     builder.environment().put("HTTP_PORT", String.valueOf(port));
     builder.environment().put("REGISTRY_DATASOURCE_URL",
         "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("registry_db") + ";DB_CLOSE_ON_EXIT=FALSE");
-    Process process;
+    builder.environment().put(PARENT_PID, String.valueOf(ProcessHandle.current().pid()));
     try {
       process = builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the registry server", e);
     }
-    EmbeddedRegistry registry = new EmbeddedRegistry(process, "http://127.0.0.1:" + port + "/apis/registry/v2");
     try {
-      registry.awaitReady(Duration.ofSeconds(90), dataDir.resolve("registry.log"));
+      awaitReady(Duration.ofSeconds(90), logFile);
     } catch (RuntimeException e) {
-      registry.close();
+      stop();
       throw e;
     }
-    log.info("Schema registry ready at {}", registry.url);
-    return registry;
+    log.info("Schema registry ready at {} (pid {})", url, process.pid());
+  }
+
+  /** Stops the registry, keeping its database; clients see it as unreachable until {@link #start()}. */
+  public synchronized void stop() {
+    if (process == null) {
+      return;
+    }
+    process.destroy(); // SIGTERM: Quarkus shuts down and closes the database cleanly
+    try {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    log.info("Schema registry at {} stopped", url);
+    process = null;
+  }
+
+  /** The registry's process while it runs (fault tests kill it; operators look it up). */
+  public synchronized Optional<ProcessHandle> processHandle() {
+    return Optional.ofNullable(process).map(Process::toHandle);
   }
 
   private void awaitReady(Duration timeout, Path logFile) {
@@ -105,14 +153,6 @@ public final class EmbeddedRegistry implements AutoCloseable {
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    stop();
   }
 }

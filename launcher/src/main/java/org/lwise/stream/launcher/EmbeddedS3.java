@@ -22,12 +22,19 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedS3 implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedS3.class);
 
-  private final S3Proxy proxy;
+  private final Path baseDir;
+  private final int port;
+  private final String accessKey;
+  private final String secretKey;
   private final String endpoint;
+  private S3Proxy proxy; // null while stopped
 
-  private EmbeddedS3(S3Proxy proxy, String endpoint) {
-    this.proxy = proxy;
-    this.endpoint = endpoint;
+  private EmbeddedS3(Path baseDir, int port, String accessKey, String secretKey) {
+    this.baseDir = baseDir;
+    this.port = port;
+    this.accessKey = accessKey;
+    this.secretKey = secretKey;
+    this.endpoint = "http://127.0.0.1:" + port;
   }
 
   public static EmbeddedS3 start(Path baseDir, int port) {
@@ -37,20 +44,35 @@ public final class EmbeddedS3 implements AutoCloseable {
       throw new UncheckedIOException("cannot create " + baseDir, e);
     }
     SecureRandom random = new SecureRandom();
-    String accessKey = "lwise" + HexFormat.of().formatHex(random.generateSeed(6));
-    String secretKey = HexFormat.of().formatHex(random.generateSeed(20));
+    EmbeddedS3 s3 = new EmbeddedS3(baseDir, port, "lwise" + HexFormat.of().formatHex(random.generateSeed(6)),
+        HexFormat.of().formatHex(random.generateSeed(20)));
+    s3.start();
+    // The SDK's default credentials chain reads these first.
+    System.setProperty("aws.accessKeyId", s3.accessKey);
+    System.setProperty("aws.secretAccessKey", s3.secretKey);
+    return s3;
+  }
+
+  /**
+   * Starts S3Proxy (again) on its port over the same folder and with the same keys, so clients
+   * configured before a {@link #stop()} keep working; does nothing if it is running.
+   */
+  public synchronized void start() {
+    if (proxy != null) {
+      return;
+    }
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", baseDir.toAbsolutePath().toString());
-    S3Proxy proxy = S3Proxy.builder()
+    S3Proxy started = S3Proxy.builder()
         .blobStore(BlobStores.create("filesystem", props))
-        .endpoint(URI.create("http://127.0.0.1:" + port))
+        .endpoint(URI.create(endpoint))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
         .ignoreUnknownHeaders(true) // the SDK's multipart client sends headers S3Proxy does not know
         .build();
     try {
-      proxy.start();
-      while (!"STARTED".equals(proxy.getState())) {
-        if ("FAILED".equals(proxy.getState())) {
+      started.start();
+      while (!"STARTED".equals(started.getState())) {
+        if ("FAILED".equals(started.getState())) {
           throw new IllegalStateException("S3Proxy failed to start on port " + port);
         }
         Thread.sleep(20);
@@ -58,12 +80,22 @@ public final class EmbeddedS3 implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("cannot start S3Proxy on port " + port + ": " + e.getMessage(), e);
     }
-    // The SDK's default credentials chain reads these first.
-    System.setProperty("aws.accessKeyId", accessKey);
-    System.setProperty("aws.secretAccessKey", secretKey);
-    String endpoint = "http://127.0.0.1:" + proxy.getPort();
+    proxy = started;
     log.info("S3 (S3Proxy) ready at {}, objects under {}", endpoint, baseDir);
-    return new EmbeddedS3(proxy, endpoint);
+  }
+
+  /** Stops S3Proxy, keeping the objects; clients see it as unreachable until {@link #start()}. */
+  public synchronized void stop() {
+    if (proxy == null) {
+      return;
+    }
+    try {
+      proxy.stop();
+      log.info("S3 (S3Proxy) at {} stopped", endpoint);
+    } catch (Exception e) {
+      log.warn("S3Proxy did not stop cleanly: {}", e.toString());
+    }
+    proxy = null;
   }
 
   public String endpoint() {
@@ -72,10 +104,6 @@ public final class EmbeddedS3 implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      proxy.stop();
-    } catch (Exception e) {
-      log.warn("S3Proxy did not stop cleanly: {}", e.toString());
-    }
+    stop();
   }
 }

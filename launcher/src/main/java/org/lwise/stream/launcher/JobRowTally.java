@@ -7,11 +7,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.common.TransientFailures;
 import org.lwise.stream.schema.DeadLetter;
 
 /**
@@ -42,29 +44,55 @@ final class JobRowTally implements AutoCloseable {
     consumer.seekToBeginning(partitions);
   }
 
-  /** Reads what has arrived, waiting at most {@code timeout} for it. */
+  /**
+   * Reads what has arrived, waiting at most {@code timeout} for it. A record that cannot be read
+   * because the registry is away is read again on the next poll (the error is thrown, for the
+   * caller's retry): the consumer is put back to it, and to the first record of every partition
+   * this poll had not reached yet.
+   */
   void poll(Duration timeout) {
-    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
-      if (record.topic().equals(topics.scores().name())) {
-        String key = topics.scores().keySerde().deserializer().deserialize(record.topic(), record.key());
-        if (key != null && key.startsWith(rowKeyPrefix)) {
-          accounted.add(Long.parseLong(key.substring(rowKeyPrefix.length())));
-        }
-      } else {
-        DeadLetter dead;
+    ConsumerRecords<byte[], byte[]> records = consumer.poll(timeout);
+    List<TopicPartition> partitions = List.copyOf(records.partitions());
+    for (int p = 0; p < partitions.size(); p++) {
+      for (ConsumerRecord<byte[], byte[]> record : records.records(partitions.get(p))) {
         try {
-          dead = topics.deadLetters().valueSerde().deserializer().deserialize(record.topic(), record.value());
-        } catch (RuntimeException unreadable) {
-          // Progress display only: a corrupt record must not end the wait (the stages dead-letter such records).
-          log.warn("Skipping unreadable dead letter at {}-{}@{}: {}", record.topic(), record.partition(),
-              record.offset(), unreadable.toString());
-          continue;
-        }
-        if (jobId.equals(dead.getJobId()) && dead.getRowIndex() != null) {
-          failed.add(dead.getRowIndex());
-          accounted.add(dead.getRowIndex());
+          count(record);
+        } catch (RuntimeException e) {
+          if (!TransientFailures.isTransient(e)) {
+            throw e;
+          }
+          consumer.seek(partitions.get(p), record.offset());
+          partitions.subList(p + 1, partitions.size())
+              .forEach(later -> consumer.seek(later, records.records(later).get(0).offset()));
+          throw e;
         }
       }
+    }
+  }
+
+  private void count(ConsumerRecord<byte[], byte[]> record) {
+    if (record.topic().equals(topics.scores().name())) {
+      String key = topics.scores().keySerde().deserializer().deserialize(record.topic(), record.key());
+      if (key != null && key.startsWith(rowKeyPrefix)) {
+        accounted.add(Long.parseLong(key.substring(rowKeyPrefix.length())));
+      }
+      return;
+    }
+    DeadLetter dead;
+    try {
+      dead = topics.deadLetters().valueSerde().deserializer().deserialize(record.topic(), record.value());
+    } catch (RuntimeException unreadable) {
+      if (TransientFailures.isTransient(unreadable)) {
+        throw unreadable; // the registry is away: the record is fine, read it again later
+      }
+      // Progress display only: a corrupt record must not end the wait (the stages dead-letter such records).
+      log.warn("Skipping unreadable dead letter at {}-{}@{}: {}", record.topic(), record.partition(),
+          record.offset(), unreadable.toString());
+      return;
+    }
+    if (jobId.equals(dead.getJobId()) && dead.getRowIndex() != null) {
+      failed.add(dead.getRowIndex());
+      accounted.add(dead.getRowIndex());
     }
   }
 

@@ -17,14 +17,17 @@ public final class Launcher {
   }
 
   public static void main(String[] args) {
-    int code = new CommandLine(new Launcher())
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line as {@code lwise} runs it, failures included (tests run commands through it too). */
+  static CommandLine commandLine() {
+    return new CommandLine(new Launcher())
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           // One line for the user; the stack trace goes to the log file only (ConsoleLogFilter).
           cmd.getErr().println("lwise: " + e.getMessage());
           org.slf4j.LoggerFactory.getLogger(Launcher.class).error("command failed", e);
           return 1;
-        })
-        .execute(args);
-    System.exit(code);
+        });
   }
 }

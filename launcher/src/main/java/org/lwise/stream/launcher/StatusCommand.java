@@ -33,26 +33,21 @@ public final class StatusCommand implements Callable<Integer> {
   @Parameters(paramLabel = "JOB_ID", description = "as printed by submit or run")
   String jobId;
 
+  /** What the topics say about the job at one moment. */
+  private record Snapshot(Job job, long accounted, long failed, Map<String, DirmapWritten> written) {}
+
   @Override
   public Integer call() {
     ConnectionConfig connection = ConnectionConfig.from(StageSettings.load(config));
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(connection.registryUrl()));
-    Job job = TopicReader.latest(connection.bootstrapServers(), topics.jobs()).get(jobId);
-    if (job == null) {
-      throw new IllegalArgumentException("no job " + jobId + " on " + topics.jobs().name());
-    }
+    // One read of everything, repeated as a whole while the broker or registry is away.
+    Snapshot snapshot = new InfrastructureOutage(connection).retrying(() -> read(connection, topics));
+    Job job = snapshot.job();
+    Map<String, DirmapWritten> written = snapshot.written();
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
     job.getConditions().forEach(c -> conditions.add(c.getId()));
-    long accounted;
-    long failed;
-    try (JobRowTally tally = new JobRowTally(connection.bootstrapServers(), topics, jobId)) {
-      tally.catchUp();
-      accounted = tally.accounted();
-      failed = tally.failed();
-    }
-    Map<String, DirmapWritten> written = new WrittenDirmaps(connection.bootstrapServers(), topics.dirmaps()).of(jobId);
     System.out.printf("Job %s (%s, model %s): %d rows, %d scored or failed (%d failed); dirmaps written: %d of %d%n",
-        jobId, job.getDataset(), job.getModelId(), job.getRowCount(), accounted, failed,
+        jobId, job.getDataset(), job.getModelId(), job.getRowCount(), snapshot.accounted(), snapshot.failed(),
         conditions.stream().filter(written::containsKey).count(), conditions.size());
     for (String condition : conditions) {
       DirmapWritten d = written.get(condition);
@@ -62,5 +57,17 @@ public final class StatusCommand implements Callable<Integer> {
       return RUNNING;
     }
     return written.get(Conditions.NATURAL).getFailed() > 0 ? 2 : 0;
+  }
+
+  private Snapshot read(ConnectionConfig connection, PipelineTopics topics) {
+    Job job = TopicReader.latest(connection.bootstrapServers(), topics.jobs()).get(jobId);
+    if (job == null) {
+      throw new IllegalArgumentException("no job " + jobId + " on " + topics.jobs().name());
+    }
+    try (JobRowTally tally = new JobRowTally(connection.bootstrapServers(), topics, jobId)) {
+      tally.catchUp();
+      Map<String, DirmapWritten> written = new WrittenDirmaps(connection.bootstrapServers(), topics.dirmaps()).of(jobId);
+      return new Snapshot(job, tally.accounted(), tally.failed(), written);
+    }
   }
 }

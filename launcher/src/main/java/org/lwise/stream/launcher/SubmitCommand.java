@@ -10,6 +10,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.ConnectionConfig;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.ingest.IngestApp;
@@ -57,7 +58,7 @@ public final class SubmitCommand implements Callable<Integer> {
     }
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> conditions.add(c.getId()));
-    Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection().bootstrapServers(),
+    Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection(),
         PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl())), report, conditions);
     for (String condition : conditions) {
       DirmapWritten d = dirmaps.get(condition);
@@ -67,23 +68,31 @@ public final class SubmitCommand implements Callable<Integer> {
     return dirmaps.get(Conditions.NATURAL).getFailed() > 0 ? 2 : 0;
   }
 
-  /** Waits for every condition's final dirmap, showing the job's rows scored or failed meanwhile. */
-  private Map<String, DirmapWritten> awaitDirmaps(String bootstrapServers, PipelineTopics topics, IngestReport report,
-      List<String> conditions) {
-    WrittenDirmaps written = new WrittenDirmaps(bootstrapServers, topics.dirmaps());
+  /**
+   * Waits for every condition's final dirmap, showing the job's rows scored or failed meanwhile.
+   * Every read goes through {@link InfrastructureOutage}: a broker or registry restart pauses the
+   * bar; only one that outlasts {@code retry.timeout.ms} ends the wait.
+   */
+  private Map<String, DirmapWritten> awaitDirmaps(ConnectionConfig connection, PipelineTopics topics,
+      IngestReport report, List<String> conditions) {
+    InfrastructureOutage outage = new InfrastructureOutage(connection);
+    WrittenDirmaps written = new WrittenDirmaps(connection.bootstrapServers(), topics.dirmaps());
     Duration timeout = Duration.ofMinutes(timeoutMinutes);
     long deadline = System.nanoTime() + timeout.toNanos();
     long lastDirmapCheck = 0;
-    try (JobRowTally tally = new JobRowTally(bootstrapServers, topics, report.jobId());
+    try (JobRowTally tally = outage.retrying(() -> new JobRowTally(connection.bootstrapServers(), topics, report.jobId()));
         ProgressBar bar = new ProgressBarBuilder().setTaskName("Scoring").setStyle(ProgressBarStyle.ASCII)
             .setInitialMax(report.rows()).setUpdateIntervalMillis(500).build()) {
       while (true) {
-        tally.poll(Duration.ofMillis(500));
+        outage.retrying(() -> {
+          tally.poll(Duration.ofMillis(500));
+          return null;
+        });
         bar.stepTo(tally.accounted());
         bar.setExtraMessage(tally.failed() + " failed");
         if (System.nanoTime() - lastDirmapCheck > 2_000_000_000L) {
           lastDirmapCheck = System.nanoTime();
-          Map<String, DirmapWritten> done = written.of(report.jobId());
+          Map<String, DirmapWritten> done = outage.retrying(() -> written.of(report.jobId()));
           if (done.keySet().containsAll(conditions)) {
             return done;
           }
