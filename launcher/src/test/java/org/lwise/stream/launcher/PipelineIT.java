@@ -215,6 +215,44 @@ class PipelineIT {
     assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("outside the dataset folder"));
     assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("gpu-worker").contains("broken image"));
     assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("gpu-worker").contains("wrong label: 42"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("image file is empty"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("gpu-worker").contains("truncated.png").contains("broken image"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("gpu-worker").contains("bomb.png")
+        .contains("100000").contains("worker.max.image.pixels"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("is absolute"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("links outside the dataset folder"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("label 'abc' is not an integer"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("gpu-worker").contains("wrong label: -1"));
+    assertThat(reasons).anySatisfy(r -> assertThat(r).startsWith("ingest").contains("duplicate im_path").contains("row 0 is the first"));
+    // Every dead letter names its job and row.
+    List<org.lwise.stream.schema.DeadLetter> letters = new ArrayList<>();
+    TopicReader.readAll(bootstrap(), topics().deadLetters(), (key, dead) -> {
+      if (report.jobId().equals(dead.getJobId())) {
+        letters.add(dead);
+      }
+    });
+    assertThat(letters).allSatisfy(dead -> assertThat(dead.getRowIndex()).isNotNull());
+  }
+
+  @Test
+  @Order(4)
+  void shouldRefuseUnusableDirmapsAtSubmissionWithOneClearLine() throws Exception {
+    Path bad = Files.createDirectories(tmp.resolve("unusable"));
+    Files.writeString(bad.resolve("empty.csv"), "");
+    Files.writeString(bad.resolve("no-im-path.csv"), "split,class,class_num,path\ntest,Bag,8,a.png\n");
+    Files.write(bad.resolve("latin1.csv"), "split,class,class_num,im_path\ntest,N\u00e6vus,8,a.png\n"
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    Map<String, String> expected = Map.of(
+        "empty.csv", "is empty",
+        "no-im-path.csv", "im_path",
+        "latin1.csv", "is not UTF-8: line 2");
+    for (var entry : expected.entrySet()) {
+      CommandRun submit = CommandRun.of(new SubmitCommand(), "--config", infra.connectionFile().toString(),
+          "--dirmap", bad.resolve(entry.getKey()).toString(), "--model", "../demo/models/fashion-cnn-standard",
+          "--dataset", "unusable", "--eps", "1");
+      assertThat(submit.code()).as(submit.output()).isNotZero();
+      assertThat(submit.output()).as(entry.getKey()).contains(entry.getValue()).doesNotContain("\tat ");
+    }
   }
 
   @Test

@@ -8,13 +8,16 @@ import java.util.List;
 
 /**
  * A small dataset built from the committed demo images, with one row for each kind of bad input the
- * pipeline must dead-letter: a broken image, a missing file, a path outside the dataset folder, a
- * malformed CSV row and a label the model does not have.
+ * pipeline must dead-letter — a broken image, a missing file, a path outside the dataset folder, a
+ * malformed CSV row, a label the model does not have, an empty file, a truncated PNG, a
+ * decompression bomb, an absolute path, a symlink out, a non-integer and a negative label, a
+ * duplicate im_path — and the unusual images it must read like PIL (16-bit gray, palette).
  */
 final class TestDataset {
   static final String HEADER = ",split,class,class_num,im_path,note";
-  static final int GOOD = 20;
-  static final int BAD = 5;
+  static final int GOOD = 22;
+  static final int BAD = 13;
+  private static final int DEMO_ROWS = 20;
 
   private TestDataset() {}
 
@@ -23,7 +26,7 @@ final class TestDataset {
       Path root = Files.createDirectories(dir.resolve("dataset"));
       Files.writeString(dir.resolve("secret.png"), "outside");
       Path demo = Path.of("../demo/fashion-mnist");
-      List<String> demoRows = Files.readAllLines(demo.resolve("dirmap.csv")).subList(1, GOOD + 1);
+      List<String> demoRows = Files.readAllLines(demo.resolve("dirmap.csv")).subList(1, DEMO_ROWS + 1);
       StringBuilder csv = new StringBuilder(HEADER).append('\n');
       int index = 0;
       for (String row : demoRows) {
@@ -40,11 +43,56 @@ final class TestDataset {
       csv.append(index++).append(",train,Bag,8,../secret.png,\n");
       csv.append(index++).append(",train,Bag\n");
       Files.copy(demo.resolve(demoRows.get(0).split(",")[4]), root.resolve("images/wrong-label.png"));
-      csv.append(index).append(",train,Bag,42,images/wrong-label.png,\n");
+      csv.append(index++).append(",train,Bag,42,images/wrong-label.png,\n");
+      Files.write(root.resolve("images/empty.png"), new byte[0]);
+      csv.append(index++).append(",train,Bag,8,images/empty.png,\n");
+      byte[] png = Files.readAllBytes(demo.resolve(demoRows.get(0).split(",")[4]));
+      Files.write(root.resolve("images/truncated.png"), java.util.Arrays.copyOf(png, png.length / 2));
+      csv.append(index++).append(",train,Bag,8,images/truncated.png,\n");
+      Files.write(root.resolve("images/bomb.png"), decompressionBomb(100_000, 100_000));
+      csv.append(index++).append(",train,Bag,8,images/bomb.png,\n");
+      csv.append(index++).append(",train,Bag,8,").append(dir.resolve("secret.png").toAbsolutePath()).append(",\n");
+      Files.createSymbolicLink(root.resolve("images/link.png"), dir.resolve("secret.png").toAbsolutePath());
+      csv.append(index++).append(",train,Bag,8,images/link.png,\n");
+      csv.append(index++).append(",train,Bag,abc,").append(demoRows.get(1).split(",")[4]).append(",\n");
+      csv.append(index++).append(",train,Bag,-1,").append(demoRows.get(2).split(",")[4]).append(",\n");
+      csv.append(index++).append(",train,Dress,3,").append(demoRows.get(0).split(",")[4]).append(",duplicate\n");
+      Path reference = Path.of("../gpu-worker/src/test/resources/reference/images");
+      Files.copy(reference.resolve("gray16.png"), root.resolve("images/gray16.png"));
+      csv.append(index++).append(",train,Bag,8,images/gray16.png,\n");
+      Files.copy(reference.resolve("palette.png"), root.resolve("images/palette.png"));
+      csv.append(index).append(",train,Bag,8,images/palette.png,\n");
       Files.writeString(root.resolve("dirmap.csv"), csv.toString());
       return root.resolve("dirmap.csv");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A PNG of a few dozen bytes whose header declares {@code width × height} RGB pixels. */
+  static byte[] decompressionBomb(int width, int height) throws IOException {
+    var out = new java.io.ByteArrayOutputStream();
+    out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    var header = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(out, "IHDR", header.array());
+    var deflater = new java.util.zip.Deflater();
+    deflater.setInput(new byte[1 + 3 * 64]); // one short row: the decoder must refuse before it asks for more
+    deflater.finish();
+    byte[] compressed = new byte[256];
+    chunk(out, "IDAT", java.util.Arrays.copyOf(compressed, deflater.deflate(compressed)));
+    chunk(out, "IEND", new byte[0]);
+    return out.toByteArray();
+  }
+
+  private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+    var crc = new java.util.zip.CRC32();
+    byte[] name = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    crc.update(name);
+    crc.update(data);
+    out.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+    out.write(name);
+    out.write(data);
+    out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 }
