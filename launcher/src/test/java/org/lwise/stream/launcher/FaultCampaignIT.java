@@ -64,7 +64,9 @@ class FaultCampaignIT {
     Path out = tmp.resolve("out");
     infra = EmbeddedInfrastructure.start(out, Launcher.registryJar());
     props = new HashMap<>(infra.connection());
-    stages = new StageJvms(tmp, infra.connectionFile(), Map.of(
+    // Stage consoles and logs stay in target/ after the run: they are what explains a failure.
+    Path logs = Files.createDirectories(Path.of("target", "fault-campaign-logs"));
+    stages = new StageJvms(logs, infra.connectionFile(), Map.of(
         "LWISE_WORKER_MAX_BATCH_SIZE", "8",
         "LWISE_WORKER_MAX_BATCH_WAIT_MS", "50",
         "LWISE_AGGREGATOR_OUTPUT_DIR", out.toString()));
