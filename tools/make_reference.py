@@ -10,21 +10,31 @@ It writes, for each committed model and test image:
   - the preprocessed 8-bit crop (PIL convert('RGB') -> torchvision Resize(size) -> CenterCrop(size)),
   - the logits at x0,
   - for each enhancement condition: the loss at every iterate, the chosen best iterate, and the
-    final image as float16 and as 8-bit (floor(x*255 + 0.5)).
+    final image as float16 and as 8-bit (floor(x*255 + 0.5));
+and, for JPEGs tagged with an ICC profile (which PIL ignores), each model's crop and logits.
 Arrays are raw little-endian float32 / uint8 files; index.json describes them. CI never runs this
 script: its outputs are committed.
+
+A full run rewrites every fixture. The float results (logits, losses, iterates) depend on the machine's
+float rounding at the 1e-6 level, so a run on another machine changes every committed value slightly;
+to add a section without touching the others, name it:
+
+    /usr/bin/python3 tools/make_reference.py --out gpu-worker/src/test/resources/reference --only icc_tagged
+
+writes only that section's images and arrays and its entry in index.json, keeping the rest as committed.
 """
 import argparse
 import gzip
 import json
 import math
 import os
+import struct
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageCms
 from torchvision import transforms
 
 torch.set_num_threads(1)
@@ -122,6 +132,53 @@ def make_images(folder, fashion_png):
     Image.fromarray(rgb[:150, :190]).save(os.path.join(folder, "rgb.bmp"))                # BMP
     Image.fromarray(rgb[:170, :210]).convert("P", palette=Image.ADAPTIVE, colors=64).save(
         os.path.join(folder, "palette.png"))                                              # palette PNG
+    make_icc_images(folder)
+
+
+def linear_rgb_profile():
+    """A minimal ICC v2 display profile: sRGB primaries (D50-adapted, as in sRGB profiles) with linear
+    tone curves, i.e. linear-light RGB. ImageCms only builds sRGB, Lab and XYZ profiles, so it is written
+    here field by field (ICC.1:2001-04); lcms and Java's ICC_Profile both accept it."""
+    def s15f16(v):
+        return struct.pack(">i", int(round(v * 65536)))
+
+    def xyz(x, y, z):
+        return b"XYZ " + bytes(4) + s15f16(x) + s15f16(y) + s15f16(z)
+
+    def text_description(text):  # ASCII part, then empty Unicode and ScriptCode parts
+        ascii_ = text.encode("ascii") + b"\0"
+        return b"desc" + bytes(4) + struct.pack(">I", len(ascii_)) + ascii_ + bytes(8) + bytes(3) + bytes(67)
+
+    identity = b"curv" + bytes(4) + struct.pack(">I", 0)  # a curve with no entries is the identity (gamma 1)
+    tags = [(b"desc", text_description("Linear RGB, sRGB primaries (L-WISE Stream test fixture)")),
+            (b"cprt", b"text" + bytes(4) + b"No copyright, use freely\0"),
+            (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+            (b"rXYZ", xyz(0.4360747, 0.2225045, 0.0139322)),
+            (b"gXYZ", xyz(0.3850649, 0.7168786, 0.0971045)),
+            (b"bXYZ", xyz(0.1430804, 0.0606169, 0.7141733)),
+            (b"rTRC", identity), (b"gTRC", identity), (b"bTRC", identity)]
+    table, data = b"", b""
+    start = 128 + 4 + 12 * len(tags)
+    for sig, body in tags:
+        body += bytes(-len(body) % 4)  # tags start on 4-byte boundaries
+        table += sig + struct.pack(">II", start + len(data), len(body))
+        data += body
+    header = (struct.pack(">I", start + len(data)) + bytes(4) + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + bytes(12) + b"acsp" + bytes(28) + s15f16(0.9642) + s15f16(1.0) + s15f16(0.8249) + bytes(48))
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def make_icc_images(folder):
+    """The same small colour JPEG (4:2:0) twice, tagged with an sRGB and with a linear-RGB ICC profile.
+    PIL ignores the profile (SPEC.md), so both decode to the same pixels as the untagged file would;
+    a colour-managing decoder changes the first by a level here and there and the second a lot."""
+    yy, xx = np.mgrid[0:96, 0:120]
+    rgb = np.stack([xx * 255 / 119, yy * 255 / 95, ((xx + yy) % 37) * 6.9], -1).clip(0, 255).astype(np.uint8)
+    srgb = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    srgb[24:36] = bytes(12)  # lcms stamps the creation time (and leaves the profile ID unset): same file every run
+    Image.fromarray(rgb).save(os.path.join(folder, "icc_srgb.jpg"), quality=85, icc_profile=bytes(srgb))
+    Image.fromarray(rgb).save(os.path.join(folder, "icc_linear.jpg"), quality=85, icc_profile=linear_rgb_profile())
 
 
 # ---------------------------------------------------------------- method
@@ -185,6 +242,7 @@ def enhance(model, mean, std, x0, y, eps, step, steps, objective, diverge, attac
 
 
 PREPROCESS_ONLY = ["color.jpg", "rgb.bmp", "palette.png"]
+ICC_TAGGED = ["icc_srgb.jpg", "icc_linear.jpg"]
 ONE_STEP = {("slim-resnet18", 2): (7,), ("slim-resnet18", 3): (11,)}
 
 
@@ -193,10 +251,10 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--models", default="gpu-worker/src/test/resources/models")
     p.add_argument("--fashion", default="demo/fashion-mnist/images/ankle-boot/t10k-0.png")
+    p.add_argument("--only", choices=["icc_tagged"],
+                   help="write only this section (images, arrays, index entry); keep everything else as it is")
     a = p.parse_args()
-    make_resnet(os.path.join(a.models, "slim-resnet18"))
     images_dir = os.path.join(a.out, "images")
-    make_images(images_dir, a.fashion)
     # model -> (folder, images, labels, conditions run on it). Every condition runs on the small CNN;
     # the 224 px model covers each objective and the smallest and largest budgets, to keep fixtures small.
     models = {
@@ -206,6 +264,15 @@ def main():
                           ["wide_rgb.png", "tall_rgb.tif", "gray.jpg", "rgba.png", "gray16.png"], [5, 1, 4, 0, 2],
                           [0, 2, 3]),
     }
+    if a.only == "icc_tagged":
+        with open(os.path.join(a.out, "index.json")) as f:
+            index = json.load(f)
+        make_icc_images(images_dir)
+        write_icc_tagged(index, models, images_dir, a.out)
+        write_index(index, images_dir, a.out)
+        return
+    make_resnet(os.path.join(a.models, "slim-resnet18"))
+    make_images(images_dir, a.fashion)
     conditions = [
         dict(eps=0.25, step=0.5, steps=1, objective="logit_diverge", diverge_from=[], attack=False),
         dict(eps=1.0, step=0.5, steps=2, objective="logit", diverge_from=[], attack=False),
@@ -215,8 +282,6 @@ def main():
         dict(eps=2.0, step=1.0, steps=4, objective="logit_diverge", diverge_from=[1, 3], attack=False),
     ]
     index = {"images": {}, "models": {}}
-    for name in sorted(os.listdir(images_dir)):
-        index["images"][name] = {}
     for model_id, (folder, names, labels, which) in models.items():
         card = json.load(open(os.path.join(folder, "model-card.json")))
         size, k = card["input_size"], card["num_classes"]
@@ -262,10 +327,33 @@ def main():
     for name in PREPROCESS_ONLY:
         for size in (28, 224):
             save(preprocess(os.path.join(images_dir, name), size), os.path.join(a.out, f"size{size}.{name}.crop.u8"))
-    with open(os.path.join(a.out, "index.json"), "w") as f:
+    write_icc_tagged(index, models, images_dir, a.out)
+    write_index(index, images_dir, a.out)
+
+
+def write_icc_tagged(index, models, images_dir, out):
+    """ICC-tagged JPEGs through each model: the preprocessed crop and the logits (no enhancement)."""
+    index["icc_tagged"] = {"images": ICC_TAGGED, "models": list(models)}
+    for model_id, (folder, *_rest) in models.items():
+        card = json.load(open(os.path.join(folder, "model-card.json")))
+        model = torch.jit.load(os.path.join(folder, card["file"])).eval()
+        mean = torch.tensor(card["mean"]).view(1, 3, 1, 1)
+        std = torch.tensor(card["std"]).view(1, 3, 1, 1)
+        for name in ICC_TAGGED:
+            crop = preprocess(os.path.join(images_dir, name), card["input_size"])
+            save(crop, os.path.join(out, f"{model_id}.{name}.crop.u8"))
+            x0 = torch.from_numpy(np.stack([crop])).permute(0, 3, 1, 2).float().div(255)
+            with torch.no_grad():
+                logits = model((x0 - mean) / std)
+            save(logits.numpy().astype("<f4"), os.path.join(out, f"{model_id}.{name}.logits.f32"))
+
+
+def write_index(index, images_dir, out):
+    index["images"] = {name: {} for name in sorted(os.listdir(images_dir))}
+    with open(os.path.join(out, "index.json"), "w") as f:
         json.dump(index, f, indent=1)
         f.write("\n")
-    print("wrote", a.out)
+    print("wrote", out)
 
 
 if __name__ == "__main__":

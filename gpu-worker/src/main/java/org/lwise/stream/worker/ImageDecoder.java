@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.util.Iterator;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.stream.ImageInputStream;
@@ -22,7 +24,8 @@ import javax.imageio.stream.ImageInputStream;
  * converting). EXIF orientation is NOT applied, as in the reference.
  *
  * <p>Samples are read from the raster, not through {@code BufferedImage.getRGB}, which would apply
- * a colour-space conversion to gray images that PIL does not.
+ * a colour-space conversion to gray images that PIL does not. An embedded ICC profile is ignored,
+ * as PIL ignores it (see {@link #readParam}).
  */
 public final class ImageDecoder {
   /**
@@ -99,7 +102,7 @@ public final class ImageDecoder {
     reader.addIIOReadWarningListener(truncation);
     BufferedImage image;
     try {
-      image = reader.read(0);
+      image = reader.read(0, readParam(reader, format));
     } catch (IOException | RuntimeException e) {
       throw new UndecodableImageException("truncated or corrupt " + format + " data (" + width + "×" + height
           + "): " + reason(e), e);
@@ -111,6 +114,30 @@ public final class ImageDecoder {
           + truncation.warning, null);
     }
     return image;
+  }
+
+  /**
+   * PIL ignores an embedded ICC profile: a tagged JPEG decodes to libjpeg's plain YCbCr→RGB (or RGB)
+   * output (SPEC.md). The JDK's JPEG reader instead converts every scanline from the embedded profile
+   * to sRGB with a ColorConvertOp (an sRGB-tagged file then differs from PIL by one level here and
+   * there, a linear-RGB-tagged one by up to 73 levels). Naming the source bands keeps libjpeg's output
+   * as it is: with bands selected the reader leaves out any conversion of its own ("if we are
+   * rearranging channels at all, the default conversions remain in place",
+   * JPEGImageReader.checkColorConversion). The other way out, reading into the profile's own colour
+   * space, fails for some profiles (the reader rebuilds that colour space when it reads the header
+   * again, then rejects its own type). Untagged files are converted by neither path, and gray JPEGs
+   * never, so they decode exactly as before. The other formats' readers attach a profile to the
+   * colour model only; toRgb reads the samples.
+   */
+  private static ImageReadParam readParam(ImageReader reader, String format) throws IOException {
+    ImageReadParam param = reader.getDefaultReadParam();
+    if ("JPEG".equals(format)) {
+      Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+      if (types.hasNext() && types.next().getNumBands() == 3) {
+        param.setSourceBands(new int[] {0, 1, 2});
+      }
+    }
+    return param;
   }
 
   /** Records the JPEG reader's warning that the data ended before the image did. */

@@ -5,30 +5,37 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
+import java.awt.color.ICC_Profile;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.zip.CRC32;
 import java.util.zip.DeflaterOutputStream;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.lwise.stream.schema.ImageRecord;
 import org.lwise.stream.worker.ImageDecoder.UndecodableImageException;
+import org.w3c.dom.Node;
 
 /**
  * Hostile and unusual files, all generated here: each must end as {@link UndecodableImageException}
@@ -162,6 +169,23 @@ class ImageDecoderTest {
   }
 
   @Test
+  void shouldIgnoreAnEmbeddedIccProfileAsPilDoes() throws Exception {
+    // The JDK's own linear-RGB profile: far enough from sRGB that converting through it changes most values.
+    byte[] profile = ICC_Profile.getInstance(ColorSpace.CS_LINEAR_RGB).getData();
+    byte[] ycbcr = encode(noise(64, 48), "jpeg");
+    byte[] rgbCoded = rgbCodedJpeg(noise(64, 48));
+    for (byte[] untagged : List.of(ycbcr, rgbCoded)) {
+      byte[] tagged = withIccProfile(untagged, profile);
+      assertThat(jdkSamples(tagged)).as("the JDK's plain read converts through the profile (else this test shows nothing)")
+          .isNotEqualTo(jdkSamples(untagged));
+      RgbImage plain = decoder.decode(untagged);
+      RgbImage decoded = decoder.decode(tagged);
+      assertThat(decoded.width()).isEqualTo(64);
+      assertThat(decoded.pixels()).isEqualTo(plain.pixels());
+    }
+  }
+
+  @Test
   void shouldTurnAHostileImageIntoAFailedRowNotACrash() throws Exception {
     ImagePreparation preparation = new ImagePreparation(null, new ImageSource(() -> null), 28, decoder);
     ImageRecord record = new ImageRecord();
@@ -184,6 +208,53 @@ class ImageDecoderTest {
   private static byte[] encode(BufferedImage image, String format) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     assertThat(ImageIO.write(image, format, out)).isTrue();
+    return out.toByteArray();
+  }
+
+  private static int[] jdkSamples(byte[] file) throws IOException {
+    Raster raster = ImageIO.read(new ByteArrayInputStream(file)).getRaster();
+    return raster.getPixels(0, 0, raster.getWidth(), raster.getHeight(), (int[]) null);
+  }
+
+  /**
+   * The JPEG with an APP2 ICC_PROFILE segment holding {@code profile}, put where encoders put it (after
+   * SOI and the JFIF APP0 segment, if any); the entropy-coded data is unchanged.
+   */
+  private static byte[] withIccProfile(byte[] jpeg, byte[] profile) {
+    int at = 2;
+    if ((jpeg[2] & 0xFF) == 0xFF && (jpeg[3] & 0xFF) == 0xE0) {
+      at += 2 + ((jpeg[4] & 0xFF) << 8 | (jpeg[5] & 0xFF));
+    }
+    byte[] name = "ICC_PROFILE\0".getBytes(StandardCharsets.US_ASCII);
+    int length = 2 + name.length + 2 + profile.length;
+    ByteBuffer out = ByteBuffer.allocate(jpeg.length + 2 + length);
+    out.put(jpeg, 0, at).put((byte) 0xFF).put((byte) 0xE2).putShort((short) length).put(name)
+        .put((byte) 1).put((byte) 1).put(profile).put(jpeg, at, jpeg.length - at);
+    return out.array();
+  }
+
+  /** A JPEG whose components are R, G, B rather than YCbCr (Adobe APP14 marker, transform 0, no JFIF). */
+  private static byte[] rgbCodedJpeg(BufferedImage image) throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+      IIOMetadata metadata = writer.getDefaultImageMetadata(new ImageTypeSpecifier(image), null);
+      String format = "javax_imageio_jpeg_image_1.0";
+      IIOMetadataNode root = (IIOMetadataNode) metadata.getAsTree(format);
+      Node variety = root.getElementsByTagName("JPEGvariety").item(0);
+      while (variety.hasChildNodes()) {
+        variety.removeChild(variety.getFirstChild());
+      }
+      IIOMetadataNode adobe = new IIOMetadataNode("app14Adobe");
+      adobe.setAttribute("transform", "0");
+      Node markers = root.getElementsByTagName("markerSequence").item(0);
+      markers.insertBefore(adobe, markers.getFirstChild());
+      metadata.setFromTree(format, root);
+      writer.setOutput(stream);
+      writer.write(new IIOImage(image, null, metadata));
+    } finally {
+      writer.dispose();
+    }
     return out.toByteArray();
   }
 
