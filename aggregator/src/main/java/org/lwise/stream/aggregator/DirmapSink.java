@@ -37,9 +37,13 @@ public final class DirmapSink {
   private final S3Buckets buckets;
   private final InfrastructureRetry retry;
 
-  /** @param s3 null to write files only */
+  /**
+   * @param outputDir made absolute here: the paths on {@code lwise.dirmaps} are opened by other
+   *     processes, which need not share this one's working directory
+   * @param s3 null to write files only
+   */
   public DirmapSink(Path outputDir, S3AsyncClient s3, S3Layout layout, boolean publicRead, InfrastructureRetry retry) {
-    this.outputDir = outputDir;
+    this.outputDir = outputDir.toAbsolutePath().normalize();
     this.s3 = s3;
     this.layout = layout;
     this.publicRead = publicRead;
