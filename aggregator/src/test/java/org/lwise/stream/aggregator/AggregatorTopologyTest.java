@@ -122,7 +122,7 @@ class AggregatorTopologyTest {
         "8,train,nv,0,images/b.jpg,40.0,0.5,images/b.jpg,images/b.png,4.0,0.0,"
             + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/b.png,0.1,0.2,1");
     assertThat(Files.readString(Path.of(eps2.getJsonPath())))
-        .startsWith("[{\"Unnamed: 0\":\"7\",\"split\":\"train\"");
+        .startsWith("[{\"Unnamed: 0\":7,\"split\":\"train\"");
   }
 
   @Test

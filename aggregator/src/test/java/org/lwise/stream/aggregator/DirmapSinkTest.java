@@ -2,6 +2,8 @@ package org.lwise.stream.aggregator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -29,6 +31,23 @@ class DirmapSinkTest {
         .isEqualTo(out.resolve("ham_natural/ham_natural_dirmap.csv")).isRegularFile();
     assertThat(Path.of(written.getJsonPath())).isAbsolute()
         .isEqualTo(out.resolve("ham_natural/ham_natural_dirmap.json")).isRegularFile();
+  }
+
+  @Test
+  void shouldWriteTheJsonDirmapWithNumbersAsNumbersAndEmptyCellsAsNull() throws Exception {
+    DirmapTable.Table published = PublishedDirmaps.read("ham4_learn_10_dataset_dirmap.csv");
+    DirmapWritten written = new DirmapSink(out, null, null, false, null).write(job(), Conditions.NATURAL, null,
+        published, 0, true);
+
+    JsonNode records = new ObjectMapper().readTree(Path.of(written.getJsonPath()).toFile());
+    assertThat(records).hasSize(2839);
+    JsonNode first = records.get(0);
+    assertThat(first.get("difficulty").isDouble()).as("difficulty sorts as a number in JavaScript").isTrue();
+    assertThat(first.get("robust_gt_logit").asDouble()).isEqualTo(2.685800075531006);
+    assertThat(first.get("class_num").isInt()).isTrue();
+    assertThat(first.get("age").isDouble()).isTrue();
+    assertThat(first.get("url").isTextual()).isTrue();
+    assertThat(records).anySatisfy(record -> assertThat(record.get("age").isNull()).isTrue());
   }
 
   static Job job() {
