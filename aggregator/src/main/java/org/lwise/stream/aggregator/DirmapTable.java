@@ -55,7 +55,8 @@ public final class DirmapTable {
   /**
    * @param conditionId {@link Conditions#NATURAL} or one of the job's conditions
    * @param rows the job's rows in dirmap order (failed ones are skipped)
-   * @param range min/max of robust_gt_logit: over this job, or the reference job for watch jobs
+   * @param range min/max of robust_gt_logit: over all scored rows of this job (whatever rows this
+   *     condition leaves out), or of the reference job for watch jobs
    */
   public static Table build(Job job, String conditionId, List<RowState> rows, LogitRange range) {
     List<String> input = job.getColumns();
