@@ -272,7 +272,9 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   }
 
   /**
-   * Writes every condition's dirmap, then announces them all. When the files or S3 cannot be
+   * Writes every condition's dirmap, then announces them all. Every condition gets the same logit
+   * range, the job's: difficulty is the image's, so a {@code diverge_from} dirmap that leaves rows
+   * out keeps the values the natural dirmap has (SPEC.md). When the files or S3 cannot be
    * written (after the sink's retries), nothing is announced and false is returned: the job's
    * dirmaps stay due and the punctuator writes them again.
    */

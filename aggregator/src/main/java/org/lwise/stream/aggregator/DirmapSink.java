@@ -1,15 +1,12 @@
 package org.lwise.stream.aggregator;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.lwise.stream.common.AtomicFiles;
@@ -23,7 +20,8 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
 
 /**
- * Writes an output dirmap as CSV and as JSON (records orientation, as the experiments load it) to
+ * Writes an output dirmap as CSV and as JSON (records orientation, typed as pandas types it: see
+ * {@link DirmapJson}; as the experiments load it) to
  * {@code <out>/<dataset>_<condition>/} and, when an S3 client is given, to the condition's bucket
  * under {@code _dirmaps/}. Both are overwritten whole, so writing again is harmless. S3 calls that
  * fail because the store cannot be reached are retried with backoff; when that runs out the error
@@ -37,9 +35,13 @@ public final class DirmapSink {
   private final S3Buckets buckets;
   private final InfrastructureRetry retry;
 
-  /** @param s3 null to write files only */
+  /**
+   * @param outputDir made absolute here: the paths on {@code lwise.dirmaps} are opened by other
+   *     processes, which need not share this one's working directory
+   * @param s3 null to write files only
+   */
   public DirmapSink(Path outputDir, S3AsyncClient s3, S3Layout layout, boolean publicRead, InfrastructureRetry retry) {
-    this.outputDir = outputDir;
+    this.outputDir = outputDir.toAbsolutePath().normalize();
     this.s3 = s3;
     this.layout = layout;
     this.publicRead = publicRead;
@@ -83,7 +85,7 @@ public final class DirmapSink {
     String name = job.getDataset() + "_" + conditionId;
     String file = fileStem(job, conditionId, incomingSuffix);
     byte[] csv = csv(table);
-    byte[] json = json(table);
+    byte[] json = DirmapJson.records(table);
     Path folder = outputDir.resolve(name);
     Path csvPath = folder.resolve(file + ".csv");
     Path jsonPath = folder.resolve(file + ".json");
@@ -132,22 +134,6 @@ public final class DirmapSink {
       throw new UncheckedIOException(e);
     }
     return text.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  static byte[] json(DirmapTable.Table table) {
-    List<Map<String, String>> records = new ArrayList<>();
-    for (List<String> row : table.rows()) {
-      Map<String, String> record = new LinkedHashMap<>();
-      for (int i = 0; i < table.header().size(); i++) {
-        record.put(table.header().get(i), row.get(i));
-      }
-      records.add(record);
-    }
-    try {
-      return new ObjectMapper().writeValueAsBytes(records);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private void put(String bucket, String key, byte[] bytes, String contentType) {

@@ -2,6 +2,7 @@ package org.lwise.stream.aggregator;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.lwise.stream.common.Conditions;
@@ -10,13 +11,17 @@ import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.RowState;
 
 /**
- * Builds one output dirmap. Every input column keeps its name, position and values (the round trip
- * SPEC.md asks for); the pipeline's columns are added at the end: {@code orig_im_path} (unless the
- * input has one), {@code output_im_path} (the written image, relative to the condition's folder),
+ * Builds one output dirmap. Every input column keeps its name and position (the round trip SPEC.md
+ * asks for); the pipeline's columns are added at the end: {@code orig_im_path} (the input image),
+ * {@code output_im_path} (the written image, relative to the condition's folder),
  * {@code robust_gt_logit}, {@code difficulty}, {@code url}, then {@code robust_entropy},
- * {@code robust_cross_entropy}, {@code robust_predicted_class}. When the input already has a column
- * of that name (a dirmap scored before), the new one is called {@code <name>_lwise} and the old one
- * is carried through untouched.
+ * {@code robust_cross_entropy}, {@code robust_predicted_class}.
+ *
+ * <p>An input that already has one of these columns (a dataset scored before, like the published
+ * L-WISE dirmaps) gets this run's values in it, where it is, because experiment code reads
+ * {@code url} and {@code difficulty} by name; the input's values move to {@code <name>_input} at the
+ * end, so nothing is lost. With the job's {@code keep_input_columns} the input's column stays as it
+ * was and this run's is added as {@code <name>_lwise} (an input {@code orig_im_path} is simply kept).
  */
 public final class DirmapTable {
   static final List<String> SCORE_COLUMNS = List.of("robust_gt_logit", "difficulty");
@@ -50,13 +55,14 @@ public final class DirmapTable {
   /**
    * @param conditionId {@link Conditions#NATURAL} or one of the job's conditions
    * @param rows the job's rows in dirmap order (failed ones are skipped)
-   * @param range min/max of robust_gt_logit: over this job, or the reference job for watch jobs
+   * @param range min/max of robust_gt_logit: over all scored rows of this job (whatever rows this
+   *     condition leaves out), or of the reference job for watch jobs
    */
   public static Table build(Job job, String conditionId, List<RowState> rows, LogitRange range) {
     List<String> input = job.getColumns();
-    List<String> header = new ArrayList<>(input);
+    boolean keepInput = job.getKeepInputColumns();
     List<String> added = new ArrayList<>();
-    if (!input.contains("orig_im_path")) {
+    if (!keepInput || !input.contains("orig_im_path")) {
       added.add("orig_im_path");
     }
     added.add("output_im_path");
@@ -67,11 +73,28 @@ public final class DirmapTable {
     if (job.getScore()) {
       added.addAll(EXTRA_SCORE_COLUMNS);
     }
+    List<String> header = new ArrayList<>(input);
     Map<String, Integer> column = new HashMap<>();
     for (String name : added) {
-      String unique = input.contains(name) ? name + "_lwise" : name;
-      column.put(name, header.size());
-      header.add(unique);
+      if (!input.contains(name)) {
+        column.put(name, header.size());
+        header.add(name);
+      } else if (keepInput) {
+        column.put(name, header.size());
+        header.add(unused(header, name + "_lwise"));
+      } else {
+        column.put(name, input.indexOf(name));
+      }
+    }
+    // Input column -> where its values move, in the input's order.
+    Map<Integer, Integer> moved = new LinkedHashMap<>();
+    if (!keepInput) {
+      for (int i = 0; i < input.size(); i++) {
+        if (added.contains(input.get(i)) && column.get(input.get(i)) == i) {
+          moved.put(i, header.size());
+          header.add(unused(header, input.get(i) + "_input"));
+        }
+      }
     }
     Condition condition = job.getConditions().stream()
         .filter(c -> c.getId().equals(conditionId)).findFirst().orElse(null);
@@ -88,22 +111,34 @@ public final class DirmapTable {
       while (cells.size() < header.size()) {
         cells.add(null);
       }
+      moved.forEach((from, to) -> cells.set(to, row.getValues().get(from)));
       if (column.containsKey("orig_im_path")) {
         cells.set(column.get("orig_im_path"), row.getValues().get(imPath));
       }
       cells.set(column.get("output_im_path"), row.getPaths().get(conditionId));
-      if (job.getScore() && row.getRobustGtLogit() != null) {
-        cells.set(column.get("robust_gt_logit"), number(row.getRobustGtLogit()));
-        Double difficulty = range == null ? null : range.difficulty(row.getRobustGtLogit());
+      if (job.getScore()) {
+        Double logit = row.getRobustGtLogit();
+        Double difficulty = logit == null || range == null ? null : range.difficulty(logit);
+        cells.set(column.get("robust_gt_logit"), number(logit));
         cells.set(column.get("difficulty"), number(difficulty));
-        cells.set(column.get("robust_entropy"), number(row.getRobustEntropy()));
-        cells.set(column.get("robust_cross_entropy"), number(row.getRobustCrossEntropy()));
-        cells.set(column.get("robust_predicted_class"), String.valueOf(row.getPredictedClass()));
+        cells.set(column.get("robust_entropy"), number(logit == null ? null : row.getRobustEntropy()));
+        cells.set(column.get("robust_cross_entropy"), number(logit == null ? null : row.getRobustCrossEntropy()));
+        cells.set(column.get("robust_predicted_class"),
+            logit == null || row.getPredictedClass() == null ? null : String.valueOf(row.getPredictedClass()));
       }
       cells.set(column.get("url"), row.getUrls().get(conditionId));
       out.add(cells);
     }
     return new Table(List.copyOf(header), out);
+  }
+
+  /** {@code name}, or {@code name_2}, {@code name_3}… when the header has it (an input written by an earlier run). */
+  private static String unused(List<String> header, String name) {
+    String candidate = name;
+    for (int n = 2; header.contains(candidate); n++) {
+      candidate = name + "_" + n;
+    }
+    return candidate;
   }
 
   /** Shortest text that reads back as the same double (like Python's repr). */

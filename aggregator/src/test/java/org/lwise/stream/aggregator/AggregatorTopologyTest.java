@@ -9,9 +9,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -54,6 +57,7 @@ import org.lwise.stream.schema.UploadResult;
 
 class AggregatorTopologyTest {
   static final Condition EPS2 = Conditions.create(2, 0.5, null, Objective.LOGIT, List.of(), false);
+  static final Condition FROM_0 = Conditions.create(2, 0.5, null, Objective.LOGIT_DIVERGE, List.of(0), false);
   static final List<String> HEADER = List.of("Unnamed: 0", "split", "class", "class_num", "im_path", "age", "difficulty");
 
   @TempDir Path out;
@@ -116,13 +120,48 @@ class AggregatorTopologyTest {
     assertThat(Path.of(eps2.getCsvPath())).isEqualTo(out.resolve("ham_2_0.5_4_logit/ham_2_0.5_4_logit_dirmap.csv"));
     assertThat(csv).containsExactly(
         "Unnamed: 0,split,class,class_num,im_path,age,difficulty,orig_im_path,output_im_path,robust_gt_logit,"
-            + "difficulty_lwise,url,robust_entropy,robust_cross_entropy,robust_predicted_class",
-        "7,train,nv,1,images/a.jpg,40.0,0.5,images/a.jpg,images/a.png,2.0,1.0,"
-            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/a.png,0.1,0.2,1",
-        "8,train,nv,0,images/b.jpg,40.0,0.5,images/b.jpg,images/b.png,4.0,0.0,"
-            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/b.png,0.1,0.2,1");
+            + "url,robust_entropy,robust_cross_entropy,robust_predicted_class,difficulty_input",
+        "7,train,nv,1,images/a.jpg,40.0,1.0,images/a.jpg,images/a.png,2.0,"
+            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/a.png,0.1,0.2,1,0.5",
+        "8,train,nv,0,images/b.jpg,40.0,0.0,images/b.jpg,images/b.png,4.0,"
+            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/b.png,0.1,0.2,1,0.5");
     assertThat(Files.readString(Path.of(eps2.getJsonPath())))
-        .startsWith("[{\"Unnamed: 0\":\"7\",\"split\":\"train\"");
+        .startsWith("[{\"Unnamed: 0\":7,\"split\":\"train\"");
+  }
+
+  @Test
+  void shouldGiveAnImageTheSameDifficultyInEveryConditionIncludingOneThatDropsRows() throws Exception {
+    // Class 0 holds the largest logit; the diverge condition drops its rows, and must not recompute
+    // min/max over what is left (SPEC.md: difficulty is the image's, over all scored rows of the job).
+    jobs.pipeInput("j1", Job.newBuilder(job(3)).setConditions(List.of(EPS2, FROM_0)).build());
+    score(0, "0", "images/a.jpg", 0, 5.0);
+    score(1, "1", "images/b.jpg", 1, 1.0);
+    score(2, "2", "images/c.jpg", 1, 3.0);
+    for (long row = 0; row < 3; row++) {
+      String path = "images/" + (char) ('a' + row) + ".png";
+      upload(row, Conditions.NATURAL, path);
+      upload(row, EPS2.getId(), path);
+      if (row > 0) {
+        upload(row, FROM_0.getId(), path);
+      }
+    }
+
+    Map<String, DirmapWritten> written = dirmaps.readKeyValuesToMap();
+    Map<String, String> natural = difficulties(written.get("j1/natural"));
+    assertThat(natural).containsExactly(Map.entry("images/a.jpg", "0.0"), Map.entry("images/b.jpg", "1.0"),
+        Map.entry("images/c.jpg", "0.5"));
+    assertThat(difficulties(written.get("j1/" + EPS2.getId()))).isEqualTo(natural);
+    assertThat(difficulties(written.get("j1/" + FROM_0.getId()))).as("rows of class 0 left out, values kept")
+        .containsExactly(Map.entry("images/b.jpg", "1.0"), Map.entry("images/c.jpg", "0.5"));
+  }
+
+  /** im_path -> difficulty of a written dirmap, in its order. */
+  private static Map<String, String> difficulties(DirmapWritten dirmap) throws Exception {
+    Map<String, String> difficulties = new LinkedHashMap<>();
+    try (CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().get().parse(Files.newBufferedReader(Path.of(dirmap.getCsvPath())))) {
+      csv.forEach(record -> difficulties.put(record.get("im_path"), record.get("difficulty")));
+    }
+    return difficulties;
   }
 
   @Test

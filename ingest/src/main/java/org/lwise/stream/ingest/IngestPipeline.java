@@ -134,6 +134,7 @@ public final class IngestPipeline {
         .setConditions(request.conditions())
         .setClassesPresent(new ArrayList<>(classes))
         .setOutputFormat(request.outputFormat())
+        .setKeepInputColumns(request.keepInputColumns())
         .setRowCount(dirmap.rowCount())
         .setOpenEnded(false)
         .setReferenceJobId(request.referenceJobId())
@@ -157,6 +158,10 @@ public final class IngestPipeline {
         .append('|').append(request.outputFormat());
     for (Condition c : request.conditions()) {
       identity.append('|').append(c.getId());
+    }
+    if (request.keepInputColumns()) {
+      // Other dirmaps, so another job; only when set, so the ids of existing jobs stay as they were.
+      identity.append("|keep-input-columns");
     }
     String digest = Digests.sha256(identity.toString().getBytes(StandardCharsets.UTF_8));
     String dataset = request.dataset().toLowerCase().replaceAll("[^a-z0-9]+", "-");

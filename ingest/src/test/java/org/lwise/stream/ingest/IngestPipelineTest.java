@@ -60,4 +60,18 @@ class IngestPipelineTest {
     assertThat(IngestRecords.keys(producer, TOPICS.images())).containsExactly("job/000000000000", "job/000000000001");
     assertThat(IngestRecords.keys(producer, TOPICS.deadLetters())).isEmpty();
   }
+
+  @Test
+  void shouldCarryKeepInputColumnsToTheJobAndMakeItAnotherJob() throws Exception {
+    Path csv = Files.writeString(dir.resolve("dirmap.csv"), "split,class,class_num,im_path,difficulty\ntest,Bag,8,a.jpg,0.5\n");
+    Dirmap dirmap = new DirmapReader().read(csv);
+    JobRequest plain = IngestRecords.request(csv, ImageFormat.PNG, null);
+    JobRequest keep = new JobRequest(plain.dirmap(), plain.dataset(), plain.modelId(), plain.labelColumn(),
+        plain.score(), plain.conditions(), plain.outputFormat(), plain.referenceJobId(), true);
+
+    assertThat(plain.keepInputColumns()).as("the default").isFalse();
+    assertThat(IngestPipeline.job("j", plain, dirmap, 2).getKeepInputColumns()).isFalse();
+    assertThat(IngestPipeline.job("j", keep, dirmap, 2).getKeepInputColumns()).isTrue();
+    assertThat(IngestPipeline.jobId(keep, csv)).isNotEqualTo(IngestPipeline.jobId(plain, csv));
+  }
 }

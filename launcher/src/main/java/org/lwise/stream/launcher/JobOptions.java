@@ -67,6 +67,11 @@ public final class JobOptions {
       description = "png (lossless, default) or source (the input's own format; JPEG at quality 75 like the reference)")
   String format;
 
+  @Option(names = "--keep-input-columns", description = "an input column the pipeline also writes (url, difficulty, "
+      + "robust_gt_logit…) keeps its values and the new ones are added as <name>_lwise; by default the new values "
+      + "take its place and the input's move to <name>_input at the end")
+  boolean keepInputColumns;
+
   JobRequest toRequest(String referenceJobId) {
     if (dirmap == null) {
       throw new IllegalArgumentException("--dirmap is required");
@@ -94,6 +99,7 @@ public final class JobOptions {
       throw new IllegalArgumentException("the dirmap's folder name " + DatasetNames.quoted(name)
           + " cannot be the dataset name (" + DatasetNames.RULE + "); name the dataset with --dataset");
     }
-    return new JobRequest(dirmap, name, card.id(), labelColumn, score, conditions, imageFormat, referenceJobId);
+    return new JobRequest(dirmap, name, card.id(), labelColumn, score, conditions, imageFormat, referenceJobId,
+        keepInputColumns);
   }
 }

@@ -28,6 +28,7 @@ class JobOptionsTest {
     assertThat(request.modelId()).isEqualTo("fashion-cnn-standard");
     assertThat(request.labelColumn()).isEqualTo("class_num");
     assertThat(request.outputFormat()).isEqualTo(ImageFormat.PNG);
+    assertThat(request.keepInputColumns()).isFalse();
   }
 
   @Test
@@ -35,13 +36,14 @@ class JobOptionsTest {
     JobRequest request = parse("--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn-standard",
         "--eps", "2", "--step-size", "1", "--num-steps", "3", "--objective", "cross_entropy", "--attack",
         "--random-start", "--num-augs", "2", "--aug-types", "color,cutout", "--no-score", "--format", "source",
-        "--dataset", "HAM10000", "--label-column", "orig_class_num");
+        "--dataset", "HAM10000", "--label-column", "orig_class_num", "--keep-input-columns");
     assertThat(request.conditions()).singleElement()
         .satisfies(c -> assertThat(c.getId()).isEqualTo("2_1_3_cross_entropy_attack_randstart_views2_color_cutout"));
     assertThat(request.score()).isFalse();
     assertThat(request.outputFormat()).isEqualTo(ImageFormat.SOURCE);
     assertThat(request.dataset()).isEqualTo("HAM10000");
     assertThat(request.labelColumn()).isEqualTo("orig_class_num");
+    assertThat(request.keepInputColumns()).isTrue();
     assertThat(request.dirmap()).isEqualTo(Path.of("../demo/fashion-mnist/dirmap.csv"));
   }
 
