@@ -45,7 +45,7 @@ public final class DirmapSink {
     this.s3 = s3;
     this.layout = layout;
     this.publicRead = publicRead;
-    this.buckets = s3 == null ? null : new S3Buckets(s3);
+    this.buckets = s3 == null ? null : new S3Buckets(s3, publicRead);
     this.retry = retry;
   }
 

@@ -11,7 +11,8 @@ import org.apache.kafka.common.config.ConfigDef.ValidString;
 /**
  * Where the shared infrastructure is: Kafka, the schema registry and S3. Every stage's config
  * embeds one. S3 credentials are NOT configured here: they come from the AWS SDK's default provider
- * chain (environment, system properties, profile, instance role) and are never logged.
+ * chain (environment, system properties, profile, instance role) and are never logged, or from the
+ * AWS shared-credentials file that {@code s3.credentials.file} names (a path, never a secret).
  */
 public record ConnectionConfig(
     String bootstrapServers,
@@ -19,6 +20,7 @@ public record ConnectionConfig(
     int topicPartitions,
     String s3Endpoint,
     String s3Region,
+    String s3CredentialsFile,
     boolean s3PathStyle,
     boolean s3PublicRead,
     S3Layout s3Layout,
@@ -29,6 +31,7 @@ public record ConnectionConfig(
   public static final String TOPIC_PARTITIONS = "topic.partitions";
   public static final String S3_ENDPOINT = "s3.endpoint";
   public static final String S3_REGION = "s3.region";
+  public static final String S3_CREDENTIALS_FILE = "s3.credentials.file";
   public static final String S3_PATH_STYLE = "s3.path.style";
   public static final String S3_ACL = "s3.acl";
   public static final String S3_LAYOUT = "s3.layout";
@@ -49,6 +52,8 @@ public record ConnectionConfig(
         .define(S3_ENDPOINT, Type.STRING, "", Importance.HIGH,
             "S3 endpoint URL; empty = AWS for the region")
         .define(S3_REGION, Type.STRING, "us-east-1", Importance.MEDIUM, "S3 region")
+        .define(S3_CREDENTIALS_FILE, Type.STRING, "", Importance.LOW,
+            "AWS shared-credentials file whose [default] profile signs S3 requests; empty = the SDK's default chain")
         .define(S3_PATH_STYLE, Type.BOOLEAN, false, Importance.LOW,
             "path-style S3 requests (S3Proxy, MinIO)")
         .define(S3_ACL, Type.STRING, "public-read", ValidString.in("public-read", "none"), Importance.MEDIUM,
@@ -78,6 +83,7 @@ public record ConnectionConfig(
         parsed.getInt(TOPIC_PARTITIONS),
         parsed.getString(S3_ENDPOINT),
         parsed.getString(S3_REGION),
+        parsed.getString(S3_CREDENTIALS_FILE),
         parsed.getBoolean(S3_PATH_STYLE),
         parsed.getString(S3_ACL).equals("public-read"),
         layout,

@@ -23,7 +23,7 @@ public final class ObjectStore {
   public ObjectStore(S3AsyncClient s3, boolean publicRead) {
     this.s3 = s3;
     this.publicRead = publicRead;
-    this.buckets = new S3Buckets(s3);
+    this.buckets = new S3Buckets(s3, publicRead);
   }
 
   /** Completes with true when the object was written, false when identical content was already there. */

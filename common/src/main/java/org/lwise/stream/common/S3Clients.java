@@ -1,10 +1,14 @@
 package org.lwise.stream.common;
 
 import java.net.URI;
+import java.nio.file.Path;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.profiles.ProfileFileSupplier;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -13,7 +17,10 @@ import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 /**
  * Builds the S3 client from the connection settings. Credentials come from the SDK's default
  * provider chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, aws.accessKeyId system property,
- * ~/.aws profile, instance role) — never from our configuration files.
+ * ~/.aws profile, instance role) — never from our configuration files — or, when
+ * {@code s3.credentials.file} names one, from that shared-credentials file's {@code [default]}
+ * profile: the embedded default writes its per-run keys there, so another shell's stage signs
+ * with them whatever AWS_* variables that shell has.
  */
 public final class S3Clients {
   private S3Clients() {}
@@ -36,8 +43,21 @@ public final class S3Clients {
     }
     if (credentials != null) {
       builder.credentialsProvider(credentials);
+    } else if (!config.s3CredentialsFile().isBlank()) {
+      builder.credentialsProvider(fromCredentialsFile(Path.of(config.s3CredentialsFile())));
     }
     return builder.build();
+  }
+
+  /**
+   * The {@code [default]} profile of an AWS shared-credentials file, read again when the file
+   * changes: a re-run of {@code lwise run} writes new keys there, and stages attached to it keep working.
+   */
+  static AwsCredentialsProvider fromCredentialsFile(Path file) {
+    return ProfileCredentialsProvider.builder()
+        .profileFile(ProfileFileSupplier.reloadWhenModified(file, ProfileFile.Type.CREDENTIALS))
+        .profileName("default")
+        .build();
   }
 
   /**

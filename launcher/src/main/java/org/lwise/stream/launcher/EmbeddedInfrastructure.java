@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.lwise.stream.common.ConnectionConfig;
@@ -19,7 +20,9 @@ import org.lwise.stream.common.ConnectionConfig;
  * first run and reused, so a second run resumes against the same data (the broker's controller
  * address is part of its formatted log, and S3 URLs in written dirmaps carry the port). A port that
  * something else listens on stops the run with that process named: a run only ever talks to
- * servers it started itself.
+ * servers it started itself. The S3 store's keys of this run are in {@code .embedded/credentials}
+ * (AWS shared-credentials format, owner-only), which {@code .embedded/connection.properties} names,
+ * so {@code lwise worker --config .embedded/connection.properties} works from another shell.
  */
 public final class EmbeddedInfrastructure implements AutoCloseable {
   private final EmbeddedKafka kafka;
@@ -27,20 +30,27 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
   private final EmbeddedS3 s3;
   private final Path s3Dir;
   private final Path connectionFile;
+  private final Path credentialsFile;
 
   private EmbeddedInfrastructure(EmbeddedKafka kafka, EmbeddedRegistry registry, EmbeddedS3 s3, Path s3Dir,
-      Path connectionFile) {
+      Path home) {
     this.kafka = kafka;
     this.registry = registry;
     this.s3 = s3;
     this.s3Dir = s3Dir;
-    this.connectionFile = connectionFile;
+    this.connectionFile = home.resolve("connection.properties");
+    this.credentialsFile = home.resolve("credentials");
   }
 
   /** A server whose parent was just killed needs up to a second to notice and exit (ParentWatch). */
   private static final Duration PORT_RELEASE_GRACE = Duration.ofSeconds(5);
 
   public static EmbeddedInfrastructure start(Path outDir, Path registryJar) {
+    return start(outDir, registryJar, List.of(EmbeddedS3.ANY_ORIGIN));
+  }
+
+  /** @param corsOrigins origins whose web pages may read the S3 objects ({@code s3.cors.origins}) */
+  public static EmbeddedInfrastructure start(Path outDir, Path registryJar, List<String> corsOrigins) {
     Path home = outDir.resolve(".embedded");
     Path portsFile = home.resolve("ports.properties");
     Map<String, Integer> ports = ports(portsFile);
@@ -51,8 +61,9 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
       kafka = EmbeddedKafka.start(home.resolve("kafka"), ports.get("kafka.port"), ports.get("kafka.controller.port"));
       registry = EmbeddedRegistry.start(registryJar, home.resolve("registry"), ports.get("registry.port"));
       Path s3Dir = outDir.resolve("s3");
-      EmbeddedS3 s3 = EmbeddedS3.start(s3Dir, ports.get("s3.port"));
-      EmbeddedInfrastructure infra = new EmbeddedInfrastructure(kafka, registry, s3, s3Dir, home.resolve("connection.properties"));
+      EmbeddedS3 s3 = EmbeddedS3.start(s3Dir, ports.get("s3.port"), corsOrigins);
+      EmbeddedInfrastructure infra = new EmbeddedInfrastructure(kafka, registry, s3, s3Dir, home);
+      s3.writeCredentials(infra.credentialsFile);
       infra.writeConnectionFile();
       return infra;
     } catch (RuntimeException e) {
@@ -66,7 +77,10 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     }
   }
 
-  /** Connection settings of the embedded servers (no credentials: those travel as system properties). */
+  /**
+   * Connection settings of the embedded servers. No credentials: in this process they travel as
+   * system properties, so settings that point at other servers keep the user's own credentials chain.
+   */
   public Map<String, String> connection() {
     Map<String, String> props = new LinkedHashMap<>();
     props.put(ConnectionConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -100,12 +114,17 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     return s3.endpoint();
   }
 
-  /** Lets a user attach more stage processes (e.g. a second gpu-worker) to this run. */
+  /**
+   * Lets a user attach more stage processes (e.g. a second gpu-worker) to this run: the servers'
+   * addresses and the path of the credentials file (absolute, so any working directory will do).
+   */
   private void writeConnectionFile() {
     Properties props = new Properties();
     props.putAll(connection());
+    props.put(ConnectionConfig.S3_CREDENTIALS_FILE, credentialsFile.toAbsolutePath().normalize().toString());
     try (Writer writer = Files.newBufferedWriter(connectionFile)) {
-      props.store(writer, "Embedded servers of the running `lwise run` (S3 credentials: see README)");
+      props.store(writer, "Embedded servers of the running `lwise run`; S3 keys of this run in "
+          + ConnectionConfig.S3_CREDENTIALS_FILE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + connectionFile, e);
     }
@@ -113,6 +132,11 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
 
   public Path connectionFile() {
     return connectionFile;
+  }
+
+  /** This run's S3 keys, AWS shared-credentials format ({@code AWS_SHARED_CREDENTIALS_FILE} for the aws CLI). */
+  public Path credentialsFile() {
+    return credentialsFile;
   }
 
   private static Map<String, Integer> ports(Path file) {

@@ -26,10 +26,17 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).")
 public final class RunCommand implements Callable<Integer> {
+  private static final String AGGREGATOR_OUTPUT_DIR = "aggregator.output.dir";
+  private static final String UPLOADER_LOCAL_DIR = "uploader.local.dir";
+
   @Mixin
   JobOptions job = new JobOptions();
 
-  @Option(names = "--out", defaultValue = "lwise-out", description = "output folder (default ${DEFAULT-VALUE})")
+  static final String DEFAULT_OUT = "lwise-out";
+
+  /** Null when not given: then a file's aggregator.output.dir, else {@link #DEFAULT_OUT}. */
+  @Option(names = "--out", description = "output folder (default: aggregator.output.dir if configured, else "
+      + DEFAULT_OUT + ")")
   Path out;
 
   @Option(names = "--config", description = "properties file: connection and stage settings (see README)")
@@ -69,29 +76,48 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
+  /** The output folder: {@code --out}, else the configured {@code aggregator.output.dir}, else the default. */
+  Path outputFolder(Map<String, String> userSettings) {
+    return out != null ? out : Path.of(userSettings.getOrDefault(AGGREGATOR_OUTPUT_DIR, DEFAULT_OUT));
+  }
+
+  /**
+   * Every setting of this run ({@link StageSettings#forRun}: defaults, embedded connection, your file
+   * and environment, then these options), so each key wins over the embedded default.
+   */
+  Map<String, String> settings(Map<String, String> userSettings, Map<String, String> embeddedConnection) {
+    Path folder = outputFolder(userSettings);
+    Map<String, String> defaults = Map.of(AGGREGATOR_OUTPUT_DIR, folder.toString(), UPLOADER_LOCAL_DIR, folder.toString());
+    Map<String, String> commandLine = new HashMap<>();
+    commandLine.put("worker.model.card", job.model.toString());
+    if (out != null) {
+      commandLine.put(AGGREGATOR_OUTPUT_DIR, out.toString());
+      commandLine.put(UPLOADER_LOCAL_DIR, out.toString());
+    }
+    if (batchSize != null) {
+      commandLine.put("worker.max.batch.size", batchSize.toString());
+    }
+    if (device != null) {
+      commandLine.put("worker.device", device);
+    }
+    return StageSettings.forRun(defaults, embeddedConnection, userSettings, commandLine);
+  }
+
   @Override
   public Integer call() throws Exception {
-    Map<String, String> props = new HashMap<>(StageSettings.load(config));
+    Map<String, String> userSettings = StageSettings.load(config);
+    Path folder = outputFolder(userSettings);
     JobRequest request = job.toRequest(null);
     if (device != null) {
       InferenceDevice.select(device); // a GPU that is not there: say so before starting any server
     }
     EmbeddedInfrastructure infra = null;
     long started = System.nanoTime();
-    if (!props.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
-      System.err.println("Starting the embedded Kafka broker, schema registry and S3 store under " + out + " ...");
-      infra = EmbeddedInfrastructure.start(out, Launcher.registryJar());
-      props.putAll(infra.connection());
+    if (!userSettings.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
+      System.err.println("Starting the embedded Kafka broker, schema registry and S3 store under " + folder + " ...");
+      infra = EmbeddedInfrastructure.start(folder, Launcher.registryJar(), StageSettings.corsOrigins(userSettings));
     }
-    props.putIfAbsent("worker.model.card", job.model.toString());
-    props.putIfAbsent("aggregator.output.dir", out.toString());
-    props.putIfAbsent("uploader.local.dir", out.toString());
-    if (batchSize != null) {
-      props.put("worker.max.batch.size", batchSize.toString());
-    }
-    if (device != null) {
-      props.put("worker.device", device);
-    }
+    Map<String, String> props = settings(userSettings, infra == null ? Map.of() : infra.connection());
     EmbeddedInfrastructure embedded = infra;
     PipelineRun run;
     try {
@@ -140,7 +166,7 @@ public final class RunCommand implements Callable<Integer> {
         });
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      new RunSummary(props, request, report, done, out, embedded, seconds).print(System.out);
+      new RunSummary(props, request, report, done, folder, embedded, seconds).print(System.out);
       if (watch) {
         watchUntilStopped(run, report.jobId(), report.rows());
       }

@@ -37,6 +37,12 @@ final class RunSummary {
     this.seconds = seconds;
   }
 
+  /** How to reach the embedded store with the aws CLI (or any client that reads the shared-credentials file). */
+  static String awsCliExample(EmbeddedInfrastructure embedded) {
+    return "AWS_SHARED_CREDENTIALS_FILE=" + embedded.credentialsFile().toAbsolutePath().normalize()
+        + " aws --endpoint-url " + embedded.s3Endpoint() + " s3 ls";
+  }
+
   void print(PrintStream console) {
     ConnectionConfig connection = ConnectionConfig.from(props);
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(connection.registryUrl()));
@@ -71,6 +77,12 @@ final class RunSummary {
     if (embedded != null) {
       console.println("S3 objects (S3Proxy, browsable files): " + embedded.s3Dir().toAbsolutePath().normalize()
           + "/<bucket>/<key>");
+      // The keys stay in the file: the console and the log only ever show its path.
+      console.println("S3 store " + embedded.s3Endpoint() + " while this run is up; its keys are in "
+          + embedded.credentialsFile().toAbsolutePath().normalize() + ", e.g.");
+      console.println("  " + awsCliExample(embedded));
+      console.println("More stages on these servers: lwise worker --config "
+          + embedded.connectionFile().toAbsolutePath().normalize());
     }
     if (!failures.isEmpty()) {
       console.println("Failures (dead letters; all of them in lwise.log and on topic " + topics.deadLetters().name() + "):");

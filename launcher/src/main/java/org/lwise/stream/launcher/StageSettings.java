@@ -2,12 +2,16 @@ package org.lwise.stream.launcher;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 import org.lwise.stream.aggregator.AggregatorConfig;
 import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.ingest.IngestConfig;
@@ -21,9 +25,16 @@ import org.lwise.stream.worker.WorkerConfig;
  * keys it may have meant.
  */
 final class StageSettings {
-  /** Every key a stage defines. */
+  static final String S3_CORS_ORIGINS = "s3.cors.origins";
+
+  /** Settings of the embedded servers, read by {@code lwise run} only (no stage uses them). */
+  static final ConfigDef EMBEDDED_DEFINITION = new ConfigDef()
+      .define(S3_CORS_ORIGINS, Type.LIST, EmbeddedS3.ANY_ORIGIN, Importance.LOW,
+          "origins (scheme://host[:port]) whose web pages may GET the embedded S3 store's objects; * = any");
+
+  /** Every key a stage or the embedded servers define. */
   static final Set<String> KNOWN = Stream.of(IngestConfig.DEFINITION, WorkerConfig.DEFINITION,
-          AggregatorConfig.DEFINITION, UploaderConfig.DEFINITION)
+          AggregatorConfig.DEFINITION, UploaderConfig.DEFINITION, EMBEDDED_DEFINITION)
       .map(ConfigDef::names)
       .flatMap(Set::stream)
       .collect(Collectors.toCollection(TreeSet::new));
@@ -45,6 +56,26 @@ final class StageSettings {
 
   static Map<String, String> load(Path file) {
     return load(file, System.getenv());
+  }
+
+  /**
+   * The settings of {@code lwise run}, later layers winning for every key: the run's defaults, the
+   * embedded servers' connection (empty with your own servers), your settings ({@link #load}: file,
+   * then environment), the command line. So a file's {@code s3.url.template} beats the embedded
+   * store's URL, and {@code --model} beats a file's {@code worker.model.card}.
+   */
+  static Map<String, String> forRun(Map<String, String> defaults, Map<String, String> embeddedConnection,
+      Map<String, String> userSettings, Map<String, String> commandLine) {
+    Map<String, String> merged = new HashMap<>(defaults);
+    merged.putAll(embeddedConnection);
+    merged.putAll(userSettings);
+    merged.putAll(commandLine);
+    return merged;
+  }
+
+  /** {@code s3.cors.origins} of these settings (default: any origin). */
+  static List<String> corsOrigins(Map<String, String> settings) {
+    return new AbstractConfig(EMBEDDED_DEFINITION, settings, false).getList(S3_CORS_ORIGINS);
   }
 
   static void requireKnown(Map<String, String> settings, String where) {
