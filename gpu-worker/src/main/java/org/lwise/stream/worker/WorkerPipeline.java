@@ -193,13 +193,9 @@ public final class WorkerPipeline implements Runnable {
    * job counts the row as failed and completes.
    */
   private static DeadLetter unreadable(ConsumerRecord<byte[], byte[]> record, Throwable cause) {
-    String at = record.topic() + "-" + record.partition() + "@" + record.offset();
-    RecordKeys.Attribution owner = RecordKeys.parse(record.key());
-    String reason = "unreadable image record at " + at + ": " + cause;
-    log.warn("Job {} row {}: {}", owner == null ? "?" : owner.jobId(), owner == null ? "?" : owner.rowIndex(), reason);
-    return owner == null
-        ? DeadLetters.of("gpu-worker", reason, null, null, null, at)
-        : DeadLetters.of("gpu-worker", reason, owner.key(), owner.jobId(), owner.rowIndex(), at);
+    DeadLetter dead = DeadLetters.unreadable("gpu-worker", "image record", record, cause);
+    log.warn("Job {} row {}: {}", dead.getJobId(), dead.getRowIndex(), dead.getReason());
+    return dead;
   }
 
   /** Records already polled from partitions we lose are not ours to process any more. */

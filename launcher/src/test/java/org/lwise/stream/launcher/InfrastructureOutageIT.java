@@ -113,7 +113,7 @@ class InfrastructureOutageIT {
   @Test
   @Order(2)
   void shouldWaitForDirmapsThroughABrokerRestart() throws Exception {
-    CompletableFuture<Lwise> submit = CompletableFuture.supplyAsync(() -> Lwise.run("submit", "--config",
+    CompletableFuture<CommandRun> submit = CompletableFuture.supplyAsync(() -> CommandRun.lwise("submit", "--config",
         config.toString(), "--dirmap", TestDataset.create(tmp).toString(), "--model", "../demo/models/fashion-cnn-standard",
         "--dataset", "fmnist-outage", "--eps", "1", "--wait", "--timeout-minutes", "5"));
     Job job = awaitJob("fmnist-outage", submit);
@@ -134,7 +134,7 @@ class InfrastructureOutageIT {
         out.send(topics.dirmaps(), jobId + "/" + condition.getId(), dirmap(jobId, condition.getId(), 0)).get();
       }
     }
-    Lwise done = submit.get(3, TimeUnit.MINUTES);
+    CommandRun done = submit.get(3, TimeUnit.MINUTES);
     assertThat(done.code()).as(done.errors() + done.output()).isZero();
     assertThat(done.output()).contains("fmnist-outage_natural_dirmap.csv").contains("1_0.5_2_logit");
   }
@@ -144,12 +144,12 @@ class InfrastructureOutageIT {
   void shouldReportStatusThroughABrokerRestart() throws Exception {
     infra.kafka().stop();
     long stopped = System.nanoTime();
-    CompletableFuture<Lwise> status = CompletableFuture.supplyAsync(() -> Lwise.run("status", "--config",
+    CompletableFuture<CommandRun> status = CompletableFuture.supplyAsync(() -> CommandRun.lwise("status", "--config",
         config.toString(), jobId));
     Thread.sleep(OUTAGE.toMillis());
     assertThat(status).as("status must still be waiting while the broker is down").isNotDone();
     infra.kafka().start();
-    Lwise done = status.get(3, TimeUnit.MINUTES);
+    CommandRun done = status.get(3, TimeUnit.MINUTES);
     System.out.printf("status answered %.1f s after the broker went down%n", (System.nanoTime() - stopped) / 1e9);
     assertThat(done.code()).as(done.errors() + done.output()).isZero();
     assertThat(done.output()).contains("Job " + jobId).contains("dirmaps written: 2 of 2");
@@ -160,7 +160,7 @@ class InfrastructureOutageIT {
   void shouldNameAnUnreachableRegistryInOneLine() throws Exception {
     infra.registry().stop();
     try {
-      Lwise status = Lwise.run("status", "--config", settings(Map.of("retry.timeout.ms", "3000")).toString(), jobId);
+      CommandRun status = CommandRun.lwise("status", "--config", settings(Map.of("retry.timeout.ms", "3000")).toString(), jobId);
       System.out.println("registry stopped, status printed: " + status.errors().strip());
       assertThat(status.code()).isEqualTo(1);
       assertThat(status.errors().lines()).as(status.errors()).singleElement().asString()
@@ -176,7 +176,7 @@ class InfrastructureOutageIT {
     infra.kafka().stop();
     try {
       long started = System.nanoTime();
-      Lwise status = Lwise.run("status", "--config", settings(Map.of("retry.timeout.ms", "3000")).toString(), jobId);
+      CommandRun status = CommandRun.lwise("status", "--config", settings(Map.of("retry.timeout.ms", "3000")).toString(), jobId);
       System.out.printf("status gave up %.1f s after it started (retry.timeout.ms = 3000)%n",
           (System.nanoTime() - started) / 1e9);
       System.out.println("broker stopped, status printed: " + status.errors().strip());
@@ -189,7 +189,7 @@ class InfrastructureOutageIT {
   }
 
   /** Waits until the submitted job is on the jobs topic, i.e. submit has moved on to waiting. */
-  private static Job awaitJob(String dataset, CompletableFuture<Lwise> submit) throws Exception {
+  private static Job awaitJob(String dataset, CompletableFuture<CommandRun> submit) throws Exception {
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(infra.registry().url()));
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     while (System.nanoTime() < deadline) {
@@ -222,22 +222,5 @@ class InfrastructureOutageIT {
   private static S3Client s3() {
     return S3Client.builder().endpointOverride(URI.create(infra.s3Endpoint())).region(Region.US_EAST_1)
         .forcePathStyle(true).build();
-  }
-
-  /** An {@code lwise} command run as the CLI runs it: exit code, standard output, and what it printed as errors. */
-  record Lwise(int code, String output, String errors) {
-    static synchronized Lwise run(String... args) {
-      ByteArrayOutputStream printed = new ByteArrayOutputStream();
-      StringWriter errors = new StringWriter();
-      PrintStream original = System.out;
-      int code;
-      try {
-        System.setOut(new PrintStream(printed, true));
-        code = Launcher.commandLine().setErr(new PrintWriter(errors, true)).execute(args);
-      } finally {
-        System.setOut(original);
-      }
-      return new Lwise(code, printed.toString(), errors.toString());
-    }
   }
 }

@@ -54,8 +54,10 @@ final class TestDataset {
       csv.append(index++).append(",train,Bag,8,").append(dir.resolve("secret.png").toAbsolutePath()).append(",\n");
       Files.createSymbolicLink(root.resolve("images/link.png"), dir.resolve("secret.png").toAbsolutePath());
       csv.append(index++).append(",train,Bag,8,images/link.png,\n");
-      csv.append(index++).append(",train,Bag,abc,").append(demoRows.get(1).split(",")[4]).append(",\n");
-      csv.append(index++).append(",train,Bag,-1,").append(demoRows.get(2).split(",")[4]).append(",\n");
+      Files.copy(demo.resolve(demoRows.get(1).split(",")[4]), root.resolve("images/label-abc.png"));
+      csv.append(index++).append(",train,Bag,abc,images/label-abc.png,\n");
+      Files.copy(demo.resolve(demoRows.get(2).split(",")[4]), root.resolve("images/label-negative.png"));
+      csv.append(index++).append(",train,Bag,-1,images/label-negative.png,\n");
       csv.append(index++).append(",train,Dress,3,").append(demoRows.get(0).split(",")[4]).append(",duplicate\n");
       Path reference = Path.of("../gpu-worker/src/test/resources/reference/images");
       Files.copy(reference.resolve("gray16.png"), root.resolve("images/gray16.png"));

@@ -178,13 +178,9 @@ public final class UploadPipeline implements Runnable {
 
   /** A record that will never be an output image: dead-lettered with the job and row its key names. */
   private static DeadLetter unreadable(ConsumerRecord<byte[], byte[]> record, RuntimeException e) {
-    String source = record.topic() + "-" + record.partition() + "@" + record.offset();
-    RecordKeys.Attribution owner = RecordKeys.parse(record.key());
-    String reason = "unreadable output image record at " + source + ": " + e;
-    log.warn("Job {} row {}: {}", owner == null ? "?" : owner.jobId(), owner == null ? "?" : owner.rowIndex(), reason);
-    return owner == null
-        ? DeadLetters.of("uploader", reason, null, null, null, source)
-        : DeadLetters.of("uploader", reason, owner.key(), owner.jobId(), owner.rowIndex(), source);
+    DeadLetter dead = DeadLetters.unreadable("uploader", "output image record", record, e);
+    log.warn("Job {} row {}: {}", dead.getJobId(), dead.getRowIndex(), dead.getReason());
+    return dead;
   }
 
   /** Refusals that retrying cannot fix (a bad bucket name or key): a dead letter, not a stop. */
