@@ -247,7 +247,9 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       }
       Job job = progress.getJob();
       JobProgress reference = job.getReferenceJobId() == null ? null : jobs.get(job.getReferenceJobId());
-      List<RowState> jobRows = rowsOf(jobId);
+      // An incoming dirmap lists only rows with everything an experiment needs: a row still waiting
+      // for its uploads would appear with an empty url.
+      List<RowState> jobRows = rowsOf(jobId).stream().filter(RowState::getComplete).toList();
       DirmapTable.LogitRange range = reference != null && reference.getLogitMin() != null
           ? new DirmapTable.LogitRange(reference.getLogitMin(), reference.getLogitMax())
           : DirmapTable.LogitRange.of(jobRows);

@@ -374,8 +374,9 @@ class PipelineIT {
     Path root = request.dirmap().getParent();
     Files.copy(Path.of("../demo/fashion-mnist/images/bag/t10k-105.png"), root.resolve("images/new-1.png"));
     Files.copy(Path.of("../demo/fashion-mnist/images/trouser/t10k-128.png"), root.resolve("images/new-2.png"));
-    Files.writeString(request.dirmap(), "25,test,Bag,8,images/new-1.png,new\n26,test,Trouser,1,images/new-2.png,new\n",
-        StandardOpenOption.APPEND);
+    int next = TestDataset.GOOD + TestDataset.BAD;
+    Files.writeString(request.dirmap(), next + ",test,Bag,8,images/new-1.png,new\n" + (next + 1)
+        + ",test,Trouser,1,images/new-2.png,new\n", StandardOpenOption.APPEND);
 
     Path incoming = tmp.resolve("out/fmnist-it_natural/fmnist-it_natural_incoming_dirmap.csv");
     List<CSVRecord> rows = List.of();

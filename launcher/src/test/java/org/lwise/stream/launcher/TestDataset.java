@@ -61,9 +61,9 @@ final class TestDataset {
       csv.append(index++).append(",train,Dress,3,").append(demoRows.get(0).split(",")[4]).append(",duplicate\n");
       Path reference = Path.of("../gpu-worker/src/test/resources/reference/images");
       Files.copy(reference.resolve("gray16.png"), root.resolve("images/gray16.png"));
-      csv.append(index++).append(",train,Bag,8,images/gray16.png,\n");
+      csv.append(index++).append(",train,Bag,8,images/gray16.png,\"kept, as written\"\n");
       Files.copy(reference.resolve("palette.png"), root.resolve("images/palette.png"));
-      csv.append(index).append(",train,Bag,8,images/palette.png,\n");
+      csv.append(index).append(",train,Bag,8,images/palette.png,\"kept, as written\"\n");
       Files.writeString(root.resolve("dirmap.csv"), csv.toString());
       return root.resolve("dirmap.csv");
     } catch (IOException e) {
