@@ -7,6 +7,7 @@ import dev.failsafe.RetryPolicy;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,13 +15,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Retries work that failed because the registry, broker or S3 store could not be reached, with
  * exponential backoff (0.2 s up to 10 s) for at most {@code retry.timeout.ms}. Bad input fails at
- * once. An operator sees one line when an outage starts and one when it ends, not one per try.
+ * once. An operator sees one line when an outage starts and one when it ends, not one per try or
+ * per call.
  */
 public final class InfrastructureRetry {
   private static final Logger log = LoggerFactory.getLogger(InfrastructureRetry.class);
 
   private final FailsafeExecutor<Object> executor;
   private final Duration timeout;
+  /** Set while an outage lasts, so that many calls failing at once log it once. */
+  private final AtomicBoolean outage = new AtomicBoolean();
 
   public InfrastructureRetry(Duration timeout) {
     this.timeout = timeout;
@@ -30,21 +34,21 @@ public final class InfrastructureRetry {
         .withJitter(0.1)
         .withMaxRetries(-1)
         .withMaxDuration(timeout)
-        .onFailedAttempt(e -> {
-          if (e.getAttemptCount() == 1) {
-            log.warn("Infrastructure unreachable, retrying for up to {} s: {}", timeout.toSeconds(),
-                rootMessage(e.getLastException()));
-          }
-        })
+        .onFailedAttempt(e -> outageStarted(e.getLastException()))
         .onRetriesExceeded(e -> log.error("Infrastructure still unreachable after {} s: {}", timeout.toSeconds(),
             rootMessage(e.getException())))
         .build();
     this.executor = Failsafe.with(policy).onSuccess(e -> {
-      if (e.getAttemptCount() > 1) {
-        log.info("Infrastructure reachable again after {} attempts ({} s)", e.getAttemptCount(),
-            e.getElapsedTime().toSeconds());
+      if (e.getAttemptCount() > 1 && outage.compareAndSet(true, false)) {
+        log.info("Infrastructure reachable again after {} s", e.getElapsedTime().toSeconds());
       }
     });
+  }
+
+  private void outageStarted(Throwable error) {
+    if (outage.compareAndSet(false, true)) {
+      log.warn("Infrastructure unreachable, retrying for up to {} s: {}", timeout.toSeconds(), rootMessage(error));
+    }
   }
 
   public Duration timeout() {
@@ -69,10 +73,22 @@ public final class InfrastructureRetry {
     });
   }
 
-  /** The asynchronous form: {@code work} is started again (after a backoff) while it fails transiently. */
+  /**
+   * The asynchronous form: {@code work} is started again (after a backoff) while it fails
+   * transiently. The first attempt runs on the calling thread, as a plain call would; only a
+   * failed one is handed to the retry policy's scheduler.
+   */
   @SuppressWarnings("unchecked")
   public <T> CompletableFuture<T> getAsync(Supplier<? extends CompletionStage<T>> work) {
-    return (CompletableFuture<T>) executor.getStageAsync(() -> (CompletionStage<Object>) work.get());
+    return work.get().toCompletableFuture().exceptionallyCompose(error -> {
+      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+          ? error.getCause() : error;
+      if (!TransientFailures.isTransient(cause)) {
+        return CompletableFuture.failedFuture(cause);
+      }
+      outageStarted(cause);
+      return (CompletableFuture<T>) executor.getStageAsync(() -> (CompletionStage<Object>) work.get());
+    });
   }
 
   /** The innermost message of an error chain: what an operator needs in one line. */
