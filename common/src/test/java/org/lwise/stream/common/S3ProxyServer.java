@@ -14,11 +14,12 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 /**
  * A real S3 API for tests (S3Proxy, signatures enforced) that can be stopped and started again on
  * the same port with its objects kept, to play an S3 outage. Clients come from {@link S3Clients},
- * so tests exercise the production client configuration.
+ * so tests exercise the production client configuration. Public for the other modules' tests
+ * (common's test-jar).
  */
-final class S3ProxyServer implements AutoCloseable {
-  static final String ACCESS_KEY = "test-access";
-  static final String SECRET_KEY = "test-secret";
+public final class S3ProxyServer implements AutoCloseable {
+  public static final String ACCESS_KEY = "test-access";
+  public static final String SECRET_KEY = "test-secret";
 
   private final BlobStore store = BlobStores.create("transient", new Properties());
   private S3Proxy proxy;
@@ -26,14 +27,14 @@ final class S3ProxyServer implements AutoCloseable {
 
   private S3ProxyServer() {}
 
-  static S3ProxyServer start() throws Exception {
+  public static S3ProxyServer start() throws Exception {
     S3ProxyServer server = new S3ProxyServer();
     server.startOn(0);
     return server;
   }
 
   /** Starts again on the port it had, with the objects it had. */
-  void restart() throws Exception {
+  public void restart() throws Exception {
     startOn(port);
   }
 
@@ -54,23 +55,23 @@ final class S3ProxyServer implements AutoCloseable {
     port = proxy.getPort();
   }
 
-  void stop() throws Exception {
+  public void stop() throws Exception {
     proxy.stop();
     while (!"STOPPED".equals(proxy.getState())) {
       Thread.sleep(10);
     }
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + port;
   }
 
   /** The connection settings a stage would have for this server (path style, as S3Proxy needs). */
-  ConnectionConfig connection(String urlTemplate) {
+  public ConnectionConfig connection(String urlTemplate) {
     return ConnectionConfig.from(Map.of(
         ConnectionConfig.BOOTSTRAP_SERVERS, "unused:9092",
         ConnectionConfig.REGISTRY_URL, "http://unused/apis/registry/v2",
@@ -80,7 +81,7 @@ final class S3ProxyServer implements AutoCloseable {
   }
 
   /** A client built exactly as the stages build theirs, with this server's credentials. */
-  S3AsyncClient client(int maxConcurrency) {
+  public S3AsyncClient client(int maxConcurrency) {
     return S3Clients.create(connection(S3Layout.AWS_URL_TEMPLATE), maxConcurrency,
         StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)));
   }
