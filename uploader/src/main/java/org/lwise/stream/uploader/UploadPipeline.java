@@ -118,20 +118,20 @@ public final class UploadPipeline implements Runnable {
     }
     // Every upload finishes (or is given up) before the transaction opens, so a transaction holds
     // only sends and stays far inside its short timeout even while S3 is slow or away.
-    List<Object> results = new ArrayList<>(uploads.size());
+    List<Outcome> outcomes = new ArrayList<>(uploads.size());
     for (Upload upload : uploads) {
-      results.add(result(upload, layout));
+      outcomes.add(outcome(upload, layout));
     }
     // Aborted whole on a transient failure (registry or broker briefly away), so sent again.
     retry.run(() -> TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
       unreadable.forEach(dead -> out.send(topics.deadLetters(), dead.getRecordKey(), dead));
-      for (Object result : results) {
-        if (result instanceof UploadResult uploaded) {
+      for (Outcome outcome : outcomes) {
+        if (outcome.uploaded() != null) {
+          UploadResult uploaded = outcome.uploaded();
           out.send(topics.uploads(),
               RecordKeys.output(uploaded.getJobId(), uploaded.getConditionId(), uploaded.getRowIndex()), uploaded);
         } else {
-          DeadLetter dead = (DeadLetter) result;
-          out.send(topics.deadLetters(), dead.getRecordKey(), dead);
+          out.send(topics.deadLetters(), outcome.deadLetter().getRecordKey(), outcome.deadLetter());
         }
       }
     }));
@@ -146,13 +146,16 @@ public final class UploadPipeline implements Runnable {
     return image;
   }
 
+  /** What one output image ends as: its upload result, or a dead letter when S3 refused it for good. */
+  private record Outcome(UploadResult uploaded, DeadLetter deadLetter) {}
+
   /** The upload's result record, or a dead letter when S3 refused it for good (bad name, 4xx). */
-  private Object result(Upload upload, S3Layout layout) {
+  private Outcome outcome(Upload upload, S3Layout layout) {
     EnhancedImage image = upload.image();
     String recordKey = RecordKeys.output(image.getJobId(), image.getConditionId(), image.getRowIndex());
     try {
       boolean written = upload.written().join();
-      return UploadResult.newBuilder()
+      return new Outcome(UploadResult.newBuilder()
           .setJobId(image.getJobId())
           .setRowIndex(image.getRowIndex())
           .setConditionId(image.getConditionId())
@@ -162,17 +165,21 @@ public final class UploadPipeline implements Runnable {
           .setUrl(layout.url(upload.bucket(), upload.key()))
           .setSha256(image.getSha256())
           .setSkippedExisting(!written)
-          .build();
+          .build(), null);
     } catch (CompletionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       if (!isBadInput(cause)) {
-        // S3 stayed unreachable for retry.timeout.ms: stop the stage, nothing of this batch is committed.
-        throw new IllegalStateException("S3 unreachable for " + retry.timeout().toSeconds() + " s (retry.timeout.ms): "
-            + InfrastructureRetry.rootMessage(cause), cause);
+        // S3 stayed unreachable for retry.timeout.ms, or refused for a reason no row can fix (403):
+        // stop the stage, nothing of this batch is committed, and a restart resumes.
+        String what = TransientFailures.isTransient(cause)
+            ? "S3 unreachable for " + retry.timeout().toSeconds() + " s (retry.timeout.ms)"
+            : "S3 refused the upload of " + image.getImPath() + " (check the credentials and the bucket's permissions)";
+        throw new IllegalStateException(what + ": " + InfrastructureRetry.rootMessage(cause), cause);
       }
       String reason = "cannot upload " + image.getImPath() + " (" + image.getConditionId() + "): " + cause.getMessage();
       log.info("Job {}: {}", image.getJobId(), reason);
-      return DeadLetters.of("uploader", reason, recordKey, image.getJobId(), image.getRowIndex(), image.getImPath());
+      return new Outcome(null,
+          DeadLetters.of("uploader", reason, recordKey, image.getJobId(), image.getRowIndex(), image.getImPath()));
     }
   }
 
