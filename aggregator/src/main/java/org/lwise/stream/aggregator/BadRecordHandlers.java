@@ -70,6 +70,18 @@ public final class BadRecordHandlers {
       if (TransientFailures.isTransient(error)) {
         return Response.fail();
       }
+      if (record == null || context.topic() == null) {
+        // A punctuator's error (no record to blame): it is the aggregator's own failure, not bad input.
+        log.error("Aggregator punctuation failed: {}", InfrastructureRetry.rootMessage(error), error);
+        return Response.fail();
+      }
+      if (record.value() instanceof JobEvent event && event.getDeadLetter() != null) {
+        // A dead letter read back from the dead-letter topic whose handling failed: dead-lettering it
+        // again would feed it back in for ever. Logged and skipped.
+        log.error("Skipped dead letter of job {} whose handling failed: {}", event.getJobId(),
+            InfrastructureRetry.rootMessage(error), error);
+        return Response.resume(java.util.List.of());
+      }
       return Response.resume(deadLetter(deadLetterTopic, context, context.sourceRawKey(), context.sourceRawValue(),
           attribution(context, record), error));
     }

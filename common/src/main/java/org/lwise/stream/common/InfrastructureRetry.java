@@ -38,11 +38,13 @@ public final class InfrastructureRetry {
         .onRetriesExceeded(e -> log.error("Infrastructure still unreachable after {} s: {}", timeout.toSeconds(),
             rootMessage(e.getException())))
         .build();
-    this.executor = Failsafe.with(policy).onSuccess(e -> {
-      if (e.getAttemptCount() > 1 && outage.compareAndSet(true, false)) {
-        log.info("Infrastructure reachable again after {} s", e.getElapsedTime().toSeconds());
-      }
-    });
+    this.executor = Failsafe.with(policy).onSuccess(e -> outageEnded());
+  }
+
+  private void outageEnded() {
+    if (outage.compareAndSet(true, false)) {
+      log.info("Infrastructure reachable again");
+    }
   }
 
   private void outageStarted(Throwable error) {
@@ -74,8 +76,8 @@ public final class InfrastructureRetry {
   }
 
   /**
-   * The asynchronous form: {@code work} is started again (after a backoff) while it fails
-   * transiently. The first attempt runs on the calling thread, as a plain call would; only a
+   * The asynchronous form: {@code work} is started again while it fails transiently (at once, then
+   * with backoff). The first attempt runs on the calling thread, as a plain call would; only a
    * failed one is handed to the retry policy's scheduler.
    */
   @SuppressWarnings("unchecked")

@@ -31,10 +31,6 @@ public final class S3Buckets {
   private final boolean publicRead;
   private final ConcurrentMap<String, CompletableFuture<Void>> creations = new ConcurrentHashMap<>();
 
-  public S3Buckets(S3AsyncClient s3) {
-    this(s3, false);
-  }
-
   public S3Buckets(S3AsyncClient s3, boolean publicRead) {
     this.s3 = s3;
     this.publicRead = publicRead;

@@ -12,6 +12,9 @@ import org.apache.kafka.common.TopicPartition;
  * in one Kafka transaction, or nothing of it is visible.
  */
 public final class TransactionalBatch {
+  /** Commit calls (each blocking up to max.block.ms, 60 s) before a timed-out commit is given up. */
+  private static final int COMMIT_ATTEMPTS = 10;
+
   private TransactionalBatch() {}
 
   /**
@@ -25,14 +28,32 @@ public final class TransactionalBatch {
     try {
       body.accept(new TopicProducer(producer));
       producer.sendOffsetsToTransaction(offsets, group);
-      producer.commitTransaction();
     } catch (RuntimeException e) {
-      try {
-        producer.abortTransaction();
-      } catch (RuntimeException abortFailure) {
-        e.addSuppressed(abortFailure);
-      }
+      abort(producer, e);
       throw e;
+    }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        producer.commitTransaction();
+        return;
+      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        // A commit that timed out (broker away for longer than max.block.ms) must be retried as the
+        // same call; the producer refuses an abort or a new transaction until it has completed.
+        if (attempt >= COMMIT_ATTEMPTS) {
+          throw e;
+        }
+      } catch (RuntimeException e) {
+        abort(producer, e);
+        throw e;
+      }
+    }
+  }
+
+  private static void abort(Producer<byte[], byte[]> producer, RuntimeException cause) {
+    try {
+      producer.abortTransaction();
+    } catch (RuntimeException abortFailure) {
+      cause.addSuppressed(abortFailure);
     }
   }
 }

@@ -1,7 +1,6 @@
 package org.lwise.stream.common;
 
 import io.apicurio.registry.rest.client.exception.RestClientException;
-import java.io.IOException;
 import org.apache.kafka.common.errors.RetriableException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
@@ -16,13 +15,10 @@ public final class TransientFailures {
 
   public static boolean isTransient(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof IOException || t instanceof RetriableException || t instanceof SdkClientException) {
+      if (isConnectionFailure(t) || t instanceof RetriableException || t instanceof SdkClientException) {
         return true; // connection refused or reset, timeouts, DNS: the server is not there right now
       }
       if (t instanceof SdkServiceException service && (service.statusCode() >= 500 || service.statusCode() == 429)) {
-        return true;
-      }
-      if (t instanceof RegistryUnavailableException) {
         return true;
       }
       if (t instanceof RestClientException registry && isUnreachable(registry)) {
@@ -42,10 +38,16 @@ public final class TransientFailures {
     return status == null || status == 0 || status >= 500 || status == 429;
   }
 
-  /** The schema registry answered with a server error (5xx) rather than "no such schema". */
-  public static final class RegistryUnavailableException extends RuntimeException {
-    public RegistryUnavailableException(String message, Throwable cause) {
-      super(message, cause);
-    }
+  /**
+   * Only I/O failures of a connection count: an EOFException from a truncated Avro body (Apicurio
+   * wraps it in UncheckedIOException) or a file system error is not a server that will come back.
+   */
+  private static boolean isConnectionFailure(Throwable t) {
+    return t instanceof java.net.SocketException // ConnectException, NoRouteToHostException, reset
+        || t instanceof java.io.InterruptedIOException // SocketTimeoutException
+        || t instanceof java.net.UnknownHostException
+        || t instanceof java.net.http.HttpTimeoutException
+        || t instanceof java.net.http.HttpConnectTimeoutException
+        || t instanceof java.nio.channels.ClosedChannelException;
   }
 }

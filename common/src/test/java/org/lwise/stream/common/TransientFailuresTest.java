@@ -27,6 +27,17 @@ class TransientFailuresTest {
   }
 
   @Test
+  void shouldNotTakeACorruptBodyOrAFileSystemErrorForAnOutage() {
+    // Apicurio wraps the EOFException of a truncated Avro body in UncheckedIOException.
+    assertThat(TransientFailures.isTransient(new java.io.UncheckedIOException(new java.io.EOFException())))
+        .as("a truncated record will never be readable").isFalse();
+    assertThat(TransientFailures.isTransient(new java.io.UncheckedIOException(
+        new java.nio.file.AccessDeniedException("/out/dirmap.csv")))).isFalse();
+    assertThat(TransientFailures.isTransient(new java.io.UncheckedIOException(
+        new java.net.SocketTimeoutException("read timed out")))).isTrue();
+  }
+
+  @Test
   void shouldNotRetryBadInput() {
     assertThat(TransientFailures.isTransient(new SerializationException("Unknown magic byte!"))).isFalse();
     assertThat(TransientFailures.isTransient(registryError(404, "ArtifactNotFoundException")))

@@ -1,6 +1,7 @@
 package org.lwise.stream.worker;
 
 import java.awt.image.BufferedImage;
+import org.lwise.stream.common.OutputPaths;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,10 +35,9 @@ public final class OutputEncoder {
     return new RgbImage(size, size, px);
   }
 
-  /** The output path of an input im_path: same path, extension {@code .png} for PNG output. */
   /** Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows. */
   public static String outputPath(String imPath, ImageFormat format) {
-    return org.lwise.stream.common.OutputPaths.of(imPath, format);
+    return OutputPaths.of(imPath, format);
   }
 
   public Encoded encode(RgbImage image, String imPath, ImageFormat format) {

@@ -181,7 +181,9 @@ public final class WorkerPipeline implements Runnable {
         throw unreadable;
       }
       if (!TransientFailures.isTransient(cause)) {
-        throw new ImagePreparation.UnreadableRecordException(cause);
+        // Not the record's fault and not an outage: a bug, which must stop the worker, not hide as a dead letter.
+        throw new IllegalStateException("preparing the image record at " + p.record().topic() + "-"
+            + p.record().partition() + "@" + p.record().offset() + " failed", cause);
       }
       return retry.get(() -> preparation.prepare(p.record()));
     }

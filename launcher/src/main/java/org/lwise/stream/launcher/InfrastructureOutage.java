@@ -38,7 +38,7 @@ final class InfrastructureOutage {
   /** "Kafka at 127.0.0.1:9092 (bootstrap.servers) unreachable for 31 s (retry.timeout.ms = 30000)". */
   String describe(Throwable error, Duration waited) {
     String server;
-    if (involves(error, "io.apicurio.") || involves(error, TransientFailures.RegistryUnavailableException.class.getName())) {
+    if (involves(error, "io.apicurio.")) {
       server = "Schema registry at " + connection.registryUrl() + " (" + ConnectionConfig.REGISTRY_URL + ")";
     } else if (involves(error, "org.apache.kafka.")) {
       server = "Kafka at " + connection.bootstrapServers() + " (" + ConnectionConfig.BOOTSTRAP_SERVERS + ")";

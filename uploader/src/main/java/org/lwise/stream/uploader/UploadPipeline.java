@@ -191,11 +191,16 @@ public final class UploadPipeline implements Runnable {
   }
 
   /** Refusals that retrying cannot fix (a bad bucket name or key): a dead letter, not a stop. */
+  private static final java.util.Set<String> BAD_INPUT_ERROR_CODES =
+      java.util.Set.of("InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidObjectName");
+
   private static boolean isBadInput(Throwable cause) {
     if (cause instanceof IllegalArgumentException) {
       return true;
     }
-    return cause instanceof S3Exception s3e && s3e.statusCode() == 400;
+    // Not every 400 is the record's fault (RequestTimeout, ExpiredToken): only these name its bucket or key.
+    return cause instanceof S3Exception s3e && s3e.statusCode() == 400 && s3e.awsErrorDetails() != null
+        && BAD_INPUT_ERROR_CODES.contains(s3e.awsErrorDetails().errorCode());
   }
 
   private void writeLocal(EnhancedImage image, byte[] bytes) {
