@@ -10,6 +10,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.streams.StreamsConfig;
 import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.TopicNames;
 
 /** Configuration of the aggregator (a Kafka Streams application). */
@@ -61,7 +62,7 @@ public record AggregatorConfig(
     // A registry or S3 call may retry for retry.timeout.ms on the stream thread: neither the group
     // nor the open transaction may time out meanwhile (the broker caps transactions at 15 min).
     long blockedMs = connection.retryTimeout().toMillis() + 60_000;
-    props.put(StreamsConfig.consumerPrefix("max.poll.interval.ms"), (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, blockedMs)));
+    props.put(StreamsConfig.consumerPrefix("max.poll.interval.ms"), KafkaClients.pollIntervalCovering(connection.retryTimeout(), 300_000));
     props.put(StreamsConfig.producerPrefix("transaction.timeout.ms"), (int) Math.min(blockedMs, 900_000));
     props.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), 16 * 1024 * 1024);
     return props;

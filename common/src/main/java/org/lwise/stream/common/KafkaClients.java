@@ -26,6 +26,14 @@ public final class KafkaClients {
 
   private KafkaClients() {}
 
+  /**
+   * A consumer's max.poll.interval.ms that covers one retry period of {@code retry.timeout.ms} plus
+   * a minute of work, and at least {@code floorMs}: a batch waiting out an outage keeps its group membership.
+   */
+  public static int pollIntervalCovering(java.time.Duration retryTimeout, long floorMs) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(floorMs, retryTimeout.toMillis() + 60_000));
+  }
+
   /** A transactional producer; call {@code initTransactions()} before use. */
   public static KafkaProducer<byte[], byte[]> transactionalProducer(
       String bootstrapServers, String transactionalId, Map<String, Object> overrides) {

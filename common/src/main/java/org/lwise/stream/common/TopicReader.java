@@ -29,24 +29,31 @@ public final class TopicReader {
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          K key;
-          V value;
-          try {
-            key = topic.keySerde().deserializer().deserialize(topic.name(), record.key());
-            value = record.value() == null ? null
-                : topic.valueSerde().deserializer().deserialize(topic.name(), record.value());
-          } catch (RuntimeException unreadable) {
-            if (TransientFailures.isTransient(unreadable)) {
-              throw unreadable; // the registry is away: skipping would silently drop good records
-            }
-            // A lookup must not fail on one corrupt record; the stages dead-letter such records.
-            log.warn("Skipping unreadable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
-                unreadable.toString());
-            continue;
-          }
-          sink.accept(key, value);
+          readable(record, () -> new java.util.AbstractMap.SimpleEntry<>(
+              topic.keySerde().deserializer().deserialize(topic.name(), record.key()),
+              record.value() == null ? null : topic.valueSerde().deserializer().deserialize(topic.name(), record.value())))
+              .ifPresent(entry -> sink.accept(entry.getKey(), entry.getValue()));
         }
       }
+    }
+  }
+
+  /**
+   * What {@code read} makes of a record, or empty when the record can never be read (logged: a
+   * reader of the topics must not fail on one corrupt record, the stages dead-letter such records).
+   * A transient failure (the registry is away) is thrown: skipping would silently drop good records.
+   */
+  public static <T> java.util.Optional<T> readable(ConsumerRecord<byte[], byte[]> record,
+      java.util.function.Supplier<T> read) {
+    try {
+      return java.util.Optional.ofNullable(read.get());
+    } catch (RuntimeException unreadable) {
+      if (TransientFailures.isTransient(unreadable)) {
+        throw unreadable;
+      }
+      log.warn("Skipping unreadable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+          unreadable.toString());
+      return java.util.Optional.empty();
     }
   }
 

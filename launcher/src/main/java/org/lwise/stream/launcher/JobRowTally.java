@@ -13,8 +13,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.common.TopicReader;
 import org.lwise.stream.common.TransientFailures;
-import org.lwise.stream.schema.DeadLetter;
 
 /**
  * Progress of one job as seen from outside the pipeline (for {@code submit --wait}): follows the
@@ -78,22 +78,14 @@ final class JobRowTally implements AutoCloseable {
       }
       return;
     }
-    DeadLetter dead;
-    try {
-      dead = topics.deadLetters().valueSerde().deserializer().deserialize(record.topic(), record.value());
-    } catch (RuntimeException unreadable) {
-      if (TransientFailures.isTransient(unreadable)) {
-        throw unreadable; // the registry is away: the record is fine, read it again later
-      }
-      // Progress display only: a corrupt record must not end the wait (the stages dead-letter such records).
-      log.warn("Skipping unreadable dead letter at {}-{}@{}: {}", record.topic(), record.partition(),
-          record.offset(), unreadable.toString());
-      return;
-    }
-    if (jobId.equals(dead.getJobId()) && dead.getRowIndex() != null) {
-      failed.add(dead.getRowIndex());
-      accounted.add(dead.getRowIndex());
-    }
+    // An outage is thrown (the record is read again later); a corrupt record is skipped.
+    TopicReader.readable(record,
+        () -> topics.deadLetters().valueSerde().deserializer().deserialize(record.topic(), record.value()))
+        .filter(dead -> jobId.equals(dead.getJobId()) && dead.getRowIndex() != null)
+        .ifPresent(dead -> {
+          failed.add(dead.getRowIndex());
+          accounted.add(dead.getRowIndex());
+        });
   }
 
   /** Reads everything committed on both topics up to now. */

@@ -96,7 +96,7 @@ final class PortGuard {
         try {
           return Files.readSymbolicLink(fd).toString().equals(socket);
         } catch (IOException | UnsupportedOperationException gone) {
-          return false;
+          return false; // the descriptor closed while we looked: it holds nothing now
         }
       });
     } catch (IOException | UncheckedIOException notOurs) {

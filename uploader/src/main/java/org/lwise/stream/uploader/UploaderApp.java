@@ -29,7 +29,7 @@ public final class UploaderApp implements AutoCloseable {
     this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
         Map.of("max.poll.records", config.concurrency() * 4,
             // A batch may wait out an S3 outage of up to retry.timeout.ms before it commits.
-            "max.poll.interval.ms", (int) Math.min(Integer.MAX_VALUE, config.connection().retryTimeout().toMillis() + 60_000)));
+            "max.poll.interval.ms", KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0)));
     this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-uploader-" + UUID.randomUUID(),
         Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     this.s3 = S3Clients.create(config.connection(), config.concurrency());
