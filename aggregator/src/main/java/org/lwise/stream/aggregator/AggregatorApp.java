@@ -9,6 +9,7 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.lwise.stream.aggregator.api.LiveDifficultyApi;
 import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.PipelineTopics;
@@ -32,22 +33,36 @@ public final class AggregatorApp implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final KafkaStreams streams;
+  private final LiveDifficultyApi api;
   private final S3AsyncClient s3;
   private final StreamsLifecycle lifecycle = new StreamsLifecycle();
+  private final PipelineTopics topics;
+  private final String bootstrapServers;
 
   public AggregatorApp(AggregatorConfig config) {
     TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
     InfrastructureRetry retry = new InfrastructureRetry(config.connection().retryTimeout());
     ValueSerdes serdes = new RetryingValueSerdes(new RegistrySerdes(config.connection().registryUrl()), retry);
-    PipelineTopics topics = PipelineTopics.create(serdes);
+    this.topics = PipelineTopics.create(serdes);
+    this.bootstrapServers = config.connection().bootstrapServers();
     this.s3 = config.uploadDirmaps() ? S3Clients.create(config.connection(), 4) : null;
     DirmapSink sink = new DirmapSink(config.outputDir(), s3, config.connection().s3Layout(),
         config.connection().s3PublicRead(), retry);
     AggregatorTopology.InternalSerdes internal =
         new AggregatorTopology.InternalSerdes(
         serdes.value(JobEvent.class), serdes.value(RowState.class), serdes.value(JobProgress.class));
-    this.streams = new KafkaStreams(
-        AggregatorTopology.build(topics, internal, sink, config.watchInterval()), config.streamsProperties());
+    // The API listens first: its port (any free one when api.port is 0) is this instance's
+    // application.server, which the other instances forward requests to.
+    this.api = config.api().enabled() ? new LiveDifficultyApi(config.api()) : null;
+    try {
+      this.streams = new KafkaStreams(AggregatorTopology.build(topics, internal, sink, config.watchInterval()),
+          config.streamsProperties(api == null ? null : api.applicationServer()));
+    } catch (RuntimeException e) {
+      if (api != null) {
+        api.close();
+      }
+      throw e;
+    }
     streams.setUncaughtExceptionHandler(error -> {
       log.error("Aggregator stopped by an unexpected error; fix the cause and restart (state resumes from Kafka)", error);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -59,6 +74,15 @@ public final class AggregatorApp implements AutoCloseable {
   public void start(Duration timeout) throws InterruptedException {
     streams.start();
     lifecycle.awaitRunning(timeout);
+    if (api != null) {
+      api.attach(streams, bootstrapServers, topics.scoredImages(), topics.dirmaps());
+      log.info("Live difficulty API: {}", api.url());
+    }
+  }
+
+  /** The API's root URL, or null when it is off. */
+  public String apiUrl() {
+    return api == null ? null : api.url();
   }
 
   /** Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()}, throws when it failed. */
@@ -97,6 +121,9 @@ public final class AggregatorApp implements AutoCloseable {
 
   @Override
   public void close() {
+    if (api != null) {
+      api.close();
+    }
     streams.close(CLOSE_TIMEOUT);
     if (s3 != null) {
       s3.close();

@@ -9,6 +9,7 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.streams.StreamsConfig;
+import org.lwise.stream.aggregator.api.ApiSettings;
 import org.lwise.stream.common.ConnectionConfig;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.TopicNames;
@@ -16,7 +17,7 @@ import org.lwise.stream.common.TopicNames;
 /** Configuration of the aggregator (a Kafka Streams application). */
 public record AggregatorConfig(
     ConnectionConfig connection, String applicationId, Path outputDir, Path stateDir, Duration watchInterval,
-    boolean uploadDirmaps) {
+    boolean uploadDirmaps, ApiSettings api) {
 
   public static final String APPLICATION_ID = "aggregator.application.id";
   public static final String OUTPUT_DIR = "aggregator.output.dir";
@@ -24,7 +25,7 @@ public record AggregatorConfig(
   public static final String WATCH_INTERVAL_MS = "aggregator.watch.rewrite.interval.ms";
   public static final String UPLOAD_DIRMAPS = "aggregator.upload.dirmaps";
 
-  public static final ConfigDef DEFINITION = ConnectionConfig.define(new ConfigDef())
+  public static final ConfigDef DEFINITION = ApiSettings.define(ConnectionConfig.define(new ConfigDef()))
       .define(APPLICATION_ID, Type.STRING, "lwise-aggregator", Importance.MEDIUM,
           "Kafka Streams application id (consumer group and internal topic prefix)")
       .define(OUTPUT_DIR, Type.STRING, "lwise-out", Importance.HIGH, "folder where output dirmaps are written")
@@ -40,12 +41,23 @@ public record AggregatorConfig(
     String state = parsed.getString(STATE_DIR);
     return new AggregatorConfig(ConnectionConfig.from(parsed), parsed.getString(APPLICATION_ID), out,
         state.isBlank() ? out.resolve(".aggregator-state") : Path.of(state),
-        Duration.ofMillis(parsed.getLong(WATCH_INTERVAL_MS)), parsed.getBoolean(UPLOAD_DIRMAPS));
+        Duration.ofMillis(parsed.getLong(WATCH_INTERVAL_MS)), parsed.getBoolean(UPLOAD_DIRMAPS), ApiSettings.from(parsed));
   }
 
   /** Kafka Streams settings: exactly-once v2, no record caching (each event updates the table at once). */
   public Properties streamsProperties() {
+    return streamsProperties(null);
+  }
+
+  /**
+   * @param applicationServer {@code host:port} of this instance's API, which other instances forward
+   *     requests to (null: no API)
+   */
+  public Properties streamsProperties(String applicationServer) {
     Properties props = new Properties();
+    if (applicationServer != null) {
+      props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
+    }
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, connection.bootstrapServers());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);

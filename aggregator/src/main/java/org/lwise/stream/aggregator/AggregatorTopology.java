@@ -1,6 +1,7 @@
 package org.lwise.stream.aggregator;
 
 import java.time.Duration;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -15,18 +16,20 @@ import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.Topic;
 import org.lwise.stream.common.TopicNames;
 import org.lwise.stream.schema.DeadLetter;
+import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
 import org.lwise.stream.schema.Score;
+import org.lwise.stream.schema.ScoredImage;
 import org.lwise.stream.schema.UploadResult;
 
 /**
  * The aggregator's topology. Jobs, scores, upload results and dead letters are wrapped as
  * {@link JobEvent}s and re-keyed by job (scores and uploads arrive keyed by row, spread over
  * partitions), so that one task sees all of a job; {@link DirmapAssembler} folds them into the
- * row and job stores and emits written dirmaps.
+ * row and job stores and emits written dirmaps and, per completed row, the live feed.
  */
 public final class AggregatorTopology {
   public static final String ROWS_STORE = "lwise-rows";
@@ -58,12 +61,16 @@ public final class AggregatorTopology {
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(JOBS_STORE), Serdes.String(), serdes.progress()));
 
-    jobs.merge(scores).merge(uploads).merge(deadLetters).merge(ownDeadLetters)
+    KStream<String, JobEvent> merged = jobs.merge(scores).merge(uploads).merge(deadLetters).merge(ownDeadLetters)
         // All of a job (and of its watch jobs) on one task.
         .selectKey((key, event) -> RecordKeys.jobGroup(event.getJobId()))
-        .repartition(Repartitioned.<String, JobEvent>as("job-events").withKeySerde(Serdes.String()).withValueSerde(serdes.events()))
-        .process(() -> new DirmapAssembler(sink, watchInterval), ROWS_STORE, JOBS_STORE)
+        .repartition(Repartitioned.<String, JobEvent>as("job-events").withKeySerde(Serdes.String()).withValueSerde(serdes.events()));
+    KStream<String, SpecificRecord> assembled = merged
+        .process(() -> new DirmapAssembler(sink, watchInterval), ROWS_STORE, JOBS_STORE);
+    assembled.filter((key, value) -> value instanceof DirmapWritten).mapValues(value -> (DirmapWritten) value)
         .to(topics.dirmaps().name(), Produced.with(topics.dirmaps().keySerde(), topics.dirmaps().valueSerde()));
+    assembled.filter((key, value) -> value instanceof ScoredImage).mapValues(value -> (ScoredImage) value)
+        .to(topics.scoredImages().name(), Produced.with(topics.scoredImages().keySerde(), topics.scoredImages().valueSerde()));
     return builder.build();
   }
 

@@ -1,10 +1,12 @@
 package org.lwise.stream.aggregator;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -24,6 +26,7 @@ import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
 import org.lwise.stream.schema.Score;
+import org.lwise.stream.schema.ScoredImage;
 import org.lwise.stream.schema.UploadResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,14 +37,16 @@ import org.slf4j.LoggerFactory;
  * every condition it belongs to, or dead-lettered. Open-ended (watch) jobs get their dirmaps
  * rewritten on a timer while new rows complete, scored against their reference job's logit range.
  *
- * <p>The row store doubles as the live difficulty table experiment servers query.
+ * <p>The row store doubles as the live difficulty table experiment servers query. Each row that
+ * completes is also sent on as a {@link ScoredImage} (the live feed); written dirmaps as
+ * {@link DirmapWritten}.
  */
-public final class DirmapAssembler implements Processor<String, JobEvent, String, DirmapWritten> {
+public final class DirmapAssembler implements Processor<String, JobEvent, String, SpecificRecord> {
   private static final Logger log = LoggerFactory.getLogger(DirmapAssembler.class);
 
   private final DirmapSink sink;
   private final Duration watchInterval;
-  private ProcessorContext<String, DirmapWritten> context;
+  private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, RowState> rows;
   private KeyValueStore<String, JobProgress> jobs;
 
@@ -51,7 +56,7 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   }
 
   @Override
-  public void init(ProcessorContext<String, DirmapWritten> context) {
+  public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
     this.rows = context.getStateStore(AggregatorTopology.ROWS_STORE);
     this.jobs = context.getStateStore(AggregatorTopology.JOBS_STORE);
@@ -78,6 +83,9 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
         recount(jobId, progress);
       }
     } else if (event.getScore() != null) {
+      double logit = event.getScore().getRobustGtLogit();
+      progress.setScoredMin(progress.getScoredMin() == null ? logit : Math.min(progress.getScoredMin(), logit));
+      progress.setScoredMax(progress.getScoredMax() == null ? logit : Math.max(progress.getScoredMax(), logit));
       update(jobId, progress, event.getScore().getRowIndex(), row -> applyScore(row, event.getScore()));
     } else if (event.getUpload() != null) {
       update(jobId, progress, event.getUpload().getRowIndex(), row -> applyUpload(row, event.getUpload()));
@@ -113,6 +121,47 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     }
     rows.put(key, row);
     jobs.put(jobId, progress);
+    if (!wasDone && row.getComplete()) {
+      announce(progress, row);
+    }
+  }
+
+  /** Sends a row that just completed to the live feed, with its difficulty as of now. */
+  private void announce(JobProgress progress, RowState row) {
+    Job job = progress.getJob();
+    DirmapTable.LogitRange range = liveRange(progress);
+    context.forward(new Record<>(RecordKeys.row(job.getJobId(), row.getRowIndex()), ScoredImage.newBuilder()
+        .setJobId(job.getJobId())
+        .setDataset(job.getDataset())
+        .setRowIndex(row.getRowIndex())
+        .setColumns(job.getColumns())
+        .setValues(row.getValues())
+        .setImPath(row.getImPath())
+        .setLabel(row.getLabel())
+        .setRobustGtLogit(row.getRobustGtLogit())
+        .setDifficulty(range == null ? null : range.difficulty(row.getRobustGtLogit()))
+        .setUrls(row.getUrls())
+        .setIncoming(job.getOpenEnded())
+        .setReferenceJobId(job.getReferenceJobId())
+        .setScoredAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+        .build(), context.currentSystemTimeMs()));
+  }
+
+  /**
+   * The logit range a completed row's difficulty is given against right now: a watch job's
+   * reference job's (final once that job is complete), else the job's own — final once its dirmaps
+   * are written, the rows scored so far before that.
+   */
+  private DirmapTable.LogitRange liveRange(JobProgress progress) {
+    JobProgress scoredBy = progress;
+    String reference = progress.getJob().getReferenceJobId();
+    if (progress.getJob().getOpenEnded() && reference != null && jobs.get(reference) != null) {
+      scoredBy = jobs.get(reference);
+    }
+    if (scoredBy.getLogitMin() != null) {
+      return new DirmapTable.LogitRange(scoredBy.getLogitMin(), scoredBy.getLogitMax());
+    }
+    return scoredBy.getScoredMin() == null ? null : new DirmapTable.LogitRange(scoredBy.getScoredMin(), scoredBy.getScoredMax());
   }
 
   /** Marks a row complete if it now has everything its job asks for, and counts it once. */
@@ -150,10 +199,16 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
           account(progress, row);
           changed.add(entry);
         }
+        if (row.getRobustGtLogit() != null) {
+          double logit = row.getRobustGtLogit();
+          progress.setScoredMin(progress.getScoredMin() == null ? logit : Math.min(progress.getScoredMin(), logit));
+          progress.setScoredMax(progress.getScoredMax() == null ? logit : Math.max(progress.getScoredMax(), logit));
+        }
       }
     }
     changed.forEach(e -> rows.put(e.key, e.value));
     jobs.put(jobId, progress);
+    changed.stream().filter(e -> e.value.getComplete()).forEach(e -> announce(progress, e.value));
   }
 
   private static void applyScore(RowState row, Score score) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,7 @@ import java.util.regex.Pattern;
  * keep every digit (pandas rounds to 10 significant digits by default), and {@code /} and non-ASCII
  * characters are written plainly rather than escaped (the same values once parsed).
  */
-final class DirmapJson {
+public final class DirmapJson {
   /** Column types read_csv infers (dtype int64/uint64, float64, bool, object). */
   enum ColumnType { INTEGER, FLOAT, BOOLEAN, STRING }
 
@@ -41,6 +42,15 @@ final class DirmapJson {
   private DirmapJson() {}
 
   static byte[] records(DirmapTable.Table table) {
+    try {
+      return new ObjectMapper().writeValueAsBytes(recordNodes(table));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The records as JSON nodes, one per row, typed per column as {@link #records} writes them. */
+  public static ArrayNode recordNodes(DirmapTable.Table table) {
     List<String> keys = keys(table.header());
     List<ColumnType> types = new ArrayList<>();
     for (int i = 0; i < keys.size(); i++) {
@@ -51,31 +61,44 @@ final class DirmapJson {
     for (List<String> row : table.rows()) {
       ObjectNode record = records.addObject();
       for (int i = 0; i < keys.size(); i++) {
-        String cell = row.get(i);
-        String key = keys.get(i);
-        if (isMissing(cell)) {
-          record.putNull(key);
-          continue;
-        }
-        switch (types.get(i)) {
-          case INTEGER -> record.put(key, new BigInteger(cell.trim()));
-          case FLOAT -> {
-            double value = parseFloat(cell.trim());
-            if (Double.isFinite(value)) {
-              record.put(key, value);
-            } else {
-              record.putNull(key); // as pandas writes inf
-            }
-          }
-          case BOOLEAN -> record.put(key, TRUE.contains(cell));
-          case STRING -> record.put(key, cell);
-        }
+        put(record, keys.get(i), types.get(i), row.get(i));
       }
     }
-    try {
-      return new ObjectMapper().writeValueAsBytes(records);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    return records;
+  }
+
+  /**
+   * One row on its own (a live event): each cell typed as a column holding only it would be, so a
+   * number is a number; a column of a whole dirmap may type the same cell differently ({@code 40}
+   * in a column that also holds {@code 40.5} is a float there).
+   */
+  public static ObjectNode recordNode(List<String> header, List<String> cells) {
+    List<String> keys = keys(header);
+    ObjectNode record = JsonNodeFactory.instance.objectNode();
+    for (int i = 0; i < keys.size(); i++) {
+      String cell = i < cells.size() ? cells.get(i) : null;
+      put(record, keys.get(i), type(Collections.singletonList(cell)), cell);
+    }
+    return record;
+  }
+
+  private static void put(ObjectNode record, String key, ColumnType type, String cell) {
+    if (isMissing(cell)) {
+      record.putNull(key);
+      return;
+    }
+    switch (type) {
+      case INTEGER -> record.put(key, new BigInteger(cell.trim()));
+      case FLOAT -> {
+        double value = parseFloat(cell.trim());
+        if (Double.isFinite(value)) {
+          record.put(key, value);
+        } else {
+          record.putNull(key); // as pandas writes inf
+        }
+      }
+      case BOOLEAN -> record.put(key, TRUE.contains(cell));
+      case STRING -> record.put(key, cell);
     }
   }
 

@@ -116,10 +116,11 @@ public final class DirmapSink {
         .setCsvUrl(csvUrl)
         .setJsonUrl(jsonUrl)
         .setComplete(isFinal)
+        .setDataset(job.getDataset())
         .build();
   }
 
-  static byte[] csv(DirmapTable.Table table) {
+  public static byte[] csv(DirmapTable.Table table) {
     StringWriter text = new StringWriter();
     try (CSVPrinter printer = new CSVPrinter(text, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
       printer.printRecord(table.header());

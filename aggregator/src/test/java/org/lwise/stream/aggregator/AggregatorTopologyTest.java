@@ -16,6 +16,7 @@ import java.util.Properties;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -53,6 +54,7 @@ import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.Objective;
 import org.lwise.stream.schema.RowState;
 import org.lwise.stream.schema.Score;
+import org.lwise.stream.schema.ScoredImage;
 import org.lwise.stream.schema.UploadResult;
 
 class AggregatorTopologyTest {
@@ -68,6 +70,7 @@ class AggregatorTopologyTest {
   TestInputTopic<String, UploadResult> uploads;
   TestInputTopic<String, DeadLetter> deadLetters;
   TestOutputTopic<String, DirmapWritten> dirmaps;
+  TestOutputTopic<String, ScoredImage> scoredImages;
 
 
   @BeforeEach
@@ -90,6 +93,32 @@ class AggregatorTopologyTest {
         topics.deadLetters().valueSerde().serializer());
     dirmaps = driver.createOutputTopic(topics.dirmaps().name(), Serdes.String().deserializer(),
         topics.dirmaps().valueSerde().deserializer());
+    scoredImages = driver.createOutputTopic(topics.scoredImages().name(), Serdes.String().deserializer(),
+        topics.scoredImages().valueSerde().deserializer());
+  }
+
+  @Test
+  void shouldSendEachRowToTheLiveFeedOnceItsScoreAndEveryUploadAreDone() {
+    jobs.pipeInput("j1", job(3));
+    score(0, "7", "images/a.jpg", 1, 2.0);
+    upload(0, Conditions.NATURAL, "images/a.png");
+    assertThat(scoredImages.isEmpty()).as("row 0 still lacks its eps-2 upload").isTrue();
+    upload(0, EPS2.getId(), "images/a.png");
+    score(1, "8", "images/b.jpg", 0, 4.0);
+    upload(1, Conditions.NATURAL, "images/b.png");
+    upload(1, EPS2.getId(), "images/b.png");
+    upload(1, EPS2.getId(), "images/b.png"); // a redelivered upload announces nothing twice
+
+    List<KeyValue<String, ScoredImage>> feed = scoredImages.readKeyValuesToList();
+    assertThat(feed).extracting(kv -> kv.key).containsExactly(RecordKeys.row("j1", 0), RecordKeys.row("j1", 1));
+    ScoredImage first = feed.get(0).value;
+    assertThat(first.getDataset()).isEqualTo("ham");
+    assertThat(first.getColumns()).isEqualTo(HEADER);
+    assertThat(first.getUrls()).containsOnlyKeys(Conditions.NATURAL, EPS2.getId());
+    assertThat(first.getIncoming()).isFalse();
+    // Running job: against the rows scored so far — only itself, so no range yet; then 2.0..4.0.
+    assertThat(first.getDifficulty()).isNull();
+    assertThat(feed.get(1).value.getDifficulty()).isEqualTo(0.0);
   }
 
   @AfterEach

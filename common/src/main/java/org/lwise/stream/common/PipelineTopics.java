@@ -8,6 +8,7 @@ import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.ImageRecord;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.Score;
+import org.lwise.stream.schema.ScoredImage;
 import org.lwise.stream.schema.UploadResult;
 
 /** Every topic of the pipeline with its serdes, built once per process and passed in. */
@@ -18,7 +19,8 @@ public record PipelineTopics(
     Topic<String, EnhancedImage> enhanced,
     Topic<String, UploadResult> uploads,
     Topic<String, DeadLetter> deadLetters,
-    Topic<String, DirmapWritten> dirmaps) {
+    Topic<String, DirmapWritten> dirmaps,
+    Topic<String, ScoredImage> scoredImages) {
 
   public static PipelineTopics create(ValueSerdes serdes) {
     Serde<String> key = Serdes.String();
@@ -29,6 +31,7 @@ public record PipelineTopics(
         new Topic<>(TopicNames.ENHANCED, key, serdes.value(EnhancedImage.class)),
         new Topic<>(TopicNames.UPLOADS, key, serdes.value(UploadResult.class)),
         new Topic<>(TopicNames.DEAD_LETTERS, key, serdes.value(DeadLetter.class)),
-        new Topic<>(TopicNames.DIRMAPS, key, serdes.value(DirmapWritten.class)));
+        new Topic<>(TopicNames.DIRMAPS, key, serdes.value(DirmapWritten.class)),
+        new Topic<>(TopicNames.SCORED_IMAGES, key, serdes.value(ScoredImage.class)));
   }
 }

@@ -120,6 +120,14 @@ public final class PipelineRun implements AutoCloseable {
     }
   }
 
+  /** Blocks until a stage fails (throws) or the thread is interrupted (Ctrl-C closes the run). */
+  public void awaitStopped() throws InterruptedException {
+    while (true) {
+      checkStagesAlive();
+      Thread.sleep(1000);
+    }
+  }
+
   public List<WorkerApp> workers() {
     return List.copyOf(workers);
   }

@@ -52,6 +52,10 @@ public final class RunCommand implements Callable<Integer> {
       + "(new images), scored against this job's logit range, until Ctrl-C")
   boolean watch;
 
+  @Option(names = "--serve", description = "after the job, keep serving the live difficulty API and the demo "
+      + "experiment (" + "http://127.0.0.1:<api.port>/experiment/) until Ctrl-C; --watch serves too")
+  boolean serve;
+
   @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long (default ${DEFAULT-VALUE})")
   long timeoutMinutes;
 
@@ -146,6 +150,11 @@ public final class RunCommand implements Callable<Integer> {
       closeAll.run();
     }, "lwise-run-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    String apiUrl = run.aggregator().apiUrl();
+    if (apiUrl != null) {
+      System.err.println("API: " + apiUrl + " (live difficulty; demo experiment "
+          + RunSummary.experimentUrl(apiUrl) + ")");
+    }
     try {
       run.awaitWorkersAssigned(Duration.ofMinutes(2));
       IngestReport report = run.submit(request, n -> { });
@@ -166,9 +175,13 @@ public final class RunCommand implements Callable<Integer> {
         });
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      new RunSummary(props, request, report, done, folder, embedded, seconds).print(System.out);
+      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl).print(System.out);
       if (watch) {
         watchUntilStopped(run, report.jobId(), report.rows());
+      } else if (serve) {
+        System.err.println("Serving " + (apiUrl == null ? "(no API: api.port is -1)" : apiUrl + " and "
+            + RunSummary.experimentUrl(apiUrl)) + " until Ctrl-C.");
+        run.awaitStopped();
       }
       return done.getFailed() > 0 ? 2 : 0;
     } catch (RuntimeException e) {

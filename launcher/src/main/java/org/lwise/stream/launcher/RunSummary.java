@@ -25,10 +25,12 @@ final class RunSummary {
   private final Path out;
   private final EmbeddedInfrastructure embedded;
   private final double seconds;
+  private final String apiUrl;
 
   RunSummary(Map<String, String> props, JobRequest request, IngestReport report, JobProgress progress, Path out,
-      EmbeddedInfrastructure embedded, double seconds) {
+      EmbeddedInfrastructure embedded, double seconds, String apiUrl) {
     this.props = props;
+    this.apiUrl = apiUrl;
     this.request = request;
     this.report = report;
     this.progress = progress;
@@ -95,5 +97,14 @@ final class RunSummary {
       console.println("Conditions: " + Conditions.NATURAL + ", "
           + String.join(", ", request.conditions().stream().map(c -> c.getId()).toList()));
     }
+    if (apiUrl != null) {
+      console.println("API: " + apiUrl + "  (live difficulty; demo experiment: " + experimentUrl(apiUrl)
+          + "?dataset=" + request.dataset() + ")");
+    }
+  }
+
+  /** The demo experiment the API's server also serves. */
+  static String experimentUrl(String apiUrl) {
+    return apiUrl.replaceFirst("/api/v1/?$", "/experiment/");
   }
 }

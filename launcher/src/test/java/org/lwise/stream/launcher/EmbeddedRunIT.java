@@ -237,6 +237,7 @@ class EmbeddedRunIT {
     props.put("worker.model.card", "../demo/models/fashion-cnn-robust");
     props.put("ingest.inline.image.max.bytes", "2048");
     props.put("aggregator.output.dir", tmp.resolve("staged-out").toString());
+    props.put("api.port", "0");
     try (PipelineRun run = new PipelineRun(props, 0)) {
       awaitOneWorkerAssigned(props.get("bootstrap.servers"), worker);
       IngestReport report = run.submit(new JobRequest(staged.resolve("dirmap.csv"), "staged", "fashion-cnn-robust",

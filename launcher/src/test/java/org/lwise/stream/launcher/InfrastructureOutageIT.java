@@ -210,7 +210,7 @@ class InfrastructureOutageIT {
 
   private static DirmapWritten dirmap(String job, String condition, long failed) {
     String csv = "out/" + "fmnist-outage_" + condition + "/fmnist-outage_" + condition + "_dirmap.csv";
-    return new DirmapWritten(job, condition, 25L, failed, csv, csv.replace(".csv", ".json"), "", "", true);
+    return new DirmapWritten(job, condition, 25L, failed, csv, csv.replace(".csv", ".json"), "", "", true, "fmnist-outage");
   }
 
   private static KafkaProducer<byte[], byte[]> producer() {

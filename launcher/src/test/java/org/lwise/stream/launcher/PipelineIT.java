@@ -97,6 +97,7 @@ class PipelineIT {
     props.put("uploader.local.dir", out.toString());
     props.put("ingest.watch.interval.ms", "200");
     props.put("aggregator.watch.rewrite.interval.ms", "300");
+    props.put("api.port", "0");
     run = new PipelineRun(props, 1);
     secondWorker = startWorkerProcess();
     awaitGroupMembers("lwise-gpu-worker", 2, Duration.ofMinutes(2));
