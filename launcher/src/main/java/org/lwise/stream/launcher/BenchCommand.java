@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.lwise.stream.common.Conditions;
 import org.lwise.stream.method.AscentResult;
 import org.lwise.stream.method.EnhancementCondition;
 import org.lwise.stream.method.ImageDecoder;
@@ -17,7 +16,6 @@ import org.lwise.stream.method.Preprocessor;
 import org.lwise.stream.method.RobustClassifier;
 import org.lwise.stream.method.Trajectory;
 import org.lwise.stream.method.TrajectoryPlanner;
-import org.lwise.stream.schema.Condition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
