@@ -4,7 +4,7 @@
 Run with Debian's PyTorch (apt-get install python3-torch python3-torchvision python3-pil), i.e. the
 system interpreter, not the pyenv python3 that may come first on PATH:
 
-    /usr/bin/python3 tools/make_reference.py --out gpu-worker/src/test/resources/reference
+    /usr/bin/python3 tools/make_reference.py --out method/src/test/resources/reference
 
 It writes, for each committed model and test image:
   - the preprocessed 8-bit crop (PIL convert('RGB') -> torchvision Resize(size) -> CenterCrop(size)),
@@ -19,7 +19,7 @@ A full run rewrites every fixture. The float results (logits, losses, iterates) 
 float rounding at the 1e-6 level, so a run on another machine changes every committed value slightly;
 to add a section without touching the others, name it:
 
-    /usr/bin/python3 tools/make_reference.py --out gpu-worker/src/test/resources/reference --only icc_tagged
+    /usr/bin/python3 tools/make_reference.py --out method/src/test/resources/reference --only icc_tagged
 
 writes only that section's images and arrays and its entry in index.json, keeping the rest as committed.
 """
@@ -249,7 +249,7 @@ ONE_STEP = {("slim-resnet18", 2): (7,), ("slim-resnet18", 3): (11,)}
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
-    p.add_argument("--models", default="gpu-worker/src/test/resources/models")
+    p.add_argument("--models", default="method/src/test/resources/models")
     p.add_argument("--fashion", default="demo/fashion-mnist/images/ankle-boot/t10k-0.png")
     p.add_argument("--only", choices=["icc_tagged"],
                    help="write only this section (images, arrays, index entry); keep everything else as it is")
@@ -258,7 +258,7 @@ def main():
     # model -> (folder, images, labels, conditions run on it). Every condition runs on the small CNN;
     # the 224 px model covers each objective and the smallest and largest budgets, to keep fixtures small.
     models = {
-        "fashion-cnn": ("gpu-worker/src/test/resources/models/fashion-cnn", ["fashion.png", "gray.jpg", "wide_rgb.png"], [9, 2, 6],
+        "fashion-cnn": ("method/src/test/resources/models/fashion-cnn", ["fashion.png", "gray.jpg", "wide_rgb.png"], [9, 2, 6],
                         [0, 1, 2, 3, 4, 5]),
         "slim-resnet18": (os.path.join(a.models, "slim-resnet18"),
                           ["wide_rgb.png", "tall_rgb.tif", "gray.jpg", "rgba.png", "gray16.png"], [5, 1, 4, 0, 2],

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Train a small standard Fashion-MNIST classifier in PyTorch and save it as TorchScript plus a
-model card. It is the parity tests' trained CNN (gpu-worker/src/test/resources/models/fashion-cnn);
+model card. It is the parity tests' trained CNN (method/src/test/resources/models/fashion-cnn);
 the demo's models are trained in Java with `lwise train` (README, "Robust models").
 
 Runs with Debian's PyTorch (apt-get install python3-torch), NOT the pyenv python3 first on PATH:
 
-    /usr/bin/python3 tools/train_demo_classifier.py --out gpu-worker/src/test/resources/models/fashion-cnn
+    /usr/bin/python3 tools/train_demo_classifier.py --out method/src/test/resources/models/fashion-cnn
 
 It trains on the full Fashion-MNIST train split (Debian package dataset-fashion-mnist) with plain
 SGD: a standard, non-robust model. It also defines the demo architecture (FashionCnn) that

@@ -1,15 +1,32 @@
 package org.lwise.stream.worker;
 
+import ai.djl.inference.Predictor;
+import ai.djl.translate.TranslateException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.DeadLetters;
+import org.lwise.stream.common.Digests;
 import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.method.AscentResult;
+import org.lwise.stream.method.EnhancementCondition;
+import org.lwise.stream.method.GroundTruthLogitScorer;
+import org.lwise.stream.method.L2ProjectedAscent;
+import org.lwise.stream.method.MultiViewAscent;
+import org.lwise.stream.method.Objective;
+import org.lwise.stream.method.RgbImage;
+import org.lwise.stream.method.RobustClassifier;
+import org.lwise.stream.method.Trajectory;
+import org.lwise.stream.method.TrajectoryPlanner;
+import org.lwise.stream.method.ViewAugmentation;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.EnhancedImage;
@@ -19,10 +36,11 @@ import org.lwise.stream.schema.Score;
 
 /**
  * Scores and enhances a micro-batch of prepared images: plans trajectories (sharing where SPEC.md
- * allows), runs them through {@link L2ProjectedAscent} in model batches of at most
- * {@code maxBatch}, and encodes the outputs on the codec executor.
+ * allows), runs them through {@link L2ProjectedAscent} or {@link MultiViewAscent} in model batches
+ * of at most {@code maxBatch}, scores from the trajectories' first pass at x0 or, where there is
+ * none, through a forward-only predictor, and encodes the outputs on the codec executor.
  */
-public final class ImageEnhancer {
+public final class ImageEnhancer implements AutoCloseable {
   private final RobustClassifier model;
   private final L2ProjectedAscent ascent;
   private final MultiViewAscent multiViewAscent;
@@ -30,11 +48,13 @@ public final class ImageEnhancer {
   private final boolean share;
   private final Executor codec;
   private final OutputEncoder encoder = new OutputEncoder();
+  private final Predictor<RgbImage, float[]> scorer;
 
   public ImageEnhancer(RobustClassifier model, int maxBatch, boolean share, Executor codec) {
     this.model = model;
     this.ascent = new L2ProjectedAscent(model);
     this.multiViewAscent = new MultiViewAscent(model);
+    this.scorer = model.newImagePredictor();
     this.maxBatch = maxBatch;
     this.share = share;
     this.codec = codec;
@@ -43,12 +63,15 @@ public final class ImageEnhancer {
   /** The outputs of one image record: a score and images, or a dead letter. */
   public record Outcome(ImageRecord record, Score score, List<EnhancedImage> images, DeadLetter deadLetter) {}
 
+  /** Runs on one thread at a time (the pipeline's): the scoring predictor is not thread-safe. */
   public List<Outcome> process(List<PreparedImage> items) {
     List<Outcome> outcomes = new ArrayList<>(items.size());
     List<Trajectory> trajectories = new ArrayList<>();
     List<TrajectoryPlanner.Plan> viewsOf = new ArrayList<>();
     List<Long> seeds = new ArrayList<>();
     Map<Integer, List<Integer>> trajectoriesOfItem = new HashMap<>();
+    // Per item, the trajectory whose first forward pass is at x0 (its logits are the scores), or -1.
+    Map<Integer, Integer> scoringTrajectory = new HashMap<>();
     for (int i = 0; i < items.size(); i++) {
       PreparedImage item = items.get(i);
       if (!item.ok()) {
@@ -67,26 +90,21 @@ public final class ImageEnhancer {
             + " is not a class of model '" + model.card().id() + "' (" + model.card().numClasses() + " outputs)"));
         continue;
       }
-      List<Condition> applicable = item.job().getConditions().stream()
+      List<EnhancementCondition> applicable = item.job().getConditions().stream()
           .filter(c -> Conditions.appliesTo(c, label))
+          .map(ImageEnhancer::toMethod)
           .toList();
       List<Integer> ids = new ArrayList<>();
-      List<TrajectoryPlanner.Plan> plans = TrajectoryPlanner.plan(applicable, share);
-      if (plans.isEmpty() || plans.get(0).startsAwayFromX0()) {
-        // The scores need the forward pass at x0: a zero-step trajectory is exactly that.
-        List<TrajectoryPlanner.Plan> withScoring = new ArrayList<>();
-        withScoring.add(new TrajectoryPlanner.Plan(
-            org.lwise.stream.schema.Objective.LOGIT, 0, false, List.of(), 0, List.of(), false));
-        withScoring.addAll(plans);
-        plans = withScoring;
-      }
-      for (TrajectoryPlanner.Plan plan : plans) {
+      scoringTrajectory.put(i, -1);
+      for (TrajectoryPlanner.Plan plan : TrajectoryPlanner.plan(applicable, share)) {
+        if (scoringTrajectory.get(i) < 0 && !plan.startsAwayFromX0()) {
+          scoringTrajectory.put(i, trajectories.size());
+        }
         ids.add(trajectories.size());
         viewsOf.add(plan.numAugs() > 0 ? plan : null);
         // Seeded by the image and condition, so a replayed record gives the same random start and views.
-        String firstCondition = plan.outputs().isEmpty() ? Conditions.NATURAL : plan.outputs().get(0).conditionId();
-        long seed = java.util.Objects.hash(item.record().getJobId(), item.record().getRowIndex(), firstCondition)
-            * 0x9E3779B97F4A7C15L;
+        long seed = Objects.hash(item.record().getJobId(), item.record().getRowIndex(),
+            plan.outputs().get(0).conditionId()) * 0x9E3779B97F4A7C15L;
         seeds.add(seed);
         trajectories.add(new Trajectory(item.chw(), label, plan.objective(), plan.stepSize(), plan.attack(),
             plan.eps(), TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()), plan.outputs(),
@@ -96,6 +114,7 @@ public final class ImageEnhancer {
     }
 
     List<AscentResult> results = runAll(trajectories, viewsOf, seeds);
+    Map<Integer, float[]> logits = scores(items, scoringTrajectory, results);
 
     List<CompletableFuture<Outcome>> pending = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
@@ -110,12 +129,51 @@ public final class ImageEnhancer {
         mine.add(trajectories.get(id));
         theirResults.add(results.get(id));
       }
-      pending.add(CompletableFuture.supplyAsync(() -> outcome(item, mine, theirResults), codec));
+      float[] itemLogits = logits.get(i);
+      pending.add(CompletableFuture.supplyAsync(() -> outcome(item, itemLogits, mine, theirResults), codec));
     }
     for (CompletableFuture<Outcome> future : pending) {
       outcomes.add(future.join());
     }
     return outcomes;
+  }
+
+  /**
+   * Each usable item's logits at x0: the first forward pass of a trajectory that starts there, or,
+   * for scoring-only jobs and trajectories that start elsewhere, a forward-only pass of the crop
+   * through the predictor (no autograd, no gradient lock), in batches of {@code maxBatch}.
+   */
+  private Map<Integer, float[]> scores(List<PreparedImage> items, Map<Integer, Integer> scoringTrajectory,
+      List<AscentResult> results) {
+    Map<Integer, float[]> logits = new HashMap<>();
+    List<Integer> forwardOnly = new ArrayList<>();
+    for (Map.Entry<Integer, Integer> entry : scoringTrajectory.entrySet()) {
+      if (entry.getValue() >= 0) {
+        logits.put(entry.getKey(), results.get(entry.getValue()).logits0());
+      } else {
+        forwardOnly.add(entry.getKey());
+      }
+    }
+    for (int from = 0; from < forwardOnly.size(); from += maxBatch) {
+      List<Integer> chunk = forwardOnly.subList(from, Math.min(forwardOnly.size(), from + maxBatch));
+      List<float[]> out;
+      try {
+        out = scorer.batchPredict(chunk.stream().map(i -> items.get(i).crop()).toList());
+      } catch (TranslateException e) {
+        throw new IllegalStateException("the model's forward pass failed: " + e.getMessage(), e);
+      }
+      for (int j = 0; j < chunk.size(); j++) {
+        logits.put(chunk.get(j), out.get(j));
+      }
+    }
+    return logits;
+  }
+
+  /** The method's view of a job's condition (same fields; the method does not depend on the record schemas). */
+  static EnhancementCondition toMethod(Condition c) {
+    return new EnhancementCondition(c.getId(), c.getEps(), c.getStepSize(), c.getNumSteps(),
+        Objective.valueOf(c.getObjective().name()), c.getDivergeFrom(), c.getAttack(), c.getRandomStart(),
+        c.getNumAugs(), c.getAugTypes());
   }
 
   /**
@@ -126,7 +184,7 @@ public final class ImageEnhancer {
       List<Long> seeds) {
     AscentResult[] results = new AscentResult[trajectories.size()];
     List<Integer> plain = new ArrayList<>();
-    Map<List<Object>, List<Integer>> multiView = new java.util.LinkedHashMap<>();
+    Map<List<Object>, List<Integer>> multiView = new LinkedHashMap<>();
     for (int i = 0; i < trajectories.size(); i++) {
       TrajectoryPlanner.Plan views = viewsOf.get(i);
       if (views == null) {
@@ -156,13 +214,14 @@ public final class ImageEnhancer {
         }
       }
     }
-    return java.util.Arrays.asList(results);
+    return Arrays.asList(results);
   }
 
-  private Outcome outcome(PreparedImage item, List<Trajectory> trajectories, List<AscentResult> results) {
+  private Outcome outcome(PreparedImage item, float[] logits, List<Trajectory> trajectories,
+      List<AscentResult> results) {
     ImageRecord record = item.record();
     JobContext job = item.job();
-    GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(results.get(0).logits0(), record.getLabel());
+    GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(logits, record.getLabel());
     Score score = Score.newBuilder()
         .setJobId(record.getJobId())
         .setRowIndex(record.getRowIndex())
@@ -180,7 +239,7 @@ public final class ImageEnhancer {
     for (int t = 0; t < trajectories.size(); t++) {
       List<Trajectory.Output> outputs = trajectories.get(t).outputs();
       for (int o = 0; o < outputs.size(); o++) {
-        RgbImage enhanced = OutputEncoder.to8Bit(results.get(t).best().get(o), model.card().inputSize());
+        RgbImage enhanced = RgbImage.fromChw(results.get(t).best().get(o), model.card().inputSize());
         images.add(image(record, outputs.get(o).conditionId(), enhanced, job));
       }
     }
@@ -196,9 +255,14 @@ public final class ImageEnhancer {
         .setImPath(encoded.path())
         .setContentType(encoded.contentType())
         .setImage(ByteBuffer.wrap(encoded.bytes()))
-        .setSha256(org.lwise.stream.common.Digests.sha256(encoded.bytes()))
+        .setSha256(Digests.sha256(encoded.bytes()))
         .setDataset(job.getDataset())
         .build();
+  }
+
+  @Override
+  public void close() {
+    scorer.close();
   }
 
   private static Outcome failed(PreparedImage item) {

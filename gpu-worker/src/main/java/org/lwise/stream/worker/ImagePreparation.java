@@ -4,6 +4,9 @@ import java.util.concurrent.CompletionException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.lwise.stream.common.Topic;
 import org.lwise.stream.common.TransientFailures;
+import org.lwise.stream.method.ImageDecoder;
+import org.lwise.stream.method.Preprocessor;
+import org.lwise.stream.method.RgbImage;
 import org.lwise.stream.schema.ImageRecord;
 
 /**

@@ -1,7 +1,6 @@
 package org.lwise.stream.worker;
 
 import java.awt.image.BufferedImage;
-import org.lwise.stream.common.OutputPaths;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,28 +11,18 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.lwise.stream.common.OutputPaths;
+import org.lwise.stream.method.RgbImage;
 import org.lwise.stream.schema.ImageFormat;
 
 /**
- * Writes output images. 8-bit conversion is the reference's {@code floor(x·255 + 0.5)} clamped to
- * [0,255]. PNG (default) keeps the perturbation exactly; SOURCE re-encodes in the input file's
- * format like the reference (JPEG at quality 75, which loses part of the perturbation).
+ * Writes output images (8-bit, see {@link RgbImage#fromChw}). PNG (default) keeps the perturbation
+ * exactly; SOURCE re-encodes in the input file's format like the reference (JPEG at quality 75,
+ * which loses part of the perturbation).
  */
 public final class OutputEncoder {
   /** An encoded image with its output path and content type. */
   public record Encoded(String path, String contentType, byte[] bytes) {}
-
-  public static RgbImage to8Bit(float[] chw, int size) {
-    int plane = size * size;
-    byte[] px = new byte[3 * plane];
-    for (int i = 0; i < plane; i++) {
-      for (int c = 0; c < 3; c++) {
-        float v = (float) Math.floor(chw[c * plane + i] * 255f + 0.5f);
-        px[3 * i + c] = (byte) Math.max(0, Math.min(255, (int) v));
-      }
-    }
-    return new RgbImage(size, size, px);
-  }
 
   /** Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows. */
   public static String outputPath(String imPath, ImageFormat format) {

@@ -1,5 +1,6 @@
 package org.lwise.stream.worker;
 
+import org.lwise.stream.method.RgbImage;
 import org.lwise.stream.schema.ImageRecord;
 import org.lwise.stream.schema.JobContext;
 

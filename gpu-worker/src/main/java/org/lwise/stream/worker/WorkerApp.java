@@ -1,17 +1,23 @@
 package org.lwise.stream.worker;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.lwise.stream.common.KafkaClients;
+import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.InfrastructureRetry;
+import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
+import org.lwise.stream.common.StageProcess;
 import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.method.ImageDecoder;
+import org.lwise.stream.method.InferenceDevice;
+import org.lwise.stream.method.RobustClassifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -25,6 +31,7 @@ public final class WorkerApp implements AutoCloseable {
 
   private final WorkerConfig config;
   private final RobustClassifier model;
+  private final ImageEnhancer enhancer;
   private final ExecutorService codec;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -57,7 +64,7 @@ public final class WorkerApp implements AutoCloseable {
     ImageSource source = new ImageSource(this::s3);
     ImagePreparation preparation = new ImagePreparation(topics.images(), source, model.card().inputSize(),
         new ImageDecoder(config.maxImagePixels()));
-    ImageEnhancer enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
+    this.enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
     this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec,
         new InfrastructureRetry(config.connection().retryTimeout()));
   }
@@ -94,17 +101,17 @@ public final class WorkerApp implements AutoCloseable {
     if (s3 != null) {
       s3.close();
     }
+    enhancer.close();
     model.close();
   }
 
   public static void main(String[] args) {
-    runUntilStopped(org.lwise.stream.common.ConfigSources.merge(
-        args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of()));
+    runUntilStopped(ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
   }
 
   /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */
   public static void runUntilStopped(Map<String, String> props) {
     WorkerApp app = new WorkerApp(WorkerConfig.from(props));
-    org.lwise.stream.common.StageProcess.runUntilStopped("lwise-gpu-worker", app::run, app::stop, app);
+    StageProcess.runUntilStopped("lwise-gpu-worker", app::run, app::stop, app);
   }
 }

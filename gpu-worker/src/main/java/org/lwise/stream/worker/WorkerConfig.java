@@ -3,11 +3,13 @@ package org.lwise.stream.worker;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.method.ImageDecoder;
+import org.lwise.stream.method.InferenceDevice;
 
 /** Configuration of one gpu-worker process (one per device). */
 public record WorkerConfig(

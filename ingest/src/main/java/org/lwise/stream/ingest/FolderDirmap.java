@@ -17,6 +17,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import org.lwise.stream.dirmap.Dirmap;
+import org.lwise.stream.dirmap.DirmapReader;
 
 /**
  * Turns image files dropped into a folder into dirmap rows, so that watch mode can treat "files

@@ -3,6 +3,8 @@ package org.lwise.stream.ingest;
 import java.util.HashMap;
 import java.util.Map;
 import org.lwise.stream.common.OutputPaths;
+import org.lwise.stream.dirmap.Dirmap;
+import org.lwise.stream.dirmap.DirmapRow;
 import org.lwise.stream.schema.ImageFormat;
 
 /**

@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import org.lwise.stream.dirmap.DatasetPaths;
+import org.lwise.stream.dirmap.Dirmap;
+import org.lwise.stream.dirmap.DirmapRow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

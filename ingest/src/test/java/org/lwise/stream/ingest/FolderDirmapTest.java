@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lwise.stream.dirmap.Dirmap;
+import org.lwise.stream.dirmap.DirmapReader;
 
 class FolderDirmapTest {
   @Test

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lwise.stream.dirmap.Dirmap;
+import org.lwise.stream.dirmap.DirmapReader;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.ImageFormat;
 

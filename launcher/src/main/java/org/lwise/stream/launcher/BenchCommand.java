@@ -7,16 +7,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.lwise.stream.common.Conditions;
-import org.lwise.stream.schema.Condition;
-import org.lwise.stream.schema.Objective;
-import org.lwise.stream.worker.AscentResult;
-import org.lwise.stream.worker.ImageDecoder;
-import org.lwise.stream.worker.L2ProjectedAscent;
-import org.lwise.stream.worker.Preprocessor;
-import org.lwise.stream.worker.RobustClassifier;
-import org.lwise.stream.worker.Trajectory;
-import org.lwise.stream.worker.TrajectoryPlanner;
+import org.lwise.stream.method.AscentResult;
+import org.lwise.stream.method.EnhancementCondition;
+import org.lwise.stream.method.ImageDecoder;
+import org.lwise.stream.method.L2ProjectedAscent;
+import org.lwise.stream.method.Objective;
+import org.lwise.stream.method.Preprocessor;
+import org.lwise.stream.method.RobustClassifier;
+import org.lwise.stream.method.Trajectory;
+import org.lwise.stream.method.TrajectoryPlanner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,8 +40,9 @@ public final class BenchCommand implements Callable<Integer> {
       description = "the sweep (default: the published HAM10000/MHIST sweep ${DEFAULT-VALUE})")
   List<Double> eps;
 
-  @Option(names = "--objective", defaultValue = "logit_diverge", description = "default ${DEFAULT-VALUE}")
-  String objective;
+  @Option(names = "--objective", defaultValue = "logit_diverge",
+      description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+  Objective objective;
 
   @Option(names = "--batch", defaultValue = "16", description = "trajectories per model pass (default ${DEFAULT-VALUE})")
   int batch;
@@ -53,10 +53,11 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Objective obj = Objective.valueOf(objective.toUpperCase(Locale.ROOT));
-    List<Condition> sweep = new ArrayList<>();
+    List<EnhancementCondition> sweep = new ArrayList<>();
     for (double e : eps) {
-      sweep.add(Conditions.create(e, 0.5, null, obj, List.of(), false));
+      // The published step count, max(1, round(2·eps)).
+      int steps = Math.max(1, (int) Math.rint(2 * e));
+      sweep.add(EnhancementCondition.plain("eps " + e, e, 0.5, steps, objective));
     }
     try (RobustClassifier classifier = RobustClassifier.load(model)) {
       Preprocessor preprocessor = new Preprocessor(classifier.card().inputSize());
@@ -88,7 +89,7 @@ public final class BenchCommand implements Callable<Integer> {
       int separateBackward = separate.stream().mapToInt(TrajectoryPlanner.Plan::steps).sum();
       double maxDiff = maxDifference(shared, sharedResults, separate, separateResults, x0.size());
       System.out.printf(Locale.ROOT, "Model %s (%d px, %d classes), %d images, sweep eps %s, %s, step 0.5, steps 2*eps%n",
-          classifier.card().id(), classifier.card().inputSize(), k, x0.size(), eps, objective);
+          classifier.card().id(), classifier.card().inputSize(), k, x0.size(), eps, objective.name().toLowerCase(Locale.ROOT));
       System.out.printf(Locale.ROOT, "%-10s %12s %12s %14s %14s%n", "", "trajectories", "bwd/image", "fwd/image", "seconds");
       System.out.printf(Locale.ROOT, "%-10s %12d %12d %14d %14.2f%n", "separate", separate.size(), separateBackward,
           separateBackward + separate.size(), separateSeconds);

@@ -9,10 +9,10 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.lwise.stream.method.RobustClassifier;
 import org.lwise.stream.trainer.EvaluationReport;
 import org.lwise.stream.trainer.LabeledImages;
 import org.lwise.stream.trainer.ModelEvaluator;
-import org.lwise.stream.worker.RobustClassifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

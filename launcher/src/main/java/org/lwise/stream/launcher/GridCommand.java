@@ -3,12 +3,11 @@ package org.lwise.stream.launcher;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.lwise.stream.schema.Objective;
+import org.lwise.stream.method.Objective;
+import org.lwise.stream.method.RobustClassifier;
 import org.lwise.stream.trainer.EnhancementGrid;
 import org.lwise.stream.trainer.LabeledImages;
-import org.lwise.stream.worker.RobustClassifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,7 +20,8 @@ public final class GridCommand implements Callable<Integer> {
   @Option(names = "--split", defaultValue = "test") String split;
   @Option(names = "--count", defaultValue = "8", description = "images (default ${DEFAULT-VALUE})") int count;
   @Option(names = "--eps", split = ",", defaultValue = "1,2,4,8") List<Double> eps;
-  @Option(names = "--objective", defaultValue = "logit") String objective;
+  @Option(names = "--objective", defaultValue = "logit", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+  Objective objective;
   @Option(names = "--seed", defaultValue = "3") long seed;
   @Option(names = "--out", defaultValue = "enhancement-grid.png") Path out;
 
@@ -33,7 +33,7 @@ public final class GridCommand implements Callable<Integer> {
         loaded.add(RobustClassifier.load(model));
       }
       LabeledImages images = LabeledImages.load(dirmap, split, "class_num", loaded.get(0).card().inputSize(), count, seed);
-      EnhancementGrid.write(loaded, images, eps, Objective.valueOf(objective.toUpperCase(Locale.ROOT)), out);
+      EnhancementGrid.write(loaded, images, eps, objective, out);
       System.out.println("Wrote " + out);
     } finally {
       loaded.forEach(RobustClassifier::close);

@@ -1,6 +1,7 @@
 package org.lwise.stream.launcher;
 
 import java.nio.file.Path;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,10 +24,11 @@ public final class Launcher {
   /** The command line as {@code lwise} runs it, failures included (tests run commands through it too). */
   static CommandLine commandLine() {
     return new CommandLine(new Launcher())
+        .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           // One line for the user; the stack trace goes to the log file only (ConsoleLogFilter).
           cmd.getErr().println("lwise: " + e.getMessage());
-          org.slf4j.LoggerFactory.getLogger(Launcher.class).error("command failed", e);
+          LoggerFactory.getLogger(Launcher.class).error("command failed", e);
           return 1;
         });
   }

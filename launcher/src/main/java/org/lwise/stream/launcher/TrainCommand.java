@@ -6,16 +6,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.lwise.stream.common.ModelCard;
+import org.lwise.stream.method.ModelCard;
+import org.lwise.stream.method.RobustClassifier;
 import org.lwise.stream.trainer.AdversarialTrainer;
 import org.lwise.stream.trainer.LabeledImages;
 import org.lwise.stream.trainer.ModelEvaluator;
-import org.lwise.stream.worker.RobustClassifier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lwise train}: adversarial training or fine-tuning of a TorchScript model from a dirmap's
@@ -25,6 +29,8 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = "Adversarially train (or fine-tune) a TorchScript classifier from a dirmap; --eps 0 for standard training.")
 public final class TrainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--dirmap", required = true, description = "dirmap with train (and val) rows")
   Path dirmap;
 
@@ -116,7 +122,7 @@ public final class TrainCommand implements Callable<Integer> {
 
       Map<String, Object> training = new LinkedHashMap<>();
       training.put("data", dirmap.toString() + " (train split, " + train.size() + " images)");
-      training.put("command", "lwise train " + String.join(" ", commandLine()));
+      training.put("command", commandLine());
       training.put("epochs", epochs);
       training.put("eps", eps);
       training.put("attack_steps", attackSteps);
@@ -145,16 +151,17 @@ public final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  private List<String> commandLine() {
-    return List.of("--dirmap", dirmap.toString(), "--init", init.toString(), "--out", out.toString(),
-        "--epochs", String.valueOf(epochs), "--batch-size", String.valueOf(batchSize), "--lr", String.valueOf(lr),
-        "--eps", String.valueOf(eps), "--attack-steps", String.valueOf(attackSteps), "--seed", String.valueOf(seed),
-        "--lr-drops", java.util.Arrays.toString(lrDrops).replaceAll("[\\[\\] ]", ""),
-        "--max-train", String.valueOf(maxTrain));
+  /** The command as the user typed it (picocli keeps the original arguments). */
+  String commandLine() {
+    List<String> args = spec.commandLine().getParseResult().originalArgs();
+    // Through `lwise`, the list is the whole line, this command's name included.
+    int name = spec.parent() == null ? -1 : args.indexOf(spec.name());
+    return Stream.concat(Stream.of("lwise", spec.name()), args.subList(name + 1, args.size()).stream())
+        .map(arg -> arg.isEmpty() || arg.matches(".*[\\s'\"].*") ? "'" + arg.replace("'", "'\\''") + "'" : arg)
+        .collect(Collectors.joining(" "));
   }
 
   private static double round(double value) {
     return Math.round(value * 10000) / 10000.0;
   }
-
 }

@@ -3,10 +3,12 @@ package org.lwise.stream.launcher;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.lwise.stream.common.StageProcess;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.FolderDirmap;
 import org.lwise.stream.ingest.IngestApp;
 import org.lwise.stream.ingest.IngestConfig;
+import org.lwise.stream.method.ModelCard;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +37,7 @@ public final class WatchCommand implements Callable<Integer> {
   public Integer call() {
     FolderDirmap folder = null;
     if (imagesDir != null) {
-      folder = new FolderDirmap(imagesDir, org.lwise.stream.common.ModelCard.read(job.model).classNames());
+      folder = new FolderDirmap(imagesDir, ModelCard.read(job.model).classNames());
       job.dirmap = folder.dirmap();
       folder.scan();
     }
@@ -46,7 +48,7 @@ public final class WatchCommand implements Callable<Integer> {
         watcher.watchingFolder(folder);
       }
       System.err.println("Watching " + job.dirmap + " as job " + watcher.jobId() + "; Ctrl-C to stop.");
-      org.lwise.stream.common.StageProcess.runUntilStopped("lwise-watch", watcher, watcher::stop, () -> { });
+      StageProcess.runUntilStopped("lwise-watch", watcher, watcher::stop, () -> { });
     }
     return 0;
   }

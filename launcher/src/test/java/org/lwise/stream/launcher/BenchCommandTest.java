@@ -22,4 +22,12 @@ class BenchCommandTest {
     assertThat(output).contains("Micro-batching, shared sweep, 3 images").containsPattern("(?m)^1\\s+\\S+\\s+\\S+\\s+1\\.00x$")
         .containsPattern("(?m)^3\\s+");
   }
+
+  @Test
+  void shouldNameTheObjectivesWhenGivenAnUnknownOne() {
+    CommandRun run = CommandRun.lwise("bench", "--objective", "logits");
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.errors()).contains("Invalid value for option '--objective'")
+        .contains("LOGIT, CROSS_ENTROPY, LOGIT_DIVERGE").doesNotContain("No enum constant");
+  }
 }

@@ -8,9 +8,9 @@ import picocli.CommandLine;
 
 /** A command run as the CLI runs it, with what it printed on standard output and as errors. */
 record CommandRun(int code, String output, String errors) {
-  /** One command object, parsed and run by picocli. */
+  /** One command object, parsed and run by picocli as the launcher configures it. */
   static CommandRun of(Object command, String... args) {
-    return capture(new CommandLine(command), args);
+    return capture(new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true), args);
   }
 
   /** {@code lwise ARGS} exactly as the launcher runs it, its one-line failure handler included. */

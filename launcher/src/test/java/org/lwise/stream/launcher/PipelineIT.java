@@ -450,7 +450,7 @@ class PipelineIT {
   void shouldStageLargeImagesInS3AndSendThemByReference() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("large"));
     Files.createDirectories(root.resolve("images"));
-    Files.copy(Path.of("../gpu-worker/src/test/resources/reference/images/tall_rgb.tif"), root.resolve("images/big.tif"));
+    Files.copy(Path.of("../method/src/test/resources/reference/images/tall_rgb.tif"), root.resolve("images/big.tif"));
     Files.copy(Path.of("../demo/fashion-mnist/images/bag/t10k-105.png"), root.resolve("images/small.png"));
     Files.writeString(root.resolve("dirmap.csv"), "split,class,class_num,im_path\n"
         + "test,Bag,8,images/big.tif\ntest,Bag,8,images/small.png\n");

@@ -59,7 +59,7 @@ final class TestDataset {
       Files.copy(demo.resolve(demoRows.get(2).split(",")[4]), root.resolve("images/label-negative.png"));
       csv.append(index++).append(",train,Bag,-1,images/label-negative.png,\n");
       csv.append(index++).append(",train,Dress,3,").append(demoRows.get(0).split(",")[4]).append(",duplicate\n");
-      Path reference = Path.of("../gpu-worker/src/test/resources/reference/images");
+      Path reference = Path.of("../method/src/test/resources/reference/images");
       Files.copy(reference.resolve("gray16.png"), root.resolve("images/gray16.png"));
       csv.append(index++).append(",train,Bag,8,images/gray16.png,\"kept, as written\"\n");
       Files.copy(reference.resolve("palette.png"), root.resolve("images/palette.png"));

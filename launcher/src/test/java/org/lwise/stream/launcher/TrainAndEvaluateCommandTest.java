@@ -8,9 +8,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lwise.stream.common.ModelCard;
-import org.lwise.stream.worker.RobustClassifier;
+import org.lwise.stream.method.ModelCard;
+import org.lwise.stream.method.RobustClassifier;
 import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
 
 /** The train and evaluate commands end to end on the committed demo images and models. */
 class TrainAndEvaluateCommandTest {
@@ -26,10 +27,21 @@ class TrainAndEvaluateCommandTest {
     assertThat(card.robust()).isTrue();
     assertThat(card.training()).containsEntry("eps", 1.0).containsKeys("clean_val_accuracy", "adversarial_val_accuracy",
         "command");
+    assertThat(card.training().get("command")).isEqualTo("lwise train --dirmap ../demo/fashion-mnist/dirmap.csv --init "
+        + "../demo/models/fashion-cnn-init --out " + model + " --epochs 1 --batch-size 30 --eps 1 --attack-steps 2 "
+        + "--max-train 90 --max-val 30 --eval-steps 2");
     assertThat(model.resolve("checkpoints/epoch-1.pt")).exists();
     try (RobustClassifier loaded = RobustClassifier.load(model)) {
       assertThat(loaded.card().numClasses()).isEqualTo(10);
     }
+  }
+
+  @Test
+  void shouldRecordTheCommandLineAsTypedThroughLwise() {
+    ParseResult parsed = Launcher.commandLine().parseArgs("train", "--dirmap", "d.csv", "--init", "i", "--out", "my out",
+        "--eps=0");
+    TrainCommand train = (TrainCommand) parsed.subcommand().commandSpec().userObject();
+    assertThat(train.commandLine()).isEqualTo("lwise train --dirmap d.csv --init i --out 'my out' --eps=0");
   }
 
   @Test

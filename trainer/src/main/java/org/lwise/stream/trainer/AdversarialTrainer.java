@@ -1,25 +1,24 @@
 package org.lwise.stream.trainer;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
-import org.lwise.stream.worker.RobustClassifier;
+import org.lwise.stream.method.RobustClassifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,13 +73,12 @@ public final class AdversarialTrainer {
     int done = (firstEpoch - 1) * stepsPerEpoch;
     Tracker lr = learningRate(settings, stepsPerEpoch, done);
     Model djl = model.model();
-    PtSymbolBlock block = model.block();
     L2PgdAttack attack = settings.eps() > 0
         ? new L2PgdAttack(model, settings.eps(), settings.attackSteps(), settings.attackStepSize(), settings.randomStart())
         : null;
     // The model's own device only: DJL would otherwise split batches over every GPU it sees.
     DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-        .optDevices(new ai.djl.Device[] {model.device()})
+        .optDevices(new Device[] {model.device()})
         .optOptimizer(Optimizer.sgd().setLearningRateTracker(lr).optMomentum(settings.momentum())
             .optWeightDecays(settings.weightDecay()).build());
     double firstLoss = Double.NaN;
@@ -93,22 +91,20 @@ public final class AdversarialTrainer {
         long correct = 0;
         long seen = 0;
         for (int step = 0; step < stepsPerEpoch; step++) {
-          int[] idx = java.util.Arrays.copyOfRange(order, step * settings.batchSize(), (step + 1) * settings.batchSize());
+          int[] idx = Arrays.copyOfRange(order, step * settings.batchSize(), (step + 1) * settings.batchSize());
           int[] labels = new int[idx.length];
           for (int i = 0; i < idx.length; i++) {
             labels[i] = data.label(idx[i]);
           }
           float[] x = data.batch(idx);
           if (attack != null) {
-            block.freezeParameters(true);
-            JniUtils.enableInferenceMode(block);
+            model.frozenEvalMode();
             x = attack.perturb(x, labels, pixels, settings.seed() + (long) epoch * stepsPerEpoch + step);
           }
-          block.freezeParameters(false);
-          JniUtils.enableTrainingMode(block);
+          model.trainingMode();
           try (NDManager scope = djl.getNDManager().newSubManager()) {
             NDArray input = scope.create(x, new Shape(idx.length, 3, size, size));
-            NDArray target = scope.create(labels).toType(ai.djl.ndarray.types.DataType.INT64, false);
+            NDArray target = scope.create(labels).toType(DataType.INT64, false);
             NDList predictions;
             NDArray loss;
             try (GradientCollector collector = trainer.newGradientCollector()) {
@@ -118,7 +114,7 @@ public final class AdversarialTrainer {
             }
             trainer.step();
             lossSum += loss.getFloat() * idx.length;
-            correct += predictions.singletonOrThrow().argMax(1).toType(ai.djl.ndarray.types.DataType.INT64, false)
+            correct += predictions.singletonOrThrow().argMax(1).toType(DataType.INT64, false)
                 .eq(target).sum().getLong();
             seen += idx.length;
           }
@@ -136,27 +132,21 @@ public final class AdversarialTrainer {
         listener.epochDone(epoch, checkpoint);
       }
     } finally {
-      block.freezeParameters(true);
-      JniUtils.enableInferenceMode(block);
+      model.frozenEvalMode();
     }
     return new double[] {firstLoss, lastLoss};
   }
 
   /** Writes the module as plain TorchScript (loadable by torch.jit.load and by the gpu-worker), in eval mode. */
   public void save(Path file) {
-    JniUtils.enableInferenceMode(model.block());
-    try (OutputStream out = Files.newOutputStream(file)) {
-      JniUtils.writeModule(model.block(), out, false);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
+    model.writeTorchScript(file);
   }
 
   /** Step schedule: the base rate, multiplied by the factor at each drop (counted in updates from now). */
   static Tracker learningRate(Settings s, int stepsPerEpoch, int alreadyDone) {
     // Drops already passed (when resuming) are folded into the base value.
     float start = s.learningRate();
-    java.util.List<Integer> remaining = new java.util.ArrayList<>();
+    List<Integer> remaining = new ArrayList<>();
     for (int dropEpoch : s.lrDrops()) {
       int update = dropEpoch * stepsPerEpoch - alreadyDone;
       if (update <= 0) {

@@ -10,16 +10,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
-import org.lwise.stream.schema.Objective;
-import org.lwise.stream.worker.AscentResult;
-import org.lwise.stream.worker.L2ProjectedAscent;
-import org.lwise.stream.worker.OutputEncoder;
-import org.lwise.stream.worker.RgbImage;
-import org.lwise.stream.worker.RobustClassifier;
-import org.lwise.stream.worker.Trajectory;
+import org.lwise.stream.method.AscentResult;
+import org.lwise.stream.method.L2ProjectedAscent;
+import org.lwise.stream.method.Objective;
+import org.lwise.stream.method.RgbImage;
+import org.lwise.stream.method.RobustClassifier;
+import org.lwise.stream.method.Trajectory;
 
 /**
  * A picture of what enhancement does: one row per image, and for each model the original followed
@@ -67,15 +67,15 @@ public final class EnhancementGrid {
         }
         // One trajectory per image: step 0.5 x 2 eps never reaches its projection, so the prefixes are the sweep.
         double largest = eps.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-        trajectories.add(new Trajectory(java.util.Arrays.copyOfRange(x0, i * pixels, (i + 1) * pixels), images.label(i),
+        trajectories.add(new Trajectory(Arrays.copyOfRange(x0, i * pixels, (i + 1) * pixels), images.label(i),
             objective, 0.5, false, largest, divergeSet(objective, images.label(i), model.card().numClasses()), outputs));
       }
       List<AscentResult> results = new L2ProjectedAscent(model).run(trajectories);
       for (int i = 0; i < images.size(); i++) {
         int y = top + i * (cell + gap);
-        draw(g, OutputEncoder.to8Bit(trajectories.get(i).x0(), size), left, y, cell);
+        draw(g, RgbImage.fromChw(trajectories.get(i).x0(), size), left, y, cell);
         for (int e = 0; e < eps.size(); e++) {
-          draw(g, OutputEncoder.to8Bit(results.get(i).best().get(e), size), left + (e + 1) * (cell + gap), y, cell);
+          draw(g, RgbImage.fromChw(results.get(i).best().get(e), size), left + (e + 1) * (cell + gap), y, cell);
         }
       }
     }

@@ -1,12 +1,13 @@
 package org.lwise.stream.trainer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import org.lwise.stream.schema.Objective;
-import org.lwise.stream.worker.AscentResult;
-import org.lwise.stream.worker.L2ProjectedAscent;
-import org.lwise.stream.worker.RobustClassifier;
-import org.lwise.stream.worker.Trajectory;
+import org.lwise.stream.method.AscentResult;
+import org.lwise.stream.method.L2ProjectedAscent;
+import org.lwise.stream.method.Objective;
+import org.lwise.stream.method.RobustClassifier;
+import org.lwise.stream.method.Trajectory;
 
 /**
  * The adversary of robust training and evaluation: L2 PGD ascending the cross-entropy within eps,
@@ -32,7 +33,7 @@ public final class L2PgdAttack {
   public float[] perturb(float[] batch, int[] labels, int pixels, long seed) {
     List<Trajectory> trajectories = new ArrayList<>(labels.length);
     for (int i = 0; i < labels.length; i++) {
-      float[] x0 = java.util.Arrays.copyOfRange(batch, i * pixels, (i + 1) * pixels);
+      float[] x0 = Arrays.copyOfRange(batch, i * pixels, (i + 1) * pixels);
       trajectories.add(new Trajectory(x0, labels[i], Objective.CROSS_ENTROPY, stepSize, true, eps, List.of(),
           List.of(new Trajectory.Output("pgd", steps)), randomStart ? seed * 1_000_003L + i : null));
     }

@@ -5,18 +5,21 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.lwise.stream.ingest.DatasetPaths;
-import org.lwise.stream.ingest.Dirmap;
-import org.lwise.stream.ingest.DirmapReader;
-import org.lwise.stream.ingest.DirmapRow;
-import org.lwise.stream.worker.ImageDecoder;
-import org.lwise.stream.worker.Preprocessor;
-import org.lwise.stream.worker.RgbImage;
+import org.lwise.stream.dirmap.DatasetPaths;
+import org.lwise.stream.dirmap.Dirmap;
+import org.lwise.stream.dirmap.DirmapReader;
+import org.lwise.stream.dirmap.DirmapRow;
+import org.lwise.stream.method.ImageDecoder;
+import org.lwise.stream.method.Preprocessor;
+import org.lwise.stream.method.RgbImage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,9 +57,9 @@ public final class LabeledImages {
     List<DirmapRow> rows = new ArrayList<>(dirmap.rows().stream()
         .filter(r -> split.equals(r.values().get(splitColumn))).toList());
     if (limit > 0 && rows.size() > limit) {
-      java.util.Collections.shuffle(rows, new Random(seed));
+      Collections.shuffle(rows, new Random(seed));
       rows = new ArrayList<>(rows.subList(0, limit));
-      rows.sort(java.util.Comparator.comparingLong(DirmapRow::index));
+      rows.sort(Comparator.comparingLong(DirmapRow::index));
     }
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("dirmap " + dirmapFile + " has no '" + split + "' rows");
@@ -82,10 +85,10 @@ public final class LabeledImages {
           int label = DirmapReader.parseLabel(row.values().get(labelIndex));
           crops.add(decoded.get(i).get());
           labels.add(label);
-        } catch (java.util.concurrent.ExecutionException | IllegalArgumentException e) {
+        } catch (ExecutionException | IllegalArgumentException e) {
           if (skipped++ < 5) {
             log.warn("Skipping row {} of {}: {}", row.index(), dirmapFile,
-                e instanceof java.util.concurrent.ExecutionException ? e.getCause().getMessage() : e.getMessage());
+                e instanceof ExecutionException ? e.getCause().getMessage() : e.getMessage());
           }
         }
       }

@@ -1,13 +1,13 @@
 package org.lwise.stream.trainer;
 
+import ai.djl.inference.Predictor;
+import ai.djl.translate.TranslateException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.IntConsumer;
-import org.lwise.stream.schema.Objective;
-import org.lwise.stream.worker.AscentResult;
-import org.lwise.stream.worker.L2ProjectedAscent;
-import org.lwise.stream.worker.RobustClassifier;
-import org.lwise.stream.worker.Trajectory;
+import org.lwise.stream.method.RobustClassifier;
 
 /**
  * Clean and adversarial accuracy on a dirmap split, the clean confusion matrix, and how well the
@@ -41,44 +41,49 @@ public final class ModelEvaluator {
     boolean[] correct = new boolean[n];
     long cleanCorrect = 0;
     long adversarialCorrect = 0;
-    L2ProjectedAscent scorer = new L2ProjectedAscent(model);
     L2PgdAttack attack = eps > 0 ? new L2PgdAttack(model, eps, steps, stepSize, true) : null;
-    for (int from = 0; from < n; from += batchSize) {
-      int[] idx = new int[Math.min(batchSize, n - from)];
-      int[] labels = new int[idx.length];
-      for (int i = 0; i < idx.length; i++) {
-        idx[i] = from + i;
-        labels[i] = data.label(from + i);
-      }
-      float[] x = data.batch(idx);
-      List<float[]> logits = logits(scorer, x, labels, pixels);
-      for (int i = 0; i < idx.length; i++) {
-        int predicted = argMax(logits.get(i));
-        confusion[labels[i]][predicted]++;
-        gtLogits[from + i] = logits.get(i)[labels[i]];
-        correct[from + i] = predicted == labels[i];
-        cleanCorrect += correct[from + i] ? 1 : 0;
-      }
-      if (attack != null) {
-        float[] adversarial = attack.perturb(x, labels, pixels, seed + from);
-        List<float[]> advLogits = logits(scorer, adversarial, labels, pixels);
+    try (Predictor<float[], float[]> scorer = model.newChwPredictor()) {
+      for (int from = 0; from < n; from += batchSize) {
+        int[] idx = new int[Math.min(batchSize, n - from)];
+        int[] labels = new int[idx.length];
         for (int i = 0; i < idx.length; i++) {
-          adversarialCorrect += argMax(advLogits.get(i)) == labels[i] ? 1 : 0;
+          idx[i] = from + i;
+          labels[i] = data.label(from + i);
         }
+        float[] x = data.batch(idx);
+        List<float[]> logits = logits(scorer, x, pixels);
+        for (int i = 0; i < idx.length; i++) {
+          int predicted = argMax(logits.get(i));
+          confusion[labels[i]][predicted]++;
+          gtLogits[from + i] = logits.get(i)[labels[i]];
+          correct[from + i] = predicted == labels[i];
+          cleanCorrect += correct[from + i] ? 1 : 0;
+        }
+        if (attack != null) {
+          float[] adversarial = attack.perturb(x, labels, pixels, seed + from);
+          List<float[]> advLogits = logits(scorer, adversarial, pixels);
+          for (int i = 0; i < idx.length; i++) {
+            adversarialCorrect += argMax(advLogits.get(i)) == labels[i] ? 1 : 0;
+          }
+        }
+        progress.accept(idx.length);
       }
-      progress.accept(idx.length);
     }
     return new Evaluation(n, (double) cleanCorrect / n, attack == null ? Double.NaN : (double) adversarialCorrect / n,
         eps, steps, confusion, auroc(gtLogits, correct), gtLogits, correct);
   }
 
-  private static List<float[]> logits(L2ProjectedAscent scorer, float[] x, int[] labels, int pixels) {
-    List<Trajectory> forward = new ArrayList<>();
-    for (int i = 0; i < labels.length; i++) {
-      forward.add(new Trajectory(java.util.Arrays.copyOfRange(x, i * pixels, (i + 1) * pixels), labels[i],
-          Objective.LOGIT, 0, false, 0, List.of(), List.of()));
+  /** Forward-only logits of a CHW batch: no autograd, no gradient lock. */
+  private static List<float[]> logits(Predictor<float[], float[]> scorer, float[] x, int pixels) {
+    List<float[]> images = new ArrayList<>();
+    for (int from = 0; from < x.length; from += pixels) {
+      images.add(Arrays.copyOfRange(x, from, from + pixels));
     }
-    return scorer.run(forward).stream().map(AscentResult::logits0).toList();
+    try {
+      return scorer.batchPredict(images);
+    } catch (TranslateException e) {
+      throw new IllegalStateException("the model's forward pass failed: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -90,7 +95,7 @@ public final class ModelEvaluator {
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> score[i]));
+    Arrays.sort(order, Comparator.comparingDouble(i -> score[i]));
     double rankSum = 0;
     long positives = 0;
     int i = 0;

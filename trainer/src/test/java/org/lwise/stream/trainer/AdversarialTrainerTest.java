@@ -1,19 +1,27 @@
 package org.lwise.stream.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lwise.stream.common.ModelCard;
-import org.lwise.stream.worker.RobustClassifier;
+import org.lwise.stream.method.ModelCard;
+import org.lwise.stream.method.Objective;
+import org.lwise.stream.method.RobustClassifier;
 
 /** Short real training runs on the committed demo images (the train split of demo/fashion-mnist). */
 class AdversarialTrainerTest {
   static final Path DEMO = Path.of("../demo/fashion-mnist/dirmap.csv");
   static final Path INIT = Path.of("../demo/models/fashion-cnn-init");
+  static final Path STANDARD = Path.of("../demo/models/fashion-cnn-standard");
 
   @Test
   void shouldLowerTheLossAndSaveAModelTheWorkerLoads(@TempDir Path out) throws Exception {
@@ -32,7 +40,7 @@ class AdversarialTrainerTest {
     assertThat(out.resolve("checkpoints/epoch-3.pt")).exists();
 
     ModelCard init = ModelCard.read(INIT);
-    new ModelCard("tiny", "tiny.pt", 28, init.mean(), init.std(), 10, init.classNames(), false, java.util.Map.of())
+    new ModelCard("tiny", "tiny.pt", 28, init.mean(), init.std(), 10, init.classNames(), false, Map.of())
         .write(out);
     try (RobustClassifier reloaded = RobustClassifier.load(out)) {
       LabeledImages val = LabeledImages.load(DEMO, "val", "class_num", 28, 0, 0);
@@ -43,15 +51,30 @@ class AdversarialTrainerTest {
   }
 
   @Test
-  void shouldTrainAgainstThePgdAdversaryWhenEpsIsPositive(@TempDir Path out) {
+  void shouldTrainOnBatchesThePgdAdversaryMadeHarder(@TempDir Path out) {
+    // The same start (a trained standard model), data, order and seed: the first batch's loss is
+    // measured before any update, so it differs only by what the adversary did to the batch.
     LabeledImages train = LabeledImages.load(DEMO, "train", "class_num", 28, 60, 1);
-    AdversarialTrainer.Settings settings = new AdversarialTrainer.Settings(1, 30, 0.05f, 0.9f, 5e-4f, new int[] {1}, 0.1f,
-        1.0, 2, 1.25, true, 0);
-    try (RobustClassifier model = RobustClassifier.load(INIT)) {
-      double[] losses = new AdversarialTrainer(model).train(train, settings, 1, out, new NoProgress());
-      assertThat(losses[0]).isFinite().isPositive();
+    double clean = firstBatchLoss(train, 0, out.resolve("clean"));
+    double adversarial = firstBatchLoss(train, 1.5, out.resolve("adversarial"));
+    assertThat(clean).isFinite().isPositive();
+    assertThat(adversarial).as("loss on the adversarial batch vs the clean one (%s)", clean).isGreaterThan(2 * clean);
+    assertThat(out.resolve("adversarial/epoch-1.pt")).exists();
+  }
+
+  private static double firstBatchLoss(LabeledImages train, double eps, Path checkpoints) {
+    AdversarialTrainer.Settings settings = new AdversarialTrainer.Settings(1, 30, 0.01f, 0.9f, 5e-4f, new int[0], 0.1f,
+        eps, eps > 0 ? 5 : 0, eps > 0 ? 2.5 * eps / 5 : 0, eps > 0, 0);
+    List<Double> losses = new ArrayList<>();
+    try (RobustClassifier model = RobustClassifier.load(STANDARD)) {
+      new AdversarialTrainer(model).train(train, settings, 1, checkpoints, new NoProgress() {
+        @Override
+        public void batch(int epoch, int step, int steps, double loss, double accuracy) {
+          losses.add(loss);
+        }
+      });
     }
-    assertThat(out.resolve("epoch-1.pt")).exists();
+    return losses.get(0);
   }
 
   @Test
@@ -61,11 +84,11 @@ class AdversarialTrainerTest {
     var fresh = AdversarialTrainer.learningRate(s, 100, 0);
     assertThat(fresh.getNewValue(0)).isEqualTo(0.1f);
     assertThat(fresh.getNewValue(199)).isEqualTo(0.1f);
-    assertThat(fresh.getNewValue(200)).isCloseTo(0.01f, org.assertj.core.data.Offset.offset(1e-7f));
-    assertThat(fresh.getNewValue(400)).isCloseTo(0.001f, org.assertj.core.data.Offset.offset(1e-8f));
+    assertThat(fresh.getNewValue(200)).isCloseTo(0.01f, offset(1e-7f));
+    assertThat(fresh.getNewValue(400)).isCloseTo(0.001f, offset(1e-8f));
     var resumedAfterEpoch3 = AdversarialTrainer.learningRate(s, 100, 300);
-    assertThat(resumedAfterEpoch3.getNewValue(0)).isCloseTo(0.01f, org.assertj.core.data.Offset.offset(1e-7f));
-    assertThat(resumedAfterEpoch3.getNewValue(100)).isCloseTo(0.001f, org.assertj.core.data.Offset.offset(1e-8f));
+    assertThat(resumedAfterEpoch3.getNewValue(0)).isCloseTo(0.01f, offset(1e-7f));
+    assertThat(resumedAfterEpoch3.getNewValue(100)).isCloseTo(0.001f, offset(1e-8f));
   }
 
   @Test
@@ -78,9 +101,9 @@ class AdversarialTrainerTest {
 
   @Test
   void shouldWriteTheConfusionMatrixAsCsvAndPicture(@TempDir Path out) throws Exception {
-    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn-standard"))) {
+    try (RobustClassifier model = RobustClassifier.load(STANDARD)) {
       LabeledImages test = LabeledImages.load(DEMO, "test", "class_num", 28, 0, 0);
-      List<Integer> batches = new java.util.ArrayList<>();
+      List<Integer> batches = new ArrayList<>();
       ModelEvaluator.Evaluation e = new ModelEvaluator(model).evaluate(test, 1.0, 3, 0.8, 30, 0, batches::add);
       assertThat(batches).containsExactly(30, 30); // progress: one report per finished batch
       assertThat(e.cleanAccuracy()).isGreaterThan(0.7);
@@ -97,24 +120,64 @@ class AdversarialTrainerTest {
       List<String> csv = Files.readAllLines(out.resolve("confusion.csv"));
       assertThat(csv).hasSize(11);
       assertThat(csv.get(0)).startsWith("true\\predicted,T-shirt/top,Trouser");
-      assertThat(javax.imageio.ImageIO.read(out.resolve("confusion.png").toFile()).getWidth()).isGreaterThan(400);
+      assertThat(ImageIO.read(out.resolve("confusion.png").toFile()).getWidth()).isGreaterThan(400);
     }
   }
 
   @Test
-  void shouldDrawOriginalsAndEnhancementsPerModel(@TempDir Path out) throws Exception {
-    try (RobustClassifier model = RobustClassifier.load(Path.of("../demo/models/fashion-cnn-standard"))) {
+  void shouldDrawOriginalsAndTheirEnhancementsAtEachEps(@TempDir Path out) throws Exception {
+    try (RobustClassifier model = RobustClassifier.load(STANDARD)) {
       LabeledImages images = LabeledImages.load(DEMO, "test", "class_num", 28, 3, 0);
-      EnhancementGrid.write(List.of(model), images, List.of(1.0, 2.0), org.lwise.stream.schema.Objective.LOGIT,
-          out.resolve("grid.png"));
-      var png = javax.imageio.ImageIO.read(out.resolve("grid.png").toFile());
+      EnhancementGrid.write(List.of(model), images, List.of(1.0, 2.0), Objective.LOGIT, out.resolve("grid.png"));
+      BufferedImage png = ImageIO.read(out.resolve("grid.png").toFile());
       // 3 rows of 84 px tiles (28 px x 3), 3 columns (original + 2 eps).
       assertThat(png.getHeight()).isEqualTo(50 + 3 * (84 + 6) + 10);
       assertThat(png.getWidth()).isEqualTo(10 + 3 * (84 + 6) + 16);
+      int[] all = {0, 1, 2};
+      float[] originals = images.batch(all);
+      int pixels = 3 * 28 * 28;
+      for (int row = 0; row < 3; row++) {
+        float[] original = tile(png, row, 0);
+        float[] eps1 = tile(png, row, 1);
+        float[] eps2 = tile(png, row, 2);
+        assertThat(distance(original, Arrays.copyOfRange(originals, row * pixels, (row + 1) * pixels)))
+            .as("row %d: the first column is the original", row).isZero();
+        // At most eps away (plus 8-bit rounding: sqrt(2352) * 0.5/255 = 0.1 in L2); clamping to
+        // [0,1] on the black background shortens the steps, so less than eps, but far from zero.
+        double d1 = distance(eps1, original);
+        double d2 = distance(eps2, original);
+        assertThat(d1).as("row %d eps 1", row).isBetween(0.25, 1.1);
+        assertThat(d2).as("row %d eps 2", row).isBetween(d1 + 0.2, 2.1);
+        assertThat(distance(eps2, eps1)).as("row %d eps 2 vs eps 1", row).isGreaterThan(0.2);
+      }
     }
   }
 
-  private static final class NoProgress implements AdversarialTrainer.Listener {
+  /** The 28 px image drawn (3x enlarged) in a tile of the grid, CHW in [0,1]. */
+  private static float[] tile(BufferedImage grid, int row, int column) {
+    int left = 10 + column * (84 + 6);
+    int top = 50 + row * (84 + 6);
+    float[] chw = new float[3 * 28 * 28];
+    for (int y = 0; y < 28; y++) {
+      for (int x = 0; x < 28; x++) {
+        int rgb = grid.getRGB(left + 3 * x + 1, top + 3 * y + 1);
+        chw[y * 28 + x] = ((rgb >> 16) & 0xFF) / 255f;
+        chw[784 + y * 28 + x] = ((rgb >> 8) & 0xFF) / 255f;
+        chw[2 * 784 + y * 28 + x] = (rgb & 0xFF) / 255f;
+      }
+    }
+    return chw;
+  }
+
+  private static double distance(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return Math.sqrt(sum);
+  }
+
+  private static class NoProgress implements AdversarialTrainer.Listener {
     @Override
     public void batch(int epoch, int step, int steps, double loss, double accuracy) {}
 
