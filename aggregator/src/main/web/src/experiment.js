@@ -92,6 +92,8 @@ async function main() {
 
 async function run() {
   const jsPsych = initJsPsych({ display_element: document.getElementById("lwise-experiment") });
+  // jsPsych's own data (every trial, trial_outcome included), e.g. for tests or a download.
+  state.jsPsychData = () => jsPsych.data.get().values();
   const trial = () => jsPsych.evaluateTimelineVariable("image");
   let lastOutcome = null;
 
@@ -238,7 +240,8 @@ export async function postOutcomes(trials) {
 }
 
 function imageHtml(image, block) {
-  return `<img class="lwise-stimulus" alt="" src="${escapeHtml(image.url)}"
+  // data-trial: the answer's index in state.trials, so a test can tell one trial from the next.
+  return `<img class="lwise-stimulus" alt="" src="${escapeHtml(image.url)}" data-trial="${state.trials.length}"
     data-row-index="${escapeHtml(image.row_index)}" data-job-id="${escapeHtml(image.job_id)}"
     data-condition="${escapeHtml(block.condition)}" data-difficulty="${escapeHtml(image.difficulty)}">`;
 }
