@@ -265,7 +265,8 @@ function renderStatus() {
     `seed <b id="lwise-seed">${escapeHtml(state.seed)}</b>`,
     `${state.per_class} per class`,
   ];
-  if (state.current_block >= 0) parts.push(`block ${state.current_block + 1} of ${blocks.length}`);
+  if (state.status === "finished") parts.push("finished");
+  else if (state.current_block >= 0) parts.push(`block ${state.current_block + 1} of ${blocks.length}`);
   parts.push(
     `<span id="lwise-live" class="${arrived ? "lwise-live" : ""}">${arrived} new images arrived` +
       (arrived ? ` (${added} added to later blocks)` : "") + "</span>",

@@ -1,6 +1,7 @@
 package org.lwise.stream.aggregator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.ContentType;
@@ -42,6 +43,7 @@ final class FakeExperimentApi implements AutoCloseable {
   private final Javalin app;
   private final List<SseClient> clients = new CopyOnWriteArrayList<>();
   private final List<Map<String, String>> curriculumRequests = new CopyOnWriteArrayList<>();
+  private final List<JsonNode> postedOutcomes = new CopyOnWriteArrayList<>();
 
   private FakeExperimentApi(boolean servePage, boolean cors) {
     app =
@@ -68,6 +70,13 @@ final class FakeExperimentApi implements AutoCloseable {
                     client.onClose(() -> clients.remove(client));
                     clients.add(client);
                   });
+              // Not in the API yet (a later issue adds it): recorded, then answered as today, 404.
+              config.routes.post(
+                  "/api/v1/outcomes",
+                  ctx -> {
+                    postedOutcomes.add(JSON.readTree(ctx.body()));
+                    error(ctx, 404, "no route POST /api/v1/outcomes");
+                  });
               config.routes.get("/bucket/{condition}/{file}", FakeExperimentApi::png);
             });
   }
@@ -85,6 +94,11 @@ final class FakeExperimentApi implements AutoCloseable {
   /** The query parameters of every curriculum request so far. */
   List<Map<String, String>> curriculumRequests() {
     return List.copyOf(curriculumRequests);
+  }
+
+  /** The bodies the page posted to {@code /api/v1/outcomes}. */
+  List<JsonNode> postedOutcomes() {
+    return List.copyOf(postedOutcomes);
   }
 
   int eventClients() {

@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * Manager is never asked for a driver or a browser. Each instance has a fresh profile, deleted on
  * {@link #close()}.
  *
+ * <p>Call {@link #start()} (or {@link #assumeInstalled()}) from a test or {@code @BeforeEach}, not
+ * from {@code @BeforeAll}: Surefire reports an assumption failed in {@code @BeforeAll} as no tests
+ * at all, without the reason.
+ *
  * <pre>{@code
  * try (HeadlessChromium chromium = HeadlessChromium.start()) {   // skips the test without Chromium
  *   chromium.open(url);
