@@ -112,10 +112,15 @@ class EmbeddedRunIT {
 
   /** The Launcher in its own JVM, logging as {@code ./lwise} does (lwise.log plus a quiet console), no AWS_* variables. */
   static ProcessBuilder launcher(Path consoleFile, String... args) {
+    return launcher(tmp.resolve("lwise.log"), consoleFile, args);
+  }
+
+  /** The same, logging to {@code logFile}. */
+  static ProcessBuilder launcher(Path logFile, Path consoleFile, String... args) {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
         "-Dai.djl.offline=true", "-Dlogback.configurationFile=" + Path.of("target/classes/logback.xml").toAbsolutePath(),
-        "-Dlwise.log.file=" + tmp.resolve("lwise.log"),
+        "-Dlwise.log.file=" + logFile,
         "-Dlwise.registry.jar=" + Launcher.registryJar().toAbsolutePath(),
         "-cp", System.getProperty("java.class.path"), Launcher.class.getName()));
     command.addAll(List.of(args));
