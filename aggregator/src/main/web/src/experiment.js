@@ -107,6 +107,8 @@ async function run() {
       const image = trial();
       const correct = classes.indexOf(image.class);
       lastOutcome = {
+        // The answer's position in the session: its id on the server, so posting it again counts once.
+        trial_index: state.trials.length,
         stimulus_image_url: image.url,
         class: image.class,
         i_choice: data.response,
@@ -125,6 +127,8 @@ async function run() {
       };
       data.trial_outcome = lastOutcome;
       state.trials.push(lastOutcome);
+      // Each answer goes to the server at once (the closed loop); the end of the session sends all again.
+      postOutcomes([lastOutcome]);
     },
   });
 
@@ -195,6 +199,21 @@ function listenForNewImages(dataset) {
     state.liveImages.push(live);
     if (blocks.length) place(live);
     renderStatus();
+  });
+  // People's answers so far against the model: the live calibration (closed loop).
+  events.addEventListener("calibration", (event) => {
+    try {
+      const calibration = JSON.parse(event.data);
+      state.calibration = calibration;
+      const rho = calibration.overall?.spearman?.r;
+      const shown = document.getElementById("lwise-calibration");
+      if (shown) {
+        shown.textContent = `${calibration.trials} answers` +
+          (rho == null ? "" : `, model vs people: Spearman ρ = ${rho.toFixed(2)} over ${calibration.overall.n} images`);
+      }
+    } catch (e) {
+      console.warn("unreadable calibration event", e);
+    }
   });
   // The browser reconnects by itself; a closed stream only means no more live images.
   events.addEventListener("error", () => {

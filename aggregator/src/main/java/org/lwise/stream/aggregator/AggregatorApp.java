@@ -75,7 +75,7 @@ public final class AggregatorApp implements AutoCloseable {
     streams.start();
     lifecycle.awaitRunning(timeout);
     if (api != null) {
-      api.attach(streams, bootstrapServers, topics.scoredImages(), topics.dirmaps());
+      api.attach(streams, bootstrapServers, topics);
       log.info("Live difficulty API: {}", api.url());
     }
   }

@@ -20,6 +20,7 @@ import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
+import org.lwise.stream.schema.Outcome;
 import org.lwise.stream.schema.RowState;
 import org.lwise.stream.schema.Score;
 import org.lwise.stream.schema.ScoredImage;
@@ -34,6 +35,8 @@ import org.lwise.stream.schema.UploadResult;
 public final class AggregatorTopology {
   public static final String ROWS_STORE = "lwise-rows";
   public static final String JOBS_STORE = "lwise-job-progress";
+  /** Ids of the participants' answers already counted: an answer posted twice counts once. */
+  public static final String OUTCOME_IDS_STORE = "lwise-outcome-ids";
 
   private AggregatorTopology() {}
 
@@ -60,13 +63,18 @@ public final class AggregatorTopology {
         Stores.persistentKeyValueStore(ROWS_STORE), Serdes.String(), serdes.rows()));
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(JOBS_STORE), Serdes.String(), serdes.progress()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(OUTCOME_IDS_STORE), Serdes.String(), Serdes.Long()));
 
+    KStream<String, JobEvent> outcomes = stream(builder, topics.outcomes(), Outcome.class)
+        .mapValues(outcome -> JobEvent.newBuilder().setJobId(outcome.getJobId()).setOutcome(outcome).build());
     KStream<String, JobEvent> merged = jobs.merge(scores).merge(uploads).merge(deadLetters).merge(ownDeadLetters)
+        .merge(outcomes)
         // All of a job (and of its watch jobs) on one task.
         .selectKey((key, event) -> RecordKeys.jobGroup(event.getJobId()))
         .repartition(Repartitioned.<String, JobEvent>as("job-events").withKeySerde(Serdes.String()).withValueSerde(serdes.events()));
     KStream<String, SpecificRecord> assembled = merged
-        .process(() -> new DirmapAssembler(sink, watchInterval), ROWS_STORE, JOBS_STORE);
+        .process(() -> new DirmapAssembler(sink, watchInterval), ROWS_STORE, JOBS_STORE, OUTCOME_IDS_STORE);
     assembled.filter((key, value) -> value instanceof DirmapWritten).mapValues(value -> (DirmapWritten) value)
         .to(topics.dirmaps().name(), Produced.with(topics.dirmaps().keySerde(), topics.dirmaps().valueSerde()));
     assembled.filter((key, value) -> value instanceof ScoredImage).mapValues(value -> (ScoredImage) value)

@@ -21,9 +21,11 @@ import org.lwise.stream.common.TransientFailures;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.DirmapWritten;
+import org.lwise.stream.schema.HumanTally;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
+import org.lwise.stream.schema.Outcome;
 import org.lwise.stream.schema.RowState;
 import org.lwise.stream.schema.Score;
 import org.lwise.stream.schema.ScoredImage;
@@ -49,6 +51,7 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, RowState> rows;
   private KeyValueStore<String, JobProgress> jobs;
+  private KeyValueStore<String, Long> outcomeIds;
 
   public DirmapAssembler(DirmapSink sink, Duration watchInterval) {
     this.sink = sink;
@@ -60,6 +63,7 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     this.context = context;
     this.rows = context.getStateStore(AggregatorTopology.ROWS_STORE);
     this.jobs = context.getStateStore(AggregatorTopology.JOBS_STORE);
+    this.outcomeIds = context.getStateStore(AggregatorTopology.OUTCOME_IDS_STORE);
     context.schedule(watchInterval, PunctuationType.WALL_CLOCK_TIME, now -> writeDueDirmaps());
   }
 
@@ -89,6 +93,9 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       update(jobId, progress, event.getScore().getRowIndex(), row -> applyScore(row, event.getScore()));
     } else if (event.getUpload() != null) {
       update(jobId, progress, event.getUpload().getRowIndex(), row -> applyUpload(row, event.getUpload()));
+    } else if (event.getOutcome() != null) {
+      countOutcome(jobId, progress, event.getOutcome());
+      return;
     } else if (event.getDeadLetter() != null) {
       DeadLetter dead = event.getDeadLetter();
       if (dead.getRowIndex() == null) {
@@ -102,6 +109,47 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       });
     }
     maybeEmit(jobId);
+  }
+
+  /**
+   * Adds a participant's answer to its image's tally in its condition and to the dataset's tally of
+   * its block and condition, once per outcome id. The job's dirmaps get the new human columns on the
+   * next punctuation (at most every watch interval), not on every answer.
+   */
+  private void countOutcome(String jobId, JobProgress progress, Outcome outcome) {
+    if (outcomeIds.get(outcome.getOutcomeId()) != null) {
+      return; // posted again: counted already
+    }
+    String key = RecordKeys.row(jobId, outcome.getRowIndex());
+    RowState row = rows.get(key);
+    if (progress.getJob() == null || row == null) {
+      log.warn("Outcome {} names job {} row {}, which this aggregator does not hold; not counted",
+          outcome.getOutcomeId(), jobId, outcome.getRowIndex());
+      return;
+    }
+    outcomeIds.put(outcome.getOutcomeId(), outcome.getReceivedAt().toEpochMilli());
+    Map<String, HumanTally> human = new HashMap<>(row.getHuman());
+    human.put(outcome.getConditionId(), tallied(human.get(outcome.getConditionId()), outcome));
+    row.setHuman(human);
+    rows.put(key, row);
+    String block = (outcome.getBlock() == null ? "-" : outcome.getBlock().toString()) + "|" + outcome.getConditionId();
+    Map<String, HumanTally> byBlock = new HashMap<>(progress.getHumanByBlock());
+    byBlock.put(block, tallied(byBlock.get(block), outcome));
+    progress.setHumanByBlock(byBlock);
+    progress.setHumanDirty(true);
+    jobs.put(jobId, progress);
+  }
+
+  private static HumanTally tallied(HumanTally tally, Outcome outcome) {
+    HumanTally next = tally == null ? HumanTally.newBuilder().build() : HumanTally.newBuilder(tally).build();
+    next.setTrials(next.getTrials() + 1);
+    next.setCorrect(next.getCorrect() + (outcome.getCorrect() ? 1 : 0));
+    if (outcome.getReactionMs() != null) {
+      List<Double> times = new ArrayList<>(next.getReactionMs());
+      times.add(outcome.getReactionMs());
+      next.setReactionMs(times);
+    }
+    return next;
   }
 
   private interface RowChange {
@@ -266,6 +314,7 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       }
       progress.setEmitted(true);
       progress.setDirty(false);
+      progress.setHumanDirty(false);
       if (range != null) {
         progress.setLogitMin(range.min());
         progress.setLogitMax(range.max());
@@ -286,13 +335,27 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       while (it.hasNext()) {
         KeyValue<String, JobProgress> entry = it.next();
         Job job = entry.value.getJob();
-        if (job != null && (job.getOpenEnded() ? entry.value.getDirty() : !entry.value.getEmitted())) {
+        boolean answered = entry.value.getHumanDirty();
+        if (job != null && (job.getOpenEnded() ? entry.value.getDirty() || answered
+            : !entry.value.getEmitted() || answered)) {
           due.add(entry.key);
         }
       }
     }
     for (String jobId : due) {
       JobProgress progress = jobs.get(jobId);
+      if (!progress.getJob().getOpenEnded() && progress.getEmitted()) {
+        // Finished, with new answers from participants: the same dirmaps with updated human columns.
+        List<RowState> jobRows = rowsOf(jobId);
+        DirmapTable.LogitRange range = progress.getLogitMin() == null ? null
+            : new DirmapTable.LogitRange(progress.getLogitMin(), progress.getLogitMax());
+        if (!emit(progress, jobRows, range, true)) {
+          return;
+        }
+        progress.setHumanDirty(false);
+        jobs.put(jobId, progress);
+        continue;
+      }
       if (!progress.getJob().getOpenEnded()) {
         maybeEmit(jobId);
         if (!jobs.get(jobId).getEmitted() && accounted(progress)) {
@@ -312,6 +375,7 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
         return;
       }
       progress.setDirty(false);
+      progress.setHumanDirty(false);
       jobs.put(jobId, progress);
     }
   }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.HumanTally;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.RowState;
 
@@ -22,10 +23,16 @@ import org.lwise.stream.schema.RowState;
  * {@code url} and {@code difficulty} by name; the input's values move to {@code <name>_input} at the
  * end, so nothing is lost. With the job's {@code keep_input_columns} the input's column stays as it
  * was and this run's is added as {@code <name>_lwise} (an input {@code orig_im_path} is simply kept).
+ *
+ * <p>Once participants have answered (the closed loop), {@code human_trials} and
+ * {@code human_accuracy} follow at the very end: the answers to each image in this dirmap's
+ * condition. A dirmap nobody has answered yet has no such columns, so published layouts stay as
+ * they are.
  */
 public final class DirmapTable {
   static final List<String> SCORE_COLUMNS = List.of("robust_gt_logit", "difficulty");
   static final List<String> EXTRA_SCORE_COLUMNS = List.of("robust_entropy", "robust_cross_entropy", "robust_predicted_class");
+  static final List<String> HUMAN_COLUMNS = List.of("human_trials", "human_accuracy");
 
   /** Header and rows, cells as text ({@code null} = empty). */
   public record Table(List<String> header, List<List<String>> rows) {}
@@ -96,6 +103,14 @@ public final class DirmapTable {
         }
       }
     }
+    boolean answered = rows.stream().anyMatch(r -> r.getFailure() == null && r.getHuman().containsKey(conditionId));
+    Map<String, Integer> humanColumn = new HashMap<>();
+    if (answered) {
+      for (String name : HUMAN_COLUMNS) {
+        humanColumn.put(name, header.size());
+        header.add(unused(header, name));
+      }
+    }
     Condition condition = job.getConditions().stream()
         .filter(c -> c.getId().equals(conditionId)).findFirst().orElse(null);
     int imPath = input.indexOf("im_path");
@@ -127,6 +142,12 @@ public final class DirmapTable {
             logit == null || row.getPredictedClass() == null ? null : String.valueOf(row.getPredictedClass()));
       }
       cells.set(column.get("url"), row.getUrls().get(conditionId));
+      if (answered) {
+        HumanTally tally = row.getHuman().get(conditionId);
+        long trials = tally == null ? 0 : tally.getTrials();
+        cells.set(humanColumn.get("human_trials"), String.valueOf(trials));
+        cells.set(humanColumn.get("human_accuracy"), trials == 0 ? null : number((double) tally.getCorrect() / trials));
+      }
       out.add(cells);
     }
     return new Table(List.copyOf(header), out);

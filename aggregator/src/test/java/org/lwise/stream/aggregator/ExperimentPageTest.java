@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,12 +142,17 @@ class ExperimentPageTest {
       assertThat(wrong).containsEntry("class", "Bag").containsEntry("perf", 0L).containsEntry("i_correct_choice", 1L);
       assertThat(outcomes.get(12)).containsEntry("job_id", FakeExperimentApi.JOB + "~watch-x1").containsEntry("block", 1L);
 
-      // At the end, postOutcomes sends them all. The endpoint comes with a later issue: the 404 is
-      // ignored by the page, but the browser still logs it as a failed load.
-      chromium.waitFor(WAIT, d -> !api.postedOutcomes().isEmpty());
-      JsonNode posted = api.postedOutcomes().get(0);
-      assertThat(posted.get("session_id").asText()).hasSize(32);
-      assertThat(posted.get("trials")).hasSize(38);
+      // Each answer is posted as it is given (one trial, its trial_index its position), then the whole
+      // session once more at the end: posting an answer again counts once on the server. This fake
+      // answers 404, which the page ignores, though the browser still logs a failed load.
+      chromium.waitFor(WAIT, d -> api.postedOutcomes().size() == 39);
+      List<JsonNode> singles = api.postedOutcomes().stream().filter(p -> p.get("trials").size() == 1).toList();
+      assertThat(singles).hasSize(38);
+      assertThat(singles.stream().map(p -> p.get("trials").get(0).get("trial_index").asInt()).sorted().toList())
+          .isEqualTo(IntStream.range(0, 38).boxed().toList());
+      JsonNode posted = api.postedOutcomes().stream().filter(p -> p.get("trials").size() == 38).findFirst().orElseThrow();
+      assertThat(posted.get("session_id").asText()).hasSize(32).isEqualTo(singles.get(0).get("session_id").asText());
+      assertThat(posted.get("trials").get(37).get("trial_index").asInt()).isEqualTo(37);
       assertThat(posted.get("trials").get(0).get("row_index").asLong()).isEqualTo(firstImage.get("row_index").asLong());
       assertThat(chromium.consoleErrors()).filteredOn(e -> !e.contains("/api/v1/outcomes")).isEmpty();
       chromium.screenshot(Path.of("target", "experiment-page", "finished.png"));

@@ -7,6 +7,7 @@ import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.ImageRecord;
 import org.lwise.stream.schema.Job;
+import org.lwise.stream.schema.Outcome;
 import org.lwise.stream.schema.Score;
 import org.lwise.stream.schema.ScoredImage;
 import org.lwise.stream.schema.UploadResult;
@@ -20,7 +21,8 @@ public record PipelineTopics(
     Topic<String, UploadResult> uploads,
     Topic<String, DeadLetter> deadLetters,
     Topic<String, DirmapWritten> dirmaps,
-    Topic<String, ScoredImage> scoredImages) {
+    Topic<String, ScoredImage> scoredImages,
+    Topic<String, Outcome> outcomes) {
 
   public static PipelineTopics create(ValueSerdes serdes) {
     Serde<String> key = Serdes.String();
@@ -32,6 +34,7 @@ public record PipelineTopics(
         new Topic<>(TopicNames.UPLOADS, key, serdes.value(UploadResult.class)),
         new Topic<>(TopicNames.DEAD_LETTERS, key, serdes.value(DeadLetter.class)),
         new Topic<>(TopicNames.DIRMAPS, key, serdes.value(DirmapWritten.class)),
-        new Topic<>(TopicNames.SCORED_IMAGES, key, serdes.value(ScoredImage.class)));
+        new Topic<>(TopicNames.SCORED_IMAGES, key, serdes.value(ScoredImage.class)),
+        new Topic<>(TopicNames.OUTCOMES, key, serdes.value(Outcome.class)));
   }
 }

@@ -20,6 +20,8 @@ public final class TopicNames {
   public static final String DIRMAPS = "lwise.dirmaps";
   /** Images whose score and uploads are all done, with their difficulty, keyed by job/row: the live feed. */
   public static final String SCORED_IMAGES = "lwise.scored-images";
+  /** Participants' answers from experiment servers, keyed by outcome id (session/trial). */
+  public static final String OUTCOMES = "lwise.outcomes";
 
   /**
    * Records the aggregator cannot deserialize, as Kafka Streams writes them (raw bytes, the error in
@@ -28,7 +30,7 @@ public final class TopicNames {
   public static final String AGGREGATOR_DEAD_LETTERS = "lwise.aggregator-dead-letters";
 
   public static final List<String> ALL =
-      List.of(JOBS, IMAGES, SCORES, ENHANCED, UPLOADS, DEAD_LETTERS, DIRMAPS, SCORED_IMAGES, AGGREGATOR_DEAD_LETTERS);
+      List.of(JOBS, IMAGES, SCORES, ENHANCED, UPLOADS, DEAD_LETTERS, DIRMAPS, SCORED_IMAGES, OUTCOMES, AGGREGATOR_DEAD_LETTERS);
 
   private TopicNames() {}
 }

@@ -340,7 +340,219 @@ class LiveDifficultyApiIT {
     assertThat(openApi.get("openapi").asText()).startsWith("3.");
     assertThat(openApi.get("paths").fieldNames()).toIterable().contains("/datasets", "/datasets/{dataset}",
         "/datasets/{dataset}/images", "/datasets/{dataset}/images/{rowOrImPath}", "/datasets/{dataset}/curriculum",
-        "/datasets/{dataset}/dirmap.csv", "/jobs", "/jobs/{jobId}", "/events", "/openapi.json");
+        "/datasets/{dataset}/dirmap.csv", "/datasets/{dataset}/calibration", "/outcomes", "/jobs", "/jobs/{jobId}",
+        "/events", "/openapi.json");
+  }
+
+  // ---- The closed loop: participants' answers in, human accuracy and calibration out -----------------
+
+  @Test
+  @Order(10)
+  void answersArePostedResolvedCountedOnceAndBadOnesNamed() throws Exception {
+    JsonNode images = getJson(apiA + "datasets/api-b/images?limit=3");
+    JsonNode first = images.get("images").get(0);
+    JsonNode second = images.get("images").get(1);
+    JsonNode third = images.get("images").get(2);
+    ObjectNode session = JSON.createObjectNode();
+    session.put("session_id", "participant-1");
+    var trials = session.putArray("trials");
+    trials.addObject().put("trial_type", "instructions").put("trial_index", 0);
+    trialOutcome(trials.addObject().put("trial_index", 1)).put("stimulus_image_url", first.get("url").asText())
+        .put("perf", 1).put("reaction_time_msec", 800).put("block", 0);
+    trialOutcome(trials.addObject().put("trial_index", 2)).put("stimulus_image_url", second.get("urls").get(LARGE).asText())
+        .put("perf", 0).put("reaction_time_msec", 1200).put("block", 0);
+    trialOutcome(trials.addObject().put("trial_index", 3)).put("stimulus_image_url", first.get("url").asText()).put("perf", 2);
+    trialOutcome(trials.addObject().put("trial_index", 4)).put("stimulus_image_url", "http://nowhere.example/x.png").put("perf", 1);
+    trialOutcome(trials.addObject().put("trial_index", 5)).put("perf", 1);
+    // A plain outcome object naming the image by dataset and row, as an experiment server may send it.
+    trials.addObject().put("trial_index", 6).put("dataset", "api-b").put("row_index", third.get("row_index").asLong())
+        .put("condition_id", "natural").put("perf", 1).put("reaction_time_msec", 700);
+
+    for (int post = 0; post < 2; post++) { // the second post is the same session again: counted once
+      HttpResponse<String> response = post(apiB + "outcomes", session.toString());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
+      JsonNode result = JSON.readTree(response.body());
+      conforms(response.body(), "#/components/schemas/OutcomesResult");
+      assertThat(result.get("accepted").asInt()).isEqualTo(3);
+      assertThat(result.get("ignored").asInt()).isEqualTo(1);
+      assertThat(result.get("errors")).extracting(e -> e.get("trial_index").asInt() + ": " + e.get("error").asText())
+          .containsExactly("3: perf must be 0 or 1, not 2",
+              "4: no scored image has the stimulus URL http://nowhere.example/x.png",
+              "5: no stimulus_image_url (or dataset or job_id with row_index) says which image was shown");
+    }
+    JsonNode human = awaitHuman(apiA + "datasets/api-b/images/" + first.get("row_index").asText(), 1);
+    conforms(human.toString(), "#/components/schemas/Human");
+    assertThat(human.get("correct").asInt()).isEqualTo(1);
+    assertThat(human.get("ci_low").asDouble()).isBetween(0.0, 1.0);
+    assertThat(human.get("median_rt_ms").asDouble()).isEqualTo(800.0);
+    JsonNode wrong = awaitHuman(apiB + "datasets/api-b/images/" + second.get("row_index").asText(), 1);
+    assertThat(wrong.get("by_condition").get(LARGE).get("accuracy").asDouble()).isEqualTo(0.0);
+    awaitHuman(apiA + "datasets/api-b/images/" + third.get("row_index").asText(), 1);
+    Thread.sleep(1500); // the repeated post, were it counted, would have arrived by now
+    assertThat(getJson(apiA + "datasets/api-b/calibration?min_trials=1").get("trials").asInt()).isEqualTo(3);
+
+    // The dirmaps gain human_trials and human_accuracy at the end; the API serves the same bytes.
+    Path natural = tmp.resolve("out/api-b_natural/api-b_natural_dirmap.csv");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Files.readAllLines(natural).get(0).endsWith(",human_trials,human_accuracy") && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    List<String> lines = Files.readAllLines(natural);
+    assertThat(lines.get(0)).endsWith("robust_predicted_class,human_trials,human_accuracy");
+    assertThat(lines.get(1 + first.get("row_index").asInt())).endsWith(",1,1.0");
+    HttpResponse<byte[]> csv = HTTP.send(HttpRequest.newBuilder(URI.create(apiB + "datasets/api-b/dirmap.csv")).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(csv.body()).isEqualTo(Files.readAllBytes(natural));
+
+    expectPostError(apiA + "outcomes", "{\"session_id\": \"x\", \"trials\": [", 400, "the body is not JSON");
+    expectPostError(apiA + "outcomes", "{\"trials\": []}", 400, "session_id is missing");
+    expectPostError(apiA + "outcomes", "{\"session_id\": \"x\", \"trials\": 3}", 400, "trials must be an array");
+  }
+
+  @Test
+  @Order(11)
+  void theOutcomesEndpointCanRequireATokenAndLimitsItsBody() throws Exception {
+    Map<String, String> props = new HashMap<>(infra.connection());
+    props.put("aggregator.output.dir", tmp.resolve("out").toString());
+    props.put("aggregator.state.dir", tmp.resolve("token-state").toString());
+    props.put("api.port", "0");
+    props.put("api.outcomes.token", "s3cret");
+    props.put("api.outcomes.max.bytes", "2048");
+    try (AggregatorApp guarded = new AggregatorApp(AggregatorConfig.from(props))) {
+      String body = "{\"session_id\": \"x\", \"trials\": []}";
+      expectPostError(guarded.apiUrl() + "outcomes", body, 401, "Authorization: Bearer");
+      HttpResponse<String> wrongToken = HTTP.send(HttpRequest.newBuilder(URI.create(guarded.apiUrl() + "outcomes"))
+          .header("Authorization", "Bearer nope").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(wrongToken.statusCode()).isEqualTo(401);
+      HttpResponse<String> tooLarge = HTTP.send(HttpRequest.newBuilder(URI.create(guarded.apiUrl() + "outcomes"))
+          .header("Authorization", "Bearer s3cret").POST(HttpRequest.BodyPublishers.ofString("[" + " ".repeat(4096) + "]"))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(tooLarge.statusCode()).isEqualTo(413);
+      assertThat(tooLarge.body()).doesNotContain("s3cret");
+    }
+    // Experiment pages on other origins may post (a CORS preflight for JSON bodies).
+    HttpResponse<String> preflight = HTTP.send(HttpRequest.newBuilder(URI.create(apiA + "outcomes"))
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+        .header("Origin", "https://experiments.example.org")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type").build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isPresent();
+    assertThat(preflight.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase()).contains("content-type");
+  }
+
+  @Test
+  @Order(12)
+  void simulatedParticipantsCloseTheLoopAndTheCalibrationRecoversThePlantedRelation() throws Exception {
+    BlockingQueue<String[]> events = events(apiB + "events?dataset=api-c");
+    assertThat(simulate("--sessions", "8", "--seed", "3")).isZero();
+    double early = meanError("api-c", 8 * 50);
+    assertThat(simulate("--sessions", "32", "--seed", "4")).isZero();
+    double late = meanError("api-c", 40 * 50);
+    // 50 train images, all answered each session (5 per class of 5): ~8 then ~40 answers per image.
+    assertThat(late).as("per-image accuracy converges to the planted one").isLessThan(early).isLessThan(0.1);
+
+    JsonNode calibration = getJson(apiA + "datasets/api-c/calibration");
+    assertThat(getJson(apiB + "datasets/api-c/calibration")).isEqualTo(calibration);
+    conforms(calibration.toString(), "#/components/schemas/Calibration");
+    assertThat(calibration.get("images_used").asInt()).isEqualTo(50);
+    // Planted: higher logit → lower difficulty → more often right.
+    assertThat(calibration.get("overall").get("spearman").get("r").asDouble()).isGreaterThan(0.6);
+    assertThat(calibration.get("overall").get("pearson").get("r").asDouble()).isGreaterThan(0.5);
+    assertThat(calibration.get("overall").get("spearman").get("ci_low").asDouble()).isPositive();
+    assertThat(calibration.get("curve").get("b").asDouble()).isPositive();
+    assertThat(calibration.get("curve").get("direction").asText()).isEqualTo("increasing");
+    List<Double> curve = new ArrayList<>();
+    calibration.get("curve").get("points").forEach(p -> curve.add(p.get("predicted_accuracy").asDouble()));
+    assertThat(curve).isSorted();
+    JsonNode event = nextEvent(events, "calibration", Duration.ofSeconds(30));
+    assertThat(event.get("dataset").asText()).isEqualTo("api-c");
+
+    // Enhanced images help the planted learners: eps 2 adds 1 to the psychometric function's argument.
+    assertThat(simulate("--sessions", "10", "--seed", "5", "--condition", LARGE)).isZero();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    JsonNode large;
+    do {
+      Thread.sleep(300);
+      large = stream(getJson(apiA + "datasets/api-c/calibration").get("conditions"))
+          .filter(c -> c.get("condition").asText().equals(LARGE)).findFirst().orElseThrow();
+    } while (large.get("trials").asInt() < 500 && System.nanoTime() < deadline);
+    assertThat(large.get("trials").asInt()).isEqualTo(500);
+    assertThat(large.get("gain_over_natural").asDouble()).isPositive();
+
+    // The curriculum can order by people: observed accuracy, or the calibrated prediction blended with it.
+    for (String order : List.of("human", "blend")) {
+      JsonNode ranked = getJson(apiA + "datasets/api-c/curriculum?per_class=1&easiest=0.2&seed=2&order=" + order);
+      assertThat(ranked.get("order").asText()).isEqualTo(order);
+      for (JsonNode image : ranked.get("blocks").get(0).get("images")) {
+        assertThat(image.get("ranked_difficulty").asDouble()).isBetween(0.0, 1.0);
+      }
+    }
+    expectError(apiA + "datasets/api-c/curriculum?order=random", 400, "order=random is not allowed; use one of model, human, blend");
+  }
+
+  private static ObjectNode trialOutcome(ObjectNode trial) {
+    trial.put("trial_type", "html-button-response");
+    return trial.putObject("trial_outcome");
+  }
+
+  private static int simulate(String... args) {
+    List<String> command = new ArrayList<>(List.of("simulate-participants", "--api", apiA, "--dataset", "api-c",
+        "--per-class", "5"));
+    command.addAll(List.of(args));
+    return Launcher.commandLine().execute(command.toArray(String[]::new));
+  }
+
+  /** Mean |observed − planted| natural accuracy over the dataset's answered train images. */
+  private static double meanError(String dataset, long naturalAnswers) throws Exception {
+    JsonNode images;
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    do { // until every posted answer is counted
+      Thread.sleep(300);
+      images = getJson(apiA + "datasets/" + dataset + "/images?split=train&limit=1000");
+    } while (stream(images.get("images")).mapToLong(i -> i.get("human").isNull() ? 0
+        : i.get("human").get("by_condition").path("natural").path("trials").asLong()).sum() < naturalAnswers
+        && System.nanoTime() < deadline);
+    SimulateParticipantsCommand.Psychometric planted = new SimulateParticipantsCommand.Psychometric(3, 6, 0.5, 10);
+    return stream(images.get("images")).filter(i -> !i.get("human").isNull())
+        .mapToDouble(i -> Math.abs(i.get("human").get("by_condition").get("natural").get("accuracy").asDouble()
+            - planted.probability(i.get("difficulty").asDouble(), 0)))
+        .average().orElseThrow();
+  }
+
+  private static JsonNode awaitHuman(String url, int trials) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      JsonNode human = getJson(url).get("human");
+      if (!human.isNull() && human.get("trials").asInt() >= trials) {
+        return human;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no " + trials + " answers counted for " + url);
+  }
+
+  private static HttpResponse<String> post(String url, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void expectPostError(String url, String body, int status, String message) throws Exception {
+    HttpResponse<String> response = post(url, body);
+    assertThat(response.statusCode()).as(url + " → " + response.body()).isEqualTo(status);
+    assertThat(JSON.readTree(response.body()).get("error").asText()).contains(message);
+    conforms(response.body(), "#/components/schemas/Error");
+  }
+
+  private static JsonNode nextEvent(BlockingQueue<String[]> events, String name, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      String[] event = events.poll(1, TimeUnit.SECONDS);
+      if (event != null && event[0].equals(name)) {
+        return JSON.readTree(event[1]);
+      }
+    }
+    throw new AssertionError("no " + name + " event within " + timeout);
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
@@ -403,17 +615,7 @@ class LiveDifficultyApiIT {
   }
 
   private static JsonNode nextImageEvent(BlockingQueue<String[]> events, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      String[] event = events.poll(1, TimeUnit.SECONDS);
-      if (event != null) {
-        assertThat(event[0]).isNotEqualTo("error");
-        if (event[0].equals("image")) {
-          return JSON.readTree(event[1]);
-        }
-      }
-    }
-    throw new AssertionError("no image event within " + timeout);
+    return nextEvent(events, "image", timeout);
   }
 
   private static Stream<JsonNode> stream(JsonNode array) {

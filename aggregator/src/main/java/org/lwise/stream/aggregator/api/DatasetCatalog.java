@@ -12,6 +12,7 @@ import org.lwise.stream.aggregator.DirmapJson;
 import org.lwise.stream.aggregator.DirmapTable;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.RecordKeys;
+import org.lwise.stream.schema.HumanTally;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
@@ -29,7 +30,14 @@ final class DatasetCatalog {
 
   /** One image as the API shows it, with what selection needs at hand. */
   record Image(String jobId, long rowIndex, boolean incoming, String className, int label, String split,
-      String imPath, Double difficulty, Map<String, String> urls, ObjectNode json) {}
+      String imPath, Double difficulty, Map<String, String> urls, ObjectNode json, double logit,
+      Map<String, HumanTally> human) {
+
+    /** The same image ranked by another difficulty (the curriculum's human or blended order). */
+    Image rankedBy(double otherDifficulty) {
+      return new Image(jobId, rowIndex, incoming, className, label, split, imPath, otherDifficulty, urls, json, logit, human);
+    }
+  }
 
   /** What choosing a dataset's reference job needs to know of a job, wherever it is held. */
   record JobKey(String jobId, String dataset, boolean openEnded, boolean complete, Instant createdAt) {
@@ -111,11 +119,12 @@ final class DatasetCatalog {
       json.put("incoming", job.getOpenEnded());
       ObjectNode urls = json.putObject("urls");
       new TreeMap<>(row.getUrls()).forEach(urls::put);
+      json.set("human", HumanStats.json(row.getHuman()));
       String className = classColumn >= 0 && row.getValues().get(classColumn) != null
           ? row.getValues().get(classColumn) : String.valueOf(row.getLabel());
       String split = splitColumn >= 0 ? row.getValues().get(splitColumn) : null;
       images.add(new Image(job.getJobId(), row.getRowIndex(), job.getOpenEnded(), className, row.getLabel(), split,
-          row.getImPath(), difficulty, row.getUrls(), json));
+          row.getImPath(), difficulty, row.getUrls(), json, row.getRobustGtLogit(), row.getHuman()));
     }
     return images;
   }

@@ -56,13 +56,29 @@ final class InstanceRouter {
     return metadata.activeHost();
   }
 
+  /** POSTs JSON to another instance, which answers from its own state. */
+  HttpResponse<byte[]> post(HostInfo host, String path, String json) {
+    return send(HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + path))
+        .header(LOCAL_HEADER, "true").header("Content-Type", "application/json")
+        .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(json)).build(), host);
+  }
+
   /** GETs a path (with its query) from another instance, which answers from its own state. */
   HttpResponse<byte[]> get(HostInfo host, String pathAndQuery) {
+    return get(host, pathAndQuery, true);
+  }
+
+  /** @param local whether the instance answers from its own state, or as any client's request (routed) */
+  HttpResponse<byte[]> get(HostInfo host, String pathAndQuery, boolean local) {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
-        .header(LOCAL_HEADER, "true")
+        .header(LOCAL_HEADER, String.valueOf(local))
         .timeout(Duration.ofSeconds(30))
         .GET()
         .build();
+    return send(request, host);
+  }
+
+  private HttpResponse<byte[]> send(HttpRequest request, HostInfo host) {
     try {
       return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package org.lwise.stream.aggregator.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -13,10 +14,15 @@ import io.javalin.http.staticfiles.Location;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -34,13 +40,12 @@ import org.lwise.stream.aggregator.api.DatasetCatalog.Image;
 import org.lwise.stream.aggregator.api.DatasetCatalog.JobKey;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.RecordKeys;
-import org.lwise.stream.common.Topic;
+import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.schema.Condition;
-import org.lwise.stream.schema.DirmapWritten;
+import org.lwise.stream.schema.HumanTally;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
-import org.lwise.stream.schema.ScoredImage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +71,8 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private volatile LocalStores stores;
   private volatile InstanceRouter router;
   private volatile LiveFeed feed;
+  private volatile OutcomeIntake intake;
+  private volatile ImageIndex index;
 
   /** Starts serving (requests get 503 until {@link #attach} gives it the running app). */
   public LiveDifficultyApi(ApiSettings settings) {
@@ -94,6 +101,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
       config.startup.showJavalinBanner = false;
       config.jetty.host = settings.host();
       config.jetty.port = port;
+      config.http.maxRequestSize = settings.outcomesMaxBytes();
       config.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
         if (settings.corsOrigins().contains("*")) {
           rule.anyHost();
@@ -135,12 +143,14 @@ public final class LiveDifficultyApi implements AutoCloseable {
   }
 
   /** Connects the API to the aggregator's Kafka Streams app and starts the live feed. */
-  public void attach(KafkaStreams streams, String bootstrapServers, Topic<String, ScoredImage> images,
-      Topic<String, DirmapWritten> dirmaps) {
-    LiveFeed liveFeed = new LiveFeed(bootstrapServers, images, dirmaps);
+  public void attach(KafkaStreams streams, String bootstrapServers, PipelineTopics topics) {
+    LiveFeed liveFeed = new LiveFeed(bootstrapServers, topics.scoredImages(), topics.dirmaps(), topics.outcomes(),
+        this::calibrationEvent);
     liveFeed.start();
     this.router = new InstanceRouter(streams, new HostInfo(settings.advertisedHost(), port()));
     this.stores = new LocalStores(streams);
+    this.index = new ImageIndex(stores);
+    this.intake = new OutcomeIntake(bootstrapServers, topics.outcomes());
     this.feed = liveFeed;
   }
 
@@ -156,6 +166,9 @@ public final class LiveDifficultyApi implements AutoCloseable {
     routes.get(BASE + "/datasets/{dataset}/images/<image>", ctx -> onDataset(ctx, this::image));
     routes.get(BASE + "/datasets/{dataset}/curriculum", ctx -> onDataset(ctx, this::curriculum));
     routes.get(BASE + "/datasets/{dataset}/dirmap.csv", ctx -> onDataset(ctx, this::dirmapCsv));
+    routes.get(BASE + "/datasets/{dataset}/calibration", ctx -> onDataset(ctx, this::calibration));
+    routes.post(BASE + "/outcomes", this::outcomes);
+    routes.post(BASE + "/outcomes/resolve", this::resolve);
     routes.sse(BASE + "/events", client -> {
       String dataset = client.ctx().queryParam("dataset");
       if (feed == null) {
@@ -341,6 +354,10 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private void curriculum(Context ctx, DatasetJobs dataset) {
     List<Image> images = images(dataset);
     List<String> classes = DatasetCatalog.classes(images);
+    String order = choice(ctx, "order", "model", "model", "human", "blend");
+    if (!order.equals("model")) {
+      images = rankedByPeople(images, classes.size(), order);
+    }
     String split = text(ctx, "split", "train");
     int perClass = integer(ctx, "per_class", 1, 1, MAX_LIMIT);
     List<String> fractions = list(ctx, "easiest", "1");
@@ -365,6 +382,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
     json.put("dataset", dataset.dataset());
     json.put("job_id", dataset.reference().getJob().getJobId());
     json.put("split", split);
+    json.put("order", order);
     json.put("seed", seed);
     json.put("per_class", perClass);
     ArrayNode classList = json.putArray("classes");
@@ -381,6 +399,9 @@ public final class LiveDifficultyApi implements AutoCloseable {
       for (Image image : selection.images()) {
         ObjectNode pick = image.json().deepCopy();
         pick.put("url", image.urls().get(selection.block().condition()));
+        if (!order.equals("model")) {
+          pick.put("ranked_difficulty", image.difficulty());
+        }
         picks.add(pick);
       }
     }
@@ -416,6 +437,123 @@ public final class LiveDifficultyApi implements AutoCloseable {
       table = DirmapTable.build(progress.getJob(), condition, rows, DatasetCatalog.range(progress, rows));
     }
     ctx.contentType("text/csv; charset=utf-8").result(DirmapSink.csv(table));
+  }
+
+  /**
+   * The curriculum's order by people: {@code human} ranks an image by its observed accuracy (one
+   * nobody answered yet by the calibrated prediction), {@code blend} by the calibrated prediction
+   * moved toward the observed accuracy as answers accumulate — the posterior mean
+   * {@code (w·p_model + correct) / (w + trials)} with the prediction worth {@code w} answers
+   * ({@code api.blend.prior.trials}). Difficulty for ranking is one minus that accuracy. Without a
+   * calibration yet (too few answers), the model's difficulty stands.
+   */
+  private List<Image> rankedByPeople(List<Image> images, int classes, String order) {
+    Calibration calibration = new Calibration(images, classes, settings.calibrationMinTrials(), "all");
+    Calibration.Curve curve = calibration.curve();
+    double prior = order.equals("human") ? 0 : settings.blendPriorTrials();
+    List<Image> ranked = new ArrayList<>(images.size());
+    for (Image image : images) {
+      var tally = calibration.tally(image);
+      if (curve == null) {
+        ranked.add(image);
+        continue;
+      }
+      double predicted = curve.predict(image.logit());
+      double accuracy = tally.getTrials() == 0 ? predicted
+          : (prior * predicted + tally.getCorrect()) / (prior + tally.getTrials());
+      ranked.add(image.rankedBy(1 - accuracy));
+    }
+    return ranked;
+  }
+
+  private void calibration(Context ctx, DatasetJobs dataset) {
+    List<Image> images = images(dataset);
+    Set<String> conditions = conditionIds(dataset.reference().getJob());
+    String condition = text(ctx, "condition", "all");
+    if (!condition.equals("all") && !conditions.contains(condition)) {
+      throw ApiException.badRequest("condition '" + condition + "' is neither all nor one of dataset " + dataset.dataset()
+          + "'s: " + String.join(", ", conditions));
+    }
+    int minTrials = integer(ctx, "min_trials", settings.calibrationMinTrials(), 1, 1_000_000);
+    Map<String, Double> eps = new LinkedHashMap<>();
+    eps.put(Conditions.NATURAL, 0.0);
+    dataset.reference().getJob().getConditions().forEach(c -> eps.put(c.getId(), c.getEps()));
+    Map<String, HumanTally> byBlock = new TreeMap<>(dataset.reference().getHumanByBlock());
+    for (JobProgress watch : dataset.watchJobs()) {
+      watch.getHumanByBlock().forEach((key, tally) -> byBlock.merge(key, tally,
+          (a, b) -> HumanStats.pooled(Map.of("a", a, "b", b))));
+    }
+    Calibration calibration = new Calibration(images, DatasetCatalog.classes(images).size(), minTrials, condition);
+    json(ctx, calibration.json(dataset.dataset(), dataset.reference().getJob().getJobId(), eps, byBlock));
+  }
+
+  /** Participants' answers in: see {@link OutcomeIntake}. */
+  private void outcomes(Context ctx) {
+    if (settings.outcomesToken() != null) {
+      String expected = "Bearer " + settings.outcomesToken().value();
+      String given = ctx.header("Authorization");
+      if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+          expected.getBytes(StandardCharsets.UTF_8))) {
+        throw new ApiException(401, "POST /outcomes needs the header Authorization: Bearer <api.outcomes.token>");
+      }
+    }
+    if (ctx.contentLength() > settings.outcomesMaxBytes()) {
+      throw new ApiException(413, "the body has " + ctx.contentLength() + " bytes; " + ApiSettings.OUTCOMES_MAX_BYTES
+          + " is " + settings.outcomesMaxBytes() + ": post a session's answers in parts");
+    }
+    requireAttached();
+    JsonNode body;
+    try {
+      body = JSON.readTree(ctx.bodyAsBytes());
+    } catch (JsonProcessingException malformed) {
+      throw ApiException.badRequest("the body is not JSON: " + malformed.getOriginalMessage());
+    } catch (IOException unreadable) {
+      throw ApiException.badRequest("the body cannot be read: " + unreadable.getMessage());
+    }
+    if (body == null || !(body.isObject() || body.isArray())) {
+      throw ApiException.badRequest("the body must be {\"session_id\": ..., \"trials\": [...]} or an array of trials");
+    }
+    OutcomeIntake.Result result = intake.record(body, ctx.queryParam("session_id"), this::resolveEverywhere);
+    ctx.status(result.errors().isEmpty() ? 200 : 422);
+    json(ctx, result.json());
+  }
+
+  /** Image lookups answered from this instance's state, then from the others'. */
+  private Map<String, ImageIndex.Hit> resolveEverywhere(Set<String> lookups) {
+    Map<String, ImageIndex.Hit> hits = new HashMap<>(index.resolve(lookups));
+    if (hits.size() < lookups.size()) {
+      for (HostInfo other : router.others()) {
+        List<String> missing = lookups.stream().filter(k -> !hits.containsKey(k)).toList();
+        if (missing.isEmpty()) {
+          break;
+        }
+        JsonNode answer = readJson(other, router.post(other, BASE + "/outcomes/resolve", JSON.valueToTree(missing).toString()));
+        answer.fields().forEachRemaining(e -> hits.put(e.getKey(), new ImageIndex.Hit(e.getValue().get("dataset").asText(),
+            e.getValue().get("job_id").asText(), e.getValue().get("row_index").asLong(), e.getValue().get("condition").asText())));
+      }
+    }
+    return hits;
+  }
+
+  /** Internal: another instance asks which of these images this one holds. */
+  private void resolve(Context ctx) throws IOException {
+    requireAttached();
+    if (!isLocal(ctx)) {
+      throw ApiException.notFound("no such path: POST " + ctx.path() + " (between aggregator instances only)");
+    }
+    List<String> lookups = new ArrayList<>();
+    JSON.readTree(ctx.bodyAsBytes()).forEach(key -> lookups.add(key.asText()));
+    ObjectNode json = JSON.createObjectNode();
+    index.resolve(lookups).forEach((key, hit) -> json.putObject(key).put("dataset", hit.dataset())
+        .put("job_id", hit.jobId()).put("row_index", hit.rowIndex()).put("condition", hit.condition()));
+    json(ctx, json);
+  }
+
+  /** A dataset's calibration for the live feed, asked of this API so that it is routed like any request. */
+  private String calibrationEvent(String dataset) {
+    HttpResponse<byte[]> response = router.get(router.self(), BASE + "/datasets/"
+        + URLEncoder.encode(dataset, StandardCharsets.UTF_8) + "/calibration", false);
+    return response.statusCode() == 200 ? new String(response.body(), StandardCharsets.UTF_8) : null;
   }
 
   // ---- JSON views ------------------------------------------------------------------------------
@@ -600,7 +738,11 @@ public final class LiveDifficultyApi implements AutoCloseable {
   }
 
   private JsonNode fetch(HostInfo host, String path) {
-    HttpResponse<byte[]> response = router.get(host, path);
+    return readJson(host, router.get(host, path));
+  }
+
+  private static JsonNode readJson(HostInfo host, HttpResponse<byte[]> response) {
+    String path = response.uri().getPath();
     if (response.statusCode() != 200) {
       throw ApiException.unavailable("aggregator instance " + host.host() + ":" + host.port() + " answered "
           + response.statusCode() + " for " + path + "; retry in a few seconds");
@@ -665,6 +807,9 @@ public final class LiveDifficultyApi implements AutoCloseable {
   public void close() {
     if (feed != null) {
       feed.close();
+    }
+    if (intake != null) {
+      intake.close();
     }
     server.stop();
   }

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.sse.SseClient;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -18,6 +20,7 @@ import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.Topic;
 import org.lwise.stream.schema.DirmapWritten;
+import org.lwise.stream.schema.Outcome;
 import org.lwise.stream.schema.ScoredImage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,16 +39,31 @@ final class LiveFeed implements AutoCloseable {
 
   private record Subscriber(String dataset, SseClient client) {}
 
+  /** Calibration events: at most one per dataset this often, the first this long after an answer. */
+  private static final long CALIBRATION_EVERY_NANOS = 2_000_000_000L;
+  private static final long CALIBRATION_SETTLE_NANOS = 700_000_000L;
+
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Topic<String, ScoredImage> images;
   private final Topic<String, DirmapWritten> dirmaps;
+  private final Topic<String, Outcome> outcomes;
+  private final Function<String, String> calibrationOf;
+  /** Dataset → when its first answer not yet reflected in a calibration event came. */
+  private final Map<String, Long> answered = new HashMap<>();
+  private final Map<String, Long> lastCalibration = new HashMap<>();
   private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
   private final Thread thread;
   private volatile boolean running = true;
 
-  LiveFeed(String bootstrapServers, Topic<String, ScoredImage> images, Topic<String, DirmapWritten> dirmaps) {
+  /**
+   * @param calibrationOf a dataset's calibration JSON as the API answers it (null when it cannot)
+   */
+  LiveFeed(String bootstrapServers, Topic<String, ScoredImage> images, Topic<String, DirmapWritten> dirmaps,
+      Topic<String, Outcome> outcomes, Function<String, String> calibrationOf) {
     this.images = images;
     this.dirmaps = dirmaps;
+    this.outcomes = outcomes;
+    this.calibrationOf = calibrationOf;
     this.consumer = KafkaClients.readCommittedConsumer(bootstrapServers, null, Map.of());
     this.thread = new Thread(this::run, "lwise-api-live-feed");
     thread.setDaemon(true);
@@ -53,7 +71,7 @@ final class LiveFeed implements AutoCloseable {
 
   void start() {
     List<TopicPartition> partitions = new ArrayList<>();
-    for (String topic : List.of(images.name(), dirmaps.name())) {
+    for (String topic : List.of(images.name(), dirmaps.name(), outcomes.name())) {
       consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
     }
     consumer.assign(partitions);
@@ -78,9 +96,10 @@ final class LiveFeed implements AutoCloseable {
     long lastKeepAlive = System.nanoTime();
     try {
       while (running) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(250))) {
           publish(record);
         }
+        publishCalibrations();
         if (System.nanoTime() - lastKeepAlive > KEEP_ALIVE.toNanos()) {
           subscribers.forEach(s -> s.client().sendComment("keep-alive"));
           subscribers.removeIf(s -> s.client().terminated());
@@ -99,6 +118,11 @@ final class LiveFeed implements AutoCloseable {
     String dataset;
     ObjectNode data;
     try {
+      if (record.topic().equals(outcomes.name())) {
+        Outcome outcome = outcomes.valueSerde().deserializer().deserialize(record.topic(), record.value());
+        answered.putIfAbsent(outcome.getDataset(), System.nanoTime());
+        return;
+      }
       if (record.topic().equals(images.name())) {
         ScoredImage image = images.valueSerde().deserializer().deserialize(record.topic(), record.value());
         event = "image";
@@ -120,6 +144,40 @@ final class LiveFeed implements AutoCloseable {
     for (Subscriber subscriber : subscribers) {
       if (subscriber.dataset() == null || subscriber.dataset().equals(dataset)) {
         subscriber.client().sendEvent(event, text);
+      }
+    }
+  }
+
+  /**
+   * A {@code calibration} event per dataset whose participants answered, once the aggregator has had
+   * a moment to count the answers, and at most one per dataset every two seconds.
+   */
+  private void publishCalibrations() {
+    long now = System.nanoTime();
+    for (String dataset : List.copyOf(answered.keySet())) {
+      long since = answered.get(dataset);
+      Long last = lastCalibration.get(dataset);
+      if (now - since < CALIBRATION_SETTLE_NANOS || last != null && now - last < CALIBRATION_EVERY_NANOS) {
+        continue;
+      }
+      answered.remove(dataset);
+      lastCalibration.put(dataset, now);
+      if (subscribers.stream().noneMatch(s -> s.dataset() == null || s.dataset().equals(dataset))) {
+        continue;
+      }
+      String calibration;
+      try {
+        calibration = calibrationOf.apply(dataset);
+      } catch (RuntimeException unavailable) {
+        log.warn("No calibration event for {}: {}", dataset, unavailable.getMessage());
+        continue;
+      }
+      if (calibration != null) {
+        for (Subscriber subscriber : subscribers) {
+          if (subscriber.dataset() == null || subscriber.dataset().equals(dataset)) {
+            subscriber.client().sendEvent("calibration", calibration);
+          }
+        }
       }
     }
   }

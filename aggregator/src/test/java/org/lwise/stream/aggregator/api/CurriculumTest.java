@@ -21,7 +21,8 @@ class CurriculumTest {
     for (int i = 0; i < n; i++) {
       int rank = (i * 7) % n; // dirmap order is not difficulty order
       images.add(new Image("j", label * 100L + i, false, className, label, "train", className + "/" + i,
-          rank / (double) n, Map.of("natural", "n/" + i, "eps2", "e/" + i), JsonNodeFactory.instance.objectNode()));
+          rank / (double) n, Map.of("natural", "n/" + i, "eps2", "e/" + i), JsonNodeFactory.instance.objectNode(),
+          -rank, Map.of()));
     }
     return images;
   }
@@ -31,7 +32,7 @@ class CurriculumTest {
     List<Image> all = new ArrayList<>(images("cat", 0, 10));
     all.addAll(images("dog", 1, 10));
     all.add(new Image("j", 999, false, "cat", 0, "test", "cat/test", 0.0, Map.of("natural", "t"),
-        JsonNodeFactory.instance.objectNode()));
+        JsonNodeFactory.instance.objectNode(), 0, Map.of()));
     Set<Long> seen = new HashSet<>();
     for (long seed = 0; seed < 50; seed++) {
       List<Curriculum.Selection> blocks = Curriculum.select(all, List.of("cat", "dog"), "train", 2,
