@@ -151,7 +151,6 @@ class WorkerPipelineTest {
     assertThat(producer.consumerGroupOffsetsHistory()).isEmpty();
     assertThat(producer.history()).as("an aborted transaction's sends are never read").isEmpty();
     assertThat(pipeline.imagesDone()).isZero();
-    pipeline = null;
   }
 
   @Test
