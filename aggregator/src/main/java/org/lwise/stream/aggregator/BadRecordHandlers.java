@@ -80,7 +80,7 @@ public final class BadRecordHandlers {
         // again would feed it back in for ever. Logged and skipped.
         log.error("Skipped dead letter of job {} whose handling failed: {}", event.getJobId(),
             InfrastructureRetry.rootMessage(error), error);
-        return Response.resume(java.util.List.of());
+        return Response.resume(List.of());
       }
       return Response.resume(deadLetter(deadLetterTopic, context, context.sourceRawKey(), context.sourceRawValue(),
           attribution(context, record), error));

@@ -1,6 +1,7 @@
 package org.lwise.stream.aggregator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchException;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +35,7 @@ class StreamsLifecycleTest {
   @Test
   void shouldNotWaitForRunningAfterAFailureWhileStarting() {
     lifecycle.onChange(State.ERROR, State.PENDING_ERROR);
-    assertThat(org.assertj.core.api.Assertions.catchException(() -> lifecycle.awaitRunning(Duration.ofMinutes(1))))
+    assertThat(catchException(() -> lifecycle.awaitRunning(Duration.ofMinutes(1))))
         .hasMessageContaining("stopped while starting");
   }
 

@@ -1,12 +1,13 @@
 package org.lwise.stream.common;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * Where the shared infrastructure is: Kafka, the schema registry and S3. Every stage's config
@@ -24,7 +25,7 @@ public record ConnectionConfig(
     boolean s3PathStyle,
     boolean s3PublicRead,
     S3Layout s3Layout,
-    java.time.Duration retryTimeout) {
+    Duration retryTimeout) {
 
   public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
   public static final String REGISTRY_URL = "registry.url";
@@ -87,7 +88,7 @@ public record ConnectionConfig(
         parsed.getBoolean(S3_PATH_STYLE),
         parsed.getString(S3_ACL).equals("public-read"),
         layout,
-        java.time.Duration.ofMillis(parsed.getLong(RETRY_TIMEOUT_MS)));
+        Duration.ofMillis(parsed.getLong(RETRY_TIMEOUT_MS)));
   }
 
   /** Parses just the connection keys (used by tools that need nothing else). */

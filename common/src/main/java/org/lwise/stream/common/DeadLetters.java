@@ -1,5 +1,6 @@
 package org.lwise.stream.common;
 
+import java.time.Instant;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.lwise.stream.schema.DeadLetter;
 
@@ -28,7 +29,7 @@ public final class DeadLetters {
         .setJobId(jobId)
         .setRowIndex(rowIndex)
         .setSource(source)
-        .setAt(java.time.Instant.now())
+        .setAt(Instant.now())
         .build();
   }
 }

@@ -6,6 +6,7 @@ import dev.failsafe.FailsafeExecutor;
 import dev.failsafe.RetryPolicy;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -83,7 +84,7 @@ public final class InfrastructureRetry {
   @SuppressWarnings("unchecked")
   public <T> CompletableFuture<T> getAsync(Supplier<? extends CompletionStage<T>> work) {
     return work.get().toCompletableFuture().exceptionallyCompose(error -> {
-      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+      Throwable cause = error instanceof CompletionException && error.getCause() != null
           ? error.getCause() : error;
       if (!TransientFailures.isTransient(cause)) {
         return CompletableFuture.failedFuture(cause);

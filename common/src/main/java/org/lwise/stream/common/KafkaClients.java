@@ -1,5 +1,6 @@
 package org.lwise.stream.common;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -30,7 +31,7 @@ public final class KafkaClients {
    * A consumer's max.poll.interval.ms that covers one retry period of {@code retry.timeout.ms} plus
    * a minute of work, and at least {@code floorMs}: a batch waiting out an outage keeps its group membership.
    */
-  public static int pollIntervalCovering(java.time.Duration retryTimeout, long floorMs) {
+  public static int pollIntervalCovering(Duration retryTimeout, long floorMs) {
     return (int) Math.min(Integer.MAX_VALUE, Math.max(floorMs, retryTimeout.toMillis() + 60_000));
   }
 

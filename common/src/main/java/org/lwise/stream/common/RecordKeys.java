@@ -1,5 +1,7 @@
 package org.lwise.stream.common;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Record keys. Row indexes are zero-padded so that a state store's byte-ordered range scan over
  * one job returns its rows in dirmap order.
@@ -46,7 +48,7 @@ public final class RecordKeys {
     if (key == null || key.length == 0) {
       return null;
     }
-    String text = new String(key, java.nio.charset.StandardCharsets.UTF_8);
+    String text = new String(key, StandardCharsets.UTF_8);
     int first = text.indexOf('/');
     if (first <= 0) {
       return null;

@@ -6,6 +6,7 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 
 /**
  * Consume → process → produce, exactly once: a batch's outputs and the offsets it consumed commit
@@ -36,7 +37,7 @@ public final class TransactionalBatch {
       try {
         producer.commitTransaction();
         return;
-      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      } catch (TimeoutException e) {
         // A commit that timed out (broker away for longer than max.block.ms) must be retried as the
         // same call; the producer refuses an abort or a new transaction until it has completed.
         if (attempt >= COMMIT_ATTEMPTS) {

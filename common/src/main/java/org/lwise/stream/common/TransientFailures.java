@@ -1,6 +1,12 @@
 package org.lwise.stream.common;
 
 import io.apicurio.registry.rest.client.exception.RestClientException;
+import java.io.InterruptedIOException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.ClosedChannelException;
 import org.apache.kafka.common.errors.RetriableException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
@@ -43,11 +49,11 @@ public final class TransientFailures {
    * wraps it in UncheckedIOException) or a file system error is not a server that will come back.
    */
   private static boolean isConnectionFailure(Throwable t) {
-    return t instanceof java.net.SocketException // ConnectException, NoRouteToHostException, reset
-        || t instanceof java.io.InterruptedIOException // SocketTimeoutException
-        || t instanceof java.net.UnknownHostException
-        || t instanceof java.net.http.HttpTimeoutException
-        || t instanceof java.net.http.HttpConnectTimeoutException
-        || t instanceof java.nio.channels.ClosedChannelException;
+    return t instanceof SocketException // ConnectException, NoRouteToHostException, reset
+        || t instanceof InterruptedIOException // SocketTimeoutException
+        || t instanceof UnknownHostException
+        || t instanceof HttpTimeoutException
+        || t instanceof HttpConnectTimeoutException
+        || t instanceof ClosedChannelException;
   }
 }

@@ -3,6 +3,7 @@ package org.lwise.stream.common;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -25,7 +26,7 @@ public final class PlainAvroSerdes implements ValueSerdes {
 
   @Override
   public <T extends SpecificRecord> Serde<T> value(Class<T> type) {
-    org.apache.avro.Schema schema = SpecificData.get().getSchema(type);
+    Schema schema = SpecificData.get().getSchema(type);
     SpecificDatumWriter<T> writer = new SpecificDatumWriter<>(schema);
     SpecificDatumReader<T> reader = new SpecificDatumReader<>(schema);
     return Serdes.serdeFrom(

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.apicurio.registry.rest.client.exception.RestClientException;
 import io.apicurio.registry.rest.v2.beans.Error;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.nio.file.AccessDeniedException;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -29,12 +33,12 @@ class TransientFailuresTest {
   @Test
   void shouldNotTakeACorruptBodyOrAFileSystemErrorForAnOutage() {
     // Apicurio wraps the EOFException of a truncated Avro body in UncheckedIOException.
-    assertThat(TransientFailures.isTransient(new java.io.UncheckedIOException(new java.io.EOFException())))
+    assertThat(TransientFailures.isTransient(new UncheckedIOException(new EOFException())))
         .as("a truncated record will never be readable").isFalse();
-    assertThat(TransientFailures.isTransient(new java.io.UncheckedIOException(
-        new java.nio.file.AccessDeniedException("/out/dirmap.csv")))).isFalse();
-    assertThat(TransientFailures.isTransient(new java.io.UncheckedIOException(
-        new java.net.SocketTimeoutException("read timed out")))).isTrue();
+    assertThat(TransientFailures.isTransient(new UncheckedIOException(
+        new AccessDeniedException("/out/dirmap.csv")))).isFalse();
+    assertThat(TransientFailures.isTransient(new UncheckedIOException(
+        new SocketTimeoutException("read timed out")))).isTrue();
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -44,7 +45,7 @@ public final class WorkerPipeline implements Runnable {
   private final PipelineTopics topics;
   private final Consumer<byte[], byte[]> consumer;
   private final Producer<byte[], byte[]> producer;
-  private final ImageEnhancer enhancer;
+  private final Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer;
   private final ImagePreparation preparation;
   private final ExecutorService codec;
   private final InfrastructureRetry retry;
@@ -60,6 +61,14 @@ public final class WorkerPipeline implements Runnable {
   public WorkerPipeline(
       WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
       ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry) {
+    this(config, topics, consumer, producer, enhancer::process, preparation, codec, retry);
+  }
+
+  /** The loop around any micro-batch processor: tests run it without a model. */
+  WorkerPipeline(
+      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer, ImagePreparation preparation,
+      ExecutorService codec, InfrastructureRetry retry) {
     this.config = config;
     this.topics = topics;
     this.consumer = consumer;
@@ -137,7 +146,7 @@ public final class WorkerPipeline implements Runnable {
       offsets.put(new TopicPartition(p.record().topic(), p.record().partition()),
           new OffsetAndMetadata(p.record().offset() + 1));
     }
-    List<ImageEnhancer.Outcome> outcomes = enhancer.process(items);
+    List<ImageEnhancer.Outcome> outcomes = enhancer.apply(items);
     // A transaction that failed because the registry or broker was briefly away was aborted whole,
     // so it is sent again (schema auto-registration by two workers at once can also answer 5xx).
     retry.run(() -> TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {

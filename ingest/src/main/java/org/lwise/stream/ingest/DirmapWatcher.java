@@ -1,5 +1,7 @@
 package org.lwise.stream.ingest;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -227,8 +229,8 @@ public final class DirmapWatcher implements Runnable {
   private static long sizeOf(Path file) {
     try {
       return Files.size(file);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot read watched dirmap " + file, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read watched dirmap " + file, e);
     }
   }
 

@@ -49,7 +49,9 @@ public final class FolderDirmap {
     try {
       Files.createDirectories(folder);
       if (!Files.exists(dirmap())) {
-        Files.writeString(dirmap(), String.join(",", HEADER) + "\n");
+        try (CSVPrinter csv = printer(dirmap(), StandardOpenOption.TRUNCATE_EXISTING)) {
+          csv.printRecord(HEADER);
+        }
       }
       Set<String> listed = listed();
       List<Path> stable = new ArrayList<>();
@@ -69,9 +71,7 @@ public final class FolderDirmap {
       if (stable.isEmpty()) {
         return 0;
       }
-      try (Writer writer = Files.newBufferedWriter(dirmap(), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-          CSVPrinter csv = new CSVPrinter(writer, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
+      try (CSVPrinter csv = printer(dirmap(), StandardOpenOption.APPEND)) {
         for (Path file : stable) {
           Path relative = folder.relativize(file);
           String classFolder = relative.getNameCount() > 1 ? relative.getName(0).toString() : "";
@@ -85,6 +85,11 @@ public final class FolderDirmap {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot scan " + folder, e);
     }
+  }
+
+  private static CSVPrinter printer(Path file, StandardOpenOption mode) throws IOException {
+    Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, mode);
+    return new CSVPrinter(writer, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get());
   }
 
   /** A class id folder ("5") or a class name folder ("nv"); null when it is neither (the row is then dead-lettered). */

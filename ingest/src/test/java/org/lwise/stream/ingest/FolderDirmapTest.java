@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,8 +31,8 @@ class FolderDirmapTest {
     assertThat(dirmap.header()).containsExactly("split", "class", "class_num", "im_path");
     assertThat(dirmap.rows()).extracting(r -> r.values().subList(1, 4)).containsExactly(
         List.of("nv", "2", "2/a.jpg"),
-        java.util.Arrays.asList("bcc", "1", "bcc/b.png"),
-        java.util.Arrays.asList("unknown", null, "unknown/c.png"));
+        Arrays.asList("bcc", "1", "bcc/b.png"),
+        Arrays.asList("unknown", null, "unknown/c.png"));
 
     Files.writeString(dir.resolve("2/d.jpg"), "more");
     folder.scan();

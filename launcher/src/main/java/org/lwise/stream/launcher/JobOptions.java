@@ -3,7 +3,6 @@ package org.lwise.stream.launcher;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.ingest.DatasetNames;
 import org.lwise.stream.ingest.JobRequest;
@@ -31,8 +30,8 @@ public final class JobOptions {
   Integer numSteps;
 
   @Option(names = "--objective", defaultValue = "logit",
-      description = "logit | cross_entropy | logit_diverge (default ${DEFAULT-VALUE})")
-  String objective;
+      description = "${COMPLETION-CANDIDATES}, any case (default ${DEFAULT-VALUE})")
+  Objective objective;
 
   @Option(names = "--diverge-from", split = ",",
       description = "logit_diverge: classes to diverge from; their rows are dropped from the enhanced dirmaps")
@@ -65,7 +64,7 @@ public final class JobOptions {
 
   @Option(names = "--format", defaultValue = "png",
       description = "png (lossless, default) or source (the input's own format; JPEG at quality 75 like the reference)")
-  String format;
+  ImageFormat format;
 
   @Option(names = "--keep-input-columns", description = "an input column the pipeline also writes (url, difficulty, "
       + "robust_gt_logit…) keeps its values and the new ones are added as <name>_lwise; by default the new values "
@@ -76,22 +75,11 @@ public final class JobOptions {
     if (dirmap == null) {
       throw new IllegalArgumentException("--dirmap is required");
     }
-    Objective objectiveValue;
-    try {
-      objectiveValue = Objective.valueOf(objective.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--objective must be logit, cross_entropy or logit_diverge, not " + objective);
-    }
     List<Condition> conditions = new ArrayList<>();
     for (double e : eps) {
-      Condition condition = Conditions.create(e, stepSize, numSteps, objectiveValue, divergeFrom, attack, randomStart);
+      Condition condition = Conditions.create(e, stepSize, numSteps, objective, divergeFrom, attack, randomStart);
       conditions.add(numAugs > 0 ? Conditions.withViews(condition, numAugs, augTypes) : condition);
     }
-    ImageFormat imageFormat = switch (format.toLowerCase(Locale.ROOT)) {
-      case "png" -> ImageFormat.PNG;
-      case "source" -> ImageFormat.SOURCE;
-      default -> throw new IllegalArgumentException("--format must be png or source, not " + format);
-    };
     ModelCard card = ModelCard.read(model);
     String name = dataset != null ? dataset
         : dirmap.toAbsolutePath().normalize().getParent().getFileName().toString();
@@ -99,7 +87,7 @@ public final class JobOptions {
       throw new IllegalArgumentException("the dirmap's folder name " + DatasetNames.quoted(name)
           + " cannot be the dataset name (" + DatasetNames.RULE + "); name the dataset with --dataset");
     }
-    return new JobRequest(dirmap, name, card.id(), labelColumn, score, conditions, imageFormat, referenceJobId,
+    return new JobRequest(dirmap, name, card.id(), labelColumn, score, conditions, format, referenceJobId,
         keepInputColumns);
   }
 }

@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
+import org.apache.kafka.streams.KafkaStreams;
 import org.lwise.stream.aggregator.AggregatorApp;
 import org.lwise.stream.aggregator.AggregatorConfig;
+import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.TopicSetup;
@@ -114,8 +116,8 @@ public final class PipelineRun implements AutoCloseable {
     if (failed != null) {
       throw new IllegalStateException("a pipeline stage stopped: " + failed.getMessage(), failed);
     }
-    if (aggregator.state() == org.apache.kafka.streams.KafkaStreams.State.ERROR
-        || aggregator.state() == org.apache.kafka.streams.KafkaStreams.State.NOT_RUNNING) {
+    if (aggregator.state() == KafkaStreams.State.ERROR
+        || aggregator.state() == KafkaStreams.State.NOT_RUNNING) {
       throw new IllegalStateException("the aggregator stopped (state " + aggregator.state() + "); see the log");
     }
   }
@@ -172,7 +174,7 @@ public final class PipelineRun implements AutoCloseable {
       }
       if (System.nanoTime() - lastTopicCheck > 5_000_000_000L) {
         lastTopicCheck = System.nanoTime();
-        DirmapWritten natural = written.of(jobId).get(org.lwise.stream.common.Conditions.NATURAL);
+        DirmapWritten natural = written.of(jobId).get(Conditions.NATURAL);
         if (natural != null) {
           return JobProgress.newBuilder().setCompleted(natural.getRows()).setFailed(natural.getFailed())
               .setEmitted(true).build();

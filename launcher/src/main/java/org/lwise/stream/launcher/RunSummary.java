@@ -3,10 +3,11 @@ package org.lwise.stream.launcher;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import org.lwise.stream.common.ConnectionConfig;
 import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.ConnectionConfig;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.TopicReader;
@@ -64,7 +65,7 @@ final class RunSummary {
     // In the order the user asked for them: natural first, then each condition.
     List<String> order = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> order.add(c.getId()));
-    dirmaps.sort(java.util.Comparator.comparingInt(d -> order.indexOf(d.getConditionId())));
+    dirmaps.sort(Comparator.comparingInt(d -> order.indexOf(d.getConditionId())));
     console.println();
     console.printf("Job %s (%s, model %s): %d rows, %d done, %d failed in %.1f s (%.1f images/s)%n",
         report.jobId(), request.dataset(), request.modelId(), report.rows(), progress.getCompleted(),

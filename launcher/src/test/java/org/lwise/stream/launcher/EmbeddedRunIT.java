@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -147,7 +148,7 @@ class EmbeddedRunIT {
   }
 
   static List<CSVRecord> rows(Path csv) {
-    try (CSVParser parser = CSVParser.parse(csv, java.nio.charset.StandardCharsets.UTF_8,
+    try (CSVParser parser = CSVParser.parse(csv, StandardCharsets.UTF_8,
         CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).setAllowMissingColumnNames(true).build())) {
       return parser.getRecords();
     } catch (IOException e) {

@@ -8,12 +8,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +36,7 @@ import org.lwise.stream.ingest.IngestConfig;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.Condition;
+import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Objective;
 
@@ -169,7 +174,7 @@ class FaultCampaignIT {
     long faultEnded = System.nanoTime();
     Duration bound = RECOVERY_BOUND.plus(Duration.ofSeconds(ROWS / 5)); // ≥ 5 images/s when healthy
     var dirmaps = new WrittenDirmaps(bootstrap(), topics().dirmaps());
-    Map<String, org.lwise.stream.schema.DirmapWritten> written = Map.of();
+    Map<String, DirmapWritten> written = Map.of();
     while (System.nanoTime() - faultEnded < bound.toNanos()) {
       written = dirmaps.of(jobId);
       if (written.size() == CONDITIONS.size() + 1) {
@@ -202,10 +207,10 @@ class FaultCampaignIT {
    */
   private static String openTransactions() {
     try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap()))) {
-      List<org.apache.kafka.common.TopicPartition> partitions = new java.util.ArrayList<>();
+      List<TopicPartition> partitions = new ArrayList<>();
       for (String topic : List.of("lwise.scores", "lwise.enhanced", "lwise.uploads", "lwise.dead-letters")) {
         admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
-            .forEach(p -> partitions.add(new org.apache.kafka.common.TopicPartition(topic, p.partition())));
+            .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
       }
       StringBuilder open = new StringBuilder();
       admin.describeProducers(partitions).all().get().forEach((partition, producers) ->
@@ -238,7 +243,7 @@ class FaultCampaignIT {
           if (description.members().size() >= members) {
             return;
           }
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           if (!(e.getCause() instanceof GroupIdNotFoundException)) {
             throw e;
           }
@@ -287,7 +292,7 @@ class FaultCampaignIT {
 
     void start(String stage, String... args) {
       int n = starts.merge(stage, 1, Integer::sum);
-      List<String> command = new java.util.ArrayList<>(List.of(
+      List<String> command = new ArrayList<>(List.of(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
           "-Dai.djl.offline=true", "-Dlwise.log.file=" + logs.resolve(stage + "-" + n + ".log"),
           "-cp", System.getProperty("java.class.path"), "org.lwise.stream.launcher.Launcher",
@@ -346,7 +351,7 @@ class FaultCampaignIT {
       running.values().forEach(Process::destroy);
       running.values().forEach(p -> {
         try {
-          p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+          p.waitFor(20, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }

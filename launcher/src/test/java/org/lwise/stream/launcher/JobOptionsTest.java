@@ -3,8 +3,12 @@ package org.lwise.stream.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.ImageFormat;
 import picocli.CommandLine;
@@ -13,7 +17,7 @@ import picocli.CommandLine;
 class JobOptionsTest {
   private static JobRequest parse(String... args) {
     RunCommand command = new RunCommand();
-    new CommandLine(command).parseArgs(args);
+    new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
     return command.job.toRequest(null);
   }
 
@@ -50,7 +54,11 @@ class JobOptionsTest {
   @Test
   void shouldExplainBadValues() {
     assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn-standard", "--eps", "1",
-        "--objective", "hinge")).hasMessageContaining("--objective must be logit, cross_entropy or logit_diverge");
+        "--objective", "hinge")).hasMessageContaining("Invalid value for option '--objective'")
+        .hasMessageContaining("LOGIT, CROSS_ENTROPY, LOGIT_DIVERGE").hasMessageNotContaining("No enum constant");
+    assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn-standard", "--eps", "1",
+        "--format", "jpeg")).hasMessageContaining("Invalid value for option '--format'")
+        .hasMessageContaining("PNG, SOURCE");
     assertThatThrownBy(() -> parse("--model", "../demo/models/fashion-cnn-standard", "--eps", "1"))
         .hasMessageContaining("--dirmap is required");
     assertThatThrownBy(() -> parse("--dirmap", "d.csv", "--model", "../demo/models/fashion-cnn-standard", "--no-score"))
@@ -58,11 +66,21 @@ class JobOptionsTest {
   }
 
   @Test
+  void shouldNameTheObjectivesWhenRunOrSubmitIsGivenAnUnknownOne() {
+    for (String command : List.of("run", "submit")) {
+      CommandRun run = CommandRun.lwise(command, "--model", "../demo/models/fashion-cnn-standard", "--objective", "logits");
+      assertThat(run.code()).as(command).isEqualTo(2);
+      assertThat(run.errors()).as(command).contains("Invalid value for option '--objective'")
+          .contains("LOGIT, CROSS_ENTROPY, LOGIT_DIVERGE").doesNotContain("No enum constant");
+    }
+  }
+
+  @Test
   void shouldRefuseDatasetNamesThatWouldBecomeBadPathsOrBuckets() {
     String[] job = {"--dirmap", "../demo/fashion-mnist/dirmap.csv", "--model", "../demo/models/fashion-cnn-standard",
         "--eps", "1", "--dataset"};
-    for (String bad : java.util.List.of("../../x", "a/b", "", "a".repeat(64), "Nævus")) {
-      String[] args = java.util.Arrays.copyOf(job, job.length + 1);
+    for (String bad : List.of("../../x", "a/b", "", "a".repeat(64), "Nævus")) {
+      String[] args = Arrays.copyOf(job, job.length + 1);
       args[job.length] = bad;
       assertThatThrownBy(() -> parse(args)).as(bad).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("--dataset").hasMessageContaining("is not a valid dataset name")
@@ -76,10 +94,10 @@ class JobOptionsTest {
   }
 
   @Test
-  void shouldAskForADatasetNameWhenTheDirmapsFolderNameIsNotOne(@org.junit.jupiter.api.io.TempDir Path dir)
+  void shouldAskForADatasetNameWhenTheDirmapsFolderNameIsNotOne(@TempDir Path dir)
       throws Exception {
-    Path folder = java.nio.file.Files.createDirectory(dir.resolve("my images (v2)"));
-    Path dirmap = java.nio.file.Files.writeString(folder.resolve("dirmap.csv"), "split,class,class_num,im_path\n");
+    Path folder = Files.createDirectory(dir.resolve("my images (v2)"));
+    Path dirmap = Files.writeString(folder.resolve("dirmap.csv"), "split,class,class_num,im_path\n");
     assertThatThrownBy(() -> parse("--dirmap", dirmap.toString(), "--model", "../demo/models/fashion-cnn-standard",
         "--eps", "1")).hasMessage("the dirmap's folder name 'my images (v2)' cannot be the dataset name ("
             + "1 to 63 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, without \"..\");"

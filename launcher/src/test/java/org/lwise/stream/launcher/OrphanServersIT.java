@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,7 +65,7 @@ class OrphanServersIT {
     Path out = tmp.resolve("out");
     // The first start picks the ports; take the registry's and start again.
     EmbeddedInfrastructure.start(out, Launcher.registryJar()).close();
-    java.util.Properties ports = new java.util.Properties();
+    Properties ports = new Properties();
     try (var reader = Files.newBufferedReader(out.resolve(".embedded/ports.properties"))) {
       ports.load(reader);
     }

@@ -2,6 +2,7 @@ package org.lwise.stream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,7 +76,7 @@ class PipelineContainersIT {
     }
     assertThat(Files.readAllLines(tmp.resolve("out/fmnist-tc_natural/fmnist-tc_natural_dirmap.csv")))
         .hasSize(TestDataset.GOOD + 1);
-    try (S3Client client = S3Client.builder().endpointOverride(java.net.URI.create(s3)).region(Region.US_EAST_1)
+    try (S3Client client = S3Client.builder().endpointOverride(URI.create(s3)).region(Region.US_EAST_1)
         .forcePathStyle(true).build()) {
       long images = client.listObjectsV2Paginator(b -> b.bucket("lwise-fmnist-tc-natural")).contents().stream()
           .filter(o -> o.key().startsWith("images/")).count();

@@ -24,7 +24,7 @@ class RunSettingsTest {
 
   static RunCommand parsed(String... args) {
     RunCommand run = new RunCommand();
-    new CommandLine(run).parseArgs(args);
+    new CommandLine(run).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
     return run;
   }
 

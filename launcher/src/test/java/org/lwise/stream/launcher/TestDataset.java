@@ -1,10 +1,16 @@
 package org.lwise.stream.launcher;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
 
 /**
  * A small dataset built from the committed demo images, with one row for each kind of bad input the
@@ -47,7 +53,7 @@ final class TestDataset {
       Files.write(root.resolve("images/empty.png"), new byte[0]);
       csv.append(index++).append(",train,Bag,8,images/empty.png,\n");
       byte[] png = Files.readAllBytes(demo.resolve(demoRows.get(0).split(",")[4]));
-      Files.write(root.resolve("images/truncated.png"), java.util.Arrays.copyOf(png, png.length / 2));
+      Files.write(root.resolve("images/truncated.png"), Arrays.copyOf(png, png.length / 2));
       csv.append(index++).append(",train,Bag,8,images/truncated.png,\n");
       Files.write(root.resolve("images/bomb.png"), decompressionBomb(100_000, 100_000));
       csv.append(index++).append(",train,Bag,8,images/bomb.png,\n");
@@ -73,28 +79,28 @@ final class TestDataset {
 
   /** A PNG of a few dozen bytes whose header declares {@code width × height} RGB pixels. */
   static byte[] decompressionBomb(int width, int height) throws IOException {
-    var out = new java.io.ByteArrayOutputStream();
+    var out = new ByteArrayOutputStream();
     out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-    var header = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+    var header = ByteBuffer.allocate(13).putInt(width).putInt(height)
         .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
     chunk(out, "IHDR", header.array());
-    var deflater = new java.util.zip.Deflater();
+    var deflater = new Deflater();
     deflater.setInput(new byte[1 + 3 * 64]); // one short row: the decoder must refuse before it asks for more
     deflater.finish();
     byte[] compressed = new byte[256];
-    chunk(out, "IDAT", java.util.Arrays.copyOf(compressed, deflater.deflate(compressed)));
+    chunk(out, "IDAT", Arrays.copyOf(compressed, deflater.deflate(compressed)));
     chunk(out, "IEND", new byte[0]);
     return out.toByteArray();
   }
 
-  private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) throws IOException {
-    var crc = new java.util.zip.CRC32();
-    byte[] name = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+    var crc = new CRC32();
+    byte[] name = type.getBytes(StandardCharsets.US_ASCII);
     crc.update(name);
     crc.update(data);
-    out.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+    out.write(ByteBuffer.allocate(4).putInt(data.length).array());
     out.write(name);
     out.write(data);
-    out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    out.write(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
   }
 }

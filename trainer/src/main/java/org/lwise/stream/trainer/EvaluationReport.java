@@ -13,26 +13,33 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
 
 /** Writes an evaluation as a confusion-matrix CSV and a PNG picture of it. */
 public final class EvaluationReport {
   private EvaluationReport() {}
 
   public static void writeConfusionCsv(ModelEvaluator.Evaluation e, List<String> classNames, Path file) {
-    StringBuilder csv = new StringBuilder("true\\predicted");
+    StringBuilder text = new StringBuilder();
     int k = e.confusion().length;
-    for (int j = 0; j < k; j++) {
-      csv.append(',').append(quote(name(classNames, j)));
-    }
-    csv.append('\n');
-    for (int i = 0; i < k; i++) {
-      csv.append(quote(name(classNames, i)));
+    try (CSVPrinter csv = new CSVPrinter(text, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
+      csv.print("true\\predicted");
       for (int j = 0; j < k; j++) {
-        csv.append(',').append(e.confusion()[i][j]);
+        csv.print(name(classNames, j));
       }
-      csv.append('\n');
+      csv.println();
+      for (int i = 0; i < k; i++) {
+        csv.print(name(classNames, i));
+        for (int j = 0; j < k; j++) {
+          csv.print(e.confusion()[i][j]);
+        }
+        csv.println();
+      }
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex); // a StringBuilder does not fail
     }
-    write(file, csv.toString());
+    write(file, text.toString());
   }
 
   public static void writeConfusionPng(ModelEvaluator.Evaluation e, List<String> classNames, String title, Path file) {
@@ -94,10 +101,6 @@ public final class EvaluationReport {
 
   private static String shorten(String name) {
     return name.length() > 14 ? name.substring(0, 13) + "…" : name;
-  }
-
-  private static String quote(String s) {
-    return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
   }
 
   private static void write(Path file, String text) {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -191,10 +192,10 @@ public final class UploadPipeline implements Runnable {
   }
 
   /** Refusals that retrying cannot fix (a bad bucket name or key): a dead letter, not a stop. */
-  private static final java.util.Set<String> BAD_INPUT_ERROR_CODES =
-      java.util.Set.of("InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidObjectName");
+  private static final Set<String> BAD_INPUT_ERROR_CODES =
+      Set.of("InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidObjectName");
 
-  private static boolean isBadInput(Throwable cause) {
+  static boolean isBadInput(Throwable cause) {
     if (cause instanceof IllegalArgumentException) {
       return true;
     }
