@@ -39,12 +39,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lwise.stream.aggregator.AggregatorApp;
 import org.lwise.stream.aggregator.AggregatorConfig;
 import org.lwise.stream.common.Conditions;
+import org.lwise.stream.common.HeadlessChromium;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Objective;
+import org.openqa.selenium.By;
 
 /**
  * The live difficulty API against the running pipeline on the embedded servers, with two
@@ -489,6 +491,24 @@ class LiveDifficultyApiIT {
       }
     }
     expectError(apiA + "datasets/api-c/curriculum?order=random", 400, "order=random is not allowed; use one of model, human, blend");
+  }
+
+  @Test
+  @Order(13)
+  void theCalibrationPageDrawsModelAgainstPeople() throws Exception {
+    HeadlessChromium.assumeInstalled();
+    try (HeadlessChromium chromium = HeadlessChromium.start()) {
+      chromium.open(apiA.replace("/api/v1/", "/experiment/calibration.html") + "?dataset=api-c");
+      chromium.waitFor(Duration.ofSeconds(60), d -> "drawn".equals(chromium.script(
+          "return window.lwiseCalibration && window.lwiseCalibration.status")));
+      assertThat(((Number) chromium.script("return window.lwiseCalibration.chart.data.datasets[0].data.length")).intValue())
+          .isEqualTo(50);
+      assertThat(((Number) chromium.script("return window.lwiseCalibration.chart.data.datasets[1].data.length")).intValue())
+          .isEqualTo(21);
+      assertThat(chromium.driver().findElement(By.id("lwise-summary")).getText()).contains("Spearman");
+      assertThat(chromium.consoleErrors()).isEmpty();
+      chromium.screenshot(Path.of("target", "closed-loop", "calibration.png"));
+    }
   }
 
   private static ObjectNode trialOutcome(ObjectNode trial) {
