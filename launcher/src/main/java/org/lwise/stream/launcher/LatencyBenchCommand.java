@@ -103,18 +103,25 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         Map<String, Long> appended = new ConcurrentHashMap<>();
         Map<String, Long> onStream = new ConcurrentHashMap<>();
         Map<String, Long> onGet = new ConcurrentHashMap<>();
+        // The event stream is read on its own thread and client: a body consumed inside the client's
+        // completion stage would block the client's own I/O.
+        HttpClient streamClient = HttpClient.newHttpClient();
+        HttpResponse<Stream<String>> stream = streamClient.send(
+            HttpRequest.newBuilder(URI.create(api + "events?dataset=" + datasetName)).header("Accept", "text/event-stream").build(),
+            HttpResponse.BodyHandlers.ofLines());
+        Thread reader = new Thread(() -> stream.body().forEach(line -> {
+          if (line.startsWith("data:") && line.contains("\"im_path\"")) {
+            long now = System.nanoTime();
+            try {
+              onStream.putIfAbsent(JSON.readTree(line.substring(5)).get("im_path").asText(), now);
+            } catch (IOException e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        }), "latency-events");
+        reader.setDaemon(true);
+        reader.start();
         HttpClient http = HttpClient.newHttpClient();
-        http.sendAsync(HttpRequest.newBuilder(URI.create(api + "events?dataset=" + datasetName)).build(),
-            HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> response.body().forEach(line -> {
-              if (line.startsWith("data:") && line.contains("\"im_path\"")) {
-                long now = System.nanoTime();
-                try {
-                  onStream.putIfAbsent(JSON.readTree(line.substring(5)).get("im_path").asText(), now);
-                } catch (IOException e) {
-                  throw new IllegalStateException(e);
-                }
-              }
-            }));
         Thread poller = new Thread(() -> pollImages(http, api + "datasets/" + datasetName + "/images?limit=10000", onGet),
             "latency-poller");
         poller.setDaemon(true);
@@ -156,6 +163,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
           System.out.printf("%8.0f %8d | %27s | %27s%n", rate, batch.size(), percentiles(batch, appended, onStream),
               percentiles(batch, appended, onGet));
         }
+        poller.interrupt();
       }
     }
     return 0;
@@ -179,8 +187,14 @@ public final class LatencyBenchCommand implements Callable<Integer> {
   private static void pollImages(HttpClient http, String url, Map<String, Long> seen) {
     while (true) {
       try {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response;
+        try {
+          response = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException refused) {
+          System.err.println("poll failed, retrying: " + refused);
+          Thread.sleep(100);
+          continue;
+        }
         long now = System.nanoTime();
         if (response.statusCode() == 200) {
           for (JsonNode image : JSON.readTree(response.body()).get("images")) {

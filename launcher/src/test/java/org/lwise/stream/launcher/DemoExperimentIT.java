@@ -121,6 +121,15 @@ class DemoExperimentIT {
       }
       chromium.waitFor(WAIT, d -> ((Number) chromium.script(
           "return window.lwiseExperiment.trials.length")).intValue() >= 3);
+      // The page posts each answer as it is given: the person using the demo closes the loop.
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      JsonNode calibration = get(api + "datasets/fashion-mnist/calibration?min_trials=1");
+      while (calibration.get("trials").asInt() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        calibration = get(api + "datasets/fashion-mnist/calibration?min_trials=1");
+      }
+      assertThat(calibration.get("trials").asInt()).isEqualTo(3);
+      assertThat(calibration.get("conditions").get(3).get("trials").asInt()).as("eps 4: block 0's condition").isEqualTo(3);
       assertThat(chromium.consoleErrors()).filteredOn(e -> !e.contains("/api/v1/outcomes")).isEmpty();
     }
   }

@@ -257,6 +257,7 @@ class LiveDifficultyApiIT {
     expectError(apiB + "jobs/no-such-job", 404, "unknown job 'no-such-job'");
     expectError(apiA + "datasets/api-a/images/99999", 404, "has no scored image '99999'");
     expectError(apiA + "nothing/here", 404, "no such path");
+    expectError(apiB + "events", 406, "send the header Accept: text/event-stream");
     expectError(apiA + "datasets/api-a/images?order=random", 400, "order=random is not allowed; use one of dirmap, difficulty, -difficulty");
     expectError(apiB + "datasets/api-a/images?limit=0", 400, "limit=0 must be an integer from 1 to 10000");
     expectError(apiA + "datasets/api-a/images?split=training", 400, "split 'training' is not one of the dataset's: test, train");

@@ -169,6 +169,15 @@ public final class LiveDifficultyApi implements AutoCloseable {
     routes.get(BASE + "/datasets/{dataset}/calibration", ctx -> onDataset(ctx, this::calibration));
     routes.post(BASE + "/outcomes", this::outcomes);
     routes.post(BASE + "/outcomes/resolve", this::resolve);
+    // Javalin streams events only to clients that accept them, and answers others an empty 200:
+    // say so instead (a browser's EventSource sends the header by itself).
+    routes.before(BASE + "/events", ctx -> {
+      String accept = ctx.header("Accept");
+      if (accept == null || !accept.contains("text/event-stream")) {
+        throw new ApiException(406, "this is a server-sent event stream: send the header Accept: text/event-stream "
+            + "(EventSource does; curl -N -H 'Accept: text/event-stream' …)");
+      }
+    });
     routes.sse(BASE + "/events", client -> {
       String dataset = client.ctx().queryParam("dataset");
       if (feed == null) {
