@@ -155,6 +155,9 @@ public final class RunCommand implements Callable<Integer> {
       System.err.println("API: " + apiUrl + " (live difficulty; demo experiment "
           + RunSummary.experimentUrl(apiUrl) + ")");
     }
+    if (run.metricsUrl() != null) {
+      System.err.println("Metrics: " + run.metricsUrl() + "/metrics (health: /health/live, /health/ready)");
+    }
     try {
       run.awaitWorkersAssigned(Duration.ofMinutes(2));
       IngestReport report = run.submit(request, n -> { });

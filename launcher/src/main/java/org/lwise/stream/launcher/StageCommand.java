@@ -1,6 +1,7 @@
 package org.lwise.stream.launcher;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.lwise.stream.aggregator.AggregatorApp;
@@ -28,15 +29,14 @@ abstract class StageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      Map<String, String> props = new java.util.HashMap<>(props());
+      Map<String, String> props = new HashMap<>(props());
       if (model != null) {
         props.put("worker.model.card", model.toString());
       }
       if (device != null) {
         props.put("worker.device", device);
       }
-      WorkerApp.runUntilStopped(props);
-      return 0;
+      return WorkerApp.runProcess(props);
     }
   }
 
@@ -44,17 +44,15 @@ abstract class StageCommand implements Callable<Integer> {
   static final class Uploader extends StageCommand {
     @Override
     public Integer call() {
-      UploaderApp.runUntilStopped(props());
-      return 0;
+      return UploaderApp.runProcess(props());
     }
   }
 
   @Command(name = "aggregator", mixinStandardHelpOptions = true, description = "Run the aggregator.")
   static final class Aggregator extends StageCommand {
     @Override
-    public Integer call() throws InterruptedException {
-      AggregatorApp.runUntilStopped(props());
-      return 0;
+    public Integer call() {
+      return AggregatorApp.runProcess(props());
     }
   }
 }
