@@ -118,7 +118,7 @@ public final class WorkerApp implements Stage {
   @Override
   public String describe() {
     return "consuming " + TopicNames.IMAGES + " (group " + config.groupId() + ", " + pipeline.assignedPartitions()
-        + " partitions) on " + model.device() + ", model " + model.card().id() + ", batches up to "
+        + " partitions) on " + (model.device().isGpu() ? "gpu:" + model.device().getDeviceId() : "cpu") + ", model " + model.card().id() + ", batches up to "
         + config.maxBatchSize() + " images";
   }
 

@@ -16,8 +16,10 @@ import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.method.InferenceDevice;
 import org.lwise.stream.schema.JobProgress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lwise run}: scores and enhances one dirmap end to end. Without a {@code bootstrap.servers}
@@ -31,6 +33,9 @@ public final class RunCommand implements Callable<Integer> {
 
   @Mixin
   JobOptions job = new JobOptions();
+
+  @Spec
+  CommandSpec spec;
 
   static final String DEFAULT_OUT = "lwise-out";
 
@@ -111,6 +116,18 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, String> userSettings = StageSettings.load(config);
     Path folder = outputFolder(userSettings);
+    // First: a second run on a busy folder stops here, before it touches the servers or the data.
+    try (OutputLock lock = OutputLock.acquire(folder, commandLine())) {
+      return runLocked(userSettings, folder);
+    }
+  }
+
+  /** {@code lwise run ARGS} as typed, for the lock file. */
+  private String commandLine() {
+    return spec == null ? "lwise run" : "lwise run " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+  }
+
+  private Integer runLocked(Map<String, String> userSettings, Path folder) throws Exception {
     JobRequest request = job.toRequest(null);
     if (device != null) {
       InferenceDevice.select(device); // a GPU that is not there: say so before starting any server
