@@ -58,14 +58,20 @@ public final class SubmitCommand implements Callable<Integer> {
     }
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> conditions.add(c.getId()));
-    Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection(),
-        PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl())), report, conditions);
+    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
+    Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection(), topics, report, conditions);
     for (String condition : conditions) {
       DirmapWritten d = dirmaps.get(condition);
       System.out.printf("  %-28s %5d rows, %d failed  %s%s%n", condition, d.getRows(), d.getFailed(), d.getCsvPath(),
           d.getCsvUrl().isEmpty() ? "" : "  " + d.getCsvUrl());
     }
-    return dirmaps.get(Conditions.NATURAL).getFailed() > 0 ? 2 : 0;
+    if (dirmaps.get(Conditions.NATURAL).getFailed() == 0) {
+      return 0;
+    }
+    new InfrastructureOutage(ingestConfig.connection()).retrying(
+        () -> FailureReasons.read(ingestConfig.connection().bootstrapServers(), topics, report.jobId()))
+        .print(System.out);
+    return 2;
   }
 
   /**

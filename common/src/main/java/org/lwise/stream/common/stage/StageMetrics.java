@@ -9,15 +9,14 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
+import org.lwise.stream.common.DeadLetters;
 import org.lwise.stream.schema.DeadLetter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class StageMetrics implements StageActivity, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StageMetrics.class);
-  private static final Pattern ROW_PREFIX = Pattern.compile("^row \\d+ \\([^)]*\\): ");
-  private static final Pattern DIGITS = Pattern.compile("\\d+");
-  /** A file name or path inside a reason: one label per file would be one series per file. */
-  private static final Pattern PATH_WORD = Pattern.compile("\\s*\\S*([/\\\\]\\S*|\\.[A-Za-z0-9]{2,5})(?=\\s|$)");
 
   private final MeterRegistry registry;
   private final String stage;
@@ -79,7 +74,7 @@ public final class StageMetrics implements StageActivity, AutoCloseable {
     String jobId = dead.getJobId() == null ? "unknown" : dead.getJobId();
     counter("lwise.images.failed", jobId).increment();
     Counter.builder("lwise.dead.letters").description("dead letters by the class of their reason")
-        .tag("stage", stage).tag("reason", reasonClass(dead.getReason())).register(registry).increment();
+        .tag("stage", stage).tag("reason", DeadLetters.reasonClass(dead.getReason())).register(registry).increment();
     job(jobId).failed.incrementAndGet();
   }
 
@@ -147,27 +142,6 @@ public final class StageMetrics implements StageActivity, AutoCloseable {
 
   private Job job(String jobId) {
     return jobs.computeIfAbsent(jobId, id -> new Job());
-  }
-
-  /**
-   * A bounded label for a dead letter's free-text reason: without the row and path prefix, up to
-   * the first detail (colon or parenthesis), file names dropped, numbers folded, e.g. {@code unreadable image record at lwise.images-#@#}.
-   */
-  static String reasonClass(String reason) {
-    if (reason == null || reason.isBlank()) {
-      return "unknown";
-    }
-    String text = ROW_PREFIX.matcher(reason).replaceFirst("");
-    int end = text.length();
-    for (char stop : new char[] {':', '(', '\n'}) {
-      int at = text.indexOf(stop);
-      if (at > 0) {
-        end = Math.min(end, at);
-      }
-    }
-    String words = PATH_WORD.matcher(text.substring(0, end)).replaceAll("");
-    String label = DIGITS.matcher(words.trim().toLowerCase(Locale.ROOT)).replaceAll("#");
-    return label.length() > 60 ? label.substring(0, 60) : label;
   }
 
   @Override
