@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
  * {@code lwise jobs}: every job on the topics with its state and row counts, read like
  * {@code status} does (any process can ask, whichever aggregator holds the jobs).
  */
-@Command(name = "jobs", mixinStandardHelpOptions = true, showDefaultValues = true,
+@Command(name = "jobs", mixinStandardHelpOptions = true,
     description = "List the submitted jobs: id, dataset, model, state, rows done and failed, started, finished.",
     footer = {"%nExample:", "  lwise jobs --config lwise-out/.embedded/connection.properties"})
 public final class JobsCommand implements Callable<Integer> {

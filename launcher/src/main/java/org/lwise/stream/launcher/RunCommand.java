@@ -26,7 +26,9 @@ import picocli.CommandLine.Spec;
  * setting it starts the embedded default (Kafka, registry, S3Proxy) under the output folder.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).")
+    description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).",
+    footer = {"%nExamples:", "  lwise run --dirmap demo/fashion-mnist/dirmap.csv --model demo/models/fashion-cnn-robust --eps 1,2",
+        "  lwise run --dirmap data/dirmap.csv --model models/robust --config my-cluster.properties --out results"})
 public final class RunCommand implements Callable<Integer> {
   private static final String AGGREGATOR_OUTPUT_DIR = "aggregator.output.dir";
   private static final String UPLOADER_LOCAL_DIR = "uploader.local.dir";
@@ -61,7 +63,7 @@ public final class RunCommand implements Callable<Integer> {
       + "experiment (" + "http://127.0.0.1:<api.port>/experiment/) until Ctrl-C; --watch serves too")
   boolean serve;
 
-  @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long (default ${DEFAULT-VALUE})")
+  @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long")
   long timeoutMinutes;
 
   private void watchUntilStopped(PipelineRun run, String referenceJobId, long referenceRows)

@@ -19,7 +19,9 @@ abstract class StageCommand implements Callable<Integer> {
     return StageSettings.load(config);
   }
 
-  @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run one gpu-worker (one per device).")
+  @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run one gpu-worker (one per device).",
+      footer = {"%nExamples:", "  lwise worker --config lwise-out/.embedded/connection.properties --model demo/models/fashion-cnn-robust",
+          "  LWISE_METRICS_PORT=9401 lwise worker --config lwise.properties --device gpu:1"})
   static final class Worker extends StageCommand {
     @Option(names = "--model", description = "model card (overrides worker.model.card)")
     Path model;
@@ -40,7 +42,8 @@ abstract class StageCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "uploader", mixinStandardHelpOptions = true, description = "Run the uploader.")
+  @Command(name = "uploader", mixinStandardHelpOptions = true, description = "Run the uploader.",
+      footer = {"%nExample:", "  LWISE_METRICS_PORT=9402 lwise uploader --config lwise.properties"})
   static final class Uploader extends StageCommand {
     @Override
     public Integer call() {
@@ -48,7 +51,8 @@ abstract class StageCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "aggregator", mixinStandardHelpOptions = true, description = "Run the aggregator.")
+  @Command(name = "aggregator", mixinStandardHelpOptions = true, description = "Run the aggregator.",
+      footer = {"%nExample:", "  LWISE_METRICS_PORT=9403 lwise aggregator --config lwise.properties"})
   static final class Aggregator extends StageCommand {
     @Override
     public Integer call() {

@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = "Where a submitted job stands: rows scored or failed, dirmaps written (exit 0 done, 2 done with"
-        + " failed rows, 3 running).")
+        + " failed rows, 3 running).",
+    footer = {"%nExample:", "  lwise status --config lwise.properties 3f2a9c1e-shoes"})
 public final class StatusCommand implements Callable<Integer> {
   static final int RUNNING = 3;
 

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  * pipeline (separate worker, uploader and aggregator processes, e.g. the Docker Compose setup).
  */
 @Command(name = "submit", mixinStandardHelpOptions = true,
-    description = "Publish a dirmap as a job to a running pipeline (ingest only).")
+    description = "Publish a dirmap as a job to a running pipeline (ingest only).",
+    footer = {"%nExample:", "  lwise submit --config lwise.properties --dirmap data/dirmap.csv --model models/robust --eps 1,2 --wait"})
 public final class SubmitCommand implements Callable<Integer> {
   @Mixin
   JobOptions job = new JobOptions();
@@ -38,7 +39,7 @@ public final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--wait", description = "wait until the job's dirmaps are written, then list them")
   boolean await;
 
-  @Option(names = "--timeout-minutes", defaultValue = "120", description = "with --wait: give up after this long")
+  @Option(names = "--timeout-minutes", defaultValue = "120", description = "with --wait: give up after this many minutes")
   long timeoutMinutes;
 
   @Override

@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code lwise watch}: ingest in watch mode against a running pipeline, until stopped. */
 @Command(name = "watch", mixinStandardHelpOptions = true,
-    description = "Publish rows as they are appended to a dirmap, scored against a finished reference job.")
+    description = "Publish rows as they are appended to a dirmap, scored against a finished reference job.",
+    footer = {"%nExamples:", "  lwise watch --config lwise.properties --reference-job JOB --dirmap data/dirmap.csv --model models/robust",
+        "  lwise watch --config lwise.properties --reference-job JOB --images-dir incoming --model models/robust"})
 public final class WatchCommand implements Callable<Integer> {
   @Mixin
   JobOptions job = new JobOptions();
