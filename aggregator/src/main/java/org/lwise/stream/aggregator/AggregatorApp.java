@@ -1,22 +1,31 @@
 package org.lwise.stream.aggregator;
 
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.lwise.stream.aggregator.api.LiveDifficultyApi;
-import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
-import org.lwise.stream.common.StageProcess;
+import org.lwise.stream.common.SettingsLoader;
+import org.lwise.stream.common.TopicNames;
+import org.lwise.stream.common.stage.MonitoringSettings;
+import org.lwise.stream.common.stage.Stage;
+import org.lwise.stream.common.stage.StageActivity;
+import org.lwise.stream.common.stage.StageMetrics;
+import org.lwise.stream.common.stage.StageRunner;
 import org.lwise.stream.common.TopicSetup;
 import org.lwise.stream.common.ValueSerdes;
 import org.lwise.stream.schema.JobEvent;
@@ -27,7 +36,8 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 
 /** The aggregator process: builds the topology, starts Kafka Streams and answers store queries. */
-public final class AggregatorApp implements AutoCloseable {
+public final class AggregatorApp implements Stage {
+  public static final String NAME = "aggregator";
   private static final Logger log = LoggerFactory.getLogger(AggregatorApp.class);
   /** Longest close waits for Kafka Streams to commit and release its clients (SIGTERM to exit: a few seconds). */
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
@@ -38,8 +48,17 @@ public final class AggregatorApp implements AutoCloseable {
   private final StreamsLifecycle lifecycle = new StreamsLifecycle();
   private final PipelineTopics topics;
   private final String bootstrapServers;
+  private final AggregatorConfig config;
+  private final StageMetrics metrics;
 
   public AggregatorApp(AggregatorConfig config) {
+    this(config, StageMetrics.unpublished(NAME));
+  }
+
+  /** @param metrics where this aggregator's Kafka Streams metrics are bound */
+  public AggregatorApp(AggregatorConfig config, StageMetrics metrics) {
+    this.config = config;
+    this.metrics = metrics;
     TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
     InfrastructureRetry retry = new InfrastructureRetry(config.connection().retryTimeout());
     ValueSerdes serdes = new RetryingValueSerdes(new RegistrySerdes(config.connection().registryUrl()), retry);
@@ -68,6 +87,62 @@ public final class AggregatorApp implements AutoCloseable {
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
     streams.setStateListener(lifecycle);
+    KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+    streamsMetrics.bindTo(metrics.registry());
+    metrics.closeWith(streamsMetrics);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  /** Starts Kafka Streams and waits (up to two minutes) for RUNNING. */
+  @Override
+  public void start() throws InterruptedException {
+    start(Duration.ofMinutes(2));
+  }
+
+  /** Runs until {@link #stop()} (returns) or Kafka Streams fails (throws). */
+  @Override
+  public void run() throws InterruptedException {
+    awaitTermination();
+  }
+
+  /** RUNNING, and its stores answer queries (not restoring or rebalancing). */
+  @Override
+  public boolean isReady() {
+    return streams.state() == KafkaStreams.State.RUNNING && store(AggregatorTopology.JOBS_STORE).isPresent();
+  }
+
+  @Override
+  public String describe() {
+    return "consuming " + String.join(", ", TopicNames.JOBS, TopicNames.SCORES, TopicNames.UPLOADS, TopicNames.DEAD_LETTERS)
+        + " (application " + config.applicationId() + ", " + streams.metadataForLocalThreads().stream()
+            .mapToInt(t -> t.activeTasks().size()).sum() + " tasks), dirmaps to "
+        + config.outputDir().toAbsolutePath().normalize() + (api == null ? "" : "; API " + api.url());
+  }
+
+  @Override
+  public String unit() {
+    return "rows";
+  }
+
+  /** The jobs this instance holds, from its store: rows done and failed, finished once the dirmaps are written. */
+  @Override
+  public StageActivity activity() {
+    return () -> {
+      Map<String, StageActivity.JobCounts> jobs = new TreeMap<>();
+      this.<JobProgress>store(AggregatorTopology.JOBS_STORE).ifPresent(store -> {
+        try (KeyValueIterator<String, JobProgress> all = store.all()) {
+          all.forEachRemaining(entry -> jobs.put(entry.key, new StageActivity.JobCounts(
+              entry.value.getCompleted(), entry.value.getFailed(), entry.value.getEmitted())));
+        } catch (InvalidStateStoreException rebalancing) {
+          // Asked again in a second.
+        }
+      });
+      return jobs;
+    };
   }
 
   /** Starts and waits until the app is RUNNING; throws if it fails or times out first. */
@@ -91,6 +166,7 @@ public final class AggregatorApp implements AutoCloseable {
   }
 
   /** Asks Kafka Streams to stop without waiting ({@link #awaitTermination()} returns once it has). */
+  @Override
   public void stop() {
     streams.close(Duration.ZERO);
   }
@@ -128,26 +204,22 @@ public final class AggregatorApp implements AutoCloseable {
     if (s3 != null) {
       s3.close();
     }
+    metrics.close();
   }
 
+  /** {@code java ... AggregatorApp [settings.properties]}: what {@code lwise aggregator --config FILE} does. */
   public static void main(String[] args) {
-    runUntilStopped(ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
+    Map<String, String> settings = SettingsLoader.forStage(List.of(AggregatorConfig.DEFINITION, MonitoringSettings.DEFINITION))
+        .load(args.length > 0 ? Path.of(args[0]) : null, System.getenv());
+    System.exit(runProcess(settings));
   }
 
   /**
-   * Runs until the JVM is asked to stop (Ctrl-C, SIGTERM: returns) or Kafka Streams fails (throws,
-   * so {@code lwise aggregator} exits non-zero and a supervisor's {@code restart: on-failure} fires).
+   * Runs an aggregator as this process until Ctrl-C or SIGTERM ({@link StageRunner}); returns the
+   * exit code, non-zero when Kafka Streams failed so a supervisor's {@code restart: on-failure} fires.
    */
-  public static void runUntilStopped(Map<String, String> props) {
-    AggregatorApp app = new AggregatorApp(AggregatorConfig.from(props));
-    StageProcess.runUntilStopped("lwise-aggregator", () -> {
-      try {
-        app.start(Duration.ofMinutes(2));
-        app.awaitTermination();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      }
-    }, app::stop, app);
+  public static int runProcess(Map<String, String> settings) {
+    return new StageRunner(System.out, System.err)
+        .runProcess(NAME, settings, metrics -> new AggregatorApp(AggregatorConfig.from(settings), metrics));
   }
 }

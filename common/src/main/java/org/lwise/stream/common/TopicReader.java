@@ -24,6 +24,16 @@ public final class TopicReader {
   private TopicReader() {}
 
   public static <K, V> void readAll(String bootstrapServers, Topic<K, V> topic, BiConsumer<K, V> sink) {
+    readAll(bootstrapServers, topic, (key, value, timestamp) -> sink.accept(key, value));
+  }
+
+  /** Receives a record's key, value and timestamp (milliseconds since the epoch). */
+  public interface TimedSink<K, V> {
+    void accept(K key, V value, long timestamp);
+  }
+
+  /** {@link #readAll(String, Topic, BiConsumer)} with each record's timestamp (when it was written). */
+  public static <K, V> void readAll(String bootstrapServers, Topic<K, V> topic, TimedSink<K, V> sink) {
     try (KafkaConsumer<byte[], byte[]> consumer =
         KafkaClients.readCommittedConsumer(bootstrapServers, null, Map.of())) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic.name(), Duration.ofSeconds(30)).stream()
@@ -37,7 +47,7 @@ public final class TopicReader {
           readable(record, () -> new AbstractMap.SimpleEntry<>(
               topic.keySerde().deserializer().deserialize(topic.name(), record.key()),
               record.value() == null ? null : topic.valueSerde().deserializer().deserialize(topic.name(), record.value())))
-              .ifPresent(entry -> sink.accept(entry.getKey(), entry.getValue()));
+              .ifPresent(entry -> sink.accept(entry.getKey(), entry.getValue(), record.timestamp()));
         }
       }
     }

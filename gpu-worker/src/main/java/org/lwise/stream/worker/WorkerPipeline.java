@@ -26,6 +26,7 @@ import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.TransactionalBatch;
 import org.lwise.stream.common.TransientFailures;
+import org.lwise.stream.common.stage.StageMetrics;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.ImageRecord;
@@ -49,6 +50,7 @@ public final class WorkerPipeline implements Runnable {
   private final ImagePreparation preparation;
   private final ExecutorService codec;
   private final InfrastructureRetry retry;
+  private final StageMetrics metrics;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Deque<Pending> pending = new ArrayDeque<>();
   private volatile long imagesDone;
@@ -61,7 +63,15 @@ public final class WorkerPipeline implements Runnable {
   public WorkerPipeline(
       WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
       ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry) {
-    this(config, topics, consumer, producer, enhancer::process, preparation, codec, retry);
+    this(config, topics, consumer, producer, enhancer, preparation, codec, retry, StageMetrics.unpublished("gpu-worker"));
+  }
+
+  /** @param metrics records images in/done/failed per job, batch sizes, model pass times and the pending queue */
+  public WorkerPipeline(
+      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+      ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry,
+      StageMetrics metrics) {
+    this(config, topics, consumer, producer, enhancer::process, preparation, codec, retry, metrics);
   }
 
   /** The loop around any micro-batch processor: tests run it without a model. */
@@ -69,6 +79,15 @@ public final class WorkerPipeline implements Runnable {
       WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
       Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer, ImagePreparation preparation,
       ExecutorService codec, InfrastructureRetry retry) {
+    this(config, topics, consumer, producer, enhancer, preparation, codec, retry, StageMetrics.unpublished("gpu-worker"));
+  }
+
+  private WorkerPipeline(
+      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer, ImagePreparation preparation,
+      ExecutorService codec, InfrastructureRetry retry, StageMetrics metrics) {
+    this.metrics = metrics;
+    metrics.queueDepth("polled", pending::size);
     this.config = config;
     this.topics = topics;
     this.consumer = consumer;
@@ -89,6 +108,7 @@ public final class WorkerPipeline implements Runnable {
       while (running.get()) {
         Duration timeout = pending.isEmpty() ? Duration.ofMillis(500) : Duration.ofMillis(Math.max(1, remainingWaitMs()));
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
+          metrics.received(jobOf(record), 1);
           pending.add(new Pending(record, System.nanoTime(),
               CompletableFuture.supplyAsync(() -> preparation.prepare(record), codec)));
         }
@@ -146,7 +166,10 @@ public final class WorkerPipeline implements Runnable {
       offsets.put(new TopicPartition(p.record().topic(), p.record().partition()),
           new OffsetAndMetadata(p.record().offset() + 1));
     }
+    metrics.batchSize(batch.size());
+    long modelStarted = System.nanoTime();
     List<ImageEnhancer.Outcome> outcomes = enhancer.apply(items);
+    metrics.modelPass(Duration.ofNanos(System.nanoTime() - modelStarted));
     // A transaction that failed because the registry or broker was briefly away was aborted whole,
     // so it is sent again (schema auto-registration by two workers at once can also answer 5xx).
     retry.run(() -> TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
@@ -167,6 +190,15 @@ public final class WorkerPipeline implements Runnable {
       }
     }));
     imagesDone += batch.size();
+    // Counted once the transaction committed: a batch sent again after an outage counts once.
+    unreadable.forEach(metrics::failed);
+    for (ImageEnhancer.Outcome outcome : outcomes) {
+      if (outcome.deadLetter() != null) {
+        metrics.failed(outcome.deadLetter());
+      } else {
+        metrics.done(outcome.record().getJobId(), 1);
+      }
+    }
     long now = System.nanoTime();
     if (now - lastReport > 30_000_000_000L) {
       // One line every 30 s while working: enough for an operator to see throughput.
@@ -196,6 +228,11 @@ public final class WorkerPipeline implements Runnable {
       }
       return retry.get(() -> preparation.prepare(p.record()));
     }
+  }
+
+  private static String jobOf(ConsumerRecord<byte[], byte[]> record) {
+    RecordKeys.Attribution owner = RecordKeys.parse(record.key());
+    return owner == null ? "unknown" : owner.jobId();
   }
 
   /**

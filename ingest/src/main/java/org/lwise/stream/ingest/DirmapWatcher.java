@@ -117,6 +117,11 @@ public final class DirmapWatcher implements Runnable {
     return deadLettered;
   }
 
+  /** True once the watcher knows where it starts and is watching the dirmap. */
+  public boolean started() {
+    return progress != null;
+  }
+
   /** Rows now waiting for their image file to appear or stop changing size; they are not lost. */
   public int waitingRows() {
     WatchProgress now = progress;

@@ -25,30 +25,31 @@ import picocli.CommandLine.Option;
  * difference between the two results — then the shared sweep at several micro-batch sizes.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmark: shared vs separate trajectories for an eps sweep, and micro-batch sizes (prints passes, times and their ratios).")
+    description = "Benchmark: shared vs separate trajectories for an eps sweep, and micro-batch sizes (prints passes, times and their ratios).",
+    footer = {"%nExamples:", "  lwise bench", "  lwise bench --model demo/models/fashion-cnn-standard --count 32 --batch-sizes 1,8,32"})
 public final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
+  @Option(names = "--model", defaultValue = "${sys:lwise.home:-.}/demo/models/fashion-cnn-robust", description = "model card")
   Path model;
 
-  @Option(names = "--images", defaultValue = "demo/fashion-mnist/images", description = "folder of images (default ${DEFAULT-VALUE})")
+  @Option(names = "--images", defaultValue = "${sys:lwise.home:-.}/demo/fashion-mnist/images", description = "folder of images")
   Path images;
 
-  @Option(names = "--count", defaultValue = "16", description = "images to use (default ${DEFAULT-VALUE})")
+  @Option(names = "--count", defaultValue = "16", description = "images to use")
   int count;
 
   @Option(names = "--eps", split = ",", defaultValue = "0.25,0.5,1,2,4,8",
-      description = "the sweep (default: the published HAM10000/MHIST sweep ${DEFAULT-VALUE})")
+      description = "the sweep (default: the published HAM10000/MHIST sweep)")
   List<Double> eps;
 
   @Option(names = "--objective", defaultValue = "logit_diverge",
-      description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+      description = "${COMPLETION-CANDIDATES}")
   Objective objective;
 
-  @Option(names = "--batch", defaultValue = "16", description = "trajectories per model pass (default ${DEFAULT-VALUE})")
+  @Option(names = "--batch", defaultValue = "16", description = "trajectories per model pass")
   int batch;
 
   @Option(names = "--batch-sizes", split = ",", defaultValue = "1,4,16",
-      description = "micro-batch sizes to compare on the shared sweep; empty to skip (default ${DEFAULT-VALUE})")
+      description = "micro-batch sizes to compare on the shared sweep; empty to skip")
   List<Integer> batchSizes;
 
   @Override

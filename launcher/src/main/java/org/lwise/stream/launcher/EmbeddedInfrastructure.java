@@ -16,7 +16,7 @@ import org.lwise.stream.common.ConnectionConfig;
 
 /**
  * The embedded default: a Kafka broker, the schema registry and S3Proxy on loopback, with their
- * data under {@code <out>/.embedded} (objects under {@code <out>/s3}). Ports are picked on the
+ * data and their logs ({@link EmbeddedLogs}) under {@code <out>/.embedded} (objects under {@code <out>/s3}). Ports are picked on the
  * first run and reused, so a second run resumes against the same data (the broker's controller
  * address is part of its formatted log, and S3 URLs in written dirmaps carry the port). A port that
  * something else listens on stops the run with that process named: a run only ever talks to
@@ -55,6 +55,7 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     Path portsFile = home.resolve("ports.properties");
     Map<String, Integer> ports = ports(portsFile);
     ports.forEach((setting, port) -> PortGuard.requireFree(setting, port, portsFile, PORT_RELEASE_GRACE));
+    EmbeddedLogs.routeTo(home);
     EmbeddedKafka kafka = null;
     EmbeddedRegistry registry = null;
     try {

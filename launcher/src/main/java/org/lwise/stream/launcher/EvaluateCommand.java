@@ -18,18 +18,19 @@ import picocli.CommandLine.Option;
 
 /** {@code lwise evaluate}: clean and L2-PGD accuracy, confusion matrix (CSV + PNG) and gt-logit AUROC. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = "Clean and adversarial accuracy of a model on a dirmap split, with a confusion matrix (CSV, PNG).")
+    description = "Clean and adversarial accuracy of a model on a dirmap split, with a confusion matrix (CSV, PNG).",
+    footer = {"%nExample:", "  lwise evaluate --model demo/models/fashion-cnn-robust --dirmap demo/fashion-mnist/dirmap.csv --eps 1 --out eval"})
 public final class EvaluateCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true) Path model;
-  @Option(names = "--dirmap", required = true) Path dirmap;
-  @Option(names = "--split", defaultValue = "test", description = "default ${DEFAULT-VALUE}") String split;
-  @Option(names = "--eps", defaultValue = "1.0", description = "PGD budget; 0 = clean only (default ${DEFAULT-VALUE})") double eps;
-  @Option(names = "--steps", defaultValue = "20") int steps;
+  @Option(names = "--model", required = true, description = "model card (model-card.json or its folder)") Path model;
+  @Option(names = "--dirmap", required = true, description = "dirmap CSV with a split column") Path dirmap;
+  @Option(names = "--split", defaultValue = "test", description = "split of the dirmap to evaluate on") String split;
+  @Option(names = "--eps", defaultValue = "1.0", description = "PGD budget; 0 = clean only") double eps;
+  @Option(names = "--steps", defaultValue = "20", description = "PGD steps") int steps;
   @Option(names = "--step-size", description = "default 2.5 * eps / steps") Double stepSize;
   @Option(names = "--limit", defaultValue = "0", description = "at most this many images (0 = all)") int limit;
-  @Option(names = "--label-column", defaultValue = "class_num") String labelColumn;
+  @Option(names = "--label-column", defaultValue = "class_num", description = "label column of the dirmap") String labelColumn;
   @Option(names = "--out", description = "folder for confusion.csv, confusion.png and metrics.json") Path out;
-  @Option(names = "--seed", defaultValue = "0") long seed;
+  @Option(names = "--seed", defaultValue = "0", description = "seed of the sampling (--limit)") long seed;
 
   @Override
   public Integer call() throws Exception {

@@ -23,26 +23,27 @@ import picocli.CommandLine.Option;
  * pandas writes one (an unnamed index column first). This is how {@code demo/fashion-mnist} was made.
  */
 @Command(name = "fashion-mnist", mixinStandardHelpOptions = true,
-    description = "Convert Fashion-MNIST IDX files into a dirmap dataset (PNG images + dirmap.csv).")
+    description = "Convert Fashion-MNIST IDX files into a dirmap dataset (PNG images + dirmap.csv).",
+    footer = {"%nExample:", "  lwise fashion-mnist --out data/fashion-mnist --per-class 100"})
 public final class FashionMnistCommand implements Callable<Integer> {
   static final List<String> CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
       "Shirt", "Sneaker", "Bag", "Ankle boot");
 
   @Option(names = "--source", defaultValue = "/usr/share/datasets/fashion-mnist",
-      description = "folder with the IDX .gz files (default ${DEFAULT-VALUE})")
+      description = "folder with the IDX .gz files")
   Path source;
 
   @Option(names = "--set", defaultValue = "t10k", description = "t10k (test set, default) or train")
   String set;
 
-  @Option(names = "--per-class", defaultValue = "30", description = "images per class (default ${DEFAULT-VALUE})")
+  @Option(names = "--per-class", defaultValue = "30", description = "images per class")
   int perClass;
 
   @Option(names = "--out", required = true, description = "dataset folder to write")
   Path out;
 
   @Option(names = "--fractions", split = ",", defaultValue = "0.6,0.2,0.2",
-      description = "fractions of each class in the train, val and test splits (default ${DEFAULT-VALUE})")
+      description = "fractions of each class in the train, val and test splits")
   List<Double> fractions;
 
   @Override

@@ -23,7 +23,7 @@ public final class JobOptions {
   @Option(names = "--eps", split = ",", description = "L2 budgets to enhance at (e.g. 1,2,4); none = scoring only")
   List<Double> eps = new ArrayList<>();
 
-  @Option(names = "--step-size", defaultValue = "0.5", description = "step size (default ${DEFAULT-VALUE})")
+  @Option(names = "--step-size", defaultValue = "0.5", description = "step size")
   double stepSize;
 
   @Option(names = "--num-steps", description = "steps per condition (default: max(1, round(2*eps)), as published)")
@@ -56,7 +56,7 @@ public final class JobOptions {
   boolean score;
 
   @Option(names = "--label-column", defaultValue = "class_num",
-      description = "label column (default ${DEFAULT-VALUE}; orig_class_num for ImageNet-style models)")
+      description = "label column (orig_class_num for ImageNet-style models)")
   String labelColumn;
 
   @Option(names = "--dataset", description = "dataset name for folders and buckets (default: the dirmap's folder name)")

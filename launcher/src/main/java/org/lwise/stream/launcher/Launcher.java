@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 /** The {@code lwise} command line. */
 @Command(name = "lwise", mixinStandardHelpOptions = true, version = "L-WISE Stream 0.1.0",
     description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
-    subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class,
+    footer = {"%nExamples:", "  lwise run --dirmap demo/fashion-mnist/dirmap.csv --model demo/models/fashion-cnn-robust --eps 1,2",
+        "  lwise run --help"},
+    subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, JobsCommand.class, WatchCommand.class,
         StageCommand.Worker.class, StageCommand.Uploader.class, StageCommand.Aggregator.class,
         FashionMnistCommand.class, BenchCommand.class, LatencyBenchCommand.class, OutcomesBenchCommand.class, SimulateParticipantsCommand.class, TrainCommand.class, EvaluateCommand.class, GridCommand.class})
 public final class Launcher {
@@ -17,13 +19,21 @@ public final class Launcher {
     return Path.of(System.getProperty("lwise.registry.jar", "registry-server/target/lwise-registry-server-runner.jar"));
   }
 
+  /** Every option of every command shows its default in its help. */
+  private static void showDefaults(CommandLine command) {
+    command.getCommandSpec().usageMessage().showDefaultValues(true);
+    command.getSubcommands().values().forEach(Launcher::showDefaults);
+  }
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
 
   /** The command line as {@code lwise} runs it, failures included (tests run commands through it too). */
   static CommandLine commandLine() {
-    return new CommandLine(new Launcher())
+    CommandLine commandLine = new CommandLine(new Launcher());
+    showDefaults(commandLine);
+    return commandLine
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           // One line for the user; the stack trace goes to the log file only (ConsoleLogFilter).

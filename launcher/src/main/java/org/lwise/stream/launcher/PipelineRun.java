@@ -13,6 +13,9 @@ import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.common.stage.MonitoringSettings;
+import org.lwise.stream.common.stage.StageMetrics;
+import org.lwise.stream.common.stage.StageMonitor;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.IngestApp;
 import org.lwise.stream.ingest.IngestConfig;
@@ -43,21 +46,39 @@ public final class PipelineRun implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final List<DirmapWatcher> watchers = new ArrayList<>();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  /** One metrics and health endpoint for every stage of this JVM ({@code metrics.port}). */
+  private final StageMonitor monitor;
 
   public PipelineRun(Map<String, String> props, int workerCount) throws InterruptedException {
     this.props = props;
     IngestConfig ingestConfig = IngestConfig.from(props);
     this.topics = PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
     TopicSetup.ensureTopics(ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
-    this.aggregator = new AggregatorApp(AggregatorConfig.from(props));
+    this.monitor = StageMonitor.start(MonitoringSettings.from(props));
+    try {
+      this.aggregator = new AggregatorApp(AggregatorConfig.from(props),
+          new StageMetrics(monitor.registry(), AggregatorApp.NAME));
+    } catch (RuntimeException e) {
+      monitor.close();
+      throw e;
+    }
+    monitor.addReadinessCheck(AggregatorApp.NAME, aggregator::isReady);
     aggregator.start(Duration.ofMinutes(2));
-    this.uploader = new UploaderApp(UploaderConfig.from(props));
+    this.uploader = new UploaderApp(UploaderConfig.from(props), new StageMetrics(monitor.registry(), UploaderApp.NAME));
+    monitor.addReadinessCheck(UploaderApp.NAME, uploader::isReady);
     thread("lwise-uploader", uploader::run);
     for (int i = 0; i < workerCount; i++) {
-      WorkerApp worker = new WorkerApp(WorkerConfig.from(props));
+      // One set of gpu-worker meters per worker would collide; they share the stage's counters.
+      WorkerApp worker = new WorkerApp(WorkerConfig.from(props), new StageMetrics(monitor.registry(), WorkerApp.NAME));
       workers.add(worker);
+      monitor.addReadinessCheck(WorkerApp.NAME + "-" + i, worker::isReady);
       thread("lwise-gpu-worker-" + i, worker::run);
     }
+  }
+
+  /** {@code http://host:port} of this run's metrics and health, or null when {@code metrics.port} is 0. */
+  public String metricsUrl() {
+    return monitor.url();
   }
 
   private void thread(String name, Runnable body) {
@@ -153,6 +174,7 @@ public final class PipelineRun implements AutoCloseable {
     uploader.close();
     workers.forEach(WorkerApp::close);
     aggregator.close();
+    monitor.close();
   }
 
   /**

@@ -16,21 +16,28 @@ import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.method.InferenceDevice;
 import org.lwise.stream.schema.JobProgress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lwise run}: scores and enhances one dirmap end to end. Without a {@code bootstrap.servers}
  * setting it starts the embedded default (Kafka, registry, S3Proxy) under the output folder.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).")
+    description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).",
+    footer = {"%nExamples:", "  lwise run --dirmap demo/fashion-mnist/dirmap.csv --model demo/models/fashion-cnn-robust --eps 1,2",
+        "  lwise run --dirmap data/dirmap.csv --model models/robust --config my-cluster.properties --out results"})
 public final class RunCommand implements Callable<Integer> {
   private static final String AGGREGATOR_OUTPUT_DIR = "aggregator.output.dir";
   private static final String UPLOADER_LOCAL_DIR = "uploader.local.dir";
 
   @Mixin
   JobOptions job = new JobOptions();
+
+  @Spec
+  CommandSpec spec;
 
   static final String DEFAULT_OUT = "lwise-out";
 
@@ -56,7 +63,7 @@ public final class RunCommand implements Callable<Integer> {
       + "experiment (" + "http://127.0.0.1:<api.port>/experiment/) until Ctrl-C; --watch serves too")
   boolean serve;
 
-  @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long (default ${DEFAULT-VALUE})")
+  @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long")
   long timeoutMinutes;
 
   private void watchUntilStopped(PipelineRun run, String referenceJobId, long referenceRows)
@@ -111,6 +118,18 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, String> userSettings = StageSettings.load(config);
     Path folder = outputFolder(userSettings);
+    // First: a second run on a busy folder stops here, before it touches the servers or the data.
+    try (OutputLock lock = OutputLock.acquire(folder, commandLine())) {
+      return runLocked(userSettings, folder);
+    }
+  }
+
+  /** {@code lwise run ARGS} as typed, for the lock file. */
+  private String commandLine() {
+    return spec == null ? "lwise run" : "lwise run " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+  }
+
+  private Integer runLocked(Map<String, String> userSettings, Path folder) throws Exception {
     JobRequest request = job.toRequest(null);
     if (device != null) {
       InferenceDevice.select(device); // a GPU that is not there: say so before starting any server
@@ -154,6 +173,9 @@ public final class RunCommand implements Callable<Integer> {
     if (apiUrl != null) {
       System.err.println("API: " + apiUrl + " (live difficulty; demo experiment "
           + RunSummary.experimentUrl(apiUrl) + ")");
+    }
+    if (run.metricsUrl() != null) {
+      System.err.println("Metrics: " + run.metricsUrl() + "/metrics (health: /health/live, /health/ready)");
     }
     try {
       run.awaitWorkersAssigned(Duration.ofMinutes(2));

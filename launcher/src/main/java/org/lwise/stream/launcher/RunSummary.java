@@ -13,7 +13,6 @@ import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.TopicReader;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
-import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.JobProgress;
 
@@ -56,12 +55,7 @@ final class RunSummary {
         dirmaps.add(written);
       }
     });
-    List<DeadLetter> failures = new ArrayList<>();
-    TopicReader.readAll(connection.bootstrapServers(), topics.deadLetters(), (key, dead) -> {
-      if (dead != null && report.jobId().equals(dead.getJobId())) {
-        failures.add(dead);
-      }
-    });
+    FailureReasons failures = FailureReasons.read(connection.bootstrapServers(), topics, report.jobId());
     // In the order the user asked for them: natural first, then each condition.
     List<String> order = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> order.add(c.getId()));
@@ -87,13 +81,7 @@ final class RunSummary {
       console.println("More stages on these servers: lwise worker --config "
           + embedded.connectionFile().toAbsolutePath().normalize());
     }
-    if (!failures.isEmpty()) {
-      console.println("Failures (dead letters; all of them in lwise.log and on topic " + topics.deadLetters().name() + "):");
-      failures.stream().limit(20).forEach(f -> console.println("  [" + f.getStage() + "] " + f.getReason()));
-      if (failures.size() > 20) {
-        console.println("  ... and " + (failures.size() - 20) + " more on topic " + topics.deadLetters().name());
-      }
-    }
+    failures.print(console);
     if (!request.conditions().isEmpty()) {
       console.println("Conditions: " + Conditions.NATURAL + ", "
           + String.join(", ", request.conditions().stream().map(c -> c.getId()).toList()));

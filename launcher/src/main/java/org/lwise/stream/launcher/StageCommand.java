@@ -1,6 +1,7 @@
 package org.lwise.stream.launcher;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.lwise.stream.aggregator.AggregatorApp;
@@ -18,7 +19,9 @@ abstract class StageCommand implements Callable<Integer> {
     return StageSettings.load(config);
   }
 
-  @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run one gpu-worker (one per device).")
+  @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run one gpu-worker (one per device).",
+      footer = {"%nExamples:", "  lwise worker --config lwise-out/.embedded/connection.properties --model demo/models/fashion-cnn-robust",
+          "  LWISE_METRICS_PORT=9401 lwise worker --config lwise.properties --device gpu:1"})
   static final class Worker extends StageCommand {
     @Option(names = "--model", description = "model card (overrides worker.model.card)")
     Path model;
@@ -28,33 +31,32 @@ abstract class StageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      Map<String, String> props = new java.util.HashMap<>(props());
+      Map<String, String> props = new HashMap<>(props());
       if (model != null) {
         props.put("worker.model.card", model.toString());
       }
       if (device != null) {
         props.put("worker.device", device);
       }
-      WorkerApp.runUntilStopped(props);
-      return 0;
+      return WorkerApp.runProcess(props);
     }
   }
 
-  @Command(name = "uploader", mixinStandardHelpOptions = true, description = "Run the uploader.")
+  @Command(name = "uploader", mixinStandardHelpOptions = true, description = "Run the uploader.",
+      footer = {"%nExample:", "  LWISE_METRICS_PORT=9402 lwise uploader --config lwise.properties"})
   static final class Uploader extends StageCommand {
     @Override
     public Integer call() {
-      UploaderApp.runUntilStopped(props());
-      return 0;
+      return UploaderApp.runProcess(props());
     }
   }
 
-  @Command(name = "aggregator", mixinStandardHelpOptions = true, description = "Run the aggregator.")
+  @Command(name = "aggregator", mixinStandardHelpOptions = true, description = "Run the aggregator.",
+      footer = {"%nExample:", "  LWISE_METRICS_PORT=9403 lwise aggregator --config lwise.properties"})
   static final class Aggregator extends StageCommand {
     @Override
-    public Integer call() throws InterruptedException {
-      AggregatorApp.runUntilStopped(props());
-      return 0;
+    public Integer call() {
+      return AggregatorApp.runProcess(props());
     }
   }
 }

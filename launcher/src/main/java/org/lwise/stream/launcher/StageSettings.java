@@ -5,22 +5,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.lwise.stream.aggregator.AggregatorConfig;
-import org.lwise.stream.common.ConfigSources;
+import org.lwise.stream.common.SettingsLoader;
+import org.lwise.stream.common.stage.MonitoringSettings;
 import org.lwise.stream.ingest.IngestConfig;
 import org.lwise.stream.uploader.UploaderConfig;
 import org.lwise.stream.worker.WorkerConfig;
 
 /**
  * The settings every command starts from: properties file, then LWISE_* environment variables
- * ({@link ConfigSources}). One file configures all four stages, so a key that none of them
+ * ({@link SettingsLoader}). One file configures all four stages, so a key that none of them
  * defines is a typo that would silently leave a default in place: it is refused, naming the
  * keys it may have meant.
  */
@@ -32,26 +30,17 @@ final class StageSettings {
       .define(S3_CORS_ORIGINS, Type.LIST, EmbeddedS3.ANY_ORIGIN, Importance.LOW,
           "origins (scheme://host[:port]) whose web pages may GET the embedded S3 store's objects; * = any");
 
-  /** Every key a stage or the embedded servers define. */
-  static final Set<String> KNOWN = Stream.of(IngestConfig.DEFINITION, WorkerConfig.DEFINITION,
-          AggregatorConfig.DEFINITION, UploaderConfig.DEFINITION, EMBEDDED_DEFINITION)
-      .map(ConfigDef::names)
-      .flatMap(Set::stream)
-      .collect(Collectors.toCollection(TreeSet::new));
+  /** Every key a stage, the monitoring port or the embedded servers define; no other key is accepted. */
+  static final SettingsLoader LOADER = SettingsLoader.strict(List.of(IngestConfig.DEFINITION, WorkerConfig.DEFINITION,
+      AggregatorConfig.DEFINITION, UploaderConfig.DEFINITION, MonitoringSettings.DEFINITION, EMBEDDED_DEFINITION));
 
-  /** LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a stage. */
-  private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file", "maven.args");
+  static final Set<String> KNOWN = LOADER.known();
 
   private StageSettings() {}
 
   /** The merged settings of {@code file} (may be null) and the environment, all keys known. */
   static Map<String, String> load(Path file, Map<String, String> environment) {
-    Map<String, String> fromFile = file == null ? Map.of() : ConfigSources.readProperties(file);
-    requireKnown(fromFile, "in " + file);
-    Map<String, String> fromEnvironment = new HashMap<>(ConfigSources.fromEnvironment(environment));
-    fromEnvironment.keySet().removeAll(SCRIPT_ONLY);
-    requireKnown(fromEnvironment, "from the environment (LWISE_*)");
-    return ConfigSources.merge(fromFile, fromEnvironment, Map.of());
+    return LOADER.load(file, environment);
   }
 
   static Map<String, String> load(Path file) {
@@ -79,17 +68,6 @@ final class StageSettings {
   }
 
   static void requireKnown(Map<String, String> settings, String where) {
-    Set<String> unknown = new TreeSet<>(settings.keySet());
-    unknown.removeAll(KNOWN);
-    if (unknown.isEmpty()) {
-      return;
-    }
-    String key = unknown.iterator().next();
-    String group = key.contains(".") ? key.substring(0, key.indexOf('.') + 1) : key;
-    Set<String> sameGroup = KNOWN.stream().filter(k -> k.startsWith(group)).collect(Collectors.toCollection(TreeSet::new));
-    throw new IllegalArgumentException("unknown setting" + (unknown.size() > 1 ? "s " + unknown : " '" + key + "'")
-        + " " + where + "; " + (sameGroup.isEmpty()
-            ? "the settings are listed in README \"Configuration\""
-            : "the " + group + "* settings are " + String.join(", ", sameGroup)));
+    LOADER.requireKnown(settings, where);
   }
 }

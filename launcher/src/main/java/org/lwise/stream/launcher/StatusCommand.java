@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = "Where a submitted job stands: rows scored or failed, dirmaps written (exit 0 done, 2 done with"
-        + " failed rows, 3 running).")
+        + " failed rows, 3 running).",
+    footer = {"%nExample:", "  lwise status --config lwise.properties 3f2a9c1e-shoes"})
 public final class StatusCommand implements Callable<Integer> {
   static final int RUNNING = 3;
 
@@ -34,7 +35,8 @@ public final class StatusCommand implements Callable<Integer> {
   String jobId;
 
   /** What the topics say about the job at one moment. */
-  private record Snapshot(Job job, long accounted, long failed, Map<String, DirmapWritten> written) {}
+  private record Snapshot(Job job, long accounted, long failed, Map<String, DirmapWritten> written,
+      FailureReasons failures) {}
 
   @Override
   public Integer call() {
@@ -53,6 +55,7 @@ public final class StatusCommand implements Callable<Integer> {
       DirmapWritten d = written.get(condition);
       System.out.printf("  %-28s %s%n", condition, d == null ? "not yet" : d.getCsvPath());
     }
+    snapshot.failures().print(System.out);
     if (!written.keySet().containsAll(conditions)) {
       return RUNNING;
     }
@@ -67,7 +70,9 @@ public final class StatusCommand implements Callable<Integer> {
     try (JobRowTally tally = new JobRowTally(connection.bootstrapServers(), topics, jobId)) {
       tally.catchUp();
       Map<String, DirmapWritten> written = new WrittenDirmaps(connection.bootstrapServers(), topics.dirmaps()).of(jobId);
-      return new Snapshot(job, tally.accounted(), tally.failed(), written);
+      FailureReasons failures = tally.failed() == 0 ? new FailureReasons(List.of(), topics.deadLetters().name())
+          : FailureReasons.read(connection.bootstrapServers(), topics, jobId);
+      return new Snapshot(job, tally.accounted(), tally.failed(), written, failures);
     }
   }
 }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  * pipeline (separate worker, uploader and aggregator processes, e.g. the Docker Compose setup).
  */
 @Command(name = "submit", mixinStandardHelpOptions = true,
-    description = "Publish a dirmap as a job to a running pipeline (ingest only).")
+    description = "Publish a dirmap as a job to a running pipeline (ingest only).",
+    footer = {"%nExample:", "  lwise submit --config lwise.properties --dirmap data/dirmap.csv --model models/robust --eps 1,2 --wait"})
 public final class SubmitCommand implements Callable<Integer> {
   @Mixin
   JobOptions job = new JobOptions();
@@ -38,7 +39,7 @@ public final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--wait", description = "wait until the job's dirmaps are written, then list them")
   boolean await;
 
-  @Option(names = "--timeout-minutes", defaultValue = "120", description = "with --wait: give up after this long")
+  @Option(names = "--timeout-minutes", defaultValue = "120", description = "with --wait: give up after this many minutes")
   long timeoutMinutes;
 
   @Override
@@ -58,14 +59,20 @@ public final class SubmitCommand implements Callable<Integer> {
     }
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> conditions.add(c.getId()));
-    Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection(),
-        PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl())), report, conditions);
+    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
+    Map<String, DirmapWritten> dirmaps = awaitDirmaps(ingestConfig.connection(), topics, report, conditions);
     for (String condition : conditions) {
       DirmapWritten d = dirmaps.get(condition);
       System.out.printf("  %-28s %5d rows, %d failed  %s%s%n", condition, d.getRows(), d.getFailed(), d.getCsvPath(),
           d.getCsvUrl().isEmpty() ? "" : "  " + d.getCsvUrl());
     }
-    return dirmaps.get(Conditions.NATURAL).getFailed() > 0 ? 2 : 0;
+    if (dirmaps.get(Conditions.NATURAL).getFailed() == 0) {
+      return 0;
+    }
+    new InfrastructureOutage(ingestConfig.connection()).retrying(
+        () -> FailureReasons.read(ingestConfig.connection().bootstrapServers(), topics, report.jobId()))
+        .print(System.out);
+    return 2;
   }
 
   /**

@@ -27,7 +27,9 @@ import picocli.CommandLine.Spec;
  * gpu-worker loads unchanged. {@code --eps 0} trains a standard model.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-    description = "Adversarially train (or fine-tune) a TorchScript classifier from a dirmap; --eps 0 for standard training.")
+    description = "Adversarially train (or fine-tune) a TorchScript classifier from a dirmap; --eps 0 for standard training.",
+    footer = {"%nExamples:", "  lwise train --dirmap data/dirmap.csv --init demo/models/fashion-cnn-init --out models/robust --eps 1",
+        "  lwise train --dirmap data/dirmap.csv --init demo/models/fashion-cnn-init --out models/standard --eps 0"})
 public final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -43,19 +45,19 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--id", description = "model id (default: the output folder's name)")
   String id;
 
-  @Option(names = "--epochs", defaultValue = "10") int epochs;
-  @Option(names = "--batch-size", defaultValue = "64") int batchSize;
-  @Option(names = "--lr", defaultValue = "0.05", description = "learning rate (default ${DEFAULT-VALUE})") float lr;
-  @Option(names = "--momentum", defaultValue = "0.9") float momentum;
-  @Option(names = "--weight-decay", defaultValue = "5e-4") float weightDecay;
+  @Option(names = "--epochs", defaultValue = "10", description = "passes over the train rows") int epochs;
+  @Option(names = "--batch-size", defaultValue = "64", description = "images per training step") int batchSize;
+  @Option(names = "--lr", defaultValue = "0.05", description = "learning rate") float lr;
+  @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum") float momentum;
+  @Option(names = "--weight-decay", defaultValue = "5e-4", description = "L2 weight decay") float weightDecay;
   @Option(names = "--lr-drops", split = ",", description = "epochs after which the learning rate is multiplied by --lr-factor")
   int[] lrDrops = new int[0];
-  @Option(names = "--lr-factor", defaultValue = "0.1") float lrFactor;
+  @Option(names = "--lr-factor", defaultValue = "0.1", description = "learning-rate multiplier at each --lr-drops epoch") float lrFactor;
 
-  @Option(names = "--eps", defaultValue = "1.0", description = "L2 training budget; 0 = standard training (default ${DEFAULT-VALUE})")
+  @Option(names = "--eps", defaultValue = "1.0", description = "L2 training budget; 0 = standard training")
   double eps;
 
-  @Option(names = "--attack-steps", defaultValue = "5") int attackSteps;
+  @Option(names = "--attack-steps", defaultValue = "5", description = "PGD steps of the training attack") int attackSteps;
 
   @Option(names = "--attack-step-size", description = "default 2.5 * eps / attack steps")
   Double attackStepSize;
@@ -64,11 +66,11 @@ public final class TrainCommand implements Callable<Integer> {
       description = "PGD starts at a random point of the eps sphere (default on; --no-random-start to start at x0)")
   boolean randomStart;
 
-  @Option(names = "--label-column", defaultValue = "class_num") String labelColumn;
+  @Option(names = "--label-column", defaultValue = "class_num", description = "label column of the dirmap") String labelColumn;
   @Option(names = "--max-train", defaultValue = "0", description = "use at most this many train images (0 = all)") int maxTrain;
   @Option(names = "--max-val", defaultValue = "2000", description = "evaluate on at most this many val images (0 = all)") int maxVal;
   @Option(names = "--eval-steps", defaultValue = "20", description = "PGD steps of the final evaluation") int evalSteps;
-  @Option(names = "--seed", defaultValue = "0") long seed;
+  @Option(names = "--seed", defaultValue = "0", description = "seed of shuffling and random starts") long seed;
   @Option(names = "--resume", description = "continue from the last checkpoint in --out") boolean resume;
 
   @Override

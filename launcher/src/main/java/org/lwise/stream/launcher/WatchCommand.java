@@ -3,7 +3,9 @@ package org.lwise.stream.launcher;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.lwise.stream.common.StageProcess;
+import org.lwise.stream.common.stage.Stage;
+import org.lwise.stream.common.stage.StageActivity;
+import org.lwise.stream.common.stage.StageRunner;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.FolderDirmap;
 import org.lwise.stream.ingest.IngestApp;
@@ -15,7 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code lwise watch}: ingest in watch mode against a running pipeline, until stopped. */
 @Command(name = "watch", mixinStandardHelpOptions = true,
-    description = "Publish rows as they are appended to a dirmap, scored against a finished reference job.")
+    description = "Publish rows as they are appended to a dirmap, scored against a finished reference job.",
+    footer = {"%nExamples:", "  lwise watch --config lwise.properties --reference-job JOB --dirmap data/dirmap.csv --model models/robust",
+        "  lwise watch --config lwise.properties --reference-job JOB --images-dir incoming --model models/robust"})
 public final class WatchCommand implements Callable<Integer> {
   @Mixin
   JobOptions job = new JobOptions();
@@ -41,15 +45,73 @@ public final class WatchCommand implements Callable<Integer> {
       job.dirmap = folder.dirmap();
       folder.scan();
     }
-    Map<String, String> props = StageSettings.load(config);
-    try (IngestApp ingest = new IngestApp(IngestConfig.from(props))) {
-      DirmapWatcher watcher = ingest.watcher(job.toRequest(referenceJob), fromRow);
+    Map<String, String> settings = StageSettings.load(config);
+    FolderDirmap watchedFolder = folder;
+    return new StageRunner(System.out, System.err).runProcess(WatchStage.NAME, settings,
+        metrics -> new WatchStage(new IngestApp(IngestConfig.from(settings)), watchedFolder));
+  }
+
+  /** The watcher as a stage: ready once it watches, its rows counted under its watch job. */
+  private final class WatchStage implements Stage {
+    static final String NAME = "watch";
+
+    private final IngestApp ingest;
+    private final DirmapWatcher watcher;
+
+    WatchStage(IngestApp ingest, FolderDirmap folder) {
+      this.ingest = ingest;
+      try {
+        this.watcher = ingest.watcher(job.toRequest(referenceJob), fromRow);
+      } catch (RuntimeException e) {
+        ingest.close();
+        throw e;
+      }
       if (folder != null) {
         watcher.watchingFolder(folder);
       }
-      System.err.println("Watching " + job.dirmap + " as job " + watcher.jobId() + "; Ctrl-C to stop.");
-      StageProcess.runUntilStopped("lwise-watch", watcher, watcher::stop, () -> { });
     }
-    return 0;
+
+    @Override
+    public String name() {
+      return NAME;
+    }
+
+    @Override
+    public boolean isReady() {
+      return watcher.started();
+    }
+
+    @Override
+    public String describe() {
+      return "watching " + job.dirmap.toAbsolutePath().normalize() + (imagesDir == null ? "" : " (files dropped into "
+          + imagesDir.toAbsolutePath().normalize() + ")") + " as job " + watcher.jobId() + ", scored against job "
+          + referenceJob + "; new rows from row " + watcher.published();
+    }
+
+    @Override
+    public String unit() {
+      return "rows";
+    }
+
+    @Override
+    public StageActivity activity() {
+      return () -> Map.of(watcher.jobId(),
+          new StageActivity.JobCounts(watcher.imagesPublished(), watcher.deadLettered(), false));
+    }
+
+    @Override
+    public void run() {
+      watcher.run();
+    }
+
+    @Override
+    public void stop() {
+      watcher.stop();
+    }
+
+    @Override
+    public void close() {
+      ingest.close();
+    }
   }
 }

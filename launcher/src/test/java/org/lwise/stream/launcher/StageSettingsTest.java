@@ -6,11 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.config.ConfigDef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.lwise.stream.aggregator.AggregatorConfig;
+import org.lwise.stream.common.SettingsLoader;
+import org.lwise.stream.common.stage.MonitoringSettings;
+import org.lwise.stream.uploader.UploaderConfig;
+import org.lwise.stream.worker.WorkerConfig;
 
 class StageSettingsTest {
   @Test
@@ -49,6 +58,31 @@ class StageSettingsTest {
     }
     assertThat(environment).isNotEmpty();
     assertThat(StageSettings.load(null, environment)).hasSameSizeAs(environment);
+  }
+
+  /**
+   * A stage's own main checks its keys and leaves the other stages' groups alone: every key lwise
+   * knows must be either the stage's or in such a group, or a shared file would stop that stage.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"worker", "uploader", "aggregator"})
+  void shouldLetEachStageMainReadTheSharedFileAndStillRefuseItsOwnTypos(String stage, @TempDir Path dir)
+      throws Exception {
+    ConfigDef own = switch (stage) {
+      case "worker" -> WorkerConfig.DEFINITION;
+      case "uploader" -> UploaderConfig.DEFINITION;
+      default -> AggregatorConfig.DEFINITION;
+    };
+    SettingsLoader loader = SettingsLoader.forStage(List.of(own, MonitoringSettings.DEFINITION));
+    Map<String, String> everyKey = new HashMap<>();
+    StageSettings.KNOWN.forEach(key -> everyKey.put(key, "x"));
+    loader.requireKnown(everyKey, "in the shared file");
+    Path file = dir.resolve("lwise.properties");
+    Files.writeString(file, "bootstrap.servers=k:9092\n" + stage + ".group.idd=g\n");
+    assertThatThrownBy(() -> loader.load(file, Map.of()))
+        .hasMessageContaining("unknown setting '" + stage + ".group.idd' in " + file);
+    assertThatThrownBy(() -> loader.load(null, Map.of("LWISE_METRICS_PROT", "9400")))
+        .hasMessageContaining("metrics.port");
   }
 
   @Test

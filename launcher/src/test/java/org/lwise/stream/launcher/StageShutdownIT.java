@@ -2,12 +2,18 @@ package org.lwise.stream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -22,7 +28,8 @@ import org.lwise.stream.common.TopicSetup;
 
 /**
  * Each stage as its own process, started the way an operator starts it ({@code lwise worker|uploader|aggregator
- * --config …}): once it consumes, SIGTERM (what Ctrl-C, systemd and Docker send) must end it within 10 s.
+ * --config …}): once it consumes it prints its ready line and answers on its metrics port (metrics,
+ * liveness, readiness), and SIGTERM (what Ctrl-C, systemd and Docker send) ends it within 10 s.
  */
 class StageShutdownIT {
   private static final Duration STOP_LIMIT = Duration.ofSeconds(10);
@@ -45,10 +52,26 @@ class StageShutdownIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"worker", "uploader", "aggregator"})
-  void shouldStopWithinTenSecondsOfSigterm(String stage) throws Exception {
-    Process process = start(stage);
+  void shouldReportReadyServeMetricsAndHealthAndStopWithinTenSecondsOfSigterm(String stage) throws Exception {
+    int metricsPort = freePort();
+    Process process = start(stage, metricsPort);
     try {
       awaitConsuming(process, stage, group(stage), Duration.ofMinutes(2));
+      String readyLine = awaitLine(stage, (stage.equals("worker") ? "gpu-worker" : stage) + " ready: consuming ",
+          Duration.ofSeconds(60));
+      System.out.println("lwise " + stage + ": " + readyLine);
+      assertThat(readyLine).contains("metrics http://127.0.0.1:" + metricsPort + "/metrics");
+      HttpClient http = HttpClient.newHttpClient();
+      assertThat(get(http, metricsPort, "/health/live").statusCode()).isEqualTo(200);
+      HttpResponse<String> ready = get(http, metricsPort, "/health/ready");
+      assertThat(ready.statusCode()).as("readiness: %s", ready.body()).isEqualTo(200);
+      String metrics = get(http, metricsPort, "/metrics").body();
+      assertThat(metrics).contains("jvm_memory_used_bytes", "process_memory_rss_bytes");
+      // Kafka's own metrics through Micrometer's binders: the consumers' lag, Kafka Streams' threads.
+      assertThat(metrics).contains(stage.equals("aggregator") ? "kafka_stream_thread" : "kafka_consumer_fetch_manager_records_lag");
+      if (stage.equals("worker")) {
+        assertThat(metrics).contains("lwise_queue_depth{queue=\"polled\",stage=\"gpu-worker\"}");
+      }
       long signalled = System.nanoTime();
       process.destroy(); // SIGTERM
       boolean exited = process.waitFor(30, TimeUnit.SECONDS);
@@ -70,7 +93,7 @@ class StageShutdownIT {
     };
   }
 
-  private static Process start(String stage) throws Exception {
+  private static Process start(String stage, int metricsPort) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
         "-Dai.djl.offline=true", "-Dlwise.log.file=" + tmp.resolve(stage + ".log"),
@@ -85,6 +108,7 @@ class StageShutdownIT {
     builder.environment().put("DJL_OFFLINE", "true");
     builder.environment().put("OPT_OUT_TRACKING", "true");
     builder.environment().put("LWISE_AGGREGATOR_OUTPUT_DIR", tmp.resolve("out").toString());
+    builder.environment().put("LWISE_METRICS_PORT", String.valueOf(metricsPort));
     // The embedded S3 store's keys, through the environment (never on a command line).
     builder.environment().put("AWS_ACCESS_KEY_ID", System.getProperty("aws.accessKeyId"));
     builder.environment().put("AWS_SECRET_ACCESS_KEY", System.getProperty("aws.secretAccessKey"));
@@ -113,6 +137,29 @@ class StageShutdownIT {
         Thread.sleep(200);
       }
       throw new IllegalStateException("lwise " + stage + " did not join " + group + ": " + output(stage));
+    }
+  }
+
+  private static String awaitLine(String stage, String prefix, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<String> line = output(stage).lines().filter(l -> l.startsWith(prefix)).findFirst();
+      if (line.isPresent()) {
+        return line.get();
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("lwise " + stage + " printed no line starting '" + prefix + "': " + output(stage));
+  }
+
+  private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
     }
   }
 

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -27,6 +30,7 @@ import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.common.TransactionalBatch;
 import org.lwise.stream.common.TransientFailures;
+import org.lwise.stream.common.stage.StageMetrics;
 import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.EnhancedImage;
 import org.lwise.stream.schema.UploadResult;
@@ -48,10 +52,19 @@ public final class UploadPipeline implements Runnable {
   private final Producer<byte[], byte[]> producer;
   private final ObjectStore store;
   private final InfrastructureRetry retry;
+  private final StageMetrics metrics;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicInteger assignedPartitions = new AtomicInteger();
 
   public UploadPipeline(UploaderConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> producer, ObjectStore store, InfrastructureRetry retry) {
+    this(config, topics, consumer, producer, store, retry, StageMetrics.unpublished("uploader"));
+  }
+
+  /** @param metrics records images in/done/failed per job and each upload's latency */
+  public UploadPipeline(UploaderConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer, ObjectStore store, InfrastructureRetry retry, StageMetrics metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.topics = topics;
     this.consumer = consumer;
@@ -65,7 +78,7 @@ public final class UploadPipeline implements Runnable {
   @Override
   public void run() {
     producer.initTransactions();
-    consumer.subscribe(List.of(topics.enhanced().name()));
+    consumer.subscribe(List.of(topics.enhanced().name()), new CountAssigned());
     log.info("uploader consuming {} as group {}", topics.enhanced().name(), config.groupId());
     try {
       while (running.get()) {
@@ -86,12 +99,31 @@ public final class UploadPipeline implements Runnable {
     consumer.wakeup();
   }
 
+  /** Partitions of the output-images topic this uploader owns now. */
+  public int assignedPartitions() {
+    return assignedPartitions.get();
+  }
+
+  private final class CountAssigned implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      assignedPartitions.updateAndGet(n -> Math.max(0, n - partitions.size()));
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      assignedPartitions.addAndGet(partitions.size());
+    }
+  }
+
   private void processBatch(ConsumerRecords<byte[], byte[]> records) {
     S3Layout layout = config.connection().s3Layout();
     List<Upload> uploads = new ArrayList<>();
     List<DeadLetter> unreadable = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
+      RecordKeys.Attribution owner = RecordKeys.parse(record.key());
+      metrics.received(owner == null ? "unknown" : owner.jobId(), 1);
       offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
       EnhancedImage image;
       try {
@@ -114,8 +146,12 @@ public final class UploadPipeline implements Runnable {
         uploads.add(new Upload(image, null, null, CompletableFuture.failedFuture(badName)));
         continue;
       }
+      long uploadStarted = System.nanoTime();
       uploads.add(new Upload(image, bucket, key,
-          retry.getAsync(() -> store.put(bucket, key, bytes, image.getContentType(), image.getSha256()))));
+          retry.getAsync(() -> store.put(bucket, key, bytes, image.getContentType(), image.getSha256()))
+              .whenComplete((written, error) -> metrics.upload(
+                  error != null ? "failed" : written ? "written" : "existing",
+                  Duration.ofNanos(System.nanoTime() - uploadStarted)))));
     }
     // Every upload finishes (or is given up) before the transaction opens, so a transaction holds
     // only sends and stays far inside its short timeout even while S3 is slow or away.
@@ -136,6 +172,15 @@ public final class UploadPipeline implements Runnable {
         }
       }
     }));
+    // Counted once the transaction committed: a batch sent again after an outage counts once.
+    unreadable.forEach(metrics::failed);
+    for (Outcome outcome : outcomes) {
+      if (outcome.uploaded() != null) {
+        metrics.done(outcome.uploaded().getJobId(), 1);
+      } else {
+        metrics.failed(outcome.deadLetter());
+      }
+    }
     log.debug("Uploaded {} images", uploads.size());
   }
 

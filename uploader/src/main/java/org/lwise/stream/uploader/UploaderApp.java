@@ -1,28 +1,46 @@
 package org.lwise.stream.uploader;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.ObjectStore;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
+import org.lwise.stream.common.SettingsLoader;
+import org.lwise.stream.common.TopicNames;
 import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.common.stage.MonitoringSettings;
+import org.lwise.stream.common.stage.Stage;
+import org.lwise.stream.common.stage.StageActivity;
+import org.lwise.stream.common.stage.StageMetrics;
+import org.lwise.stream.common.stage.StageRunner;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 
 /** The uploader process: wires clients and runs {@link UploadPipeline} until stopped. */
-public final class UploaderApp implements AutoCloseable {
+public final class UploaderApp implements Stage {
+  public static final String NAME = "uploader";
+
+  private final UploaderConfig config;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
   private final S3AsyncClient s3;
   private final UploadPipeline pipeline;
+  private final StageMetrics metrics;
 
   public UploaderApp(UploaderConfig config) {
+    this(config, StageMetrics.unpublished(NAME));
+  }
+
+  /** @param metrics where this uploader records its meters (its Kafka clients' metrics too) */
+  public UploaderApp(UploaderConfig config, StageMetrics metrics) {
+    this.config = config;
+    this.metrics = metrics;
     String bootstrap = config.connection().bootstrapServers();
     TopicSetup.ensureTopics(bootstrap, config.connection().topicPartitions());
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
@@ -32,17 +50,47 @@ public final class UploaderApp implements AutoCloseable {
             "max.poll.interval.ms", KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0)));
     this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-uploader-" + UUID.randomUUID(),
         Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
+    metrics.bind(consumer);
+    metrics.bind(producer);
     this.s3 = S3Clients.create(config.connection(), config.concurrency());
     this.pipeline = new UploadPipeline(config, topics, consumer, producer,
-        new ObjectStore(s3, config.connection().s3PublicRead()), new InfrastructureRetry(config.connection().retryTimeout()));
+        new ObjectStore(s3, config.connection().s3PublicRead()), new InfrastructureRetry(config.connection().retryTimeout()),
+        metrics);
   }
 
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
   public void run() {
     pipeline.run();
   }
 
+  @Override
   public void stop() {
     pipeline.stop();
+  }
+
+  /** Consuming with partitions of the output-images topic assigned. */
+  @Override
+  public boolean isReady() {
+    return pipeline.assignedPartitions() > 0;
+  }
+
+  @Override
+  public String describe() {
+    String endpoint = config.connection().s3Endpoint();
+    return "consuming " + TopicNames.ENHANCED + " (group " + config.groupId() + ", " + pipeline.assignedPartitions()
+        + " partitions), uploading to " + (endpoint == null || endpoint.isEmpty() ? "AWS S3" : endpoint)
+        + " with " + config.concurrency() + " concurrent uploads"
+        + (config.localDir() == null ? "" : ", copies under " + config.localDir().toAbsolutePath().normalize());
+  }
+
+  @Override
+  public StageActivity activity() {
+    return metrics;
   }
 
   @Override
@@ -50,16 +98,19 @@ public final class UploaderApp implements AutoCloseable {
     consumer.close();
     producer.close();
     s3.close();
+    metrics.close();
   }
 
+  /** {@code java ... UploaderApp [settings.properties]}: what {@code lwise uploader --config FILE} does. */
   public static void main(String[] args) {
-    runUntilStopped(org.lwise.stream.common.ConfigSources.merge(
-        args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of()));
+    Map<String, String> settings = SettingsLoader.forStage(List.of(UploaderConfig.DEFINITION, MonitoringSettings.DEFINITION))
+        .load(args.length > 0 ? Path.of(args[0]) : null, System.getenv());
+    System.exit(runProcess(settings));
   }
 
-  /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */
-  public static void runUntilStopped(Map<String, String> props) {
-    UploaderApp app = new UploaderApp(UploaderConfig.from(props));
-    org.lwise.stream.common.StageProcess.runUntilStopped("lwise-uploader", app::run, app::stop, app);
+  /** Runs an uploader as this process until Ctrl-C or SIGTERM ({@link StageRunner}); returns the exit code. */
+  public static int runProcess(Map<String, String> settings) {
+    return new StageRunner(System.out, System.err)
+        .runProcess(NAME, settings, metrics -> new UploaderApp(UploaderConfig.from(settings), metrics));
   }
 }
