@@ -1,6 +1,6 @@
 // Chart.js configurations for the job report, from the chart specs the launcher writes into the
 // page (kept apart from Chart.js itself so node tests can check them without a canvas).
-//   histogram: { kind, id, title, xLabel, bins: [edges…], stacked, series: [{ label, counts }] }
+//   histogram: { kind, id, title, xLabel, bins: [edges…], stacked, legend, series: [{ label, counts }] }
 //   scatter:   { kind, id, title, xLabel, yLabel, diagonal, series: [{ label, points: [{ x, y, name }] }] }
 
 // Tableau 10: distinguishable, and readable for the common colour-vision deficiencies.
@@ -25,7 +25,7 @@ function histogram(spec) {
     options: {
       animation: false,
       responsive: false,
-      plugins: { title: { display: true, text: spec.title }, legend: { display: spec.series.length > 1 } },
+      plugins: { title: { display: true, text: spec.title }, legend: { display: spec.legend ?? spec.series.length > 1 } },
       scales: {
         x: axis(spec.xLabel, { stacked: Boolean(spec.stacked) }),
         y: axis("images", { stacked: Boolean(spec.stacked), beginAtZero: true, ticks: { precision: 0 } }),

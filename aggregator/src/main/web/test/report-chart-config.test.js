@@ -11,6 +11,13 @@ test("a histogram labels its bins by their edges and stacks when asked", () => {
   assert.equal(config.data.datasets[1].backgroundColor, colour(1));
   assert.equal(config.options.scales.y.stacked, true);
   assert.equal(config.options.animation, false);
+  assert.equal(config.options.plugins.legend.display, true);
+});
+
+test("a histogram of one series shows its legend only when asked", () => {
+  const spec = { kind: "histogram", id: "h", title: "t", bins: [0, 1], series: [{ label: "train", counts: [3] }] };
+  assert.equal(chartConfig(spec).options.plugins.legend.display, false);
+  assert.equal(chartConfig({ ...spec, legend: true }).options.plugins.legend.display, true);
 });
 
 test("a scatter names each point in its tooltip and may draw the diagonal", () => {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The {@code lwise} command line. */
 @Command(name = "lwise", mixinStandardHelpOptions = true, version = "L-WISE Stream 0.1.0",
     description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
-    subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class,
+    subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, ReportCommand.class, WatchCommand.class,
         StageCommand.Worker.class, StageCommand.Uploader.class, StageCommand.Aggregator.class,
         FashionMnistCommand.class, BenchCommand.class, LatencyBenchCommand.class, TrainCommand.class, EvaluateCommand.class, GridCommand.class})
 public final class Launcher {

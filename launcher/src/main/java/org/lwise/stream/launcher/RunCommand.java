@@ -15,6 +15,8 @@ import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.method.InferenceDevice;
 import org.lwise.stream.schema.JobProgress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,6 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).")
 public final class RunCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   private static final String AGGREGATOR_OUTPUT_DIR = "aggregator.output.dir";
   private static final String UPLOADER_LOCAL_DIR = "uploader.local.dir";
 
@@ -77,6 +80,20 @@ public final class RunCommand implements Callable<Integer> {
         reported = line;
       }
       Thread.sleep(1000);
+    }
+  }
+
+  /**
+   * The job's HTML report. A report that cannot be written does not fail the run (its dirmaps and
+   * images are there): the reason goes to the console and the log, and {@code lwise report} can retry.
+   */
+  private ReportPublisher.Published writeReport(Map<String, String> props, String jobId, double seconds) {
+    try {
+      return ReportPublisher.publish(props, jobId, seconds, job.model, null);
+    } catch (RuntimeException e) {
+      LOG.warn("the report of job {} was not written", jobId, e);
+      System.err.println("The report was not written (" + e.getMessage() + "); try: lwise report " + jobId);
+      return null;
     }
   }
 
@@ -175,7 +192,8 @@ public final class RunCommand implements Callable<Integer> {
         });
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl).print(System.out);
+      ReportPublisher.Published jobReport = writeReport(props, report.jobId(), seconds);
+      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl, jobReport).print(System.out);
       if (watch) {
         watchUntilStopped(run, report.jobId(), report.rows());
       } else if (serve) {
