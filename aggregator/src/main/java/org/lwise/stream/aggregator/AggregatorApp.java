@@ -72,7 +72,7 @@ public final class AggregatorApp implements Stage {
         serdes.value(JobEvent.class), serdes.value(RowState.class), serdes.value(JobProgress.class));
     // The API listens first: its port (any free one when api.port is 0) is this instance's
     // application.server, which the other instances forward requests to.
-    this.api = config.api().enabled() ? new LiveDifficultyApi(config.api()) : null;
+    this.api = config.api().enabled() ? new LiveDifficultyApi(config.api(), config.outputDir()) : null;
     try {
       this.streams = new KafkaStreams(AggregatorTopology.build(topics, internal, sink, config.watchInterval()),
           config.streamsProperties(api == null ? null : api.applicationServer()));

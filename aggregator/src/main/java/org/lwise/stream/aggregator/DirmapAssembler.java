@@ -267,6 +267,8 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     row.setRobustEntropy(score.getRobustEntropy());
     row.setRobustCrossEntropy(score.getRobustCrossEntropy());
     row.setPredictedClass(score.getPredictedClass());
+    row.setImageEntropy(score.getImageEntropy());
+    row.setDctRelevantFraction(score.getDctRelevantFraction());
   }
 
   private static void applyUpload(RowState row, UploadResult upload) {

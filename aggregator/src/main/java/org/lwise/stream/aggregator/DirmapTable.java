@@ -16,7 +16,9 @@ import org.lwise.stream.schema.RowState;
  * asks for); the pipeline's columns are added at the end: {@code orig_im_path} (the input image),
  * {@code output_im_path} (the written image, relative to the condition's folder),
  * {@code robust_gt_logit}, {@code difficulty}, {@code url}, then {@code robust_entropy},
- * {@code robust_cross_entropy}, {@code robust_predicted_class}.
+ * {@code robust_cross_entropy}, {@code robust_predicted_class}, {@code image_entropy},
+ * {@code dct_relevant_fraction} (the crop's image statistics, see the method's {@code ImageStatistics};
+ * empty for rows scored before workers computed them).
  *
  * <p>An input that already has one of these columns (a dataset scored before, like the published
  * L-WISE dirmaps) gets this run's values in it, where it is, because experiment code reads
@@ -33,6 +35,8 @@ public final class DirmapTable {
   static final List<String> SCORE_COLUMNS = List.of("robust_gt_logit", "difficulty");
   static final List<String> EXTRA_SCORE_COLUMNS = List.of("robust_entropy", "robust_cross_entropy", "robust_predicted_class");
   static final List<String> HUMAN_COLUMNS = List.of("human_trials", "human_accuracy");
+  /** On with the scores: a few ms of CPU per image, and the job report plots them against difficulty. */
+  static final List<String> IMAGE_STATISTICS_COLUMNS = List.of("image_entropy", "dct_relevant_fraction");
 
   /** Header and rows, cells as text ({@code null} = empty). */
   public record Table(List<String> header, List<List<String>> rows) {}
@@ -79,6 +83,7 @@ public final class DirmapTable {
     added.add("url");
     if (job.getScore()) {
       added.addAll(EXTRA_SCORE_COLUMNS);
+      added.addAll(IMAGE_STATISTICS_COLUMNS);
     }
     List<String> header = new ArrayList<>(input);
     Map<String, Integer> column = new HashMap<>();
@@ -140,6 +145,8 @@ public final class DirmapTable {
         cells.set(column.get("robust_cross_entropy"), number(logit == null ? null : row.getRobustCrossEntropy()));
         cells.set(column.get("robust_predicted_class"),
             logit == null || row.getPredictedClass() == null ? null : String.valueOf(row.getPredictedClass()));
+        cells.set(column.get("image_entropy"), number(logit == null ? null : row.getImageEntropy()));
+        cells.set(column.get("dct_relevant_fraction"), number(logit == null ? null : row.getDctRelevantFraction()));
       }
       cells.set(column.get("url"), row.getUrls().get(conditionId));
       if (answered) {

@@ -149,11 +149,12 @@ class AggregatorTopologyTest {
     assertThat(Path.of(eps2.getCsvPath())).isEqualTo(out.resolve("ham_2_0.5_4_logit/ham_2_0.5_4_logit_dirmap.csv"));
     assertThat(csv).containsExactly(
         "Unnamed: 0,split,class,class_num,im_path,age,difficulty,orig_im_path,output_im_path,robust_gt_logit,"
-            + "url,robust_entropy,robust_cross_entropy,robust_predicted_class,difficulty_input",
+            + "url,robust_entropy,robust_cross_entropy,robust_predicted_class,image_entropy,dct_relevant_fraction,"
+            + "difficulty_input",
         "7,train,nv,1,images/a.jpg,40.0,1.0,images/a.jpg,images/a.png,2.0,"
-            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/a.png,0.1,0.2,1,0.5",
+            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/a.png,0.1,0.2,1,3.5,0.25,0.5",
         "8,train,nv,0,images/b.jpg,40.0,0.0,images/b.jpg,images/b.png,4.0,"
-            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/b.png,0.1,0.2,1,0.5");
+            + "https://lab-ham-2-0dot5-4-logit.s3.amazonaws.com/images/b.png,0.1,0.2,1,3.5,0.25,0.5");
     assertThat(Files.readString(Path.of(eps2.getJsonPath())))
         .startsWith("[{\"Unnamed: 0\":7,\"split\":\"train\"");
   }
@@ -380,7 +381,7 @@ class AggregatorTopologyTest {
     scores.pipeInput(RecordKeys.row("j1", row), Score.newBuilder().setJobId("j1").setRowIndex(row)
         .setValues(Arrays.asList(index, "train", "nv", String.valueOf(label), imPath, "40.0", "0.5"))
         .setImPath(imPath).setLabel(label).setModelId("m").setRobustGtLogit(logit).setRobustEntropy(0.1)
-        .setRobustCrossEntropy(0.2).setPredictedClass(1).build());
+        .setRobustCrossEntropy(0.2).setPredictedClass(1).setImageEntropy(3.5).setDctRelevantFraction(0.25).build());
   }
 
   private void upload(long row, String condition, String path) {

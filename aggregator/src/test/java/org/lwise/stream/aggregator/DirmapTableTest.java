@@ -24,7 +24,7 @@ class DirmapTableTest {
         new DirmapTable.LogitRange(-1, 3));
 
     List<String> header = new ArrayList<>(MHIST.header());
-    header.addAll(List.of("output_im_path", "robust_predicted_class"));
+    header.addAll(List.of("output_im_path", "robust_predicted_class", "image_entropy", "dct_relevant_fraction"));
     OURS_IN_MHIST.forEach(name -> header.add(name + "_input"));
     assertThat(table.header()).containsExactlyElementsOf(header);
     assertThat(table.rows()).hasSize(100);
@@ -44,6 +44,8 @@ class DirmapTableTest {
     }
     assertThat(output.get(header.indexOf("output_im_path"))).isEqualTo("images/MHIST_ecx.png");
     assertThat(output.get(header.indexOf("robust_predicted_class"))).isEqualTo("0");
+    assertThat(output.get(header.indexOf("image_entropy"))).isEqualTo("4.5");
+    assertThat(output.get(header.indexOf("dct_relevant_fraction"))).isEqualTo("0.0625");
   }
 
   @Test
@@ -53,7 +55,8 @@ class DirmapTableTest {
 
     List<String> header = new ArrayList<>(MHIST.header());
     header.addAll(List.of("output_im_path", "robust_gt_logit_lwise", "difficulty_lwise", "url_lwise",
-        "robust_entropy_lwise", "robust_cross_entropy_lwise", "robust_predicted_class"));
+        "robust_entropy_lwise", "robust_cross_entropy_lwise", "robust_predicted_class", "image_entropy",
+        "dct_relevant_fraction"));
     assertThat(table.header()).containsExactlyElementsOf(header);
     List<String> output = table.rows().get(0);
     assertThat(output.subList(0, MHIST.header().size())).isEqualTo(MHIST.rows().get(0));
@@ -69,8 +72,9 @@ class DirmapTableTest {
     DirmapTable.Table table = DirmapTable.build(job(columns, false), Conditions.NATURAL, List.of(row),
         new DirmapTable.LogitRange(-1, 3));
     assertThat(table.header()).startsWith("split", "class", "class_num", "im_path", "difficulty", "difficulty_input")
-        .endsWith("robust_predicted_class", "difficulty_input_2");
-    assertThat(table.rows().get(0)).startsWith("train", "hp", "0", "a.png", "0.5", "0.3").endsWith("0", "0.2");
+        .endsWith("robust_predicted_class", "image_entropy", "dct_relevant_fraction", "difficulty_input_2");
+    assertThat(table.rows().get(0)).startsWith("train", "hp", "0", "a.png", "0.5", "0.3")
+        .endsWith("0", "4.5", "0.0625", "0.2");
   }
 
   @Test
@@ -104,6 +108,7 @@ class DirmapTableTest {
   static RowState row(List<String> cells, String imPath, int label, double logit) {
     return RowState.newBuilder().setJobId("j1").setRowIndex(0).setValues(cells).setImPath(imPath).setLabel(label)
         .setRobustGtLogit(logit).setRobustEntropy(0.25).setRobustCrossEntropy(0.125).setPredictedClass(label)
+        .setImageEntropy(4.5).setDctRelevantFraction(0.0625)
         .setUrls(Map.of(Conditions.NATURAL, "https://lab-mhist-natural.s3.amazonaws.com/" + imPath))
         .setPaths(Map.of(Conditions.NATURAL, imPath)).setComplete(true).build();
   }

@@ -87,6 +87,10 @@ public final class Conditions {
   /** The view types of the multi-view variant when none are named. */
   public static final List<String> DEFAULT_AUG_TYPES = List.of("color", "translation", "resize", "cutout");
 
+  /** Every view type a condition may name: the defaults and the foveated views. */
+  public static final List<String> KNOWN_AUG_TYPES = List.of("color", "translation", "resize", "cutout", "foveate",
+      "foveal_blur");
+
   /**
    * The multi-view variant of a condition: {@code numAugs} random views per step, last iterate. Its
    * id gains {@code _views<n>} and, when not the default four, the view types.
@@ -97,8 +101,8 @@ public final class Conditions {
     }
     List<String> types = augTypes.stream().map(t -> t.toLowerCase(Locale.ROOT)).toList();
     for (String type : types) {
-      if (!DEFAULT_AUG_TYPES.contains(type)) {
-        throw new IllegalArgumentException("unknown augmentation '" + type + "'; use " + DEFAULT_AUG_TYPES);
+      if (!KNOWN_AUG_TYPES.contains(type)) {
+        throw new IllegalArgumentException("unknown augmentation '" + type + "'; use " + KNOWN_AUG_TYPES);
       }
     }
     String suffix = "_views" + numAugs + (types.equals(DEFAULT_AUG_TYPES) ? "" : "_" + String.join("_", types));

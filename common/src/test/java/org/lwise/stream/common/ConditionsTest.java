@@ -48,6 +48,8 @@ class ConditionsTest {
     assertThat(colorOnly.getId()).isEqualTo("8_0.5_16_logit_randstart_views2_color");
     assertThat(colorOnly.getNumAugs()).isEqualTo(2);
     assertThatThrownBy(() -> Conditions.withViews(base, 4, List.of("blur"))).hasMessageContaining("unknown augmentation 'blur'");
+    assertThat(Conditions.withViews(base, 2, List.of("Foveate", "foveal_blur")).getId())
+        .isEqualTo("8_0.5_16_logit_randstart_views2_foveate_foveal_blur");
   }
 
   @Test

@@ -19,6 +19,7 @@ import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.method.AscentResult;
 import org.lwise.stream.method.EnhancementCondition;
 import org.lwise.stream.method.GroundTruthLogitScorer;
+import org.lwise.stream.method.ImageStatistics;
 import org.lwise.stream.method.L2ProjectedAscent;
 import org.lwise.stream.method.MultiViewAscent;
 import org.lwise.stream.method.Objective;
@@ -222,6 +223,7 @@ public final class ImageEnhancer implements AutoCloseable {
     ImageRecord record = item.record();
     JobContext job = item.job();
     GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(logits, record.getLabel());
+    ImageStatistics.Values statistics = ImageStatistics.of(item.crop());
     Score score = Score.newBuilder()
         .setJobId(record.getJobId())
         .setRowIndex(record.getRowIndex())
@@ -233,6 +235,8 @@ public final class ImageEnhancer implements AutoCloseable {
         .setRobustEntropy(s.entropy())
         .setRobustCrossEntropy(s.crossEntropy())
         .setPredictedClass(s.predicted())
+        .setImageEntropy(statistics.entropy())
+        .setDctRelevantFraction(statistics.dctRelevantFraction())
         .build();
     List<EnhancedImage> images = new ArrayList<>();
     images.add(image(record, Conditions.NATURAL, item.crop(), job));

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.method.ImageDecoder;
+import org.lwise.stream.method.ImageStatistics;
 import org.lwise.stream.method.Preprocessor;
 import org.lwise.stream.method.RgbImage;
 import org.lwise.stream.method.RobustClassifier;
@@ -53,6 +54,14 @@ class ImageEnhancerTest {
     assertThat(enhanced.score().getRobustCrossEntropy()).isCloseTo(scoredOnly.getRobustCrossEntropy(), offset(1e-5));
     assertThat(enhanced.score().getPredictedClass()).isEqualTo(scoredOnly.getPredictedClass());
     assertThat(process(List.of()).images()).extracting(i -> i.getConditionId()).containsExactly("natural");
+  }
+
+  @Test
+  void shouldCarryTheCropsImageStatisticsInTheScore() {
+    var score = process(List.of()).score();
+    ImageStatistics.Values expected = ImageStatistics.of(crop);
+    assertThat(score.getImageEntropy()).isEqualTo(expected.entropy()).isPositive();
+    assertThat(score.getDctRelevantFraction()).isEqualTo(expected.dctRelevantFraction()).isPositive();
   }
 
   @Test

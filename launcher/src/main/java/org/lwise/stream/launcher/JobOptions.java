@@ -48,7 +48,8 @@ public final class JobOptions {
       + "random views averaged per step, last iterate (SPEC.md); 0 = the plain loop (default)")
   int numAugs;
 
-  @Option(names = "--aug-types", split = ",", description = "views for --num-augs, in order (default color,translation,resize,cutout)")
+  @Option(names = "--aug-types", split = ",", description = "views for --num-augs, in order (default color,translation,resize,cutout; also foveate,"
+      + " foveal_blur)")
   List<String> augTypes = new ArrayList<>(Conditions.DEFAULT_AUG_TYPES);
 
   @Option(names = "--score", negatable = true, defaultValue = "true", fallbackValue = "true",

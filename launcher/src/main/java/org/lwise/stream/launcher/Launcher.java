@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
     footer = {"%nExamples:", "  lwise run --dirmap demo/fashion-mnist/dirmap.csv --model demo/models/fashion-cnn-robust --eps 1,2",
         "  lwise run --help"},
-    subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, JobsCommand.class, WatchCommand.class,
+    subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, JobsCommand.class, ReportCommand.class, WatchCommand.class,
         StageCommand.Worker.class, StageCommand.Uploader.class, StageCommand.Aggregator.class,
         FashionMnistCommand.class, BenchCommand.class, LatencyBenchCommand.class, OutcomesBenchCommand.class, SimulateParticipantsCommand.class, TrainCommand.class, EvaluateCommand.class, GridCommand.class})
 public final class Launcher {

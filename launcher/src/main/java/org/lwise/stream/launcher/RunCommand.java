@@ -15,6 +15,8 @@ import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.method.InferenceDevice;
 import org.lwise.stream.schema.JobProgress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -30,6 +32,7 @@ import picocli.CommandLine.Spec;
     footer = {"%nExamples:", "  lwise run --dirmap demo/fashion-mnist/dirmap.csv --model demo/models/fashion-cnn-robust --eps 1,2",
         "  lwise run --dirmap data/dirmap.csv --model models/robust --config my-cluster.properties --out results"})
 public final class RunCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   private static final String AGGREGATOR_OUTPUT_DIR = "aggregator.output.dir";
   private static final String UPLOADER_LOCAL_DIR = "uploader.local.dir";
 
@@ -84,6 +87,20 @@ public final class RunCommand implements Callable<Integer> {
         reported = line;
       }
       Thread.sleep(1000);
+    }
+  }
+
+  /**
+   * The job's HTML report. A report that cannot be written does not fail the run (its dirmaps and
+   * images are there): the reason goes to the console and the log, and {@code lwise report} can retry.
+   */
+  private ReportPublisher.Published writeReport(Map<String, String> props, String jobId, double seconds) {
+    try {
+      return ReportPublisher.publish(props, jobId, seconds, job.model, null);
+    } catch (RuntimeException e) {
+      LOG.warn("the report of job {} was not written", jobId, e);
+      System.err.println("The report was not written (" + e.getMessage() + "); try: lwise report " + jobId);
+      return null;
     }
   }
 
@@ -197,7 +214,8 @@ public final class RunCommand implements Callable<Integer> {
         });
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl).print(System.out);
+      ReportPublisher.Published jobReport = writeReport(props, report.jobId(), seconds);
+      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl, jobReport).print(System.out);
       if (watch) {
         watchUntilStopped(run, report.jobId(), report.rows());
       } else if (serve) {

@@ -26,10 +26,13 @@ final class RunSummary {
   private final EmbeddedInfrastructure embedded;
   private final double seconds;
   private final String apiUrl;
+  private final ReportPublisher.Published jobReport;
 
+  /** @param jobReport where the job's HTML report went; null when it could not be written */
   RunSummary(Map<String, String> props, JobRequest request, IngestReport report, JobProgress progress, Path out,
-      EmbeddedInfrastructure embedded, double seconds, String apiUrl) {
+      EmbeddedInfrastructure embedded, double seconds, String apiUrl, ReportPublisher.Published jobReport) {
     this.props = props;
+    this.jobReport = jobReport;
     this.apiUrl = apiUrl;
     this.request = request;
     this.report = report;
@@ -70,6 +73,10 @@ final class RunSummary {
       console.printf("  %-28s %4d rows  dirmap %s%n", d.getConditionId(), d.getRows(),
           out.toAbsolutePath().normalize().relativize(Path.of(d.getCsvPath()).toAbsolutePath().normalize()));
       console.printf("  %-28s           S3 bucket %s%n", "", bucket);
+    }
+    if (jobReport != null) {
+      console.println("Report: " + jobReport.file().toAbsolutePath().normalize()
+          + (jobReport.url() == null ? "" : "  (and " + jobReport.url() + ")"));
     }
     if (embedded != null) {
       console.println("S3 objects (S3Proxy, browsable files): " + embedded.s3Dir().toAbsolutePath().normalize()

@@ -71,6 +71,15 @@ class DemoExperimentIT {
   }
 
   @Test
+  void theApiServesTheJobReportTheRunWrote() throws Exception {
+    HttpResponse<String> report = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(api + "datasets/fashion-mnist/report.html")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(report.statusCode()).isEqualTo(200);
+    assertThat(report.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+    assertThat(report.body()).contains("fashion-mnist").contains("<canvas");
+  }
+
+  @Test
   void theFirstTrialsShowEachClassesEasiestImagesWithTheFirstBlocksCondition() throws Exception {
     HeadlessChromium.assumeInstalled();
     try (HeadlessChromium chromium = HeadlessChromium.start()) {

@@ -177,6 +177,16 @@ class EmbeddedRunIT {
   }
 
   @Test
+  @Order(1)
+  void shouldWriteTheJobsReportNextToItsDirmapsAndPrintItsPath() throws IOException {
+    Path report = out.resolve("fmnist_report.html").toAbsolutePath().normalize();
+    assertThat(console).contains("Report: " + report,
+        "https://morgan-fmnist-natural.s3.amazonaws.com/_dirmaps/fmnist_report.html");
+    assertThat(Files.readString(report)).contains("<canvas", "id=\"enhancements\"", "image_entropy: Spearman ρ");
+    assertThat(out.resolve("s3/morgan-fmnist-natural/_dirmaps/fmnist_report.html")).hasSameTextualContentAs(report);
+  }
+
+  @Test
   @Order(2)
   void shouldTellHowToUseTheStoresKeysWithoutShowingThem() throws Exception {
     Properties ports = new Properties();

@@ -258,6 +258,7 @@ class LiveDifficultyApiIT {
     expectError(apiA + "datasets/api-a/images/99999", 404, "has no scored image '99999'");
     expectError(apiA + "nothing/here", 404, "no such path");
     expectError(apiB + "events", 406, "send the header Accept: text/event-stream");
+    expectError(apiA + "datasets/api-a/report.html", 404, "no report of dataset 'api-a'");
     expectError(apiA + "datasets/api-a/images?order=random", 400, "order=random is not allowed; use one of dirmap, difficulty, -difficulty");
     expectError(apiB + "datasets/api-a/images?limit=0", 400, "limit=0 must be an integer from 1 to 10000");
     expectError(apiA + "datasets/api-a/images?split=training", 400, "split 'training' is not one of the dataset's: test, train");
@@ -401,7 +402,7 @@ class LiveDifficultyApiIT {
       Thread.sleep(200);
     }
     List<String> lines = Files.readAllLines(natural);
-    assertThat(lines.get(0)).endsWith("robust_predicted_class,human_trials,human_accuracy");
+    assertThat(lines.get(0)).endsWith("robust_predicted_class,image_entropy,dct_relevant_fraction,human_trials,human_accuracy");
     assertThat(lines.get(1 + first.get("row_index").asInt())).endsWith(",1,1.0");
     HttpResponse<byte[]> csv = HTTP.send(HttpRequest.newBuilder(URI.create(apiB + "datasets/api-b/dirmap.csv")).build(),
         HttpResponse.BodyHandlers.ofByteArray());

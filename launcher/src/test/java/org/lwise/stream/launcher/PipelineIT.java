@@ -273,8 +273,13 @@ class PipelineIT {
       List<String> header = rows.get(0).toList();
       assertThat(header.subList(0, 6)).isEqualTo(input.get(0).toList());
       assertThat(header.subList(6, header.size())).containsExactly("orig_im_path", "output_im_path", "robust_gt_logit",
-          "difficulty", "url", "robust_entropy", "robust_cross_entropy", "robust_predicted_class");
+          "difficulty", "url", "robust_entropy", "robust_cross_entropy", "robust_predicted_class", "image_entropy",
+          "dct_relevant_fraction");
       assertThat(rows).hasSize(TestDataset.GOOD + 1);
+      for (CSVRecord row : rows.subList(1, rows.size())) {
+        assertThat(Double.parseDouble(row.get(14))).as("image_entropy").isBetween(0.0, Math.log(81) / Math.log(2));
+        assertThat(Double.parseDouble(row.get(15))).as("dct_relevant_fraction").isBetween(0.0, 1.0);
+      }
       double min = Double.MAX_VALUE;
       double max = -Double.MAX_VALUE;
       for (CSVRecord row : rows.subList(1, rows.size())) {

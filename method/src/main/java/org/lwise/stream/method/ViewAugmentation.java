@@ -14,7 +14,9 @@ import java.util.Random;
  * contrast {@code (x − m)·u + m} (m the image mean), each u ~ U(0.8, 1.2) per image; translation by
  * integer shifts in [−s, s], s = round(0.125·size), zero fill; resize by one factor ~ U(0.8, 1.2) for
  * the whole batch (bilinear, align_corners false), centred zero padding when smaller, top-left crop
- * when larger; cutout, a square of round(0.5·size) zeroed at a uniformly random position.
+ * when larger; cutout, a square of round(0.5·size) zeroed at a uniformly random position. Beyond
+ * SPEC.md, two foveated views ({@link FoveatedViews}): foveate, a cortical-magnification warp, and
+ * foveal_blur, a blur growing with eccentricity, each around a fixation drawn per image.
  *
  * <p>Shifts and resizing are written as multiplications by 0/1 and interpolation matrices
  * ({@code out = R_y · x · R_xᵀ}), which is exact for shifts and the same arithmetic as bilinear
@@ -23,7 +25,7 @@ import java.util.Random;
 public final class ViewAugmentation {
   /** The augmentation types, in the order they are applied. */
   public enum Type {
-    COLOR, TRANSLATION, RESIZE, CUTOUT;
+    COLOR, TRANSLATION, RESIZE, CUTOUT, FOVEATE, FOVEAL_BLUR;
 
     public static Type parse(String name) {
       return valueOf(name.toUpperCase(Locale.ROOT));
@@ -95,6 +97,8 @@ public final class ViewAugmentation {
           }
           v = v.mul(manager.create(mask, new Shape(n, 1, size, size)));
         }
+        case FOVEATE -> v = FoveatedViews.foveate(v, FoveatedViews.fixations(perImage));
+        case FOVEAL_BLUR -> v = FoveatedViews.fovealBlur(v, FoveatedViews.fixations(perImage));
         default -> throw new IllegalStateException("unknown augmentation " + type);
       }
     }

@@ -68,6 +68,20 @@ class MultiViewAscentTest {
   }
 
   @Test
+  void shouldAscendThroughFoveatedViewsAndStayInTheBall() {
+    List<AscentResult> results = new MultiViewAscent(model).run(batch(3), new MultiViewAscent.Views(2,
+        List.of(ViewAugmentation.Type.parse("foveate"), ViewAugmentation.Type.parse("foveal_blur")), List.of(1L, 2L, 3L)));
+    for (int i = 0; i < images.size(); i++) {
+      float[] last = results.get(i).last();
+      double norm = 0;
+      for (int p = 0; p < last.length; p++) {
+        norm += Math.pow(last[p] - images.get(i)[p], 2);
+      }
+      assertThat(Math.sqrt(norm)).as("moved by the gradient through the views, within eps").isBetween(0.1, 1.5 + 1e-4);
+    }
+  }
+
+  @Test
   void shouldGiveAnImageTheSameViewsWhicheverBatchItLandsIn() {
     // Without resize (its one factor per batch is SPEC.md's), an image's views are its own.
     List<ViewAugmentation.Type> perImageTypes = List.of(ViewAugmentation.Type.COLOR, ViewAugmentation.Type.TRANSLATION,

@@ -17,6 +17,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.net.URLEncoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,6 +67,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private static final int MAX_LIMIT = 10_000;
 
   private final ApiSettings settings;
+  private final Path outputDir;
   private final Javalin server;
   private final byte[] openApi;
   // Set once by attach(), read by Jetty's threads.
@@ -74,9 +77,14 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private volatile OutcomeIntake intake;
   private volatile ImageIndex index;
 
-  /** Starts serving (requests get 503 until {@link #attach} gives it the running app). */
-  public LiveDifficultyApi(ApiSettings settings) {
+  /**
+   * Starts serving (requests get 503 until {@link #attach} gives it the running app).
+   *
+   * @param outputDir the output folder, where {@code lwise run} writes each dataset's job report
+   */
+  public LiveDifficultyApi(ApiSettings settings, Path outputDir) {
     this.settings = settings;
+    this.outputDir = outputDir.toAbsolutePath().normalize();
     this.openApi = openApiJson();
     Javalin started;
     try {
@@ -167,6 +175,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
     routes.get(BASE + "/datasets/{dataset}/curriculum", ctx -> onDataset(ctx, this::curriculum));
     routes.get(BASE + "/datasets/{dataset}/dirmap.csv", ctx -> onDataset(ctx, this::dirmapCsv));
     routes.get(BASE + "/datasets/{dataset}/calibration", ctx -> onDataset(ctx, this::calibration));
+    routes.get(BASE + "/datasets/{dataset}/report.html", this::report);
     routes.post(BASE + "/outcomes", this::outcomes);
     routes.post(BASE + "/outcomes/resolve", this::resolve);
     // Javalin streams events only to clients that accept them, and answers others an empty 200:
@@ -494,6 +503,17 @@ public final class LiveDifficultyApi implements AutoCloseable {
     }
     Calibration calibration = new Calibration(images, DatasetCatalog.classes(images).size(), minTrials, condition);
     json(ctx, calibration.json(dataset.dataset(), dataset.reference().getJob().getJobId(), eps, byBlock));
+  }
+
+  /** The dataset's job report as {@code lwise run} (or {@code lwise report}) wrote it into the output folder. */
+  private void report(Context ctx) throws IOException {
+    String dataset = ctx.pathParam("dataset");
+    Path report = outputDir.resolve(dataset + "_report.html").normalize();
+    if (!report.getParent().equals(outputDir) || !Files.isRegularFile(report)) {
+      throw ApiException.notFound("no report of dataset '" + dataset + "' in " + outputDir
+          + " (lwise run writes one when a job ends; lwise report JOB_ID writes one for any job)");
+    }
+    ctx.contentType("text/html; charset=utf-8").result(Files.readAllBytes(report));
   }
 
   /** Participants' answers in: see {@link OutcomeIntake}. */
