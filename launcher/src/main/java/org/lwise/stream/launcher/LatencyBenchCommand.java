@@ -38,29 +38,30 @@ import picocli.CommandLine.Option;
  * (polled every 100 ms), is recorded. Prints p50/p95/p99 per rate.
  */
 @Command(name = "bench-latency", mixinStandardHelpOptions = true,
-    description = "Benchmark: latency from an image appended in watch mode to its score on the live API (SSE and GET), at steady rates.")
+    description = "Benchmark: latency from an image appended in watch mode to its score on the live API (SSE and GET), at steady rates.",
+    footer = {"%nExamples:", "  lwise bench-latency", "  lwise bench-latency --rates 10,20,50 --seconds 30 --eps 1"})
 public final class LatencyBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
+  @Option(names = "--model", defaultValue = "${sys:lwise.home:-.}/demo/models/fashion-cnn-robust", description = "model card")
   Path model;
 
-  @Option(names = "--images", defaultValue = "demo/fashion-mnist", description = "dataset folder with dirmap.csv (default ${DEFAULT-VALUE})")
+  @Option(names = "--images", defaultValue = "${sys:lwise.home:-.}/demo/fashion-mnist", description = "dataset folder with dirmap.csv")
   Path dataset;
 
-  @Option(names = "--rates", split = ",", defaultValue = "20,50", description = "images appended per second (default ${DEFAULT-VALUE})")
+  @Option(names = "--rates", split = ",", defaultValue = "20,50", description = "images appended per second")
   List<Double> rates;
 
-  @Option(names = "--seconds", defaultValue = "20", description = "how long each rate is held (default ${DEFAULT-VALUE})")
+  @Option(names = "--seconds", defaultValue = "20", description = "how long each rate is held")
   int seconds;
 
   @Option(names = "--eps", split = ",", description = "enhancement budgets of the job (default: none, scoring only)")
   List<Double> eps = List.of();
 
-  @Option(names = "--watch-interval-ms", defaultValue = "100", description = "how often watch mode looks for new rows (default ${DEFAULT-VALUE})")
+  @Option(names = "--watch-interval-ms", defaultValue = "100", description = "how often watch mode looks for new rows")
   long watchIntervalMs;
 
-  @Option(names = "--out", defaultValue = "lwise-bench-latency", description = "scratch output folder, emptied first (default ${DEFAULT-VALUE})")
+  @Option(names = "--out", defaultValue = "lwise-bench-latency", description = "scratch output folder, emptied first")
   Path out;
 
   @Override

@@ -33,29 +33,30 @@ import picocli.CommandLine.Option;
  * dataset's calibration counts each (polled every 10 ms).
  */
 @Command(name = "bench-outcomes", mixinStandardHelpOptions = true,
-    description = "Benchmark: participants' answers accepted per second by one aggregator, and the delay until the calibration reflects one.")
+    description = "Benchmark: participants' answers accepted per second by one aggregator, and the delay until the calibration reflects one.",
+    footer = {"%nExamples:", "  lwise bench-outcomes", "  lwise bench-outcomes --clients 8 --trials 200 --seconds 30"})
 public final class OutcomesBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
+  @Option(names = "--model", defaultValue = "${sys:lwise.home:-.}/demo/models/fashion-cnn-robust", description = "model card")
   Path model;
 
-  @Option(names = "--images", defaultValue = "demo/fashion-mnist", description = "dataset folder with dirmap.csv (default ${DEFAULT-VALUE})")
+  @Option(names = "--images", defaultValue = "${sys:lwise.home:-.}/demo/fashion-mnist", description = "dataset folder with dirmap.csv")
   Path dataset;
 
-  @Option(names = "--clients", defaultValue = "4", description = "clients posting at once (default ${DEFAULT-VALUE})")
+  @Option(names = "--clients", defaultValue = "4", description = "clients posting at once")
   int clients;
 
-  @Option(names = "--trials", defaultValue = "100", description = "answers per posted session (default ${DEFAULT-VALUE})")
+  @Option(names = "--trials", defaultValue = "100", description = "answers per posted session")
   int trialsPerSession;
 
-  @Option(names = "--seconds", defaultValue = "20", description = "how long the clients post (default ${DEFAULT-VALUE})")
+  @Option(names = "--seconds", defaultValue = "20", description = "how long the clients post")
   int seconds;
 
-  @Option(names = "--delays", defaultValue = "30", description = "single answers timed to the calibration (default ${DEFAULT-VALUE})")
+  @Option(names = "--delays", defaultValue = "30", description = "single answers timed to the calibration")
   int delays;
 
-  @Option(names = "--out", defaultValue = "lwise-bench-outcomes", description = "scratch output folder (default ${DEFAULT-VALUE})")
+  @Option(names = "--out", defaultValue = "lwise-bench-outcomes", description = "scratch output folder")
   Path out;
 
   @Override

@@ -14,7 +14,9 @@ import picocli.CommandLine.Parameters;
  * embedded servers of the output folder an earlier {@code lwise run} left.
  */
 @Command(name = "report", mixinStandardHelpOptions = true,
-    description = "Write a finished job's HTML report (difficulty, enhancements, image statistics) next to its dirmaps.")
+    description = "Write a finished job's HTML report (difficulty, enhancements, image statistics) next to its dirmaps.",
+    footer = {"%nExamples:", "  lwise report fashion-mnist-46c6a6ea91a9 --out lwise-out",
+        "  lwise report fashion-mnist-46c6a6ea91a9 --config lab.properties --model demo/models/fashion-cnn-robust"})
 public final class ReportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "JOB_ID", description = "as printed by submit or run")
   String jobId;

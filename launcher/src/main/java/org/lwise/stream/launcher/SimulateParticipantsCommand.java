@@ -28,39 +28,39 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "simulate-participants", mixinStandardHelpOptions = true,
     description = "Simulated participants: answer curriculum trials with a known psychometric function and post them to the live API.",
-    footer = {"", "Example (while `lwise run … --serve` is up):",
+    footer = {"%nExample (while `lwise run … --serve` is up):",
         "  lwise simulate-participants --dataset fashion-mnist --sessions 20"})
 public final class SimulateParticipantsCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--api", defaultValue = "http://127.0.0.1:8090/api/v1/", description = "the live API (default ${DEFAULT-VALUE})")
+  @Option(names = "--api", defaultValue = "http://127.0.0.1:8090/api/v1/", description = "the live API")
   String api;
 
   @Option(names = "--dataset", required = true, description = "dataset to answer")
   String dataset;
 
-  @Option(names = "--sessions", defaultValue = "10", description = "participants (default ${DEFAULT-VALUE})")
+  @Option(names = "--sessions", defaultValue = "10", description = "participants")
   int sessions;
 
-  @Option(names = "--per-class", defaultValue = "2", description = "images per class and block (default ${DEFAULT-VALUE})")
+  @Option(names = "--per-class", defaultValue = "2", description = "images per class and block")
   int perClass;
 
-  @Option(names = "--easiest", defaultValue = "1", description = "the blocks' easiest fractions, comma-separated (default ${DEFAULT-VALUE})")
+  @Option(names = "--easiest", defaultValue = "1", description = "the blocks' easiest fractions, comma-separated")
   String easiest;
 
-  @Option(names = "--condition", defaultValue = "natural", description = "the blocks' conditions, comma-separated (default ${DEFAULT-VALUE})")
+  @Option(names = "--condition", defaultValue = "natural", description = "the blocks' conditions, comma-separated")
   String condition;
 
-  @Option(names = "--intercept", defaultValue = "3", description = "psychometric a (default ${DEFAULT-VALUE})")
+  @Option(names = "--intercept", defaultValue = "3", description = "psychometric a")
   double intercept;
 
-  @Option(names = "--slope", defaultValue = "6", description = "psychometric b: how much harder difficulty 1 is than 0 (default ${DEFAULT-VALUE})")
+  @Option(names = "--slope", defaultValue = "6", description = "psychometric b: how much harder difficulty 1 is than 0")
   double slope;
 
-  @Option(names = "--eps-gain", defaultValue = "0.5", description = "psychometric g: added per unit of the condition's eps (default ${DEFAULT-VALUE})")
+  @Option(names = "--eps-gain", defaultValue = "0.5", description = "psychometric g: added per unit of the condition's eps")
   double epsGain;
 
-  @Option(names = "--seed", defaultValue = "1", description = "random seed (default ${DEFAULT-VALUE})")
+  @Option(names = "--seed", defaultValue = "1", description = "random seed")
   long seed;
 
   @Option(names = "--token", description = "bearer token, when the API requires one (api.outcomes.token); default: $LWISE_API_OUTCOMES_TOKEN")
