@@ -25,9 +25,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -43,7 +41,6 @@ import org.lwise.stream.aggregator.api.DatasetCatalog.JobKey;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.PipelineTopics;
-import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.HumanTally;
 import org.lwise.stream.schema.Job;
 import org.lwise.stream.schema.JobProgress;
@@ -253,7 +250,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
     requireAttached();
     List<ObjectNode> jobs = new ArrayList<>();
     for (JobProgress progress : stores.jobs()) {
-      jobs.add(jobJson(progress, stores.rows(progress.getJob().getJobId())));
+      jobs.add(JobViews.jobJson(progress, stores.rows(progress.getJob().getJobId())));
     }
     if (!isLocal(ctx)) {
       for (HostInfo other : router.others()) {
@@ -281,7 +278,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
     if (progress == null) {
       throw ApiException.notFound("unknown job '" + jobId + "'");
     }
-    json(ctx, jobJson(progress, stores.rows(jobId)));
+    json(ctx, JobViews.jobJson(progress, stores.rows(jobId)));
   }
 
   private interface DatasetHandler {
@@ -326,7 +323,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
 
   private void images(Context ctx, DatasetJobs dataset) {
     List<Image> images = filtered(ctx, images(dataset));
-    String order = choice(ctx, "order", "dirmap", "dirmap", "difficulty", "-difficulty");
+    String order = QueryParameters.choice(ctx, "order", "dirmap", "dirmap", "difficulty", "-difficulty");
     Comparator<Image> byDifficulty = Comparator.comparing(Image::difficulty, Comparator.nullsLast(Comparator.naturalOrder()));
     if (order.equals("difficulty")) {
       images = images.stream().sorted(byDifficulty).toList();
@@ -334,8 +331,8 @@ public final class LiveDifficultyApi implements AutoCloseable {
       images = images.stream().sorted(Comparator.comparing(Image::difficulty,
           Comparator.nullsLast(Comparator.<Double>reverseOrder()))).toList();
     }
-    int limit = integer(ctx, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-    int offset = cursor(ctx);
+    int limit = QueryParameters.integer(ctx, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+    int offset = QueryParameters.cursor(ctx);
     ObjectNode json = JSON.createObjectNode();
     json.put("dataset", dataset.dataset());
     json.put("job_id", dataset.reference().getJob().getJobId());
@@ -372,22 +369,22 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private void curriculum(Context ctx, DatasetJobs dataset) {
     List<Image> images = images(dataset);
     List<String> classes = DatasetCatalog.classes(images);
-    String order = choice(ctx, "order", "model", "model", "human", "blend");
+    String order = QueryParameters.choice(ctx, "order", "model", "model", "human", "blend");
     if (!order.equals("model")) {
       images = rankedByPeople(images, classes.size(), order);
     }
-    String split = text(ctx, "split", "train");
-    int perClass = integer(ctx, "per_class", 1, 1, MAX_LIMIT);
-    List<String> fractions = list(ctx, "easiest", "1");
-    List<String> conditionIds = list(ctx, "condition", Conditions.NATURAL);
+    String split = QueryParameters.text(ctx, "split", "train");
+    int perClass = QueryParameters.integer(ctx, "per_class", 1, 1, MAX_LIMIT);
+    List<String> fractions = QueryParameters.list(ctx, "easiest", "1");
+    List<String> conditionIds = QueryParameters.list(ctx, "condition", Conditions.NATURAL);
     if (conditionIds.size() != 1 && conditionIds.size() != fractions.size()) {
       throw ApiException.badRequest("condition lists " + conditionIds.size() + " conditions and easiest "
           + fractions.size() + " fractions: give one condition for every block, or one for all");
     }
-    Set<String> allowed = conditionIds(dataset.reference().getJob());
+    Set<String> allowed = JobViews.conditionIds(dataset.reference().getJob());
     List<Curriculum.Block> blocks = new ArrayList<>();
     for (int b = 0; b < fractions.size(); b++) {
-      double easiest = fraction(fractions.get(b));
+      double easiest = QueryParameters.fraction(fractions.get(b));
       String condition = conditionIds.get(conditionIds.size() == 1 ? 0 : b);
       if (!allowed.contains(condition)) {
         throw ApiException.badRequest("condition '" + condition + "' is not one of dataset " + dataset.dataset()
@@ -395,7 +392,7 @@ public final class LiveDifficultyApi implements AutoCloseable {
       }
       blocks.add(new Curriculum.Block(easiest, condition));
     }
-    long seed = ctx.queryParam("seed") == null ? ThreadLocalRandom.current().nextLong(1L << 31) : longParam(ctx, "seed");
+    long seed = ctx.queryParam("seed") == null ? ThreadLocalRandom.current().nextLong(1L << 31) : QueryParameters.longParam(ctx, "seed");
     ObjectNode json = JSON.createObjectNode();
     json.put("dataset", dataset.dataset());
     json.put("job_id", dataset.reference().getJob().getJobId());
@@ -428,13 +425,13 @@ public final class LiveDifficultyApi implements AutoCloseable {
 
   /** A condition's dirmap as the aggregator writes it (the same bytes), built from the live state. */
   private void dirmapCsv(Context ctx, DatasetJobs dataset) {
-    String condition = text(ctx, "condition", Conditions.NATURAL);
-    String jobId = text(ctx, "job", dataset.reference().getJob().getJobId());
+    String condition = QueryParameters.text(ctx, "condition", Conditions.NATURAL);
+    String jobId = QueryParameters.text(ctx, "job", dataset.reference().getJob().getJobId());
     JobProgress progress = jobId.equals(dataset.reference().getJob().getJobId()) ? dataset.reference()
         : dataset.watchJobs().stream().filter(p -> p.getJob().getJobId().equals(jobId)).findFirst()
             .orElseThrow(() -> ApiException.badRequest("job '" + jobId + "' is neither dataset " + dataset.dataset()
                 + "'s job nor one of its watch jobs"));
-    Set<String> allowed = conditionIds(progress.getJob());
+    Set<String> allowed = JobViews.conditionIds(progress.getJob());
     if (!allowed.contains(condition)) {
       throw ApiException.badRequest("condition '" + condition + "' is not one of job " + jobId + "'s: "
           + String.join(", ", allowed));
@@ -486,13 +483,13 @@ public final class LiveDifficultyApi implements AutoCloseable {
 
   private void calibration(Context ctx, DatasetJobs dataset) {
     List<Image> images = images(dataset);
-    Set<String> conditions = conditionIds(dataset.reference().getJob());
-    String condition = text(ctx, "condition", "all");
+    Set<String> conditions = JobViews.conditionIds(dataset.reference().getJob());
+    String condition = QueryParameters.text(ctx, "condition", "all");
     if (!condition.equals("all") && !conditions.contains(condition)) {
       throw ApiException.badRequest("condition '" + condition + "' is neither all nor one of dataset " + dataset.dataset()
           + "'s: " + String.join(", ", conditions));
     }
-    int minTrials = integer(ctx, "min_trials", settings.calibrationMinTrials(), 1, 1_000_000);
+    int minTrials = QueryParameters.integer(ctx, "min_trials", settings.calibrationMinTrials(), 1, 1_000_000);
     Map<String, Double> eps = new LinkedHashMap<>();
     eps.put(Conditions.NATURAL, 0.0);
     dataset.reference().getJob().getConditions().forEach(c -> eps.put(c.getId(), c.getEps()));
@@ -637,121 +634,10 @@ public final class LiveDifficultyApi implements AutoCloseable {
     json.put("incoming_images", images.stream().filter(Image::incoming).count());
     ArrayNode classes = json.putArray("classes");
     DatasetCatalog.classes(images).forEach(classes::add);
-    conditionsJson(json.putArray("conditions"), job);
+    JobViews.conditionsJson(json.putArray("conditions"), job);
     ArrayNode watch = json.putArray("watch_jobs");
     dataset.watchJobs().forEach(p -> watch.add(p.getJob().getJobId()));
     return json;
-  }
-
-  private static ObjectNode jobJson(JobProgress progress, List<RowState> rows) {
-    Job job = progress.getJob();
-    ObjectNode json = JSON.createObjectNode();
-    json.put("job_id", job.getJobId());
-    json.put("dataset", job.getDataset());
-    json.put("model_id", job.getModelId());
-    json.put("created_at", job.getCreatedAt().toString());
-    json.put("open_ended", job.getOpenEnded());
-    if (job.getReferenceJobId() == null) {
-      json.putNull("reference_job_id");
-    } else {
-      json.put("reference_job_id", job.getReferenceJobId());
-    }
-    conditionsJson(json.putArray("conditions"), job);
-    json.put("rows", job.getRowCount());
-    json.put("scored", rows.stream().filter(r -> r.getRobustGtLogit() != null).count());
-    json.put("uploaded", progress.getCompleted());
-    json.put("failed", progress.getFailed());
-    json.put("complete", progress.getEmitted());
-    return json;
-  }
-
-  private static void conditionsJson(ArrayNode list, Job job) {
-    ObjectNode natural = list.addObject();
-    natural.put("id", Conditions.NATURAL);
-    natural.put("eps", 0.0);
-    for (Condition condition : job.getConditions()) {
-      ObjectNode json = list.addObject();
-      json.put("id", condition.getId());
-      json.put("eps", condition.getEps());
-      json.put("step_size", condition.getStepSize());
-      json.put("num_steps", condition.getNumSteps());
-      json.put("objective", condition.getObjective().name().toLowerCase(Locale.ROOT));
-      json.put("attack", condition.getAttack());
-    }
-  }
-
-  private static Set<String> conditionIds(Job job) {
-    Set<String> ids = new LinkedHashSet<>();
-    ids.add(Conditions.NATURAL);
-    job.getConditions().forEach(c -> ids.add(c.getId()));
-    return ids;
-  }
-
-  // ---- Parameters ------------------------------------------------------------------------------
-
-  private static String text(Context ctx, String name, String fallback) {
-    String value = ctx.queryParam(name);
-    return value == null || value.isBlank() ? fallback : value;
-  }
-
-  private static String choice(Context ctx, String name, String fallback, String... allowed) {
-    String value = text(ctx, name, fallback);
-    if (!List.of(allowed).contains(value)) {
-      throw ApiException.badRequest(name + "=" + value + " is not allowed; use one of " + String.join(", ", allowed));
-    }
-    return value;
-  }
-
-  private static int integer(Context ctx, String name, int fallback, int min, int max) {
-    String value = ctx.queryParam(name);
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed >= min && parsed <= max) {
-        return parsed;
-      }
-    } catch (NumberFormatException notANumber) {
-      // answered below
-    }
-    throw ApiException.badRequest(name + "=" + value + " must be an integer from " + min + " to " + max);
-  }
-
-  private static long longParam(Context ctx, String name) {
-    String value = ctx.queryParam(name);
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException notANumber) {
-      throw ApiException.badRequest(name + "=" + value + " must be an integer");
-    }
-  }
-
-  private static int cursor(Context ctx) {
-    String value = ctx.queryParam("cursor");
-    if (value == null || value.isBlank()) {
-      return 0;
-    }
-    if (!value.matches("\\d{1,9}")) {
-      throw ApiException.badRequest("cursor=" + value + " is not a cursor this API returned (next_cursor)");
-    }
-    return Integer.parseInt(value);
-  }
-
-  private static List<String> list(Context ctx, String name, String fallback) {
-    return List.of(text(ctx, name, fallback).split(",")).stream().map(String::trim).toList();
-  }
-
-  private static double fraction(String text) {
-    try {
-      double value = Double.parseDouble(text);
-      if (value > 0 && value <= 1) {
-        return value;
-      }
-    } catch (NumberFormatException notANumber) {
-      // answered below
-    }
-    throw ApiException.badRequest("easiest=" + text + " must be a fraction in (0, 1] (e.g. 0.1 for the easiest 10% of each class)");
   }
 
   // ---- Plumbing --------------------------------------------------------------------------------
