@@ -207,6 +207,15 @@ class ComposeFileTest {
       metricsPorts.addAll((List<String>) service.get("ports"));
       assertThat(service).as(name).doesNotContainKey("depends_on");
     });
+    // The example of the addresses the file interpolates: every LWISE_ variable is a setting.
+    Map<String, String> example = new HashMap<>();
+    for (String line : Files.readAllLines(COMPOSE.resolve("gpu-host.env.example"))) {
+      if (line.startsWith("LWISE_")) {
+        example.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+      }
+    }
+    assertThat(example).containsKeys("LWISE_BOOTSTRAP_SERVERS", "LWISE_REGISTRY_URL", "LWISE_WORKER_MODEL_CARD");
+    assertThat(StageSettings.load(null, example)).hasSameSizeAs(example);
     assertThat(gpus).as("one GPU per worker").hasSize(services.size());
     assertThat(metricsPorts).as("each worker's metrics on its own host port").hasSize(services.size());
   }
