@@ -59,7 +59,7 @@ public record AggregatorConfig(
       props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
     }
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, connection.bootstrapServers());
+    props.putAll(connection.kafkaClientProperties()); // bootstrap servers and TLS/SASL, for every Streams client
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);

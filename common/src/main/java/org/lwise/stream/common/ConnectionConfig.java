@@ -1,6 +1,8 @@
 package org.lwise.stream.common;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -8,12 +10,19 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Where the shared infrastructure is: Kafka, the schema registry and S3. Every stage's config
  * embeds one. S3 credentials are NOT configured here: they come from the AWS SDK's default provider
  * chain (environment, system properties, profile, instance role) and are never logged, or from the
  * AWS shared-credentials file that {@code s3.credentials.file} names (a path, never a secret).
+ *
+ * <p>Kafka's client security settings (TLS, SASL) are the {@code kafka.}-prefixed keys of
+ * {@link #KAFKA_SECURITY_KEYS}: {@code kafka.sasl.jaas.config} is Kafka's {@code sasl.jaas.config},
+ * handed to every producer, consumer, admin and Kafka Streams client of the process. The secret ones
+ * are {@link Type#PASSWORD}, so they print as {@code [hidden]} wherever a config is shown.
  */
 public record ConnectionConfig(
     String bootstrapServers,
@@ -25,7 +34,8 @@ public record ConnectionConfig(
     boolean s3PathStyle,
     boolean s3PublicRead,
     S3Layout s3Layout,
-    Duration retryTimeout) {
+    Duration retryTimeout,
+    Map<String, Object> kafkaSecurity) {
 
   public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
   public static final String REGISTRY_URL = "registry.url";
@@ -40,6 +50,28 @@ public record ConnectionConfig(
   public static final String S3_BUCKET = "s3.bucket";
   public static final String S3_URL_TEMPLATE = "s3.url.template";
   public static final String RETRY_TIMEOUT_MS = "retry.timeout.ms";
+
+  /** Prefix of the Kafka client settings passed through: {@code kafka.X} is the client's {@code X}. */
+  public static final String KAFKA_PREFIX = "kafka.";
+  public static final String KAFKA_SECURITY_PROTOCOL = "kafka.security.protocol";
+  public static final String KAFKA_SASL_MECHANISM = "kafka.sasl.mechanism";
+  public static final String KAFKA_SASL_JAAS_CONFIG = "kafka.sasl.jaas.config";
+  public static final String KAFKA_SSL_TRUSTSTORE_LOCATION = "kafka.ssl.truststore.location";
+  public static final String KAFKA_SSL_TRUSTSTORE_PASSWORD = "kafka.ssl.truststore.password";
+  public static final String KAFKA_SSL_TRUSTSTORE_TYPE = "kafka.ssl.truststore.type";
+  public static final String KAFKA_SSL_KEYSTORE_LOCATION = "kafka.ssl.keystore.location";
+  public static final String KAFKA_SSL_KEYSTORE_PASSWORD = "kafka.ssl.keystore.password";
+  public static final String KAFKA_SSL_KEYSTORE_TYPE = "kafka.ssl.keystore.type";
+  public static final String KAFKA_SSL_KEY_PASSWORD = "kafka.ssl.key.password";
+  public static final String KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM = "kafka.ssl.endpoint.identification.algorithm";
+
+  private static final List<String> SECURITY_PROTOCOLS = List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+
+  /** Every passed-through key; unset ones (null) leave the Kafka client's default. */
+  public static final List<String> KAFKA_SECURITY_KEYS = List.of(KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
+      KAFKA_SASL_JAAS_CONFIG, KAFKA_SSL_TRUSTSTORE_LOCATION, KAFKA_SSL_TRUSTSTORE_PASSWORD, KAFKA_SSL_TRUSTSTORE_TYPE,
+      KAFKA_SSL_KEYSTORE_LOCATION, KAFKA_SSL_KEYSTORE_PASSWORD, KAFKA_SSL_KEYSTORE_TYPE, KAFKA_SSL_KEY_PASSWORD,
+      KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM);
 
   /** Adds the connection keys to a stage's definition. */
   public static ConfigDef define(ConfigDef def) {
@@ -69,7 +101,56 @@ public record ConnectionConfig(
         .define(S3_URL_TEMPLATE, Type.STRING, S3Layout.AWS_URL_TEMPLATE, Importance.MEDIUM,
             "URL written to dirmaps; {bucket} and {key} are substituted")
         .define(RETRY_TIMEOUT_MS, Type.LONG, 600_000L, ConfigDef.Range.atLeast(1_000), Importance.MEDIUM,
-            "how long a stage keeps retrying an unreachable registry, broker or S3 store before it stops");
+            "how long a stage keeps retrying an unreachable registry, broker or S3 store before it stops")
+        // No defaults of our own: unset keys leave Kafka's (PLAINTEXT, no SASL, JKS, https host check).
+        .define(KAFKA_SECURITY_PROTOCOL, Type.STRING, null,
+            ConfigDef.LambdaValidator.with((name, value) -> {
+              if (value != null && !((String) value).isBlank() && !SECURITY_PROTOCOLS.contains(((String) value).toUpperCase(Locale.ROOT))) {
+                throw new ConfigException(name, value, "one of " + String.join(", ", SECURITY_PROTOCOLS));
+              }
+            }, () -> String.join(", ", SECURITY_PROTOCOLS)), Importance.MEDIUM,
+            "Kafka clients' security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+        .define(KAFKA_SASL_MECHANISM, Type.STRING, null, Importance.MEDIUM,
+            "Kafka clients' sasl.mechanism, e.g. PLAIN, SCRAM-SHA-512")
+        .define(KAFKA_SASL_JAAS_CONFIG, Type.PASSWORD, null, Importance.MEDIUM,
+            "Kafka clients' sasl.jaas.config (a secret: LWISE_KAFKA_SASL_JAAS_CONFIG or an owner-only file)")
+        .define(KAFKA_SSL_TRUSTSTORE_LOCATION, Type.STRING, null, Importance.LOW,
+            "Kafka clients' ssl.truststore.location: the CA certificates the brokers' certificates are checked against")
+        .define(KAFKA_SSL_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+            "Kafka clients' ssl.truststore.password (a secret)")
+        .define(KAFKA_SSL_TRUSTSTORE_TYPE, Type.STRING, null, Importance.LOW,
+            "Kafka clients' ssl.truststore.type: JKS, PKCS12 or PEM")
+        .define(KAFKA_SSL_KEYSTORE_LOCATION, Type.STRING, null, Importance.LOW,
+            "Kafka clients' ssl.keystore.location: this host's certificate and key (mutual TLS)")
+        .define(KAFKA_SSL_KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+            "Kafka clients' ssl.keystore.password (a secret)")
+        .define(KAFKA_SSL_KEYSTORE_TYPE, Type.STRING, null, Importance.LOW,
+            "Kafka clients' ssl.keystore.type: JKS, PKCS12 or PEM")
+        .define(KAFKA_SSL_KEY_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+            "Kafka clients' ssl.key.password (a secret)")
+        .define(KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM, Type.STRING, null, Importance.LOW,
+            "Kafka clients' ssl.endpoint.identification.algorithm; empty turns the broker host name check off");
+  }
+
+  /** The set {@code kafka.*} settings under the Kafka clients' own names; secrets stay {@code Password}s. */
+  static Map<String, Object> kafkaSecurity(AbstractConfig parsed) {
+    Map<String, Object> security = new LinkedHashMap<>();
+    for (String key : KAFKA_SECURITY_KEYS) {
+      Object value = parsed.values().get(key);
+      // Blank is unset (Compose's ${VAR:-} gives ""), except where Kafka gives "" a meaning of its own.
+      boolean blank = value == null || (value instanceof Password p ? p.value() : value.toString()).isBlank();
+      if (!blank || (value != null && key.equals(KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM))) {
+        security.put(key.substring(KAFKA_PREFIX.length()), value);
+      }
+    }
+    return Map.copyOf(security);
+  }
+
+  /** Settings every Kafka client of this connection starts from: the bootstrap servers and the security keys. */
+  public Map<String, Object> kafkaClientProperties() {
+    Map<String, Object> props = new LinkedHashMap<>(kafkaSecurity);
+    props.put("bootstrap.servers", bootstrapServers);
+    return props;
   }
 
   public static ConnectionConfig from(AbstractConfig parsed) {
@@ -78,6 +159,9 @@ public record ConnectionConfig(
         parsed.getString(S3_BUCKET_PREFIX),
         parsed.getString(S3_BUCKET),
         parsed.getString(S3_URL_TEMPLATE));
+    Map<String, Object> security = kafkaSecurity(parsed);
+    // Clients deep in the stages are made from the bootstrap string alone: they find these there.
+    KafkaClients.useSecurity(parsed.getString(BOOTSTRAP_SERVERS), security);
     return new ConnectionConfig(
         parsed.getString(BOOTSTRAP_SERVERS),
         parsed.getString(REGISTRY_URL),
@@ -88,7 +172,8 @@ public record ConnectionConfig(
         parsed.getBoolean(S3_PATH_STYLE),
         parsed.getString(S3_ACL).equals("public-read"),
         layout,
-        Duration.ofMillis(parsed.getLong(RETRY_TIMEOUT_MS)));
+        Duration.ofMillis(parsed.getLong(RETRY_TIMEOUT_MS)),
+        security);
   }
 
   /** Parses just the connection keys (used by tools that need nothing else). */

@@ -3,6 +3,8 @@ package org.lwise.stream.common;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -25,7 +27,34 @@ public final class KafkaClients {
   /** How soon the group notices a member that died without leaving (kill -9), and hands its partitions on. */
   public static final int STAGE_SESSION_TIMEOUT_MS = 15_000;
 
+  /**
+   * TLS/SASL settings ({@code kafka.*} keys, see {@link ConnectionConfig}) by the bootstrap servers they
+   * were configured with. Every client is built from a bootstrap string handed down through many
+   * layers; keying the cluster's security by that string reaches them all without threading a second
+   * argument through each, and keeps two clusters in one JVM (tests) apart.
+   */
+  private static final Map<String, Map<String, Object>> SECURITY = new ConcurrentHashMap<>();
+
   private KafkaClients() {}
+
+  /** Records the security settings of the cluster at {@code bootstrapServers} (empty: plaintext). */
+  public static void useSecurity(String bootstrapServers, Map<String, Object> security) {
+    if (security.isEmpty()) {
+      SECURITY.remove(bootstrapServers);
+    } else {
+      SECURITY.put(bootstrapServers, Map.copyOf(security));
+    }
+  }
+
+  /**
+   * What every Kafka client (producer, consumer, admin, Kafka Streams) of the cluster at
+   * {@code bootstrapServers} starts from: the servers and their security settings.
+   */
+  public static Map<String, Object> clientProperties(String bootstrapServers) {
+    Map<String, Object> props = new HashMap<>(SECURITY.getOrDefault(bootstrapServers, Map.of()));
+    props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return props;
+  }
 
   /**
    * A consumer's max.poll.interval.ms that covers one retry period of {@code retry.timeout.ms} plus
@@ -38,8 +67,7 @@ public final class KafkaClients {
   /** A transactional producer; call {@code initTransactions()} before use. */
   public static KafkaProducer<byte[], byte[]> transactionalProducer(
       String bootstrapServers, String transactionalId, Map<String, Object> overrides) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> props = clientProperties(bootstrapServers);
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -54,8 +82,7 @@ public final class KafkaClients {
   /** A consumer that only sees committed transactions and commits its offsets through them. */
   public static KafkaConsumer<byte[], byte[]> readCommittedConsumer(
       String bootstrapServers, String groupId, Map<String, Object> overrides) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> props = clientProperties(bootstrapServers);
     if (groupId != null) {
       props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     }

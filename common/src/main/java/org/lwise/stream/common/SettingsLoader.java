@@ -22,8 +22,11 @@ public final class SettingsLoader {
   public static final Set<String> STAGE_GROUPS = Set.of("ingest.", "worker.", "uploader.", "aggregator.", "api.");
   /** Keys only {@code lwise run} reads (its embedded servers), accepted by every stage process. */
   public static final Set<String> RUN_ONLY_KEYS = Set.of("s3.cors.origins");
-  /** LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a stage. */
-  private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file", "maven.args");
+  /**
+   * LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a stage;
+   * LWISE_PUBLIC_HOST by compose/docker-compose.yml, so exporting it for Compose leaves lwise working.
+   */
+  private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file", "maven.args", "public.host");
 
   private final Set<String> known;
   private final Set<String> acceptedGroups;

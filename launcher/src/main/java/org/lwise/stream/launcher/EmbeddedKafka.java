@@ -43,12 +43,21 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   public static EmbeddedKafka start(Path dataDir, int port, int controllerPort) {
+    return start(dataDir, port, controllerPort, Map.of());
+  }
+
+  /**
+   * The same broker with {@code overrides} on top of its server properties, e.g. a second
+   * SASL_PLAINTEXT listener for the security tests. Readiness is still checked on the PLAINTEXT port.
+   */
+  public static EmbeddedKafka start(Path dataDir, int port, int controllerPort, Map<String, String> overrides) {
     try {
       Files.createDirectories(dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dataDir, e);
     }
     Properties props = serverProperties(dataDir.resolve("log"), port, controllerPort);
+    props.putAll(overrides);
     Path propsFile = dataDir.resolve("server.properties");
     try (Writer writer = Files.newBufferedWriter(propsFile)) {
       props.store(writer, "L-WISE Stream embedded broker");

@@ -3,6 +3,8 @@ package org.lwise.stream.launcher;
 import io.apicurio.registry.rest.client.exception.RestClientException;
 import java.time.Duration;
 import java.util.function.Supplier;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.lwise.stream.common.ConnectionConfig;
 import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.TransientFailures;
@@ -28,11 +30,31 @@ final class InfrastructureOutage {
     try {
       return retry.get(read);
     } catch (RuntimeException e) {
+      String refused = refusal(e);
+      if (refused != null) {
+        throw new IllegalStateException(refused, e);
+      }
       if (!TransientFailures.isTransient(e)) {
         throw e;
       }
       throw new IllegalStateException(describe(e, Duration.ofNanos(System.nanoTime() - started)), e);
     }
+  }
+
+  /**
+   * A broker that refused this client's credentials or rights: no retry helps, so say which settings
+   * to check at once (their values are secrets and are not shown). Null for any other failure.
+   */
+  String refusal(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof AuthenticationException || t instanceof AuthorizationException) {
+        return "Kafka at " + connection.bootstrapServers() + " (" + ConnectionConfig.BOOTSTRAP_SERVERS + ") refused "
+            + (t instanceof AuthenticationException ? "this client's credentials" : "this client access")
+            + "; check " + ConnectionConfig.KAFKA_SECURITY_PROTOCOL + ", " + ConnectionConfig.KAFKA_SASL_MECHANISM
+            + " and " + ConnectionConfig.KAFKA_SASL_JAAS_CONFIG + " (or the kafka.ssl.* settings): " + t.getMessage();
+      }
+    }
+    return null;
   }
 
   /** "Kafka at 127.0.0.1:9092 (bootstrap.servers) unreachable for 31 s (retry.timeout.ms = 30000)". */

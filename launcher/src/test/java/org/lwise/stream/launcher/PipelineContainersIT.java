@@ -26,8 +26,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The same pipeline on the Compose setup's images (apache/kafka, Apicurio, MinIO). Skipped where no
- * Docker engine is available.
+ * The same pipeline on the Compose setup's images (apache/kafka, Apicurio, MinIO; the same tags but the
+ * registry's in-memory variant, which needs no Kafka network of its own). Skipped where no Docker
+ * engine is available.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class PipelineContainersIT {
@@ -35,7 +36,7 @@ class PipelineContainersIT {
   static final String MINIO_PASSWORD = "lwise-test-secret";
 
   @Container
-  static final KafkaContainer kafka = new KafkaContainer("apache/kafka:4.1.0");
+  static final KafkaContainer kafka = new KafkaContainer("apache/kafka:4.3.1");
 
   @Container
   static final GenericContainer<?> registry = new GenericContainer<>("apicurio/apicurio-registry-mem:2.4.2.Final")
@@ -43,7 +44,7 @@ class PipelineContainersIT {
       .waitingFor(Wait.forHttp("/apis/registry/v2/system/info").forStatusCode(200));
 
   @Container
-  static final GenericContainer<?> minio = new GenericContainer<>("minio/minio:latest")
+  static final GenericContainer<?> minio = new GenericContainer<>("minio/minio:RELEASE.2025-09-07T16-13-09Z")
       .withCommand("server", "/data")
       .withEnv("MINIO_ROOT_USER", MINIO_USER)
       .withEnv("MINIO_ROOT_PASSWORD", MINIO_PASSWORD)

@@ -21,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.lwise.stream.aggregator.api.ImageIndex.Hit;
+import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.Topic;
 import org.lwise.stream.schema.Outcome;
 
@@ -56,14 +57,15 @@ final class OutcomeIntake implements AutoCloseable {
 
   OutcomeIntake(String bootstrapServers, Topic<String, Outcome> topic) {
     this.topic = topic;
-    this.producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+    Map<String, Object> props = KafkaClients.clientProperties(bootstrapServers);
+    props.putAll(Map.of(
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
         ProducerConfig.LINGER_MS_CONFIG, 5,
         ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000,
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), new StringSerializer(), topic.valueSerde().serializer());
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+    this.producer = new KafkaProducer<>(props, new StringSerializer(), topic.valueSerde().serializer());
   }
 
   /**
