@@ -10,8 +10,8 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.lwise.stream.aggregator.api.LiveDifficultyApi;
 import org.lwise.stream.common.InfrastructureRetry;
@@ -21,13 +21,13 @@ import org.lwise.stream.common.RegistrySerdes;
 import org.lwise.stream.common.S3Clients;
 import org.lwise.stream.common.SettingsLoader;
 import org.lwise.stream.common.TopicNames;
+import org.lwise.stream.common.TopicSetup;
+import org.lwise.stream.common.ValueSerdes;
 import org.lwise.stream.common.stage.MonitoringSettings;
 import org.lwise.stream.common.stage.Stage;
 import org.lwise.stream.common.stage.StageActivity;
 import org.lwise.stream.common.stage.StageMetrics;
 import org.lwise.stream.common.stage.StageRunner;
-import org.lwise.stream.common.TopicSetup;
-import org.lwise.stream.common.ValueSerdes;
 import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
@@ -39,7 +39,11 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 public final class AggregatorApp implements Stage {
   public static final String NAME = "aggregator";
   private static final Logger log = LoggerFactory.getLogger(AggregatorApp.class);
-  /** Longest close waits for Kafka Streams to commit and release its clients (SIGTERM to exit: a few seconds). */
+
+  /**
+   * Longest close waits for Kafka Streams to commit and release its clients (SIGTERM to exit: a few
+   * seconds).
+   */
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final KafkaStreams streams;
@@ -55,37 +59,54 @@ public final class AggregatorApp implements Stage {
     this(config, StageMetrics.unpublished(NAME));
   }
 
-  /** @param metrics where this aggregator's Kafka Streams metrics are bound */
+  /**
+   * @param metrics where this aggregator's Kafka Streams metrics are bound
+   */
   public AggregatorApp(AggregatorConfig config, StageMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
-    TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
+    TopicSetup.ensureTopics(
+        config.connection().bootstrapServers(), config.connection().topicPartitions());
     InfrastructureRetry retry = new InfrastructureRetry(config.connection().retryTimeout());
-    ValueSerdes serdes = new RetryingValueSerdes(new RegistrySerdes(config.connection().registryUrl()), retry);
+    ValueSerdes serdes =
+        new RetryingValueSerdes(new RegistrySerdes(config.connection().registryUrl()), retry);
     this.topics = PipelineTopics.create(serdes);
     this.bootstrapServers = config.connection().bootstrapServers();
     this.s3 = config.uploadDirmaps() ? S3Clients.create(config.connection(), 4) : null;
-    DirmapSink sink = new DirmapSink(config.outputDir(), s3, config.connection().s3Layout(),
-        config.connection().s3PublicRead(), retry);
+    DirmapSink sink =
+        new DirmapSink(
+            config.outputDir(),
+            s3,
+            config.connection().s3Layout(),
+            config.connection().s3PublicRead(),
+            retry);
     AggregatorTopology.InternalSerdes internal =
         new AggregatorTopology.InternalSerdes(
-        serdes.value(JobEvent.class), serdes.value(RowState.class), serdes.value(JobProgress.class));
+            serdes.value(JobEvent.class),
+            serdes.value(RowState.class),
+            serdes.value(JobProgress.class));
     // The API listens first: its port (any free one when api.port is 0) is this instance's
     // application.server, which the other instances forward requests to.
-    this.api = config.api().enabled() ? new LiveDifficultyApi(config.api(), config.outputDir()) : null;
+    this.api =
+        config.api().enabled() ? new LiveDifficultyApi(config.api(), config.outputDir()) : null;
     try {
-      this.streams = new KafkaStreams(AggregatorTopology.build(topics, internal, sink, config.watchInterval()),
-          config.streamsProperties(api == null ? null : api.applicationServer()));
+      this.streams =
+          new KafkaStreams(
+              AggregatorTopology.build(topics, internal, sink, config.watchInterval()),
+              config.streamsProperties(api == null ? null : api.applicationServer()));
     } catch (RuntimeException e) {
       if (api != null) {
         api.close();
       }
       throw e;
     }
-    streams.setUncaughtExceptionHandler(error -> {
-      log.error("Aggregator stopped by an unexpected error; fix the cause and restart (state resumes from Kafka)", error);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    });
+    streams.setUncaughtExceptionHandler(
+        error -> {
+          log.error(
+              "Aggregator stopped by an unexpected error; fix the cause and restart (state resumes from Kafka)",
+              error);
+          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
     streams.setStateListener(lifecycle);
     KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(metrics.registry());
@@ -112,15 +133,22 @@ public final class AggregatorApp implements Stage {
   /** RUNNING, and its stores answer queries (not restoring or rebalancing). */
   @Override
   public boolean isReady() {
-    return streams.state() == KafkaStreams.State.RUNNING && store(AggregatorTopology.JOBS_STORE).isPresent();
+    return streams.state() == KafkaStreams.State.RUNNING
+        && store(AggregatorTopology.JOBS_STORE).isPresent();
   }
 
   @Override
   public String describe() {
-    return "consuming " + String.join(", ", TopicNames.JOBS, TopicNames.SCORES, TopicNames.UPLOADS, TopicNames.DEAD_LETTERS)
-        + " (application " + config.applicationId() + ", " + streams.metadataForLocalThreads().stream()
-            .mapToInt(t -> t.activeTasks().size()).sum() + " tasks), dirmaps to "
-        + config.outputDir().toAbsolutePath().normalize() + (api == null ? "" : "; API " + api.url());
+    return "consuming "
+        + String.join(
+            ", ", TopicNames.JOBS, TopicNames.SCORES, TopicNames.UPLOADS, TopicNames.DEAD_LETTERS)
+        + " (application "
+        + config.applicationId()
+        + ", "
+        + streams.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum()
+        + " tasks), dirmaps to "
+        + config.outputDir().toAbsolutePath().normalize()
+        + (api == null ? "" : "; API " + api.url());
   }
 
   @Override
@@ -128,19 +156,30 @@ public final class AggregatorApp implements Stage {
     return "rows";
   }
 
-  /** The jobs this instance holds, from its store: rows done and failed, finished once the dirmaps are written. */
+  /**
+   * The jobs this instance holds, from its store: rows done and failed, finished once the dirmaps
+   * are written.
+   */
   @Override
   public StageActivity activity() {
     return () -> {
       Map<String, StageActivity.JobCounts> jobs = new TreeMap<>();
-      this.<JobProgress>store(AggregatorTopology.JOBS_STORE).ifPresent(store -> {
-        try (KeyValueIterator<String, JobProgress> all = store.all()) {
-          all.forEachRemaining(entry -> jobs.put(entry.key, new StageActivity.JobCounts(
-              entry.value.getCompleted(), entry.value.getFailed(), entry.value.getEmitted())));
-        } catch (InvalidStateStoreException rebalancing) {
-          // Asked again in a second.
-        }
-      });
+      this.<JobProgress>store(AggregatorTopology.JOBS_STORE)
+          .ifPresent(
+              store -> {
+                try (KeyValueIterator<String, JobProgress> all = store.all()) {
+                  all.forEachRemaining(
+                      entry ->
+                          jobs.put(
+                              entry.key,
+                              new StageActivity.JobCounts(
+                                  entry.value.getCompleted(),
+                                  entry.value.getFailed(),
+                                  entry.value.getEmitted())));
+                } catch (InvalidStateStoreException rebalancing) {
+                  // Asked again in a second.
+                }
+              });
       return jobs;
     };
   }
@@ -160,12 +199,17 @@ public final class AggregatorApp implements Stage {
     return api == null ? null : api.url();
   }
 
-  /** Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()}, throws when it failed. */
+  /**
+   * Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()},
+   * throws when it failed.
+   */
   public void awaitTermination() throws InterruptedException {
     lifecycle.awaitStopped();
   }
 
-  /** Asks Kafka Streams to stop without waiting ({@link #awaitTermination()} returns once it has). */
+  /**
+   * Asks Kafka Streams to stop without waiting ({@link #awaitTermination()} returns once it has).
+   */
   @Override
   public void stop() {
     streams.close(Duration.ZERO);
@@ -182,14 +226,18 @@ public final class AggregatorApp implements Stage {
 
   /** The live difficulty table: a row's scores and URLs. */
   public RowState row(String jobId, long rowIndex) {
-    return store(AggregatorTopology.ROWS_STORE).map(s -> (RowState) s.get(RecordKeys.row(jobId, rowIndex))).orElse(null);
+    return store(AggregatorTopology.ROWS_STORE)
+        .map(s -> (RowState) s.get(RecordKeys.row(jobId, rowIndex)))
+        .orElse(null);
   }
 
   @SuppressWarnings("unchecked")
   private <V> java.util.Optional<ReadOnlyKeyValueStore<String, V>> store(String name) {
     try {
-      return java.util.Optional.of(streams.store(
-          StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore())));
+      return java.util.Optional.of(
+          streams.store(
+              StoreQueryParameters.fromNameAndType(
+                  name, QueryableStoreTypes.<String, V>keyValueStore())));
     } catch (InvalidStateStoreException rebalancing) {
       return java.util.Optional.empty();
     }
@@ -207,19 +255,25 @@ public final class AggregatorApp implements Stage {
     metrics.close();
   }
 
-  /** {@code java ... AggregatorApp [settings.properties]}: what {@code lwise aggregator --config FILE} does. */
+  /**
+   * {@code java ... AggregatorApp [settings.properties]}: what {@code lwise aggregator --config
+   * FILE} does.
+   */
   public static void main(String[] args) {
-    Map<String, String> settings = SettingsLoader.forStage(List.of(AggregatorConfig.DEFINITION, MonitoringSettings.DEFINITION))
-        .load(args.length > 0 ? Path.of(args[0]) : null, System.getenv());
+    Map<String, String> settings =
+        SettingsLoader.forStage(List.of(AggregatorConfig.DEFINITION, MonitoringSettings.DEFINITION))
+            .load(args.length > 0 ? Path.of(args[0]) : null, System.getenv());
     System.exit(runProcess(settings));
   }
 
   /**
    * Runs an aggregator as this process until Ctrl-C or SIGTERM ({@link StageRunner}); returns the
-   * exit code, non-zero when Kafka Streams failed so a supervisor's {@code restart: on-failure} fires.
+   * exit code, non-zero when Kafka Streams failed so a supervisor's {@code restart: on-failure}
+   * fires.
    */
   public static int runProcess(Map<String, String> settings) {
     return new StageRunner(System.out, System.err)
-        .runProcess(NAME, settings, metrics -> new AggregatorApp(AggregatorConfig.from(settings), metrics));
+        .runProcess(
+            NAME, settings, metrics -> new AggregatorApp(AggregatorConfig.from(settings), metrics));
   }
 }

@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
@@ -19,10 +19,10 @@ import org.apache.kafka.common.config.types.Password;
  * chain (environment, system properties, profile, instance role) and are never logged, or from the
  * AWS shared-credentials file that {@code s3.credentials.file} names (a path, never a secret).
  *
- * <p>Kafka's client security settings (TLS, SASL) are the {@code kafka.}-prefixed keys of
- * {@link #KAFKA_SECURITY_KEYS}: {@code kafka.sasl.jaas.config} is Kafka's {@code sasl.jaas.config},
- * handed to every producer, consumer, admin and Kafka Streams client of the process. The secret ones
- * are {@link Type#PASSWORD}, so they print as {@code [hidden]} wherever a config is shown.
+ * <p>Kafka's client security settings (TLS, SASL) are the {@code kafka.}-prefixed keys of {@link
+ * #KAFKA_SECURITY_KEYS}: {@code kafka.sasl.jaas.config} is Kafka's {@code sasl.jaas.config}, handed
+ * to every producer, consumer, admin and Kafka Streams client of the process. The secret ones are
+ * {@link Type#PASSWORD}, so they print as {@code [hidden]} wherever a config is shown.
  */
 public record ConnectionConfig(
     String bootstrapServers,
@@ -51,8 +51,11 @@ public record ConnectionConfig(
   public static final String S3_URL_TEMPLATE = "s3.url.template";
   public static final String RETRY_TIMEOUT_MS = "retry.timeout.ms";
 
-  /** Prefix of the Kafka client settings passed through: {@code kafka.X} is the client's {@code X}. */
+  /**
+   * Prefix of the Kafka client settings passed through: {@code kafka.X} is the client's {@code X}.
+   */
   public static final String KAFKA_PREFIX = "kafka.";
+
   public static final String KAFKA_SECURITY_PROTOCOL = "kafka.security.protocol";
   public static final String KAFKA_SASL_MECHANISM = "kafka.sasl.mechanism";
   public static final String KAFKA_SASL_JAAS_CONFIG = "kafka.sasl.jaas.config";
@@ -63,82 +66,200 @@ public record ConnectionConfig(
   public static final String KAFKA_SSL_KEYSTORE_PASSWORD = "kafka.ssl.keystore.password";
   public static final String KAFKA_SSL_KEYSTORE_TYPE = "kafka.ssl.keystore.type";
   public static final String KAFKA_SSL_KEY_PASSWORD = "kafka.ssl.key.password";
-  public static final String KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM = "kafka.ssl.endpoint.identification.algorithm";
+  public static final String KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM =
+      "kafka.ssl.endpoint.identification.algorithm";
 
-  private static final List<String> SECURITY_PROTOCOLS = List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+  private static final List<String> SECURITY_PROTOCOLS =
+      List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
 
   /** Every passed-through key; unset ones (null) leave the Kafka client's default. */
-  public static final List<String> KAFKA_SECURITY_KEYS = List.of(KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
-      KAFKA_SASL_JAAS_CONFIG, KAFKA_SSL_TRUSTSTORE_LOCATION, KAFKA_SSL_TRUSTSTORE_PASSWORD, KAFKA_SSL_TRUSTSTORE_TYPE,
-      KAFKA_SSL_KEYSTORE_LOCATION, KAFKA_SSL_KEYSTORE_PASSWORD, KAFKA_SSL_KEYSTORE_TYPE, KAFKA_SSL_KEY_PASSWORD,
-      KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM);
+  public static final List<String> KAFKA_SECURITY_KEYS =
+      List.of(
+          KAFKA_SECURITY_PROTOCOL,
+          KAFKA_SASL_MECHANISM,
+          KAFKA_SASL_JAAS_CONFIG,
+          KAFKA_SSL_TRUSTSTORE_LOCATION,
+          KAFKA_SSL_TRUSTSTORE_PASSWORD,
+          KAFKA_SSL_TRUSTSTORE_TYPE,
+          KAFKA_SSL_KEYSTORE_LOCATION,
+          KAFKA_SSL_KEYSTORE_PASSWORD,
+          KAFKA_SSL_KEYSTORE_TYPE,
+          KAFKA_SSL_KEY_PASSWORD,
+          KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM);
 
   /** Adds the connection keys to a stage's definition. */
   public static ConfigDef define(ConfigDef def) {
-    return def
-        .define(BOOTSTRAP_SERVERS, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port]")
-        .define(REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, "Apicurio registry v2 API, e.g. http://127.0.0.1:8080/apis/registry/v2")
-        .define(TOPIC_PARTITIONS, Type.INT, 8, ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
+    return def.define(
+            BOOTSTRAP_SERVERS,
+            Type.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            "Kafka bootstrap servers, host:port[,host:port]")
+        .define(
+            REGISTRY_URL,
+            Type.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            "Apicurio registry v2 API, e.g. http://127.0.0.1:8080/apis/registry/v2")
+        .define(
+            TOPIC_PARTITIONS,
+            Type.INT,
+            8,
+            ConfigDef.Range.between(1, 1024),
+            Importance.MEDIUM,
             "partitions of the pipeline topics when this stage creates them; bounds how many gpu-workers share a job")
-        .define(S3_ENDPOINT, Type.STRING, "", Importance.HIGH,
+        .define(
+            S3_ENDPOINT,
+            Type.STRING,
+            "",
+            Importance.HIGH,
             "S3 endpoint URL; empty = AWS for the region")
         .define(S3_REGION, Type.STRING, "us-east-1", Importance.MEDIUM, "S3 region")
-        .define(S3_CREDENTIALS_FILE, Type.STRING, "", Importance.LOW,
+        .define(
+            S3_CREDENTIALS_FILE,
+            Type.STRING,
+            "",
+            Importance.LOW,
             "AWS shared-credentials file whose [default] profile signs S3 requests; empty = the SDK's default chain")
-        .define(S3_PATH_STYLE, Type.BOOLEAN, false, Importance.LOW,
+        .define(
+            S3_PATH_STYLE,
+            Type.BOOLEAN,
+            false,
+            Importance.LOW,
             "path-style S3 requests (S3Proxy, MinIO)")
-        .define(S3_ACL, Type.STRING, "public-read", ValidString.in("public-read", "none"), Importance.MEDIUM,
+        .define(
+            S3_ACL,
+            Type.STRING,
+            "public-read",
+            ValidString.in("public-read", "none"),
+            Importance.MEDIUM,
             "canned ACL of uploaded objects: public-read (participants' browsers fetch them) or none (bucket policy decides)")
-        .define(S3_LAYOUT, Type.STRING, "bucket-per-condition",
-            ValidString.in("bucket-per-condition", "prefix-per-condition"), Importance.MEDIUM,
+        .define(
+            S3_LAYOUT,
+            Type.STRING,
+            "bucket-per-condition",
+            ValidString.in("bucket-per-condition", "prefix-per-condition"),
+            Importance.MEDIUM,
             "one bucket per condition (the reference layout) or one prefix per condition in s3.bucket")
-        .define(S3_BUCKET_PREFIX, Type.STRING, "lwise", Importance.MEDIUM,
+        .define(
+            S3_BUCKET_PREFIX,
+            Type.STRING,
+            "lwise",
+            Importance.MEDIUM,
             "first part of bucket names: <prefix>-<dataset>-<condition>")
-        .define(S3_BUCKET, Type.STRING, "", Importance.MEDIUM,
+        .define(
+            S3_BUCKET,
+            Type.STRING,
+            "",
+            Importance.MEDIUM,
             "the bucket of s3.layout=prefix-per-condition, and of staged large inputs")
-        .define(S3_URL_TEMPLATE, Type.STRING, S3Layout.AWS_URL_TEMPLATE, Importance.MEDIUM,
+        .define(
+            S3_URL_TEMPLATE,
+            Type.STRING,
+            S3Layout.AWS_URL_TEMPLATE,
+            Importance.MEDIUM,
             "URL written to dirmaps; {bucket} and {key} are substituted")
-        .define(RETRY_TIMEOUT_MS, Type.LONG, 600_000L, ConfigDef.Range.atLeast(1_000), Importance.MEDIUM,
+        .define(
+            RETRY_TIMEOUT_MS,
+            Type.LONG,
+            600_000L,
+            ConfigDef.Range.atLeast(1_000),
+            Importance.MEDIUM,
             "how long a stage keeps retrying an unreachable registry, broker or S3 store before it stops")
-        // No defaults of our own: unset keys leave Kafka's (PLAINTEXT, no SASL, JKS, https host check).
-        .define(KAFKA_SECURITY_PROTOCOL, Type.STRING, null,
-            ConfigDef.LambdaValidator.with((name, value) -> {
-              if (value != null && !((String) value).isBlank() && !SECURITY_PROTOCOLS.contains(((String) value).toUpperCase(Locale.ROOT))) {
-                throw new ConfigException(name, value, "one of " + String.join(", ", SECURITY_PROTOCOLS));
-              }
-            }, () -> String.join(", ", SECURITY_PROTOCOLS)), Importance.MEDIUM,
+        // No defaults of our own: unset keys leave Kafka's (PLAINTEXT, no SASL, JKS, https host
+        // check).
+        .define(
+            KAFKA_SECURITY_PROTOCOL,
+            Type.STRING,
+            null,
+            ConfigDef.LambdaValidator.with(
+                (name, value) -> {
+                  if (value != null
+                      && !((String) value).isBlank()
+                      && !SECURITY_PROTOCOLS.contains(((String) value).toUpperCase(Locale.ROOT))) {
+                    throw new ConfigException(
+                        name, value, "one of " + String.join(", ", SECURITY_PROTOCOLS));
+                  }
+                },
+                () -> String.join(", ", SECURITY_PROTOCOLS)),
+            Importance.MEDIUM,
             "Kafka clients' security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
-        .define(KAFKA_SASL_MECHANISM, Type.STRING, null, Importance.MEDIUM,
+        .define(
+            KAFKA_SASL_MECHANISM,
+            Type.STRING,
+            null,
+            Importance.MEDIUM,
             "Kafka clients' sasl.mechanism, e.g. PLAIN, SCRAM-SHA-512")
-        .define(KAFKA_SASL_JAAS_CONFIG, Type.PASSWORD, null, Importance.MEDIUM,
+        .define(
+            KAFKA_SASL_JAAS_CONFIG,
+            Type.PASSWORD,
+            null,
+            Importance.MEDIUM,
             "Kafka clients' sasl.jaas.config (a secret: LWISE_KAFKA_SASL_JAAS_CONFIG or an owner-only file)")
-        .define(KAFKA_SSL_TRUSTSTORE_LOCATION, Type.STRING, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_TRUSTSTORE_LOCATION,
+            Type.STRING,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.truststore.location: the CA certificates the brokers' certificates are checked against")
-        .define(KAFKA_SSL_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_TRUSTSTORE_PASSWORD,
+            Type.PASSWORD,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.truststore.password (a secret)")
-        .define(KAFKA_SSL_TRUSTSTORE_TYPE, Type.STRING, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_TRUSTSTORE_TYPE,
+            Type.STRING,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.truststore.type: JKS, PKCS12 or PEM")
-        .define(KAFKA_SSL_KEYSTORE_LOCATION, Type.STRING, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_KEYSTORE_LOCATION,
+            Type.STRING,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.keystore.location: this host's certificate and key (mutual TLS)")
-        .define(KAFKA_SSL_KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_KEYSTORE_PASSWORD,
+            Type.PASSWORD,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.keystore.password (a secret)")
-        .define(KAFKA_SSL_KEYSTORE_TYPE, Type.STRING, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_KEYSTORE_TYPE,
+            Type.STRING,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.keystore.type: JKS, PKCS12 or PEM")
-        .define(KAFKA_SSL_KEY_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_KEY_PASSWORD,
+            Type.PASSWORD,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.key.password (a secret)")
-        .define(KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM, Type.STRING, null, Importance.LOW,
+        .define(
+            KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM,
+            Type.STRING,
+            null,
+            Importance.LOW,
             "Kafka clients' ssl.endpoint.identification.algorithm; empty turns the broker host name check off");
   }
 
-  /** The set {@code kafka.*} settings under the Kafka clients' own names; secrets stay {@code Password}s. */
+  /**
+   * The set {@code kafka.*} settings under the Kafka clients' own names; secrets stay {@code
+   * Password}s.
+   */
   static Map<String, Object> kafkaSecurity(AbstractConfig parsed) {
     Map<String, Object> security = new LinkedHashMap<>();
     for (String key : KAFKA_SECURITY_KEYS) {
       Object value = parsed.values().get(key);
-      // Blank is unset (Compose's ${VAR:-} gives ""), except where Kafka gives "" a meaning of its own.
-      boolean blank = value == null || (value instanceof Password p ? p.value() : value.toString()).isBlank();
+      // Blank is unset (Compose's ${VAR:-} gives ""), except where Kafka gives "" a meaning of its
+      // own.
+      boolean blank =
+          value == null || (value instanceof Password p ? p.value() : value.toString()).isBlank();
       if (!blank || (value != null && key.equals(KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM))) {
         security.put(key.substring(KAFKA_PREFIX.length()), value);
       }
@@ -146,7 +267,10 @@ public record ConnectionConfig(
     return Map.copyOf(security);
   }
 
-  /** Settings every Kafka client of this connection starts from: the bootstrap servers and the security keys. */
+  /**
+   * Settings every Kafka client of this connection starts from: the bootstrap servers and the
+   * security keys.
+   */
   public Map<String, Object> kafkaClientProperties() {
     Map<String, Object> props = new LinkedHashMap<>(kafkaSecurity);
     props.put("bootstrap.servers", bootstrapServers);
@@ -154,11 +278,13 @@ public record ConnectionConfig(
   }
 
   public static ConnectionConfig from(AbstractConfig parsed) {
-    S3Layout layout = new S3Layout(
-        S3Layout.Mode.valueOf(parsed.getString(S3_LAYOUT).toUpperCase(Locale.ROOT).replace('-', '_')),
-        parsed.getString(S3_BUCKET_PREFIX),
-        parsed.getString(S3_BUCKET),
-        parsed.getString(S3_URL_TEMPLATE));
+    S3Layout layout =
+        new S3Layout(
+            S3Layout.Mode.valueOf(
+                parsed.getString(S3_LAYOUT).toUpperCase(Locale.ROOT).replace('-', '_')),
+            parsed.getString(S3_BUCKET_PREFIX),
+            parsed.getString(S3_BUCKET),
+            parsed.getString(S3_URL_TEMPLATE));
     Map<String, Object> security = kafkaSecurity(parsed);
     // Clients deep in the stages are made from the bootstrap string alone: they find these there.
     KafkaClients.useSecurity(parsed.getString(BOOTSTRAP_SERVERS), security);

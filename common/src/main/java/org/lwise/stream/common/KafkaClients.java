@@ -24,20 +24,25 @@ public final class KafkaClients {
    */
   public static final int STAGE_TRANSACTION_TIMEOUT_MS = 30_000;
 
-  /** How soon the group notices a member that died without leaving (kill -9), and hands its partitions on. */
+  /**
+   * How soon the group notices a member that died without leaving (kill -9), and hands its
+   * partitions on.
+   */
   public static final int STAGE_SESSION_TIMEOUT_MS = 15_000;
 
   /**
-   * TLS/SASL settings ({@code kafka.*} keys, see {@link ConnectionConfig}) by the bootstrap servers they
-   * were configured with. Every client is built from a bootstrap string handed down through many
-   * layers; keying the cluster's security by that string reaches them all without threading a second
-   * argument through each, and keeps two clusters in one JVM (tests) apart.
+   * TLS/SASL settings ({@code kafka.*} keys, see {@link ConnectionConfig}) by the bootstrap servers
+   * they were configured with. Every client is built from a bootstrap string handed down through
+   * many layers; keying the cluster's security by that string reaches them all without threading a
+   * second argument through each, and keeps two clusters in one JVM (tests) apart.
    */
   private static final Map<String, Map<String, Object>> SECURITY = new ConcurrentHashMap<>();
 
   private KafkaClients() {}
 
-  /** Records the security settings of the cluster at {@code bootstrapServers} (empty: plaintext). */
+  /**
+   * Records the security settings of the cluster at {@code bootstrapServers} (empty: plaintext).
+   */
   public static void useSecurity(String bootstrapServers, Map<String, Object> security) {
     if (security.isEmpty()) {
       SECURITY.remove(bootstrapServers);
@@ -47,8 +52,8 @@ public final class KafkaClients {
   }
 
   /**
-   * What every Kafka client (producer, consumer, admin, Kafka Streams) of the cluster at
-   * {@code bootstrapServers} starts from: the servers and their security settings.
+   * What every Kafka client (producer, consumer, admin, Kafka Streams) of the cluster at {@code
+   * bootstrapServers} starts from: the servers and their security settings.
    */
   public static Map<String, Object> clientProperties(String bootstrapServers) {
     Map<String, Object> props = new HashMap<>(SECURITY.getOrDefault(bootstrapServers, Map.of()));
@@ -58,7 +63,8 @@ public final class KafkaClients {
 
   /**
    * A consumer's max.poll.interval.ms that covers one retry period of {@code retry.timeout.ms} plus
-   * a minute of work, and at least {@code floorMs}: a batch waiting out an outage keeps its group membership.
+   * a minute of work, and at least {@code floorMs}: a batch waiting out an outage keeps its group
+   * membership.
    */
   public static int pollIntervalCovering(Duration retryTimeout, long floorMs) {
     return (int) Math.min(Integer.MAX_VALUE, Math.max(floorMs, retryTimeout.toMillis() + 60_000));

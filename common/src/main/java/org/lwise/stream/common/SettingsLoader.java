@@ -18,15 +18,22 @@ import org.apache.kafka.common.config.ConfigDef;
  * accepts the other stages' groups ({@link #forStage}), so one file still configures them all.
  */
 public final class SettingsLoader {
-  /** Key groups that belong to one stage each: another stage's process leaves them to their owner. */
-  public static final Set<String> STAGE_GROUPS = Set.of("ingest.", "worker.", "uploader.", "aggregator.", "api.");
+  /**
+   * Key groups that belong to one stage each: another stage's process leaves them to their owner.
+   */
+  public static final Set<String> STAGE_GROUPS =
+      Set.of("ingest.", "worker.", "uploader.", "aggregator.", "api.");
+
   /** Keys only {@code lwise run} reads (its embedded servers), accepted by every stage process. */
   public static final Set<String> RUN_ONLY_KEYS = Set.of("s3.cors.origins");
+
   /**
-   * LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a stage;
-   * LWISE_PUBLIC_HOST by compose/docker-compose.yml, so exporting it for Compose leaves lwise working.
+   * LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a
+   * stage; LWISE_PUBLIC_HOST by compose/docker-compose.yml, so exporting it for Compose leaves
+   * lwise working.
    */
-  private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file", "maven.args", "public.host");
+  private static final Set<String> SCRIPT_ONLY =
+      Set.of("java.opts", "log.file", "maven.args", "public.host");
 
   private final Set<String> known;
   private final Set<String> acceptedGroups;
@@ -48,15 +55,20 @@ public final class SettingsLoader {
   public static SettingsLoader forStage(Collection<ConfigDef> definitions) {
     Set<String> known = names(definitions);
     known.addAll(RUN_ONLY_KEYS);
-    Set<String> own = known.stream().filter(k -> STAGE_GROUPS.stream().anyMatch(k::startsWith))
-        .map(k -> k.substring(0, k.indexOf('.') + 1)).collect(Collectors.toSet());
+    Set<String> own =
+        known.stream()
+            .filter(k -> STAGE_GROUPS.stream().anyMatch(k::startsWith))
+            .map(k -> k.substring(0, k.indexOf('.') + 1))
+            .collect(Collectors.toSet());
     Set<String> others = new TreeSet<>(STAGE_GROUPS);
     others.removeAll(own);
     return new SettingsLoader(known, others);
   }
 
   private static Set<String> names(Collection<ConfigDef> definitions) {
-    return definitions.stream().map(ConfigDef::names).flatMap(Set::stream)
+    return definitions.stream()
+        .map(ConfigDef::names)
+        .flatMap(Set::stream)
         .collect(Collectors.toCollection(TreeSet::new));
   }
 
@@ -83,10 +95,18 @@ public final class SettingsLoader {
     }
     String key = unknown.iterator().next();
     String group = key.contains(".") ? key.substring(0, key.indexOf('.') + 1) : key;
-    Set<String> sameGroup = known.stream().filter(k -> k.startsWith(group)).collect(Collectors.toCollection(TreeSet::new));
-    throw new IllegalArgumentException("unknown setting" + (unknown.size() > 1 ? "s " + unknown : " '" + key + "'")
-        + " " + where + "; " + (sameGroup.isEmpty()
-            ? "the settings are listed in README \"Configuration\""
-            : "the " + group + "* settings are " + String.join(", ", sameGroup)));
+    Set<String> sameGroup =
+        known.stream()
+            .filter(k -> k.startsWith(group))
+            .collect(Collectors.toCollection(TreeSet::new));
+    throw new IllegalArgumentException(
+        "unknown setting"
+            + (unknown.size() > 1 ? "s " + unknown : " '" + key + "'")
+            + " "
+            + where
+            + "; "
+            + (sameGroup.isEmpty()
+                ? "the settings are listed in README \"Configuration\""
+                : "the " + group + "* settings are " + String.join(", ", sameGroup)));
   }
 }

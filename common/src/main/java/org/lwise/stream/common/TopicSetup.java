@@ -41,19 +41,24 @@ public final class TopicSetup {
       }
       try {
         admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
-        log.info("Created topics {} with {} partitions", missing.stream().map(NewTopic::name).toList(), partitions);
+        log.info(
+            "Created topics {} with {} partitions",
+            missing.stream().map(NewTopic::name).toList(),
+            partitions);
       } catch (ExecutionException e) {
         // Another stage starting at the same moment may have created them first.
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw e;
         }
-        log.info("Topics were created concurrently by another stage: {}", e.getCause().getMessage());
+        log.info(
+            "Topics were created concurrently by another stage: {}", e.getCause().getMessage());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot create topics on " + bootstrapServers + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create topics on " + bootstrapServers + ": " + e.getMessage(), e);
     }
   }
 }

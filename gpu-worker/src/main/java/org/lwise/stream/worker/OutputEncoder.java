@@ -24,7 +24,9 @@ public final class OutputEncoder {
   /** An encoded image with its output path and content type. */
   public record Encoded(String path, String contentType, byte[] bytes) {}
 
-  /** Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows. */
+  /**
+   * Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows.
+   */
   public static String outputPath(String imPath, ImageFormat format) {
     return OutputPaths.of(imPath, format);
   }
@@ -48,7 +50,8 @@ public final class OutputEncoder {
   }
 
   private static byte[] write(RgbImage image, String type) {
-    BufferedImage buffered = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage buffered =
+        new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_3BYTE_BGR);
     byte[] target = ((DataBufferByte) buffered.getRaster().getDataBuffer()).getData();
     byte[] rgb = image.pixels();
     for (int i = 0; i < rgb.length; i += 3) {

@@ -58,34 +58,81 @@ public final class WorkerPipeline implements Runnable {
   private long started = System.nanoTime();
   private long lastReport = System.nanoTime();
 
-  private record Pending(ConsumerRecord<byte[], byte[]> record, long arrivedNanos, CompletableFuture<PreparedImage> prepared) {}
+  private record Pending(
+      ConsumerRecord<byte[], byte[]> record,
+      long arrivedNanos,
+      CompletableFuture<PreparedImage> prepared) {}
 
   public WorkerPipeline(
-      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry) {
-    this(config, topics, consumer, producer, enhancer, preparation, codec, retry, StageMetrics.unpublished("gpu-worker"));
+      WorkerConfig config,
+      PipelineTopics topics,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
+      ImageEnhancer enhancer,
+      ImagePreparation preparation,
+      ExecutorService codec,
+      InfrastructureRetry retry) {
+    this(
+        config,
+        topics,
+        consumer,
+        producer,
+        enhancer,
+        preparation,
+        codec,
+        retry,
+        StageMetrics.unpublished("gpu-worker"));
   }
 
-  /** @param metrics records images in/done/failed per job, batch sizes, model pass times and the pending queue */
+  /**
+   * @param metrics records images in/done/failed per job, batch sizes, model pass times and the
+   *     pending queue
+   */
   public WorkerPipeline(
-      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry,
+      WorkerConfig config,
+      PipelineTopics topics,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
+      ImageEnhancer enhancer,
+      ImagePreparation preparation,
+      ExecutorService codec,
+      InfrastructureRetry retry,
       StageMetrics metrics) {
     this(config, topics, consumer, producer, enhancer::process, preparation, codec, retry, metrics);
   }
 
   /** The loop around any micro-batch processor: tests run it without a model. */
   WorkerPipeline(
-      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer, ImagePreparation preparation,
-      ExecutorService codec, InfrastructureRetry retry) {
-    this(config, topics, consumer, producer, enhancer, preparation, codec, retry, StageMetrics.unpublished("gpu-worker"));
+      WorkerConfig config,
+      PipelineTopics topics,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
+      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer,
+      ImagePreparation preparation,
+      ExecutorService codec,
+      InfrastructureRetry retry) {
+    this(
+        config,
+        topics,
+        consumer,
+        producer,
+        enhancer,
+        preparation,
+        codec,
+        retry,
+        StageMetrics.unpublished("gpu-worker"));
   }
 
   private WorkerPipeline(
-      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer, ImagePreparation preparation,
-      ExecutorService codec, InfrastructureRetry retry, StageMetrics metrics) {
+      WorkerConfig config,
+      PipelineTopics topics,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
+      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer,
+      ImagePreparation preparation,
+      ExecutorService codec,
+      InfrastructureRetry retry,
+      StageMetrics metrics) {
     this.metrics = metrics;
     metrics.queueDepth("polled", pending::size);
     this.config = config;
@@ -102,17 +149,28 @@ public final class WorkerPipeline implements Runnable {
   public void run() {
     producer.initTransactions();
     consumer.subscribe(List.of(topics.images().name()), new DropRevoked());
-    log.info("gpu-worker consuming {} as group {} (batch {} images, wait {} ms)", topics.images().name(),
-        config.groupId(), config.maxBatchSize(), config.maxBatchWaitMs());
+    log.info(
+        "gpu-worker consuming {} as group {} (batch {} images, wait {} ms)",
+        topics.images().name(),
+        config.groupId(),
+        config.maxBatchSize(),
+        config.maxBatchWaitMs());
     try {
       while (running.get()) {
-        Duration timeout = pending.isEmpty() ? Duration.ofMillis(500) : Duration.ofMillis(Math.max(1, remainingWaitMs()));
+        Duration timeout =
+            pending.isEmpty()
+                ? Duration.ofMillis(500)
+                : Duration.ofMillis(Math.max(1, remainingWaitMs()));
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
           metrics.received(jobOf(record), 1);
-          pending.add(new Pending(record, System.nanoTime(),
-              CompletableFuture.supplyAsync(() -> preparation.prepare(record), codec)));
+          pending.add(
+              new Pending(
+                  record,
+                  System.nanoTime(),
+                  CompletableFuture.supplyAsync(() -> preparation.prepare(record), codec)));
         }
-        while (!pending.isEmpty() && (pending.size() >= config.maxBatchSize() || remainingWaitMs() <= 0)) {
+        while (!pending.isEmpty()
+            && (pending.size() >= config.maxBatchSize() || remainingWaitMs() <= 0)) {
           processBatch();
         }
       }
@@ -163,7 +221,8 @@ public final class WorkerPipeline implements Runnable {
       } catch (ImagePreparation.UnreadableRecordException e) {
         unreadable.add(unreadable(p.record(), e.getCause()));
       }
-      offsets.put(new TopicPartition(p.record().topic(), p.record().partition()),
+      offsets.put(
+          new TopicPartition(p.record().topic(), p.record().partition()),
           new OffsetAndMetadata(p.record().offset() + 1));
     }
     metrics.batchSize(batch.size());
@@ -172,23 +231,38 @@ public final class WorkerPipeline implements Runnable {
     metrics.modelPass(Duration.ofNanos(System.nanoTime() - modelStarted));
     // A transaction that failed because the registry or broker was briefly away was aborted whole,
     // so it is sent again (schema auto-registration by two workers at once can also answer 5xx).
-    retry.run(() -> TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
-      for (DeadLetter dead : unreadable) {
-        out.send(topics.deadLetters(), dead.getRecordKey(), dead);
-      }
-      for (ImageEnhancer.Outcome outcome : outcomes) {
-        ImageRecord r = outcome.record();
-        if (outcome.deadLetter() != null) {
-          log.info("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
-          out.send(topics.deadLetters(), outcome.deadLetter().getRecordKey(), outcome.deadLetter());
-          continue;
-        }
-        out.send(topics.scores(), RecordKeys.row(r.getJobId(), r.getRowIndex()), outcome.score());
-        for (EnhancedImage image : outcome.images()) {
-          out.send(topics.enhanced(), RecordKeys.output(r.getJobId(), image.getConditionId(), r.getRowIndex()), image);
-        }
-      }
-    }));
+    retry.run(
+        () ->
+            TransactionalBatch.commit(
+                producer,
+                offsets,
+                consumer.groupMetadata(),
+                out -> {
+                  for (DeadLetter dead : unreadable) {
+                    out.send(topics.deadLetters(), dead.getRecordKey(), dead);
+                  }
+                  for (ImageEnhancer.Outcome outcome : outcomes) {
+                    ImageRecord r = outcome.record();
+                    if (outcome.deadLetter() != null) {
+                      log.info("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
+                      out.send(
+                          topics.deadLetters(),
+                          outcome.deadLetter().getRecordKey(),
+                          outcome.deadLetter());
+                      continue;
+                    }
+                    out.send(
+                        topics.scores(),
+                        RecordKeys.row(r.getJobId(), r.getRowIndex()),
+                        outcome.score());
+                    for (EnhancedImage image : outcome.images()) {
+                      out.send(
+                          topics.enhanced(),
+                          RecordKeys.output(r.getJobId(), image.getConditionId(), r.getRowIndex()),
+                          image);
+                    }
+                  }
+                }));
     imagesDone += batch.size();
     // Counted once the transaction committed: a batch sent again after an outage counts once.
     unreadable.forEach(metrics::failed);
@@ -202,7 +276,9 @@ public final class WorkerPipeline implements Runnable {
     long now = System.nanoTime();
     if (now - lastReport > 30_000_000_000L) {
       // One line every 30 s while working: enough for an operator to see throughput.
-      log.info("{} images done since assignment ({} img/s)", imagesDone,
+      log.info(
+          "{} images done since assignment ({} img/s)",
+          imagesDone,
           String.format("%.1f", imagesDone / ((now - started) / 1e9)));
       lastReport = now;
     }
@@ -222,9 +298,17 @@ public final class WorkerPipeline implements Runnable {
         throw unreadable;
       }
       if (!TransientFailures.isTransient(cause)) {
-        // Not the record's fault and not an outage: a bug, which must stop the worker, not hide as a dead letter.
-        throw new IllegalStateException("preparing the image record at " + p.record().topic() + "-"
-            + p.record().partition() + "@" + p.record().offset() + " failed", cause);
+        // Not the record's fault and not an outage: a bug, which must stop the worker, not hide as
+        // a dead letter.
+        throw new IllegalStateException(
+            "preparing the image record at "
+                + p.record().topic()
+                + "-"
+                + p.record().partition()
+                + "@"
+                + p.record().offset()
+                + " failed",
+            cause);
       }
       return retry.get(() -> preparation.prepare(p.record()));
     }
@@ -252,9 +336,13 @@ public final class WorkerPipeline implements Runnable {
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       assignedPartitions = Math.max(0, assignedPartitions - partitions.size());
       int before = pending.size();
-      pending.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
+      pending.removeIf(
+          p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
       if (before != pending.size()) {
-        log.info("Dropped {} polled records of revoked partitions {}", before - pending.size(), partitions);
+        log.info(
+            "Dropped {} polled records of revoked partitions {}",
+            before - pending.size(),
+            partitions);
       }
     }
 
@@ -270,5 +358,4 @@ public final class WorkerPipeline implements Runnable {
       onPartitionsRevoked(partitions);
     }
   }
-
 }

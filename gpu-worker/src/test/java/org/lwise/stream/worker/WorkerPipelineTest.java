@@ -59,8 +59,10 @@ class WorkerPipelineTest {
   final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
   final ExecutorService codec = Executors.newSingleThreadExecutor();
   final ExecutorService loop = Executors.newSingleThreadExecutor();
+
   /** The rows of each micro-batch the model was given, in order. */
   final List<List<Long>> batches = new CopyOnWriteArrayList<>();
+
   final List<Long> batchNanos = new CopyOnWriteArrayList<>();
   MockProducer<byte[], byte[]> producer = producer();
   WorkerPipeline pipeline;
@@ -83,12 +85,13 @@ class WorkerPipelineTest {
   @Test
   void shouldCloseABatchAsSoonAsItIsFull() throws Exception {
     start(2, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      for (long row = 0; row < 3; row++) {
-        consumer.addRecord(image(P0, row, row));
-      }
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          for (long row = 0; row < 3; row++) {
+            consumer.addRecord(image(P0, row, row));
+          }
+        });
     await(() -> producer.commitCount() == 1);
     onNextPoll(() -> consumer.addRecord(image(P0, 3, 3)));
     await(() -> producer.commitCount() == 2);
@@ -96,8 +99,12 @@ class WorkerPipelineTest {
     // Row 2 waited for row 3 (the wait is an hour): only a full batch closes.
     assertThat(batches).containsExactly(List.of(0L, 1L), List.of(2L, 3L));
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L), Map.of(P0, 4L));
-    assertThat(sentKeys(TopicNames.SCORES)).containsExactly(
-        RecordKeys.row(JOB, 0), RecordKeys.row(JOB, 1), RecordKeys.row(JOB, 2), RecordKeys.row(JOB, 3));
+    assertThat(sentKeys(TopicNames.SCORES))
+        .containsExactly(
+            RecordKeys.row(JOB, 0),
+            RecordKeys.row(JOB, 1),
+            RecordKeys.row(JOB, 2),
+            RecordKeys.row(JOB, 3));
   }
 
   @Test
@@ -105,29 +112,34 @@ class WorkerPipelineTest {
     long waitMs = 300;
     start(32, waitMs);
     long[] polledAt = new long[1];
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-      polledAt[0] = System.nanoTime();
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          polledAt[0] = System.nanoTime();
+        });
     await(() -> producer.commitCount() == 1);
 
     assertThat(batches).containsExactly(List.of(0L));
-    assertThat(Duration.ofNanos(batchNanos.get(0) - polledAt[0])).isGreaterThanOrEqualTo(Duration.ofMillis(waitMs));
+    assertThat(Duration.ofNanos(batchNanos.get(0) - polledAt[0]))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(waitMs));
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 1L));
   }
 
   @Test
   void shouldDropPolledRecordsOfPartitionsItLost() throws Exception {
     start(2, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0, P1);
-      consumer.addRecord(image(P0, 0, 0));
-    });
-    onNextPoll(() -> {
-      consumer.rebalance(List.of(P1)); // P0 goes to another worker, which will process its row 0
-      consumer.addRecord(image(P1, 0, 10));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0, P1);
+          consumer.addRecord(image(P0, 0, 0));
+        });
+    onNextPoll(
+        () -> {
+          consumer.rebalance(
+              List.of(P1)); // P0 goes to another worker, which will process its row 0
+          consumer.addRecord(image(P1, 0, 10));
+        });
     onNextPoll(() -> consumer.addRecord(image(P1, 1, 11)));
     await(() -> producer.commitCount() == 1);
 
@@ -138,12 +150,14 @@ class WorkerPipelineTest {
 
   @Test
   void shouldCommitNoOffsetsAndSendNothingWhenTheTransactionFails() throws Exception {
-    producer.commitTransactionException = new ProducerFencedException("another worker took over this transactional id");
+    producer.commitTransactionException =
+        new ProducerFencedException("another worker took over this transactional id");
     start(1, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+        });
 
     assertThat(failure()).isInstanceOf(ProducerFencedException.class);
     assertThat(batches).hasSize(1);
@@ -156,61 +170,94 @@ class WorkerPipelineTest {
   @Test
   void shouldSendAnAbortedBatchAgainWholeWhenTheBrokerWasBrieflyAway() throws Exception {
     int[] commits = {0};
-    producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
-      @Override
-      public void commitTransaction() {
-        if (commits[0]++ == 0) {
-          throw new NotEnoughReplicasException("a broker is restarting");
-        }
-        super.commitTransaction();
-      }
-    };
+    producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+          @Override
+          public void commitTransaction() {
+            if (commits[0]++ == 0) {
+              throw new NotEnoughReplicasException("a broker is restarting");
+            }
+            super.commitTransaction();
+          }
+        };
     start(2, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-      consumer.addRecord(image(P0, 1, 1));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(image(P0, 1, 1));
+        });
     await(() -> producer.commitCount() == 1);
 
     assertThat(commits[0]).isEqualTo(2);
     assertThat(batches).as("the model's work is not repeated, only the transaction").hasSize(1);
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L));
-    assertThat(sentKeys(TopicNames.SCORES)).containsExactly(RecordKeys.row(JOB, 0), RecordKeys.row(JOB, 1));
+    assertThat(sentKeys(TopicNames.SCORES))
+        .containsExactly(RecordKeys.row(JOB, 0), RecordKeys.row(JOB, 1));
   }
 
   @Test
   void shouldDeadLetterUnreadableRecordsWithTheJobAndRowTheirKeysName() throws Exception {
     start(3, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-      consumer.addRecord(raw(P0, 1, RecordKeys.row(JOB, 1), "not avro".getBytes(StandardCharsets.UTF_8)));
-      consumer.addRecord(raw(P0, 2, RecordKeys.row(JOB, 2), null));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(
+              raw(P0, 1, RecordKeys.row(JOB, 1), "not avro".getBytes(StandardCharsets.UTF_8)));
+          consumer.addRecord(raw(P0, 2, RecordKeys.row(JOB, 2), null));
+        });
     await(() -> producer.commitCount() == 1);
 
     assertThat(batches).containsExactly(List.of(0L));
-    List<DeadLetter> dead = sent(TopicNames.DEAD_LETTERS).stream()
-        .map(r -> topics.deadLetters().valueSerde().deserializer().deserialize(r.topic(), r.value())).toList();
-    assertThat(dead).extracting(DeadLetter::getJobId, DeadLetter::getRowIndex, DeadLetter::getRecordKey)
+    List<DeadLetter> dead =
+        sent(TopicNames.DEAD_LETTERS).stream()
+            .map(
+                r ->
+                    topics
+                        .deadLetters()
+                        .valueSerde()
+                        .deserializer()
+                        .deserialize(r.topic(), r.value()))
+            .toList();
+    assertThat(dead)
+        .extracting(DeadLetter::getJobId, DeadLetter::getRowIndex, DeadLetter::getRecordKey)
         .containsExactly(
-            tuple(JOB, 1L, RecordKeys.row(JOB, 1)),
-            tuple(JOB, 2L, RecordKeys.row(JOB, 2)));
+            tuple(JOB, 1L, RecordKeys.row(JOB, 1)), tuple(JOB, 2L, RecordKeys.row(JOB, 2)));
     assertThat(dead.get(0).getStage()).isEqualTo("gpu-worker");
     assertThat(dead.get(0).getReason()).startsWith("unreadable image record at lwise.images-0@1");
     assertThat(dead.get(1).getReason()).contains("empty record value");
-    assertThat(committedOffsets()).as("dead-lettered records are consumed too").containsExactly(Map.of(P0, 3L));
+    assertThat(committedOffsets())
+        .as("dead-lettered records are consumed too")
+        .containsExactly(Map.of(P0, 3L));
   }
 
   private void start(int maxBatchSize, long maxBatchWaitMs) {
-    WorkerConfig config = WorkerConfig.from(Map.of("bootstrap.servers", "unused:9092", "registry.url", "http://unused",
-        WorkerConfig.MODEL_CARD, "unused", WorkerConfig.MAX_BATCH_SIZE, maxBatchSize,
-        WorkerConfig.MAX_BATCH_WAIT_MS, maxBatchWaitMs));
-    ImagePreparation preparation = new ImagePreparation(topics.images(), new ImageSource(() -> null), 8,
-        new ImageDecoder());
-    pipeline = new WorkerPipeline(config, topics, consumer, producer, this::scoreEach, preparation, codec,
-        new InfrastructureRetry(Duration.ofSeconds(5)));
+    WorkerConfig config =
+        WorkerConfig.from(
+            Map.of(
+                "bootstrap.servers",
+                "unused:9092",
+                "registry.url",
+                "http://unused",
+                WorkerConfig.MODEL_CARD,
+                "unused",
+                WorkerConfig.MAX_BATCH_SIZE,
+                maxBatchSize,
+                WorkerConfig.MAX_BATCH_WAIT_MS,
+                maxBatchWaitMs));
+    ImagePreparation preparation =
+        new ImagePreparation(topics.images(), new ImageSource(() -> null), 8, new ImageDecoder());
+    pipeline =
+        new WorkerPipeline(
+            config,
+            topics,
+            consumer,
+            producer,
+            this::scoreEach,
+            preparation,
+            codec,
+            new InfrastructureRetry(Duration.ofSeconds(5)));
     running = CompletableFuture.runAsync(pipeline, loop);
   }
 
@@ -221,10 +268,23 @@ class WorkerPipelineTest {
     List<ImageEnhancer.Outcome> outcomes = new ArrayList<>();
     for (PreparedImage item : items) {
       ImageRecord r = item.record();
-      outcomes.add(new ImageEnhancer.Outcome(r, Score.newBuilder().setJobId(r.getJobId()).setRowIndex(r.getRowIndex())
-          .setValues(r.getValues()).setImPath(r.getImPath()).setLabel(r.getLabel()).setModelId("stand-in")
-          .setRobustGtLogit(1.0).setRobustEntropy(0.1).setRobustCrossEntropy(0.2).setPredictedClass(r.getLabel())
-          .build(), List.of(), null));
+      outcomes.add(
+          new ImageEnhancer.Outcome(
+              r,
+              Score.newBuilder()
+                  .setJobId(r.getJobId())
+                  .setRowIndex(r.getRowIndex())
+                  .setValues(r.getValues())
+                  .setImPath(r.getImPath())
+                  .setLabel(r.getLabel())
+                  .setModelId("stand-in")
+                  .setRobustGtLogit(1.0)
+                  .setRobustEntropy(0.1)
+                  .setRobustCrossEntropy(0.2)
+                  .setPredictedClass(r.getLabel())
+                  .build(),
+              List.of(),
+              null));
     }
     return outcomes;
   }
@@ -268,7 +328,8 @@ class WorkerPipelineTest {
 
   private List<Map<TopicPartition, Long>> committedOffsets() {
     List<Map<TopicPartition, Long>> offsets = new ArrayList<>();
-    for (Map<String, Map<TopicPartition, OffsetAndMetadata>> commit : producer.consumerGroupOffsetsHistory()) {
+    for (Map<String, Map<TopicPartition, OffsetAndMetadata>> commit :
+        producer.consumerGroupOffsetsHistory()) {
       Map<TopicPartition, Long> positions = new HashMap<>();
       commit.values().forEach(group -> group.forEach((p, o) -> positions.put(p, o.offset())));
       offsets.add(positions);
@@ -289,18 +350,41 @@ class WorkerPipelineTest {
   }
 
   private ConsumerRecord<byte[], byte[]> image(TopicPartition partition, long offset, long row) {
-    JobContext job = JobContext.newBuilder().setDataset("d").setModelId("stand-in").setConditions(List.of())
-        .setClassesPresent(List.of(1)).setOutputFormat(ImageFormat.PNG).build();
-    ImageRecord record = ImageRecord.newBuilder().setJobId(JOB).setRowIndex(row).setValues(List.of()).setLabel(1)
-        .setImPath("images/" + row + ".png").setContentType("image/png").setSha256("x").setImage(ByteBuffer.wrap(PNG))
-        .setContext(job).build();
-    return raw(partition, offset, RecordKeys.row(JOB, row),
+    JobContext job =
+        JobContext.newBuilder()
+            .setDataset("d")
+            .setModelId("stand-in")
+            .setConditions(List.of())
+            .setClassesPresent(List.of(1))
+            .setOutputFormat(ImageFormat.PNG)
+            .build();
+    ImageRecord record =
+        ImageRecord.newBuilder()
+            .setJobId(JOB)
+            .setRowIndex(row)
+            .setValues(List.of())
+            .setLabel(1)
+            .setImPath("images/" + row + ".png")
+            .setContentType("image/png")
+            .setSha256("x")
+            .setImage(ByteBuffer.wrap(PNG))
+            .setContext(job)
+            .build();
+    return raw(
+        partition,
+        offset,
+        RecordKeys.row(JOB, row),
         topics.images().valueSerde().serializer().serialize(TopicNames.IMAGES, record));
   }
 
-  private static ConsumerRecord<byte[], byte[]> raw(TopicPartition partition, long offset, String key, byte[] value) {
-    return new ConsumerRecord<>(partition.topic(), partition.partition(), offset,
-        key.getBytes(StandardCharsets.UTF_8), value);
+  private static ConsumerRecord<byte[], byte[]> raw(
+      TopicPartition partition, long offset, String key, byte[] value) {
+    return new ConsumerRecord<>(
+        partition.topic(),
+        partition.partition(),
+        offset,
+        key.getBytes(StandardCharsets.UTF_8),
+        value);
   }
 
   private static final byte[] PNG = png();

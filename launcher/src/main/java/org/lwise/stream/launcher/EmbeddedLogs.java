@@ -17,14 +17,26 @@ import org.slf4j.LoggerFactory;
  * in-process broker's to {@code kafka.log}, S3Proxy's to {@code s3.log} (the registry, a child
  * process, writes {@code registry/registry.log} itself). {@code lwise.log} keeps this system's
  * events; the broker's state changes and the errors it logs for retriable client requests (e.g.
- * KAFKA-18202's OutOfOrderSequence on a first transactional write, answered by a client retry)
- * are its business.
+ * KAFKA-18202's OutOfOrderSequence on a first transactional write, answered by a client retry) are
+ * its business.
  */
 final class EmbeddedLogs {
-  /** The broker's loggers; client-side Kafka loggers (clients, streams, common) stay in lwise.log. */
-  static final List<String> BROKER = List.of("kafka", "state.change.logger", "org.apache.kafka.controller",
-      "org.apache.kafka.storage", "org.apache.kafka.raft", "org.apache.kafka.server", "org.apache.kafka.metadata",
-      "org.apache.kafka.image", "org.apache.kafka.coordinator", "org.apache.kafka.security");
+  /**
+   * The broker's loggers; client-side Kafka loggers (clients, streams, common) stay in lwise.log.
+   */
+  static final List<String> BROKER =
+      List.of(
+          "kafka",
+          "state.change.logger",
+          "org.apache.kafka.controller",
+          "org.apache.kafka.storage",
+          "org.apache.kafka.raft",
+          "org.apache.kafka.server",
+          "org.apache.kafka.metadata",
+          "org.apache.kafka.image",
+          "org.apache.kafka.coordinator",
+          "org.apache.kafka.security");
+
   static final List<String> S3 = List.of("org.gaul", "org.jclouds", "jclouds");
 
   private static final String EMBEDDED = "embedded-";

@@ -32,11 +32,14 @@ final class FailureReasons {
   /** The job's dead letters, read from the topic (any process can ask). */
   static FailureReasons read(String bootstrapServers, PipelineTopics topics, String jobId) {
     List<DeadLetter> failures = new ArrayList<>();
-    TopicReader.readAll(bootstrapServers, topics.deadLetters(), (key, dead) -> {
-      if (dead != null && jobId.equals(dead.getJobId())) {
-        failures.add(dead);
-      }
-    });
+    TopicReader.readAll(
+        bootstrapServers,
+        topics.deadLetters(),
+        (key, dead) -> {
+          if (dead != null && jobId.equals(dead.getJobId())) {
+            failures.add(dead);
+          }
+        });
     return new FailureReasons(failures, topics.deadLetters().name());
   }
 
@@ -48,22 +51,42 @@ final class FailureReasons {
     if (failures.isEmpty()) {
       return;
     }
-    Map<String, List<DeadLetter>> groups = failures.stream().collect(Collectors.groupingBy(
-        dead -> "[" + dead.getStage() + "] " + DeadLetters.reasonClass(dead.getReason()), LinkedHashMap::new,
-        Collectors.toList()));
+    Map<String, List<DeadLetter>> groups =
+        failures.stream()
+            .collect(
+                Collectors.groupingBy(
+                    dead ->
+                        "[" + dead.getStage() + "] " + DeadLetters.reasonClass(dead.getReason()),
+                    LinkedHashMap::new,
+                    Collectors.toList()));
     console.printf("Failures: %d (dead letters on topic %s), by reason:%n", failures.size(), topic);
     groups.entrySet().stream()
-        .sorted(Comparator.comparingInt((Map.Entry<String, List<DeadLetter>> e) -> -e.getValue().size()))
+        .sorted(
+            Comparator.comparingInt(
+                (Map.Entry<String, List<DeadLetter>> e) -> -e.getValue().size()))
         .limit(GROUPS)
-        .forEach(group -> {
-          List<DeadLetter> letters = group.getValue();
-          List<Long> rows = letters.stream().map(DeadLetter::getRowIndex).filter(r -> r != null).sorted()
-              .distinct().toList();
-          String rowList = rows.isEmpty() ? "" : "; rows " + rows.stream().limit(FIRST_ROWS).map(String::valueOf)
-              .collect(Collectors.joining(", ")) + (rows.size() > FIRST_ROWS ? ", ..." : "");
-          console.printf("  %5d  %s%s%n", letters.size(), group.getKey(), rowList);
-          console.printf("         e.g. %s%n", letters.get(0).getReason());
-        });
+        .forEach(
+            group -> {
+              List<DeadLetter> letters = group.getValue();
+              List<Long> rows =
+                  letters.stream()
+                      .map(DeadLetter::getRowIndex)
+                      .filter(r -> r != null)
+                      .sorted()
+                      .distinct()
+                      .toList();
+              String rowList =
+                  rows.isEmpty()
+                      ? ""
+                      : "; rows "
+                          + rows.stream()
+                              .limit(FIRST_ROWS)
+                              .map(String::valueOf)
+                              .collect(Collectors.joining(", "))
+                          + (rows.size() > FIRST_ROWS ? ", ..." : "");
+              console.printf("  %5d  %s%s%n", letters.size(), group.getKey(), rowList);
+              console.printf("         e.g. %s%n", letters.get(0).getReason());
+            });
     if (groups.size() > GROUPS) {
       console.printf("  ... and %d more reasons on topic %s%n", groups.size() - GROUPS, topic);
     }

@@ -11,21 +11,51 @@ import org.lwise.stream.trainer.LabeledImages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code lwise grid}: a PNG of originals and their enhancements at several eps, per model, side by side. */
-@Command(name = "grid", mixinStandardHelpOptions = true,
-    description = "Picture originals and their enhancements at several eps for one or more models, side by side.",
-    footer = {"%nExample:", "  lwise grid --model demo/models/fashion-cnn-robust --model demo/models/fashion-cnn-standard \\",
-        "      --dirmap demo/fashion-mnist/dirmap.csv --eps 1,2,4 --out grid.png"})
+/**
+ * {@code lwise grid}: a PNG of originals and their enhancements at several eps, per model, side by
+ * side.
+ */
+@Command(
+    name = "grid",
+    mixinStandardHelpOptions = true,
+    description =
+        "Picture originals and their enhancements at several eps for one or more models, side by side.",
+    footer = {
+      "%nExample:",
+      "  lwise grid --model demo/models/fashion-cnn-robust --model demo/models/fashion-cnn-standard \\",
+      "      --dirmap demo/fashion-mnist/dirmap.csv --eps 1,2,4 --out grid.png"
+    })
 public final class GridCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "model card; repeat to compare models") List<Path> models;
-  @Option(names = "--dirmap", required = true, description = "dirmap CSV the images come from") Path dirmap;
-  @Option(names = "--split", defaultValue = "test", description = "split of the dirmap to draw images from") String split;
-  @Option(names = "--count", defaultValue = "8", description = "images") int count;
-  @Option(names = "--eps", split = ",", defaultValue = "1,2,4,8", description = "L2 budgets, one column each") List<Double> eps;
+  @Option(names = "--model", required = true, description = "model card; repeat to compare models")
+  List<Path> models;
+
+  @Option(names = "--dirmap", required = true, description = "dirmap CSV the images come from")
+  Path dirmap;
+
+  @Option(
+      names = "--split",
+      defaultValue = "test",
+      description = "split of the dirmap to draw images from")
+  String split;
+
+  @Option(names = "--count", defaultValue = "8", description = "images")
+  int count;
+
+  @Option(
+      names = "--eps",
+      split = ",",
+      defaultValue = "1,2,4,8",
+      description = "L2 budgets, one column each")
+  List<Double> eps;
+
   @Option(names = "--objective", defaultValue = "logit", description = "${COMPLETION-CANDIDATES}")
   Objective objective;
-  @Option(names = "--seed", defaultValue = "3", description = "seed of the image sample") long seed;
-  @Option(names = "--out", defaultValue = "enhancement-grid.png", description = "PNG file to write") Path out;
+
+  @Option(names = "--seed", defaultValue = "3", description = "seed of the image sample")
+  long seed;
+
+  @Option(names = "--out", defaultValue = "enhancement-grid.png", description = "PNG file to write")
+  Path out;
 
   @Override
   public Integer call() {
@@ -34,7 +64,9 @@ public final class GridCommand implements Callable<Integer> {
       for (Path model : models) {
         loaded.add(RobustClassifier.load(model));
       }
-      LabeledImages images = LabeledImages.load(dirmap, split, "class_num", loaded.get(0).card().inputSize(), count, seed);
+      LabeledImages images =
+          LabeledImages.load(
+              dirmap, split, "class_num", loaded.get(0).card().inputSize(), count, seed);
       EnhancementGrid.write(loaded, images, eps, objective, out);
       System.out.println("Wrote " + out);
     } finally {

@@ -10,10 +10,10 @@ import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.TransientFailures;
 
 /**
- * How the client commands ({@code status}, {@code submit --wait}) read the topics: through
- * {@link InfrastructureRetry}, so a broker or registry restart only delays them, and, when a server
- * stays away for {@code retry.timeout.ms}, with one line that names it and its setting instead of
- * the client library's stack trace.
+ * How the client commands ({@code status}, {@code submit --wait}) read the topics: through {@link
+ * InfrastructureRetry}, so a broker or registry restart only delays them, and, when a server stays
+ * away for {@code retry.timeout.ms}, with one line that names it and its setting instead of the
+ * client library's stack trace.
  */
 final class InfrastructureOutage {
   private final InfrastructureRetry retry;
@@ -24,7 +24,10 @@ final class InfrastructureOutage {
     this.connection = connection;
   }
 
-  /** Runs a read, again while it fails transiently; gives up with a one-line {@link IllegalStateException}. */
+  /**
+   * Runs a read, again while it fails transiently; gives up with a one-line {@link
+   * IllegalStateException}.
+   */
   <T> T retrying(Supplier<T> read) {
     long started = System.nanoTime();
     try {
@@ -37,42 +40,85 @@ final class InfrastructureOutage {
       if (!TransientFailures.isTransient(e)) {
         throw e;
       }
-      throw new IllegalStateException(describe(e, Duration.ofNanos(System.nanoTime() - started)), e);
+      throw new IllegalStateException(
+          describe(e, Duration.ofNanos(System.nanoTime() - started)), e);
     }
   }
 
   /**
-   * A broker that refused this client's credentials or rights: no retry helps, so say which settings
-   * to check at once (their values are secrets and are not shown). Null for any other failure.
+   * A broker that refused this client's credentials or rights: no retry helps, so say which
+   * settings to check at once (their values are secrets and are not shown). Null for any other
+   * failure.
    */
   String refusal(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof AuthenticationException || t instanceof AuthorizationException) {
-        return "Kafka at " + connection.bootstrapServers() + " (" + ConnectionConfig.BOOTSTRAP_SERVERS + ") refused "
-            + (t instanceof AuthenticationException ? "this client's credentials" : "this client access")
-            + "; check " + ConnectionConfig.KAFKA_SECURITY_PROTOCOL + ", " + ConnectionConfig.KAFKA_SASL_MECHANISM
-            + " and " + ConnectionConfig.KAFKA_SASL_JAAS_CONFIG + " (or the kafka.ssl.* settings): " + t.getMessage();
+        return "Kafka at "
+            + connection.bootstrapServers()
+            + " ("
+            + ConnectionConfig.BOOTSTRAP_SERVERS
+            + ") refused "
+            + (t instanceof AuthenticationException
+                ? "this client's credentials"
+                : "this client access")
+            + "; check "
+            + ConnectionConfig.KAFKA_SECURITY_PROTOCOL
+            + ", "
+            + ConnectionConfig.KAFKA_SASL_MECHANISM
+            + " and "
+            + ConnectionConfig.KAFKA_SASL_JAAS_CONFIG
+            + " (or the kafka.ssl.* settings): "
+            + t.getMessage();
       }
     }
     return null;
   }
 
-  /** "Kafka at 127.0.0.1:9092 (bootstrap.servers) unreachable for 31 s (retry.timeout.ms = 30000)". */
+  /**
+   * "Kafka at 127.0.0.1:9092 (bootstrap.servers) unreachable for 31 s (retry.timeout.ms = 30000)".
+   */
   String describe(Throwable error, Duration waited) {
     String server;
     if (involves(error, "io.apicurio.")) {
-      server = "Schema registry at " + connection.registryUrl() + " (" + ConnectionConfig.REGISTRY_URL + ")";
+      server =
+          "Schema registry at "
+              + connection.registryUrl()
+              + " ("
+              + ConnectionConfig.REGISTRY_URL
+              + ")";
     } else if (involves(error, "org.apache.kafka.")) {
-      server = "Kafka at " + connection.bootstrapServers() + " (" + ConnectionConfig.BOOTSTRAP_SERVERS + ")";
+      server =
+          "Kafka at "
+              + connection.bootstrapServers()
+              + " ("
+              + ConnectionConfig.BOOTSTRAP_SERVERS
+              + ")";
     } else {
-      server = "Kafka at " + connection.bootstrapServers() + " (" + ConnectionConfig.BOOTSTRAP_SERVERS
-          + ") or the schema registry at " + connection.registryUrl() + " (" + ConnectionConfig.REGISTRY_URL + ")";
+      server =
+          "Kafka at "
+              + connection.bootstrapServers()
+              + " ("
+              + ConnectionConfig.BOOTSTRAP_SERVERS
+              + ") or the schema registry at "
+              + connection.registryUrl()
+              + " ("
+              + ConnectionConfig.REGISTRY_URL
+              + ")";
     }
-    return server + " unreachable for " + Math.max(1, Math.round(waited.toMillis() / 1000.0)) + " s ("
-        + ConnectionConfig.RETRY_TIMEOUT_MS + " = " + connection.retryTimeout().toMillis() + "): " + cause(error);
+    return server
+        + " unreachable for "
+        + Math.max(1, Math.round(waited.toMillis() / 1000.0))
+        + " s ("
+        + ConnectionConfig.RETRY_TIMEOUT_MS
+        + " = "
+        + connection.retryTimeout().toMillis()
+        + "): "
+        + cause(error);
   }
 
-  /** The root cause in a few words; Apicurio's client keeps it in its error bean, not as a cause. */
+  /**
+   * The root cause in a few words; Apicurio's client keeps it in its error bean, not as a cause.
+   */
   private static String cause(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof RestClientException registry && registry.getError() != null) {
@@ -82,7 +128,10 @@ final class InfrastructureOutage {
     return InfrastructureRetry.rootMessage(error);
   }
 
-  /** Whether the error or one of its causes was thrown by code whose class name starts with {@code prefix}. */
+  /**
+   * Whether the error or one of its causes was thrown by code whose class name starts with {@code
+   * prefix}.
+   */
   private static boolean involves(Throwable error, String prefix) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t.getClass().getName().startsWith(prefix)) {

@@ -27,28 +27,43 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lwise jobs}: every job on the topics with its state and row counts, read like
- * {@code status} does (any process can ask, whichever aggregator holds the jobs).
+ * {@code lwise jobs}: every job on the topics with its state and row counts, read like {@code
+ * status} does (any process can ask, whichever aggregator holds the jobs).
  */
-@Command(name = "jobs", mixinStandardHelpOptions = true,
-    description = "List the submitted jobs: id, dataset, model, state, rows done and failed, started, finished.",
+@Command(
+    name = "jobs",
+    mixinStandardHelpOptions = true,
+    description =
+        "List the submitted jobs: id, dataset, model, state, rows done and failed, started, finished.",
     footer = {"%nExample:", "  lwise jobs --config lwise-out/.embedded/connection.properties"})
 public final class JobsCommand implements Callable<Integer> {
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
-      .withZone(ZoneId.systemDefault());
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
-  @Option(names = "--config", required = true, description = "properties file with at least bootstrap.servers and registry.url")
+  @Option(
+      names = "--config",
+      required = true,
+      description = "properties file with at least bootstrap.servers and registry.url")
   Path config;
 
   /** One line of the list. */
-  record JobLine(String jobId, String dataset, String model, String state, long done, long failed, Instant started,
+  record JobLine(
+      String jobId,
+      String dataset,
+      String model,
+      String state,
+      long done,
+      long failed,
+      Instant started,
       Instant finished) {}
 
   @Override
   public Integer call() {
     ConnectionConfig connection = ConnectionConfig.from(StageSettings.load(config));
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(connection.registryUrl()));
-    List<JobLine> jobs = new InfrastructureOutage(connection).retrying(() -> read(connection.bootstrapServers(), topics));
+    List<JobLine> jobs =
+        new InfrastructureOutage(connection)
+            .retrying(() -> read(connection.bootstrapServers(), topics));
     print(jobs, System.out);
     return 0;
   }
@@ -59,12 +74,23 @@ public final class JobsCommand implements Callable<Integer> {
       return;
     }
     String format = "%-34s %-16s %-24s %-9s %8s %7s  %-19s  %-19s";
-    out.println(String.format(format, "JOB", "DATASET", "MODEL", "STATE", "DONE", "FAILED", "STARTED", "FINISHED")
-        .stripTrailing());
+    out.println(
+        String.format(
+                format, "JOB", "DATASET", "MODEL", "STATE", "DONE", "FAILED", "STARTED", "FINISHED")
+            .stripTrailing());
     for (JobLine job : jobs) {
-      out.println(String.format(format, job.jobId(), job.dataset(), job.model(), job.state(), job.done(), job.failed(),
-          job.started() == null ? "-" : TIME.format(job.started()),
-          job.finished() == null ? "-" : TIME.format(job.finished())).stripTrailing());
+      out.println(
+          String.format(
+                  format,
+                  job.jobId(),
+                  job.dataset(),
+                  job.model(),
+                  job.state(),
+                  job.done(),
+                  job.failed(),
+                  job.started() == null ? "-" : TIME.format(job.started()),
+                  job.finished() == null ? "-" : TIME.format(job.finished()))
+              .stripTrailing());
     }
   }
 
@@ -72,36 +98,63 @@ public final class JobsCommand implements Callable<Integer> {
     Map<String, Job> jobs = TopicReader.latest(bootstrapServers, topics.jobs());
     Map<String, DirmapWritten> finished = new HashMap<>();
     Map<String, Instant> finishedAt = new HashMap<>();
-    TopicReader.readAll(bootstrapServers, topics.dirmaps(), (String key, DirmapWritten written, long timestamp) -> {
-      if (written != null && written.getComplete() && Conditions.NATURAL.equals(written.getConditionId())) {
-        finished.put(written.getJobId(), written);
-        finishedAt.put(written.getJobId(), Instant.ofEpochMilli(timestamp));
-      }
-    });
+    TopicReader.readAll(
+        bootstrapServers,
+        topics.dirmaps(),
+        (String key, DirmapWritten written, long timestamp) -> {
+          if (written != null
+              && written.getComplete()
+              && Conditions.NATURAL.equals(written.getConditionId())) {
+            finished.put(written.getJobId(), written);
+            finishedAt.put(written.getJobId(), Instant.ofEpochMilli(timestamp));
+          }
+        });
     Map<String, Set<Long>> accounted = new HashMap<>();
     Map<String, Set<Long>> failed = new HashMap<>();
     if (!finished.keySet().containsAll(jobs.keySet())) {
       // Rows of running jobs: the keys of their scores are enough (values stay unread).
-      Topic<byte[], byte[]> scoreKeys = new Topic<>(topics.scores().name(), Serdes.ByteArray(), Serdes.ByteArray());
-      TopicReader.readAll(bootstrapServers, scoreKeys, (byte[] key, byte[] value) -> count(key, accounted));
-      TopicReader.readAll(bootstrapServers, topics.deadLetters(), (key, dead) -> {
-        if (dead != null && dead.getJobId() != null && dead.getRowIndex() != null) {
-          failed.computeIfAbsent(dead.getJobId(), id -> new HashSet<>()).add(dead.getRowIndex());
-          accounted.computeIfAbsent(dead.getJobId(), id -> new HashSet<>()).add(dead.getRowIndex());
-        }
-      });
+      Topic<byte[], byte[]> scoreKeys =
+          new Topic<>(topics.scores().name(), Serdes.ByteArray(), Serdes.ByteArray());
+      TopicReader.readAll(
+          bootstrapServers, scoreKeys, (byte[] key, byte[] value) -> count(key, accounted));
+      TopicReader.readAll(
+          bootstrapServers,
+          topics.deadLetters(),
+          (key, dead) -> {
+            if (dead != null && dead.getJobId() != null && dead.getRowIndex() != null) {
+              failed
+                  .computeIfAbsent(dead.getJobId(), id -> new HashSet<>())
+                  .add(dead.getRowIndex());
+              accounted
+                  .computeIfAbsent(dead.getJobId(), id -> new HashSet<>())
+                  .add(dead.getRowIndex());
+            }
+          });
     }
     List<JobLine> lines = new ArrayList<>();
     for (Job job : jobs.values()) {
       String id = job.getJobId();
       DirmapWritten natural = finished.get(id);
-      long failedRows = natural != null ? natural.getFailed() : failed.getOrDefault(id, Set.of()).size();
-      long doneRows = natural != null ? natural.getRows() : accounted.getOrDefault(id, Set.of()).size() - failedRows;
+      long failedRows =
+          natural != null ? natural.getFailed() : failed.getOrDefault(id, Set.of()).size();
+      long doneRows =
+          natural != null
+              ? natural.getRows()
+              : accounted.getOrDefault(id, Set.of()).size() - failedRows;
       String state = natural != null ? "finished" : job.getOpenEnded() ? "watching" : "running";
-      lines.add(new JobLine(id, job.getDataset(), job.getModelId(), state, doneRows, failedRows, job.getCreatedAt(),
-          natural == null ? null : finishedAt.get(id)));
+      lines.add(
+          new JobLine(
+              id,
+              job.getDataset(),
+              job.getModelId(),
+              state,
+              doneRows,
+              failedRows,
+              job.getCreatedAt(),
+              natural == null ? null : finishedAt.get(id)));
     }
-    lines.sort(Comparator.comparing(JobLine::started, Comparator.nullsFirst(Comparator.naturalOrder())));
+    lines.sort(
+        Comparator.comparing(JobLine::started, Comparator.nullsFirst(Comparator.naturalOrder())));
     return lines;
   }
 

@@ -33,7 +33,9 @@ final class OutputLock implements AutoCloseable {
     FileChannel channel = null;
     try {
       Files.createDirectories(outDir);
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -43,12 +45,19 @@ final class OutputLock implements AutoCloseable {
       if (lock == null) {
         String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
         channel.close();
-        throw new IllegalStateException("output folder " + outDir.toAbsolutePath().normalize() + " is in use by "
-            + (holder.isEmpty() ? "another process" : holder) + "; wait for it, stop it, or choose another --out");
+        throw new IllegalStateException(
+            "output folder "
+                + outDir.toAbsolutePath().normalize()
+                + " is in use by "
+                + (holder.isEmpty() ? "another process" : holder)
+                + "; wait for it, stop it, or choose another --out");
       }
       channel.truncate(0);
-      channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " (" + command + ")\n")
-          .getBytes(StandardCharsets.UTF_8)), 0);
+      channel.write(
+          ByteBuffer.wrap(
+              ("pid " + ProcessHandle.current().pid() + " (" + command + ")\n")
+                  .getBytes(StandardCharsets.UTF_8)),
+          0);
       channel.force(false);
       return new OutputLock(channel, lock);
     } catch (IOException e) {

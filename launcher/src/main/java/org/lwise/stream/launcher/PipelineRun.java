@@ -46,55 +46,72 @@ public final class PipelineRun implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final List<DirmapWatcher> watchers = new ArrayList<>();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
   /** One metrics and health endpoint for every stage of this JVM ({@code metrics.port}). */
   private final StageMonitor monitor;
 
   public PipelineRun(Map<String, String> props, int workerCount) throws InterruptedException {
     this.props = props;
     IngestConfig ingestConfig = IngestConfig.from(props);
-    this.topics = PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
-    TopicSetup.ensureTopics(ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
+    this.topics =
+        PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
+    TopicSetup.ensureTopics(
+        ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
     this.monitor = StageMonitor.start(MonitoringSettings.from(props));
     try {
-      this.aggregator = new AggregatorApp(AggregatorConfig.from(props),
-          new StageMetrics(monitor.registry(), AggregatorApp.NAME));
+      this.aggregator =
+          new AggregatorApp(
+              AggregatorConfig.from(props),
+              new StageMetrics(monitor.registry(), AggregatorApp.NAME));
     } catch (RuntimeException e) {
       monitor.close();
       throw e;
     }
     monitor.addReadinessCheck(AggregatorApp.NAME, aggregator::isReady);
     aggregator.start(Duration.ofMinutes(2));
-    this.uploader = new UploaderApp(UploaderConfig.from(props), new StageMetrics(monitor.registry(), UploaderApp.NAME));
+    this.uploader =
+        new UploaderApp(
+            UploaderConfig.from(props), new StageMetrics(monitor.registry(), UploaderApp.NAME));
     monitor.addReadinessCheck(UploaderApp.NAME, uploader::isReady);
     thread("lwise-uploader", uploader::run);
     for (int i = 0; i < workerCount; i++) {
       // One set of gpu-worker meters per worker would collide; they share the stage's counters.
-      WorkerApp worker = new WorkerApp(WorkerConfig.from(props), new StageMetrics(monitor.registry(), WorkerApp.NAME));
+      WorkerApp worker =
+          new WorkerApp(
+              WorkerConfig.from(props), new StageMetrics(monitor.registry(), WorkerApp.NAME));
       workers.add(worker);
       monitor.addReadinessCheck(WorkerApp.NAME + "-" + i, worker::isReady);
       thread("lwise-gpu-worker-" + i, worker::run);
     }
   }
 
-  /** {@code http://host:port} of this run's metrics and health, or null when {@code metrics.port} is 0. */
+  /**
+   * {@code http://host:port} of this run's metrics and health, or null when {@code metrics.port} is
+   * 0.
+   */
   public String metricsUrl() {
     return monitor.url();
   }
 
   private void thread(String name, Runnable body) {
-    Thread thread = new Thread(() -> {
-      try {
-        body.run();
-      } catch (Throwable e) {
-        log.error("{} stopped: {}", name, e.toString(), e);
-        failure.compareAndSet(null, e);
-      }
-    }, name);
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                body.run();
+              } catch (Throwable e) {
+                log.error("{} stopped: {}", name, e.toString(), e);
+                failure.compareAndSet(null, e);
+              }
+            },
+            name);
     thread.start();
     threads.add(thread);
   }
 
-  /** Waits until every worker owns part of the work topic, so a new job is spread over all of them. */
+  /**
+   * Waits until every worker owns part of the work topic, so a new job is spread over all of them.
+   */
   public void awaitWorkersAssigned(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (workers.stream().anyMatch(w -> w.assignedPartitions() == 0)) {
@@ -118,11 +135,13 @@ public final class PipelineRun implements AutoCloseable {
     IngestApp ingest = new IngestApp(IngestConfig.from(props));
     DirmapWatcher watcher = ingest.watcher(request, fromRow);
     watchers.add(watcher);
-    thread("lwise-ingest-watch", () -> {
-      try (ingest) {
-        watcher.run();
-      }
-    });
+    thread(
+        "lwise-ingest-watch",
+        () -> {
+          try (ingest) {
+            watcher.run();
+          }
+        });
     return watcher;
   }
 
@@ -139,7 +158,8 @@ public final class PipelineRun implements AutoCloseable {
     }
     if (aggregator.state() == KafkaStreams.State.ERROR
         || aggregator.state() == KafkaStreams.State.NOT_RUNNING) {
-      throw new IllegalStateException("the aggregator stopped (state " + aggregator.state() + "); see the log");
+      throw new IllegalStateException(
+          "the aggregator stopped (state " + aggregator.state() + "); see the log");
     }
   }
 
@@ -182,7 +202,8 @@ public final class PipelineRun implements AutoCloseable {
    * from this process's aggregator; completion is also read from the dirmaps topic, so it is seen
    * even when another aggregator instance of the same application holds the job.
    */
-  public JobProgress awaitCompletion(String jobId, Duration timeout, ProgressListener listener) throws InterruptedException {
+  public JobProgress awaitCompletion(String jobId, Duration timeout, ProgressListener listener)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     WrittenDirmaps written = new WrittenDirmaps(props.get("bootstrap.servers"), topics.dirmaps());
     long lastTopicCheck = 0;
@@ -198,8 +219,11 @@ public final class PipelineRun implements AutoCloseable {
         lastTopicCheck = System.nanoTime();
         DirmapWritten natural = written.of(jobId).get(Conditions.NATURAL);
         if (natural != null) {
-          return JobProgress.newBuilder().setCompleted(natural.getRows()).setFailed(natural.getFailed())
-              .setEmitted(true).build();
+          return JobProgress.newBuilder()
+              .setCompleted(natural.getRows())
+              .setFailed(natural.getFailed())
+              .setEmitted(true)
+              .build();
         }
       }
       Thread.sleep(250);

@@ -13,25 +13,41 @@ import picocli.CommandLine.Parameters;
  * to. With a {@code bootstrap.servers} setting it reads those servers; without, it starts the
  * embedded servers of the output folder an earlier {@code lwise run} left.
  */
-@Command(name = "report", mixinStandardHelpOptions = true,
-    description = "Write a finished job's HTML report (difficulty, enhancements, image statistics) next to its dirmaps.",
-    footer = {"%nExamples:", "  lwise report fashion-mnist-46c6a6ea91a9 --out lwise-out",
-        "  lwise report fashion-mnist-46c6a6ea91a9 --config lab.properties --model demo/models/fashion-cnn-robust"})
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description =
+        "Write a finished job's HTML report (difficulty, enhancements, image statistics) next to its dirmaps.",
+    footer = {
+      "%nExamples:",
+      "  lwise report fashion-mnist-46c6a6ea91a9 --out lwise-out",
+      "  lwise report fashion-mnist-46c6a6ea91a9 --config lab.properties --model demo/models/fashion-cnn-robust"
+    })
 public final class ReportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "JOB_ID", description = "as printed by submit or run")
   String jobId;
 
-  @Option(names = "--config", description = "properties file; without bootstrap.servers the embedded servers of --out")
+  @Option(
+      names = "--config",
+      description = "properties file; without bootstrap.servers the embedded servers of --out")
   Path config;
 
-  @Option(names = "--out", description = "the output folder of the lwise run that did the job (default "
-      + RunCommand.DEFAULT_OUT + "); only without bootstrap.servers")
+  @Option(
+      names = "--out",
+      description =
+          "the output folder of the lwise run that did the job (default "
+              + RunCommand.DEFAULT_OUT
+              + "); only without bootstrap.servers")
   Path out = Path.of(RunCommand.DEFAULT_OUT);
 
-  @Option(names = "--model", description = "the job's model card folder: also score the enhanced images (gt-logit after)")
+  @Option(
+      names = "--model",
+      description = "the job's model card folder: also score the enhanced images (gt-logit after)")
   Path model;
 
-  @Option(names = "--file", description = "where to write the report (default <out>/<dataset>_report.html)")
+  @Option(
+      names = "--file",
+      description = "where to write the report (default <out>/<dataset>_report.html)")
   Path file;
 
   @Override
@@ -40,9 +56,11 @@ public final class ReportCommand implements Callable<Integer> {
     if (settings.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
       return publish(settings);
     }
-    System.err.println("Starting the embedded servers under " + out + " to read job " + jobId + " ...");
-    try (EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(out, Launcher.registryJar(),
-        StageSettings.corsOrigins(settings))) {
+    System.err.println(
+        "Starting the embedded servers under " + out + " to read job " + jobId + " ...");
+    try (EmbeddedInfrastructure infra =
+        EmbeddedInfrastructure.start(
+            out, Launcher.registryJar(), StageSettings.corsOrigins(settings))) {
       // As lwise run merged them: the file's settings win over the embedded connection's defaults.
       return publish(StageSettings.forRun(Map.of(), infra.connection(), settings, Map.of()));
     }

@@ -18,8 +18,8 @@ import org.lwise.stream.schema.JobProgress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -27,29 +27,37 @@ import picocli.CommandLine.Spec;
  * {@code lwise run}: scores and enhances one dirmap end to end. Without a {@code bootstrap.servers}
  * setting it starts the embedded default (Kafka, registry, S3Proxy) under the output folder.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).",
-    footer = {"%nExamples:", "  lwise run --dirmap demo/fashion-mnist/dirmap.csv --model demo/models/fashion-cnn-robust --eps 1,2",
-        "  lwise run --dirmap data/dirmap.csv --model models/robust --config my-cluster.properties --out results"})
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description =
+        "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).",
+    footer = {
+      "%nExamples:",
+      "  lwise run --dirmap demo/fashion-mnist/dirmap.csv --model demo/models/fashion-cnn-robust --eps 1,2",
+      "  lwise run --dirmap data/dirmap.csv --model models/robust --config my-cluster.properties --out results"
+    })
 public final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   private static final String AGGREGATOR_OUTPUT_DIR = "aggregator.output.dir";
   private static final String UPLOADER_LOCAL_DIR = "uploader.local.dir";
 
-  @Mixin
-  JobOptions job = new JobOptions();
+  @Mixin JobOptions job = new JobOptions();
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   static final String DEFAULT_OUT = "lwise-out";
 
   /** Null when not given: then a file's aggregator.output.dir, else {@link #DEFAULT_OUT}. */
-  @Option(names = "--out", description = "output folder (default: aggregator.output.dir if configured, else "
-      + DEFAULT_OUT + ")")
+  @Option(
+      names = "--out",
+      description =
+          "output folder (default: aggregator.output.dir if configured, else " + DEFAULT_OUT + ")")
   Path out;
 
-  @Option(names = "--config", description = "properties file: connection and stage settings (see README)")
+  @Option(
+      names = "--config",
+      description = "properties file: connection and stage settings (see README)")
   Path config;
 
   @Option(names = "--batch-size", description = "images per micro-batch (worker.max.batch.size)")
@@ -58,30 +66,48 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (worker.device)")
   String device;
 
-  @Option(names = "--watch", description = "after the job, keep publishing rows appended to the dirmap "
-      + "(new images), scored against this job's logit range, until Ctrl-C")
+  @Option(
+      names = "--watch",
+      description =
+          "after the job, keep publishing rows appended to the dirmap "
+              + "(new images), scored against this job's logit range, until Ctrl-C")
   boolean watch;
 
-  @Option(names = "--serve", description = "after the job, keep serving the live difficulty API and the demo "
-      + "experiment (" + "http://127.0.0.1:<api.port>/experiment/) until Ctrl-C; --watch serves too")
+  @Option(
+      names = "--serve",
+      description =
+          "after the job, keep serving the live difficulty API and the demo "
+              + "experiment ("
+              + "http://127.0.0.1:<api.port>/experiment/) until Ctrl-C; --watch serves too")
   boolean serve;
 
-  @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long")
+  @Option(
+      names = "--timeout-minutes",
+      defaultValue = "120",
+      description = "give up after this long")
   long timeoutMinutes;
 
   private void watchUntilStopped(PipelineRun run, String referenceJobId, long referenceRows)
       throws InterruptedException {
     DirmapWatcher watcher = run.watch(job.toRequest(referenceJobId), referenceRows);
-    System.err.println("Watching " + job.dirmap + " for new rows (job " + watcher.jobId()
-        + "); their dirmaps: *_incoming_dirmap.csv. Ctrl-C to stop.");
+    System.err.println(
+        "Watching "
+            + job.dirmap
+            + " for new rows (job "
+            + watcher.jobId()
+            + "); their dirmaps: *_incoming_dirmap.csv. Ctrl-C to stop.");
     String reported = "";
     while (true) {
       JobProgress progress = run.progress(watcher.jobId());
       long done = progress == null ? 0 : progress.getCompleted() + progress.getFailed();
       long waiting = watcher.waitingRows();
       // Rows waiting for their image file are neither done nor lost: say so, rather than "done".
-      String line = String.format("incoming: %d of %d new rows done%s", done, watcher.newRows(),
-          waiting > 0 ? String.format("; %d waiting for their image file", waiting) : "");
+      String line =
+          String.format(
+              "incoming: %d of %d new rows done%s",
+              done,
+              watcher.newRows(),
+              waiting > 0 ? String.format("; %d waiting for their image file", waiting) : "");
       if ((watcher.newRows() > 0 || waiting > 0) && !line.equals(reported)) {
         System.err.println(line);
         reported = line;
@@ -92,30 +118,40 @@ public final class RunCommand implements Callable<Integer> {
 
   /**
    * The job's HTML report. A report that cannot be written does not fail the run (its dirmaps and
-   * images are there): the reason goes to the console and the log, and {@code lwise report} can retry.
+   * images are there): the reason goes to the console and the log, and {@code lwise report} can
+   * retry.
    */
-  private ReportPublisher.Published writeReport(Map<String, String> props, String jobId, double seconds) {
+  private ReportPublisher.Published writeReport(
+      Map<String, String> props, String jobId, double seconds) {
     try {
       return ReportPublisher.publish(props, jobId, seconds, job.model, null);
     } catch (RuntimeException e) {
       LOG.warn("the report of job {} was not written", jobId, e);
-      System.err.println("The report was not written (" + e.getMessage() + "); try: lwise report " + jobId);
+      System.err.println(
+          "The report was not written (" + e.getMessage() + "); try: lwise report " + jobId);
       return null;
     }
   }
 
-  /** The output folder: {@code --out}, else the configured {@code aggregator.output.dir}, else the default. */
+  /**
+   * The output folder: {@code --out}, else the configured {@code aggregator.output.dir}, else the
+   * default.
+   */
   Path outputFolder(Map<String, String> userSettings) {
-    return out != null ? out : Path.of(userSettings.getOrDefault(AGGREGATOR_OUTPUT_DIR, DEFAULT_OUT));
+    return out != null
+        ? out
+        : Path.of(userSettings.getOrDefault(AGGREGATOR_OUTPUT_DIR, DEFAULT_OUT));
   }
 
   /**
-   * Every setting of this run ({@link StageSettings#forRun}: defaults, embedded connection, your file
-   * and environment, then these options), so each key wins over the embedded default.
+   * Every setting of this run ({@link StageSettings#forRun}: defaults, embedded connection, your
+   * file and environment, then these options), so each key wins over the embedded default.
    */
-  Map<String, String> settings(Map<String, String> userSettings, Map<String, String> embeddedConnection) {
+  Map<String, String> settings(
+      Map<String, String> userSettings, Map<String, String> embeddedConnection) {
     Path folder = outputFolder(userSettings);
-    Map<String, String> defaults = Map.of(AGGREGATOR_OUTPUT_DIR, folder.toString(), UPLOADER_LOCAL_DIR, folder.toString());
+    Map<String, String> defaults =
+        Map.of(AGGREGATOR_OUTPUT_DIR, folder.toString(), UPLOADER_LOCAL_DIR, folder.toString());
     Map<String, String> commandLine = new HashMap<>();
     commandLine.put("worker.model.card", job.model.toString());
     if (out != null) {
@@ -143,7 +179,9 @@ public final class RunCommand implements Callable<Integer> {
 
   /** {@code lwise run ARGS} as typed, for the lock file. */
   private String commandLine() {
-    return spec == null ? "lwise run" : "lwise run " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    return spec == null
+        ? "lwise run"
+        : "lwise run " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
   }
 
   private Integer runLocked(Map<String, String> userSettings, Path folder) throws Exception {
@@ -154,10 +192,16 @@ public final class RunCommand implements Callable<Integer> {
     EmbeddedInfrastructure infra = null;
     long started = System.nanoTime();
     if (!userSettings.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
-      System.err.println("Starting the embedded Kafka broker, schema registry and S3 store under " + folder + " ...");
-      infra = EmbeddedInfrastructure.start(folder, Launcher.registryJar(), StageSettings.corsOrigins(userSettings));
+      System.err.println(
+          "Starting the embedded Kafka broker, schema registry and S3 store under "
+              + folder
+              + " ...");
+      infra =
+          EmbeddedInfrastructure.start(
+              folder, Launcher.registryJar(), StageSettings.corsOrigins(userSettings));
     }
-    Map<String, String> props = settings(userSettings, infra == null ? Map.of() : infra.connection());
+    Map<String, String> props =
+        settings(userSettings, infra == null ? Map.of() : infra.connection());
     EmbeddedInfrastructure embedded = infra;
     PipelineRun run;
     try {
@@ -170,57 +214,78 @@ public final class RunCommand implements Callable<Integer> {
     }
     AtomicBoolean closed = new AtomicBoolean();
     AtomicBoolean interrupted = new AtomicBoolean();
-    Runnable closeAll = () -> {
-      if (closed.compareAndSet(false, true)) {
-        run.close();
-        if (embedded != null) {
-          embedded.close();
-        }
-      }
-    };
+    Runnable closeAll =
+        () -> {
+          if (closed.compareAndSet(false, true)) {
+            run.close();
+            if (embedded != null) {
+              embedded.close();
+            }
+          }
+        };
     // Ctrl-C: stop the stages and servers cleanly; committed work is kept and a re-run resumes.
-    Thread hook = new Thread(() -> {
-      interrupted.set(true);
-      ConsoleLogFilter.quietFromNowOn();
-      System.err.println("\nStopping (Ctrl-C): committed work is kept; run the same command again to resume.");
-      closeAll.run();
-    }, "lwise-run-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              interrupted.set(true);
+              ConsoleLogFilter.quietFromNowOn();
+              System.err.println(
+                  "\nStopping (Ctrl-C): committed work is kept; run the same command again to resume.");
+              closeAll.run();
+            },
+            "lwise-run-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     String apiUrl = run.aggregator().apiUrl();
     if (apiUrl != null) {
-      System.err.println("API: " + apiUrl + " (live difficulty; demo experiment "
-          + RunSummary.experimentUrl(apiUrl) + ")");
+      System.err.println(
+          "API: "
+              + apiUrl
+              + " (live difficulty; demo experiment "
+              + RunSummary.experimentUrl(apiUrl)
+              + ")");
     }
     if (run.metricsUrl() != null) {
-      System.err.println("Metrics: " + run.metricsUrl() + "/metrics (health: /health/live, /health/ready)");
+      System.err.println(
+          "Metrics: " + run.metricsUrl() + "/metrics (health: /health/live, /health/ready)");
     }
     try {
       run.awaitWorkersAssigned(Duration.ofMinutes(2));
-      IngestReport report = run.submit(request, n -> { });
+      IngestReport report = run.submit(request, n -> {});
       if (report.alreadySubmitted()) {
-        System.err.println("Job " + report.jobId() + " was submitted by an earlier run; resuming it.");
+        System.err.println(
+            "Job " + report.jobId() + " was submitted by an earlier run; resuming it.");
       }
       JobProgress done;
-      try (ProgressBar bar = new ProgressBarBuilder()
-          .setTaskName("Images")
-          .setInitialMax(report.rows())
-          .setStyle(ProgressBarStyle.ASCII)
-          .setUpdateIntervalMillis(500)
-          .showSpeed()
-          .build()) {
-        done = run.awaitCompletion(report.jobId(), Duration.ofMinutes(timeoutMinutes), (completed, failed) -> {
-          bar.stepTo(completed + failed);
-          bar.setExtraMessage(failed > 0 ? failed + " failed" : "");
-        });
+      try (ProgressBar bar =
+          new ProgressBarBuilder()
+              .setTaskName("Images")
+              .setInitialMax(report.rows())
+              .setStyle(ProgressBarStyle.ASCII)
+              .setUpdateIntervalMillis(500)
+              .showSpeed()
+              .build()) {
+        done =
+            run.awaitCompletion(
+                report.jobId(),
+                Duration.ofMinutes(timeoutMinutes),
+                (completed, failed) -> {
+                  bar.stepTo(completed + failed);
+                  bar.setExtraMessage(failed > 0 ? failed + " failed" : "");
+                });
       }
       double seconds = (System.nanoTime() - started) / 1e9;
       ReportPublisher.Published jobReport = writeReport(props, report.jobId(), seconds);
-      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl, jobReport).print(System.out);
+      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl, jobReport)
+          .print(System.out);
       if (watch) {
         watchUntilStopped(run, report.jobId(), report.rows());
       } else if (serve) {
-        System.err.println("Serving " + (apiUrl == null ? "(no API: api.port is -1)" : apiUrl + " and "
-            + RunSummary.experimentUrl(apiUrl)) + " until Ctrl-C.");
+        System.err.println(
+            "Serving "
+                + (apiUrl == null
+                    ? "(no API: api.port is -1)"
+                    : apiUrl + " and " + RunSummary.experimentUrl(apiUrl))
+                + " until Ctrl-C.");
         run.awaitStopped();
       }
       return done.getFailed() > 0 ? 2 : 0;

@@ -10,18 +10,28 @@ import org.lwise.stream.worker.WorkerApp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** One stage as its own process, configured by a properties file and LWISE_* environment variables. */
+/**
+ * One stage as its own process, configured by a properties file and LWISE_* environment variables.
+ */
 abstract class StageCommand implements Callable<Integer> {
-  @Option(names = "--config", description = "properties file (keys in README; environment LWISE_* overrides it)")
+  @Option(
+      names = "--config",
+      description = "properties file (keys in README; environment LWISE_* overrides it)")
   Path config;
 
   Map<String, String> props() {
     return StageSettings.load(config);
   }
 
-  @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run one gpu-worker (one per device).",
-      footer = {"%nExamples:", "  lwise worker --config lwise-out/.embedded/connection.properties --model demo/models/fashion-cnn-robust",
-          "  LWISE_METRICS_PORT=9401 lwise worker --config lwise.properties --device gpu:1"})
+  @Command(
+      name = "worker",
+      mixinStandardHelpOptions = true,
+      description = "Run one gpu-worker (one per device).",
+      footer = {
+        "%nExamples:",
+        "  lwise worker --config lwise-out/.embedded/connection.properties --model demo/models/fashion-cnn-robust",
+        "  LWISE_METRICS_PORT=9401 lwise worker --config lwise.properties --device gpu:1"
+      })
   static final class Worker extends StageCommand {
     @Option(names = "--model", description = "model card (overrides worker.model.card)")
     Path model;
@@ -42,7 +52,10 @@ abstract class StageCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "uploader", mixinStandardHelpOptions = true, description = "Run the uploader.",
+  @Command(
+      name = "uploader",
+      mixinStandardHelpOptions = true,
+      description = "Run the uploader.",
       footer = {"%nExample:", "  LWISE_METRICS_PORT=9402 lwise uploader --config lwise.properties"})
   static final class Uploader extends StageCommand {
     @Override
@@ -51,8 +64,14 @@ abstract class StageCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "aggregator", mixinStandardHelpOptions = true, description = "Run the aggregator.",
-      footer = {"%nExample:", "  LWISE_METRICS_PORT=9403 lwise aggregator --config lwise.properties"})
+  @Command(
+      name = "aggregator",
+      mixinStandardHelpOptions = true,
+      description = "Run the aggregator.",
+      footer = {
+        "%nExample:",
+        "  LWISE_METRICS_PORT=9403 lwise aggregator --config lwise.properties"
+      })
   static final class Aggregator extends StageCommand {
     @Override
     public Integer call() {

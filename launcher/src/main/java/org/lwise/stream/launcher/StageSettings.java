@@ -18,21 +18,36 @@ import org.lwise.stream.worker.WorkerConfig;
 
 /**
  * The settings every command starts from: properties file, then LWISE_* environment variables
- * ({@link SettingsLoader}). One file configures all four stages, so a key that none of them
- * defines is a typo that would silently leave a default in place: it is refused, naming the
- * keys it may have meant.
+ * ({@link SettingsLoader}). One file configures all four stages, so a key that none of them defines
+ * is a typo that would silently leave a default in place: it is refused, naming the keys it may
+ * have meant.
  */
 final class StageSettings {
   static final String S3_CORS_ORIGINS = "s3.cors.origins";
 
   /** Settings of the embedded servers, read by {@code lwise run} only (no stage uses them). */
-  static final ConfigDef EMBEDDED_DEFINITION = new ConfigDef()
-      .define(S3_CORS_ORIGINS, Type.LIST, EmbeddedS3.ANY_ORIGIN, Importance.LOW,
-          "origins (scheme://host[:port]) whose web pages may GET the embedded S3 store's objects; * = any");
+  static final ConfigDef EMBEDDED_DEFINITION =
+      new ConfigDef()
+          .define(
+              S3_CORS_ORIGINS,
+              Type.LIST,
+              EmbeddedS3.ANY_ORIGIN,
+              Importance.LOW,
+              "origins (scheme://host[:port]) whose web pages may GET the embedded S3 store's objects; * = any");
 
-  /** Every key a stage, the monitoring port or the embedded servers define; no other key is accepted. */
-  static final SettingsLoader LOADER = SettingsLoader.strict(List.of(IngestConfig.DEFINITION, WorkerConfig.DEFINITION,
-      AggregatorConfig.DEFINITION, UploaderConfig.DEFINITION, MonitoringSettings.DEFINITION, EMBEDDED_DEFINITION));
+  /**
+   * Every key a stage, the monitoring port or the embedded servers define; no other key is
+   * accepted.
+   */
+  static final SettingsLoader LOADER =
+      SettingsLoader.strict(
+          List.of(
+              IngestConfig.DEFINITION,
+              WorkerConfig.DEFINITION,
+              AggregatorConfig.DEFINITION,
+              UploaderConfig.DEFINITION,
+              MonitoringSettings.DEFINITION,
+              EMBEDDED_DEFINITION));
 
   static final Set<String> KNOWN = LOADER.known();
 
@@ -53,8 +68,11 @@ final class StageSettings {
    * then environment), the command line. So a file's {@code s3.url.template} beats the embedded
    * store's URL, and {@code --model} beats a file's {@code worker.model.card}.
    */
-  static Map<String, String> forRun(Map<String, String> defaults, Map<String, String> embeddedConnection,
-      Map<String, String> userSettings, Map<String, String> commandLine) {
+  static Map<String, String> forRun(
+      Map<String, String> defaults,
+      Map<String, String> embeddedConnection,
+      Map<String, String> userSettings,
+      Map<String, String> commandLine) {
     Map<String, String> merged = new HashMap<>(defaults);
     merged.putAll(embeddedConnection);
     merged.putAll(userSettings);

@@ -16,25 +16,41 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code lwise watch}: ingest in watch mode against a running pipeline, until stopped. */
-@Command(name = "watch", mixinStandardHelpOptions = true,
-    description = "Publish rows as they are appended to a dirmap, scored against a finished reference job.",
-    footer = {"%nExamples:", "  lwise watch --config lwise.properties --reference-job JOB --dirmap data/dirmap.csv --model models/robust",
-        "  lwise watch --config lwise.properties --reference-job JOB --images-dir incoming --model models/robust"})
+@Command(
+    name = "watch",
+    mixinStandardHelpOptions = true,
+    description =
+        "Publish rows as they are appended to a dirmap, scored against a finished reference job.",
+    footer = {
+      "%nExamples:",
+      "  lwise watch --config lwise.properties --reference-job JOB --dirmap data/dirmap.csv --model models/robust",
+      "  lwise watch --config lwise.properties --reference-job JOB --images-dir incoming --model models/robust"
+    })
 public final class WatchCommand implements Callable<Integer> {
-  @Mixin
-  JobOptions job = new JobOptions();
+  @Mixin JobOptions job = new JobOptions();
 
-  @Option(names = "--config", required = true, description = "properties file with at least bootstrap.servers and registry.url")
+  @Option(
+      names = "--config",
+      required = true,
+      description = "properties file with at least bootstrap.servers and registry.url")
   Path config;
 
-  @Option(names = "--reference-job", required = true, description = "id of the finished job whose logit range scores new images")
+  @Option(
+      names = "--reference-job",
+      required = true,
+      description = "id of the finished job whose logit range scores new images")
   String referenceJob;
 
-  @Option(names = "--from-row", description = "first row to publish on the first start (default: rows appended after it)")
+  @Option(
+      names = "--from-row",
+      description = "first row to publish on the first start (default: rows appended after it)")
   Long fromRow;
 
-  @Option(names = "--images-dir", description = "watch this folder instead: files dropped as <folder>/<class id or name>/<file> "
-      + "become rows of <folder>/dirmap.csv")
+  @Option(
+      names = "--images-dir",
+      description =
+          "watch this folder instead: files dropped as <folder>/<class id or name>/<file> "
+              + "become rows of <folder>/dirmap.csv")
   Path imagesDir;
 
   @Override
@@ -47,8 +63,11 @@ public final class WatchCommand implements Callable<Integer> {
     }
     Map<String, String> settings = StageSettings.load(config);
     FolderDirmap watchedFolder = folder;
-    return new StageRunner(System.out, System.err).runProcess(WatchStage.NAME, settings,
-        metrics -> new WatchStage(new IngestApp(IngestConfig.from(settings)), watchedFolder));
+    return new StageRunner(System.out, System.err)
+        .runProcess(
+            WatchStage.NAME,
+            settings,
+            metrics -> new WatchStage(new IngestApp(IngestConfig.from(settings)), watchedFolder));
   }
 
   /** The watcher as a stage: ready once it watches, its rows counted under its watch job. */
@@ -83,9 +102,17 @@ public final class WatchCommand implements Callable<Integer> {
 
     @Override
     public String describe() {
-      return "watching " + job.dirmap.toAbsolutePath().normalize() + (imagesDir == null ? "" : " (files dropped into "
-          + imagesDir.toAbsolutePath().normalize() + ")") + " as job " + watcher.jobId() + ", scored against job "
-          + referenceJob + "; new rows from row " + watcher.published();
+      return "watching "
+          + job.dirmap.toAbsolutePath().normalize()
+          + (imagesDir == null
+              ? ""
+              : " (files dropped into " + imagesDir.toAbsolutePath().normalize() + ")")
+          + " as job "
+          + watcher.jobId()
+          + ", scored against job "
+          + referenceJob
+          + "; new rows from row "
+          + watcher.published();
     }
 
     @Override
@@ -95,8 +122,11 @@ public final class WatchCommand implements Callable<Integer> {
 
     @Override
     public StageActivity activity() {
-      return () -> Map.of(watcher.jobId(),
-          new StageActivity.JobCounts(watcher.imagesPublished(), watcher.deadLettered(), false));
+      return () ->
+          Map.of(
+              watcher.jobId(),
+              new StageActivity.JobCounts(
+                  watcher.imagesPublished(), watcher.deadLettered(), false));
     }
 
     @Override

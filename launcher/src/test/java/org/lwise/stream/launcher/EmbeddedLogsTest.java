@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 class EmbeddedLogsTest {
   @Test
-  void shouldSendTheBrokersAndS3ChatterToTheirOwnFilesAndKeepOurEventsInTheMainLog(@TempDir Path home)
-      throws Exception {
+  void shouldSendTheBrokersAndS3ChatterToTheirOwnFilesAndKeepOurEventsInTheMainLog(
+      @TempDir Path home) throws Exception {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     ListAppender<ILoggingEvent> mainLog = new ListAppender<>();
     mainLog.start();
@@ -24,12 +24,16 @@ class EmbeddedLogsTest {
       LoggerFactory.getLogger("kafka.server.ReplicaManager")
           .error("OutOfOrderSequenceException: transactions v2 (expected, the client retries)");
       LoggerFactory.getLogger("state.change.logger").info("partition lwise.images-0 state change");
-      LoggerFactory.getLogger("org.gaul.s3proxy.S3ProxyHandler").error("NotImplemented: PutBucketPolicy");
+      LoggerFactory.getLogger("org.gaul.s3proxy.S3ProxyHandler")
+          .error("NotImplemented: PutBucketPolicy");
       LoggerFactory.getLogger("org.lwise.stream.worker.WorkerPipeline").warn("our own event");
       assertThat(Files.readString(home.resolve("kafka.log")))
-          .contains("ERROR", "OutOfOrderSequenceException", "partition lwise.images-0 state change");
+          .contains(
+              "ERROR", "OutOfOrderSequenceException", "partition lwise.images-0 state change");
       assertThat(Files.readString(home.resolve("s3.log"))).contains("PutBucketPolicy");
-      assertThat(mainLog.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly("our own event");
+      assertThat(mainLog.list)
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .containsExactly("our own event");
     } finally {
       root.detachAppender(mainLog);
     }

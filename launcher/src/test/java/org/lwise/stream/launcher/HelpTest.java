@@ -26,7 +26,8 @@ class HelpTest {
     for (CommandLine command : everyCommand()) {
       for (OptionSpec option : command.getCommandSpec().options()) {
         assertThat(String.join(" ", option.description()))
-            .as("lwise %s %s", command.getCommandName(), option.longestName()).isNotBlank();
+            .as("lwise %s %s", command.getCommandName(), option.longestName())
+            .isNotBlank();
       }
     }
   }
@@ -37,15 +38,18 @@ class HelpTest {
       CommandSpec spec = command.getCommandSpec();
       // Long lines wrap in the help: compare with whitespace collapsed.
       String help = command.getUsageMessage().replaceAll("\\s+", " ");
-      assertThat(String.join("\n", spec.usageMessage().footer())).as("footer of lwise %s", command.getCommandName())
-          .contains("Example").contains("lwise ");
+      assertThat(String.join("\n", spec.usageMessage().footer()))
+          .as("footer of lwise %s", command.getCommandName())
+          .contains("Example")
+          .contains("lwise ");
       for (OptionSpec option : spec.options()) {
         boolean flag = option.type() == boolean.class || option.type() == Boolean.class;
         if (flag && "true".equals(option.defaultValue())) {
           // picocli shows no default for flags; one that is on unless negated says so itself.
           assertThat(String.join(" ", option.description())).contains("default on");
         } else if (option.defaultValue() != null && !flag) {
-          assertThat(help).as("help of lwise %s", command.getCommandName())
+          assertThat(help)
+              .as("help of lwise %s", command.getCommandName())
               .contains("Default: " + option.defaultValue().replaceAll("\\s+", " "));
         }
       }
@@ -60,7 +64,9 @@ class HelpTest {
       BenchCommand bench = new BenchCommand();
       new CommandLine(bench).setCaseInsensitiveEnumValuesAllowed(true).parseArgs();
       assertThat(bench.model).isAbsolute();
-      assertThat(Files.exists(bench.model.resolve("model-card.json"))).as("%s", bench.model).isTrue();
+      assertThat(Files.exists(bench.model.resolve("model-card.json")))
+          .as("%s", bench.model)
+          .isTrue();
       assertThat(bench.images).isDirectory();
     } finally {
       System.clearProperty("lwise.home");

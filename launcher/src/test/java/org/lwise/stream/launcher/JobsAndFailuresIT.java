@@ -25,7 +25,8 @@ import org.lwise.stream.schema.Job;
 
 /**
  * What an operator sees of jobs from the topics alone (no stage running): {@code lwise jobs} lists
- * a finished and a running job with their rows, {@code lwise status} groups a job's failure reasons.
+ * a finished and a running job with their rows, {@code lwise status} groups a job's failure
+ * reasons.
  */
 class JobsAndFailuresIT {
   @TempDir static Path tmp;
@@ -38,28 +39,83 @@ class JobsAndFailuresIT {
     String bootstrap = infra.kafka().bootstrapServers();
     TopicSetup.ensureTopics(bootstrap, 2);
     topics = PipelineTopics.create(new RegistrySerdes(infra.connection().get("registry.url")));
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
-      send(producer, topics.jobs(), "job-done", job("job-done", "shoes", 5, Instant.parse("2026-01-02T10:00:00Z")));
-      send(producer, topics.jobs(), "job-busy", job("job-busy", "shirts", 10, Instant.parse("2026-01-02T11:00:00Z")));
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", bootstrap),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      send(
+          producer,
+          topics.jobs(),
+          "job-done",
+          job("job-done", "shoes", 5, Instant.parse("2026-01-02T10:00:00Z")));
+      send(
+          producer,
+          topics.jobs(),
+          "job-busy",
+          job("job-busy", "shirts", 10, Instant.parse("2026-01-02T11:00:00Z")));
       for (long row : List.of(1L, 3L)) {
-        send(producer, topics.deadLetters(), RecordKeys.row("job-done", row), DeadLetters.of("gpu-worker",
-            "row " + row + " (img" + row + ".png): image cannot be decoded: not a PNG", RecordKeys.row("job-done", row),
-            "job-done", row, "img" + row + ".png"));
+        send(
+            producer,
+            topics.deadLetters(),
+            RecordKeys.row("job-done", row),
+            DeadLetters.of(
+                "gpu-worker",
+                "row " + row + " (img" + row + ".png): image cannot be decoded: not a PNG",
+                RecordKeys.row("job-done", row),
+                "job-done",
+                row,
+                "img" + row + ".png"));
       }
-      send(producer, topics.deadLetters(), RecordKeys.row("job-done", 4), DeadLetters.of("ingest",
-          "row 4 (line 6): image file missing: img4.png", RecordKeys.row("job-done", 4), "job-done", 4L, "dirmap.csv:6"));
-      send(producer, topics.dirmaps(), RecordKeys.dirmap("job-done", Conditions.NATURAL), DirmapWritten.newBuilder()
-          .setJobId("job-done").setConditionId(Conditions.NATURAL).setRows(2).setFailed(3)
-          .setCsvPath("/out/shoes_natural/shoes_natural_dirmap.csv").setJsonPath("/out/shoes.json")
-          .setCsvUrl("").setJsonUrl("").setComplete(true).setDataset("shoes").build());
+      send(
+          producer,
+          topics.deadLetters(),
+          RecordKeys.row("job-done", 4),
+          DeadLetters.of(
+              "ingest",
+              "row 4 (line 6): image file missing: img4.png",
+              RecordKeys.row("job-done", 4),
+              "job-done",
+              4L,
+              "dirmap.csv:6"));
+      send(
+          producer,
+          topics.dirmaps(),
+          RecordKeys.dirmap("job-done", Conditions.NATURAL),
+          DirmapWritten.newBuilder()
+              .setJobId("job-done")
+              .setConditionId(Conditions.NATURAL)
+              .setRows(2)
+              .setFailed(3)
+              .setCsvPath("/out/shoes_natural/shoes_natural_dirmap.csv")
+              .setJsonPath("/out/shoes.json")
+              .setCsvUrl("")
+              .setJsonUrl("")
+              .setComplete(true)
+              .setDataset("shoes")
+              .build());
       for (long row : List.of(0L, 1L, 2L)) {
-        producer.send(new ProducerRecord<>(topics.scores().name(),
-            topics.scores().keySerde().serializer().serialize(topics.scores().name(), RecordKeys.row("job-busy", row)),
-            new byte[] {0}));
+        producer.send(
+            new ProducerRecord<>(
+                topics.scores().name(),
+                topics
+                    .scores()
+                    .keySerde()
+                    .serializer()
+                    .serialize(topics.scores().name(), RecordKeys.row("job-busy", row)),
+                new byte[] {0}));
       }
-      send(producer, topics.deadLetters(), RecordKeys.row("job-busy", 7), DeadLetters.of("uploader",
-          "cannot upload a/7.png (natural): InvalidObjectName", RecordKeys.row("job-busy", 7), "job-busy", 7L, "a/7.png"));
+      send(
+          producer,
+          topics.deadLetters(),
+          RecordKeys.row("job-busy", 7),
+          DeadLetters.of(
+              "uploader",
+              "cannot upload a/7.png (natural): InvalidObjectName",
+              RecordKeys.row("job-busy", 7),
+              "job-busy",
+              7L,
+              "a/7.png"));
     }
   }
 
@@ -76,32 +132,50 @@ class JobsAndFailuresIT {
     System.out.print(jobs.output());
     assertThat(jobs.code()).as(jobs.errors()).isZero();
     List<String> lines = jobs.output().lines().toList();
-    assertThat(lines.get(0)).startsWith("JOB").contains("DATASET", "MODEL", "STATE", "DONE", "FAILED", "STARTED", "FINISHED");
-    assertThat(lines.get(1).split("\\s+")).startsWith("job-done", "shoes", "fashion-cnn", "finished", "2", "3");
-    assertThat(lines.get(2).split("\\s+")).startsWith("job-busy", "shirts", "fashion-cnn", "running", "3", "1");
+    assertThat(lines.get(0))
+        .startsWith("JOB")
+        .contains("DATASET", "MODEL", "STATE", "DONE", "FAILED", "STARTED", "FINISHED");
+    assertThat(lines.get(1).split("\\s+"))
+        .startsWith("job-done", "shoes", "fashion-cnn", "finished", "2", "3");
+    assertThat(lines.get(2).split("\\s+"))
+        .startsWith("job-busy", "shirts", "fashion-cnn", "running", "3", "1");
     assertThat(lines.get(2)).endsWith("-");
   }
 
   @Test
   void shouldGroupTheFailureReasonsOfAJobWithCountsAndFirstRows() {
-    CommandRun status = CommandRun.lwise("status", "job-done", "--config", infra.connectionFile().toString());
+    CommandRun status =
+        CommandRun.lwise("status", "job-done", "--config", infra.connectionFile().toString());
     System.out.print(status.output());
     assertThat(status.code()).as(status.errors()).isEqualTo(2);
-    assertThat(status.output()).contains(
-        "Failures: 3 (dead letters on topic lwise.dead-letters), by reason:",
-        "      2  [gpu-worker] image cannot be decoded; rows 1, 3",
-        "         e.g. row 1 (img1.png): image cannot be decoded: not a PNG",
-        "      1  [ingest] image file missing; rows 4");
+    assertThat(status.output())
+        .contains(
+            "Failures: 3 (dead letters on topic lwise.dead-letters), by reason:",
+            "      2  [gpu-worker] image cannot be decoded; rows 1, 3",
+            "         e.g. row 1 (img1.png): image cannot be decoded: not a PNG",
+            "      1  [ingest] image file missing; rows 4");
   }
 
   private static Job job(String id, String dataset, long rows, Instant created) {
-    return Job.newBuilder().setJobId(id).setDataset(dataset).setModelId("fashion-cnn").setLabelColumn("class_num")
-        .setColumns(List.of("im_path", "class_num")).setScore(true).setConditions(List.of()).setRowCount(rows)
-        .setCreatedAt(created).build();
+    return Job.newBuilder()
+        .setJobId(id)
+        .setDataset(dataset)
+        .setModelId("fashion-cnn")
+        .setLabelColumn("class_num")
+        .setColumns(List.of("im_path", "class_num"))
+        .setScore(true)
+        .setConditions(List.of())
+        .setRowCount(rows)
+        .setCreatedAt(created)
+        .build();
   }
 
-  private static <V> void send(KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
-    producer.send(new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
-        topic.valueSerde().serializer().serialize(topic.name(), value)));
+  private static <V> void send(
+      KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
+    producer.send(
+        new ProducerRecord<>(
+            topic.name(),
+            topic.keySerde().serializer().serialize(topic.name(), key),
+            topic.valueSerde().serializer().serialize(topic.name(), value)));
   }
 }

@@ -35,7 +35,12 @@ class KafkaSaslIT {
     int saslPort = freePort();
     int controllerPort = freePort();
     saslBootstrap = "127.0.0.1:" + saslPort;
-    kafka = EmbeddedKafka.start(tmp.resolve("kafka"), port, controllerPort, saslPlainListener(port, saslPort, controllerPort));
+    kafka =
+        EmbeddedKafka.start(
+            tmp.resolve("kafka"),
+            port,
+            controllerPort,
+            saslPlainListener(port, saslPort, controllerPort));
     registry = EmbeddedRegistry.start(Launcher.registryJar(), tmp.resolve("registry"), freePort());
   }
 
@@ -46,12 +51,23 @@ class KafkaSaslIT {
   static Map<String, String> saslPlainListener(int port, int saslPort, int controllerPort) {
     String listenerPrefix = "listener.name." + LISTENER.toLowerCase() + ".plain.";
     return Map.of(
-        "listeners", "PLAINTEXT://127.0.0.1:" + port + "," + LISTENER + "://127.0.0.1:" + saslPort
-            + ",CONTROLLER://127.0.0.1:" + controllerPort,
-        "advertised.listeners", "PLAINTEXT://127.0.0.1:" + port + "," + LISTENER + "://127.0.0.1:" + saslPort,
-        "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT," + LISTENER + ":" + LISTENER,
-        "sasl.enabled.mechanisms", "PLAIN",
-        listenerPrefix + "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        "listeners",
+        "PLAINTEXT://127.0.0.1:"
+            + port
+            + ","
+            + LISTENER
+            + "://127.0.0.1:"
+            + saslPort
+            + ",CONTROLLER://127.0.0.1:"
+            + controllerPort,
+        "advertised.listeners",
+        "PLAINTEXT://127.0.0.1:" + port + "," + LISTENER + "://127.0.0.1:" + saslPort,
+        "listener.security.protocol.map",
+        "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT," + LISTENER + ":" + LISTENER,
+        "sasl.enabled.mechanisms",
+        "PLAIN",
+        listenerPrefix + "sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
             + "user_alice=\"alice-secret\" user_admin=\"admin-secret\";");
   }
 
@@ -69,8 +85,19 @@ class KafkaSaslIT {
   void shouldSubmitAndListAJobThroughSaslAndRefuseAWrongPassword() throws Exception {
     Path config = settings("alice", "alice-secret");
     Path dirmap = TestDataset.create(tmp);
-    CommandRun submit = CommandRun.lwise("submit", "--config", config.toString(), "--dirmap", dirmap.toString(),
-        "--model", "../demo/models/fashion-cnn-standard", "--dataset", "sasl", "--eps", "1");
+    CommandRun submit =
+        CommandRun.lwise(
+            "submit",
+            "--config",
+            config.toString(),
+            "--dirmap",
+            dirmap.toString(),
+            "--model",
+            "../demo/models/fashion-cnn-standard",
+            "--dataset",
+            "sasl",
+            "--eps",
+            "1");
     System.out.print(submit.output());
     assertThat(submit.code()).as(submit.errors()).isZero();
     Matcher job = Pattern.compile("Job (\\S+): ").matcher(submit.output());
@@ -83,31 +110,46 @@ class KafkaSaslIT {
         .startsWith(job.group(1), "sasl", "fashion-cnn-standard", "running");
 
     CommandRun status = CommandRun.lwise("status", job.group(1), "--config", config.toString());
-    assertThat(status.code()).as(status.errors() + status.output()).isEqualTo(3); // running: no stage is up
+    assertThat(status.code())
+        .as(status.errors() + status.output())
+        .isEqualTo(3); // running: no stage is up
 
-    CommandRun refused = CommandRun.lwise("jobs", "--config", settings("alice", "not-her-password").toString());
+    CommandRun refused =
+        CommandRun.lwise("jobs", "--config", settings("alice", "not-her-password").toString());
     System.out.print(refused.errors());
     assertThat(refused.code()).isNotZero();
     assertThat(refused.errors().strip())
-        .startsWith("lwise: Kafka at " + saslBootstrap + " (bootstrap.servers) refused this client's credentials")
+        .startsWith(
+            "lwise: Kafka at "
+                + saslBootstrap
+                + " (bootstrap.servers) refused this client's credentials")
         .contains(ConnectionConfig.KAFKA_SASL_JAAS_CONFIG, "Authentication failed")
         .doesNotContain("not-her-password")
         .doesNotContain("\n");
   }
 
-  /** A settings file as an operator would keep it (owner-only); LWISE_KAFKA_SASL_JAAS_CONFIG works the same. */
+  /**
+   * A settings file as an operator would keep it (owner-only); LWISE_KAFKA_SASL_JAAS_CONFIG works
+   * the same.
+   */
   private static Path settings(String user, String password) throws IOException {
     Path file = tmp.resolve(user + "-" + password.hashCode() + ".properties");
-    Files.writeString(file, String.join("\n",
-        "bootstrap.servers=" + saslBootstrap,
-        "registry.url=" + registry.url(),
-        "topic.partitions=2",
-        "retry.timeout.ms=5000",
-        "kafka.security.protocol=SASL_PLAINTEXT",
-        "kafka.sasl.mechanism=PLAIN",
-        "kafka.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
-            + user + "\" password=\"" + password + "\";",
-        ""));
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "bootstrap.servers=" + saslBootstrap,
+            "registry.url=" + registry.url(),
+            "topic.partitions=2",
+            "retry.timeout.ms=5000",
+            "kafka.security.protocol=SASL_PLAINTEXT",
+            "kafka.sasl.mechanism=PLAIN",
+            "kafka.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                + user
+                + "\" password=\""
+                + password
+                + "\";",
+            ""));
     return file;
   }
 

@@ -5,26 +5,29 @@ import java.util.Arrays;
 /**
  * Two model-free statistics of an image that correlate with how late deep classifiers learn it
  * (Pliushch et al., "When Deep Classifiers Agree"), computed on the 8-bit grayscale of the
- * preprocessed crop, {@code L = (19595·R + 38470·G + 7471·B + 2¹⁵) >> 16} (PIL's {@code convert('L')}):
+ * preprocessed crop, {@code L = (19595·R + 38470·G + 7471·B + 2¹⁵) >> 16} (PIL's {@code
+ * convert('L')}):
  *
  * <ul>
- *   <li>{@code image_entropy}: the mean, over every {@value #ENTROPY_WINDOW}×{@value #ENTROPY_WINDOW}
- *       window lying wholly inside the image (window side min(9, W, H)), of the Shannon entropy in bits
- *       of the window's 256-bin histogram of L. 0 for a flat image; at most log2(81) ≈ 6.34.
+ *   <li>{@code image_entropy}: the mean, over every {@value #ENTROPY_WINDOW}×{@value
+ *       #ENTROPY_WINDOW} window lying wholly inside the image (window side min(9, W, H)), of the
+ *       Shannon entropy in bits of the window's 256-bin histogram of L. 0 for a flat image; at most
+ *       log2(81) ≈ 6.34.
  *   <li>{@code dct_relevant_fraction}: with c the orthonormal 2-D DCT-II of L (on the 0–255 scale),
- *       the smallest number of AC coefficients (all but c₀₀), taken largest |c| first, whose squared
- *       sum reaches {@value #DCT_ENERGY_SHARE} of the AC energy, divided by the number of AC
- *       coefficients W·H − 1. 0 for a flat image (no AC energy); about 0.56 for white noise; a few
- *       per cent for a smooth photograph.
+ *       the smallest number of AC coefficients (all but c₀₀), taken largest |c| first, whose
+ *       squared sum reaches {@value #DCT_ENERGY_SHARE} of the AC energy, divided by the number of
+ *       AC coefficients W·H − 1. 0 for a flat image (no AC energy); about 0.56 for white noise; a
+ *       few per cent for a smooth photograph.
  * </ul>
  *
- * <p>The DCT is the direct separable product {@code C_H · L · C_Wᵀ} with precomputed cosine matrices:
- * O(S³), about 2·224³ multiply-adds (a few ms) for a 224 crop. commons-math3's fast transform
- * needs sides of 2ⁿ + 1 and is a DCT-I, which no model crop size matches.
+ * <p>The DCT is the direct separable product {@code C_H · L · C_Wᵀ} with precomputed cosine
+ * matrices: O(S³), about 2·224³ multiply-adds (a few ms) for a 224 crop. commons-math3's fast
+ * transform needs sides of 2ⁿ + 1 and is a DCT-I, which no model crop size matches.
  */
 public final class ImageStatistics {
   /** The side of the entropy's sliding window. */
   public static final int ENTROPY_WINDOW = 9;
+
   /** The share of the AC energy the relevant DCT coefficients hold. */
   public static final double DCT_ENERGY_SHARE = 0.95;
 
@@ -35,7 +38,8 @@ public final class ImageStatistics {
 
   public static Values of(RgbImage image) {
     int[] gray = grayscale(image);
-    return new Values(meanLocalEntropy(gray, image.width(), image.height(), ENTROPY_WINDOW),
+    return new Values(
+        meanLocalEntropy(gray, image.width(), image.height(), ENTROPY_WINDOW),
         dctRelevantFraction(gray, image.width(), image.height(), DCT_ENERGY_SHARE));
   }
 
@@ -93,7 +97,8 @@ public final class ImageStatistics {
         }
       }
     }
-    // A window of all-equal pixels can leave -0.0 or 1e-15 from rounding; entropy is never negative.
+    // A window of all-equal pixels can leave -0.0 or 1e-15 from rounding; entropy is never
+    // negative.
     return Math.max(0, total / windows);
   }
 

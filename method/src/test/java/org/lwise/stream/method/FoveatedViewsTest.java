@@ -28,7 +28,9 @@ class FoveatedViewsTest {
     manager.close();
   }
 
-  /** The normalized coordinate of pixel i's centre on a side of {@code size} (align_corners false). */
+  /**
+   * The normalized coordinate of pixel i's centre on a side of {@code size} (align_corners false).
+   */
   private static float centre(int i, int size) {
     return (2f * i + 1) / size - 1;
   }
@@ -56,8 +58,8 @@ class FoveatedViewsTest {
 
   @Test
   void shouldPassGradientsThroughBothViewsAsNamedInAConditionsAugTypes() {
-    List<ViewAugmentation.Type> types = List.of(ViewAugmentation.Type.parse("foveate"),
-        ViewAugmentation.Type.parse("foveal_blur"));
+    List<ViewAugmentation.Type> types =
+        List.of(ViewAugmentation.Type.parse("foveate"), ViewAugmentation.Type.parse("foveal_blur"));
     // Fresh draws on every call with the same seeds: the view is the same function each time.
     checkGradient(x -> ViewAugmentation.view(x, types, List.of(new Random(9)), new Random(1)));
   }
@@ -107,10 +109,12 @@ class FoveatedViewsTest {
   void shouldKeepTheFixationWhereItIsAndMagnifyLessWithEccentricity() {
     // ρ(0) = 0, ρ(R) = R, and the radial magnification 1/ρ'(r) falls from above 1 to below 1.
     assertThat(FoveatedViews.sourceRadius(0)).isZero();
-    assertThat(FoveatedViews.sourceRadius(FoveatedViews.MAX_RADIUS)).isCloseTo(FoveatedViews.MAX_RADIUS, offset(1e-12));
+    assertThat(FoveatedViews.sourceRadius(FoveatedViews.MAX_RADIUS))
+        .isCloseTo(FoveatedViews.MAX_RADIUS, offset(1e-12));
     double previous = Double.POSITIVE_INFINITY;
     for (double r = 0; r < FoveatedViews.MAX_RADIUS; r += 0.05) {
-      double magnification = 1e-6 / (FoveatedViews.sourceRadius(r + 1e-6) - FoveatedViews.sourceRadius(r));
+      double magnification =
+          1e-6 / (FoveatedViews.sourceRadius(r + 1e-6) - FoveatedViews.sourceRadius(r));
       assertThat(magnification).isLessThan(previous);
       previous = magnification;
     }
@@ -135,8 +139,11 @@ class FoveatedViewsTest {
     }
     float[] out;
     try (NDManager scope = manager.newSubManager()) {
-      out = FoveatedViews.foveate(scope.create(image, new Shape(1, 3, size, size)),
-          new float[] {centre(fixX, size), centre(fixY, size)}).toFloatArray();
+      out =
+          FoveatedViews.foveate(
+                  scope.create(image, new Shape(1, 3, size, size)),
+                  new float[] {centre(fixX, size), centre(fixY, size)})
+              .toFloatArray();
     }
     assertThat(out[fixY * size + fixX]).isCloseTo(0f, offset(1e-4f));
     for (int i = 0; i < size * size; i++) {
@@ -148,7 +155,9 @@ class FoveatedViewsTest {
       assertThat(step).as("step at x = %d", x).isGreaterThan(previousStep);
       previousStep = step;
     }
-    assertThat(out[fixY * size + fixX + 1]).as("first pixel out: magnified about 2×").isBetween(0.4f, 0.55f);
+    assertThat(out[fixY * size + fixX + 1])
+        .as("first pixel out: magnified about 2×")
+        .isBetween(0.4f, 0.55f);
   }
 
   @Test
@@ -162,8 +171,12 @@ class FoveatedViewsTest {
     float[] out;
     float[] flatOut;
     try (NDManager scope = manager.newSubManager()) {
-      out = FoveatedViews.fovealBlur(scope.create(image, new Shape(1, 3, size, size)), fixation).toFloatArray();
-      flatOut = FoveatedViews.fovealBlur(scope.create(flat, new Shape(1, 3, size, size)), fixation).toFloatArray();
+      out =
+          FoveatedViews.fovealBlur(scope.create(image, new Shape(1, 3, size, size)), fixation)
+              .toFloatArray();
+      flatOut =
+          FoveatedViews.fovealBlur(scope.create(flat, new Shape(1, 3, size, size)), fixation)
+              .toFloatArray();
     }
     for (int c = 0; c < 3; c++) {
       int i = c * size * size + fix * size + fix;
@@ -188,7 +201,8 @@ class FoveatedViewsTest {
       }
     }
     for (int ring = 1; ring < 4; ring++) {
-      assertThat(ringChange[ring] / ringCount[ring]).as("ring %d", ring)
+      assertThat(ringChange[ring] / ringCount[ring])
+          .as("ring %d", ring)
           .isGreaterThan(ringChange[ring - 1] / ringCount[ring - 1] + 0.01);
     }
   }

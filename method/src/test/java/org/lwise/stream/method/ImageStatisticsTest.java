@@ -65,8 +65,10 @@ class ImageStatisticsTest {
         double c = 0;
         for (int y = 0; y < h; y++) {
           for (int x = 0; x < w; x++) {
-            c += image.get(x, y, 0) * Math.cos(Math.PI * (2 * y + 1) * u / (2.0 * h))
-                * Math.cos(Math.PI * (2 * x + 1) * v / (2.0 * w));
+            c +=
+                image.get(x, y, 0)
+                    * Math.cos(Math.PI * (2 * y + 1) * u / (2.0 * h))
+                    * Math.cos(Math.PI * (2 * x + 1) * v / (2.0 * w));
           }
         }
         c *= Math.sqrt((u == 0 ? 1.0 : 2.0) / h) * Math.sqrt((v == 0 ? 1.0 : 2.0) / w);
@@ -96,7 +98,8 @@ class ImageStatisticsTest {
     RgbImage noise = gray(24, 20, (x, y) -> random.nextInt(256));
     ImageStatistics.Values values = ImageStatistics.of(noise);
     assertThat(values.entropy()).isCloseTo(directEntropy(noise), offset(1e-9)).isGreaterThan(5.5);
-    assertThat(values.dctRelevantFraction()).isCloseTo(directDctFraction(noise, 0.95), offset(1e-12))
+    assertThat(values.dctRelevantFraction())
+        .isCloseTo(directDctFraction(noise, 0.95), offset(1e-12))
         .isGreaterThan(0.5);
   }
 
@@ -104,7 +107,8 @@ class ImageStatisticsTest {
   void shouldGiveASmoothGradientFewRelevantCoefficients() {
     RgbImage ramp = gray(32, 24, (x, y) -> 40 + 4 * x + 2 * y);
     ImageStatistics.Values values = ImageStatistics.of(ramp);
-    assertThat(values.dctRelevantFraction()).isCloseTo(directDctFraction(ramp, 0.95), offset(1e-12))
+    assertThat(values.dctRelevantFraction())
+        .isCloseTo(directDctFraction(ramp, 0.95), offset(1e-12))
         .isLessThan(0.02);
     assertThat(values.entropy()).isCloseTo(directEntropy(ramp), offset(1e-9));
   }
@@ -113,15 +117,18 @@ class ImageStatisticsTest {
   void shouldGiveATwoToneCheckerboardOneBitPerWindow() {
     // A 9×9 window of a checkerboard holds 41 of one tone and 40 of the other.
     RgbImage checker = gray(16, 16, (x, y) -> (x + y) % 2 == 0 ? 30 : 220);
-    double expected = -(41 / 81.0) * Math.log(41 / 81.0) / Math.log(2) - (40 / 81.0) * Math.log(40 / 81.0) / Math.log(2);
+    double expected =
+        -(41 / 81.0) * Math.log(41 / 81.0) / Math.log(2)
+            - (40 / 81.0) * Math.log(40 / 81.0) / Math.log(2);
     assertThat(ImageStatistics.of(checker).entropy()).isCloseTo(expected, offset(1e-12));
-    assertThat(ImageStatistics.of(checker).dctRelevantFraction()).isCloseTo(directDctFraction(checker, 0.95),
-        offset(1e-12));
+    assertThat(ImageStatistics.of(checker).dctRelevantFraction())
+        .isCloseTo(directDctFraction(checker, 0.95), offset(1e-12));
   }
 
   @Test
   void shouldUsePilLumaForColourImages() {
-    RgbImage pure = new RgbImage(1, 3, new byte[] {(byte) 255, 0, 0, 0, (byte) 255, 0, 0, 0, (byte) 255});
+    RgbImage pure =
+        new RgbImage(1, 3, new byte[] {(byte) 255, 0, 0, 0, (byte) 255, 0, 0, 0, (byte) 255});
     // PIL: convert('L') of pure red, green and blue.
     assertThat(ImageStatistics.grayscale(pure)).containsExactly(76, 150, 29);
   }

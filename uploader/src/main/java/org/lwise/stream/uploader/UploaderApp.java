@@ -37,25 +37,43 @@ public final class UploaderApp implements Stage {
     this(config, StageMetrics.unpublished(NAME));
   }
 
-  /** @param metrics where this uploader records its meters (its Kafka clients' metrics too) */
+  /**
+   * @param metrics where this uploader records its meters (its Kafka clients' metrics too)
+   */
   public UploaderApp(UploaderConfig config, StageMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
     String bootstrap = config.connection().bootstrapServers();
     TopicSetup.ensureTopics(bootstrap, config.connection().topicPartitions());
-    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
-    this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
-        Map.of("max.poll.records", config.concurrency() * 4,
-            // A batch may wait out an S3 outage of up to retry.timeout.ms before it commits.
-            "max.poll.interval.ms", KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0)));
-    this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-uploader-" + UUID.randomUUID(),
-        Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
+    PipelineTopics topics =
+        PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
+    this.consumer =
+        KafkaClients.readCommittedConsumer(
+            bootstrap,
+            config.groupId(),
+            Map.of(
+                "max.poll.records",
+                config.concurrency() * 4,
+                // A batch may wait out an S3 outage of up to retry.timeout.ms before it commits.
+                "max.poll.interval.ms",
+                KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0)));
+    this.producer =
+        KafkaClients.transactionalProducer(
+            bootstrap,
+            "lwise-uploader-" + UUID.randomUUID(),
+            Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     metrics.bind(consumer);
     metrics.bind(producer);
     this.s3 = S3Clients.create(config.connection(), config.concurrency());
-    this.pipeline = new UploadPipeline(config, topics, consumer, producer,
-        new ObjectStore(s3, config.connection().s3PublicRead()), new InfrastructureRetry(config.connection().retryTimeout()),
-        metrics);
+    this.pipeline =
+        new UploadPipeline(
+            config,
+            topics,
+            consumer,
+            producer,
+            new ObjectStore(s3, config.connection().s3PublicRead()),
+            new InfrastructureRetry(config.connection().retryTimeout()),
+            metrics);
   }
 
   @Override
@@ -82,10 +100,20 @@ public final class UploaderApp implements Stage {
   @Override
   public String describe() {
     String endpoint = config.connection().s3Endpoint();
-    return "consuming " + TopicNames.ENHANCED + " (group " + config.groupId() + ", " + pipeline.assignedPartitions()
-        + " partitions), uploading to " + (endpoint == null || endpoint.isEmpty() ? "AWS S3" : endpoint)
-        + " with " + config.concurrency() + " concurrent uploads"
-        + (config.localDir() == null ? "" : ", copies under " + config.localDir().toAbsolutePath().normalize());
+    return "consuming "
+        + TopicNames.ENHANCED
+        + " (group "
+        + config.groupId()
+        + ", "
+        + pipeline.assignedPartitions()
+        + " partitions), uploading to "
+        + (endpoint == null || endpoint.isEmpty() ? "AWS S3" : endpoint)
+        + " with "
+        + config.concurrency()
+        + " concurrent uploads"
+        + (config.localDir() == null
+            ? ""
+            : ", copies under " + config.localDir().toAbsolutePath().normalize());
   }
 
   @Override
@@ -101,16 +129,24 @@ public final class UploaderApp implements Stage {
     metrics.close();
   }
 
-  /** {@code java ... UploaderApp [settings.properties]}: what {@code lwise uploader --config FILE} does. */
+  /**
+   * {@code java ... UploaderApp [settings.properties]}: what {@code lwise uploader --config FILE}
+   * does.
+   */
   public static void main(String[] args) {
-    Map<String, String> settings = SettingsLoader.forStage(List.of(UploaderConfig.DEFINITION, MonitoringSettings.DEFINITION))
-        .load(args.length > 0 ? Path.of(args[0]) : null, System.getenv());
+    Map<String, String> settings =
+        SettingsLoader.forStage(List.of(UploaderConfig.DEFINITION, MonitoringSettings.DEFINITION))
+            .load(args.length > 0 ? Path.of(args[0]) : null, System.getenv());
     System.exit(runProcess(settings));
   }
 
-  /** Runs an uploader as this process until Ctrl-C or SIGTERM ({@link StageRunner}); returns the exit code. */
+  /**
+   * Runs an uploader as this process until Ctrl-C or SIGTERM ({@link StageRunner}); returns the
+   * exit code.
+   */
   public static int runProcess(Map<String, String> settings) {
     return new StageRunner(System.out, System.err)
-        .runProcess(NAME, settings, metrics -> new UploaderApp(UploaderConfig.from(settings), metrics));
+        .runProcess(
+            NAME, settings, metrics -> new UploaderApp(UploaderConfig.from(settings), metrics));
   }
 }

@@ -11,24 +11,44 @@ import org.lwise.stream.common.ConnectionConfig;
 /**
  * Configuration of the uploader.
  *
- * @param localDir when set, every image is also written to {@code <localDir>/<dataset>_<condition>/<path>}
+ * @param localDir when set, every image is also written to {@code
+ *     <localDir>/<dataset>_<condition>/<path>}
  */
-public record UploaderConfig(ConnectionConfig connection, String groupId, int concurrency, Path localDir) {
+public record UploaderConfig(
+    ConnectionConfig connection, String groupId, int concurrency, Path localDir) {
   public static final String GROUP_ID = "uploader.group.id";
   public static final String CONCURRENCY = "uploader.concurrency";
   public static final String LOCAL_DIR = "uploader.local.dir";
 
-  public static final ConfigDef DEFINITION = ConnectionConfig.define(new ConfigDef())
-      .define(GROUP_ID, Type.STRING, "lwise-uploader", Importance.MEDIUM, "consumer group of the uploaders")
-      .define(CONCURRENCY, Type.INT, 32, ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
-          "uploads in flight at once")
-      .define(LOCAL_DIR, Type.STRING, "", Importance.MEDIUM,
-          "also write images under this folder in the reference layout; empty = S3 only");
+  public static final ConfigDef DEFINITION =
+      ConnectionConfig.define(new ConfigDef())
+          .define(
+              GROUP_ID,
+              Type.STRING,
+              "lwise-uploader",
+              Importance.MEDIUM,
+              "consumer group of the uploaders")
+          .define(
+              CONCURRENCY,
+              Type.INT,
+              32,
+              ConfigDef.Range.between(1, 1024),
+              Importance.MEDIUM,
+              "uploads in flight at once")
+          .define(
+              LOCAL_DIR,
+              Type.STRING,
+              "",
+              Importance.MEDIUM,
+              "also write images under this folder in the reference layout; empty = S3 only");
 
   public static UploaderConfig from(Map<String, ?> props) {
     AbstractConfig parsed = new AbstractConfig(DEFINITION, props, false);
     String local = parsed.getString(LOCAL_DIR);
-    return new UploaderConfig(ConnectionConfig.from(parsed), parsed.getString(GROUP_ID), parsed.getInt(CONCURRENCY),
+    return new UploaderConfig(
+        ConnectionConfig.from(parsed),
+        parsed.getString(GROUP_ID),
+        parsed.getInt(CONCURRENCY),
         local.isBlank() ? null : Path.of(local));
   }
 }

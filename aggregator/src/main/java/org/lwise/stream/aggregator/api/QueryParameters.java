@@ -18,7 +18,8 @@ final class QueryParameters {
   static String choice(Context ctx, String name, String fallback, String... allowed) {
     String value = text(ctx, name, fallback);
     if (!List.of(allowed).contains(value)) {
-      throw ApiException.badRequest(name + "=" + value + " is not allowed; use one of " + String.join(", ", allowed));
+      throw ApiException.badRequest(
+          name + "=" + value + " is not allowed; use one of " + String.join(", ", allowed));
     }
     return value;
   }
@@ -36,7 +37,8 @@ final class QueryParameters {
     } catch (NumberFormatException notANumber) {
       // answered below
     }
-    throw ApiException.badRequest(name + "=" + value + " must be an integer from " + min + " to " + max);
+    throw ApiException.badRequest(
+        name + "=" + value + " must be an integer from " + min + " to " + max);
   }
 
   static long longParam(Context ctx, String name) {
@@ -54,7 +56,8 @@ final class QueryParameters {
       return 0;
     }
     if (!value.matches("\\d{1,9}")) {
-      throw ApiException.badRequest("cursor=" + value + " is not a cursor this API returned (next_cursor)");
+      throw ApiException.badRequest(
+          "cursor=" + value + " is not a cursor this API returned (next_cursor)");
     }
     return Integer.parseInt(value);
   }
@@ -72,6 +75,9 @@ final class QueryParameters {
     } catch (NumberFormatException notANumber) {
       // answered below
     }
-    throw ApiException.badRequest("easiest=" + text + " must be a fraction in (0, 1] (e.g. 0.1 for the easiest 10% of each class)");
+    throw ApiException.badRequest(
+        "easiest="
+            + text
+            + " must be a fraction in (0, 1] (e.g. 0.1 for the easiest 10% of each class)");
   }
 }

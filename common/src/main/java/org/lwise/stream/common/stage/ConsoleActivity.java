@@ -8,8 +8,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The console lines of a running stage, from its {@link StageActivity}: one when a job first shows
- * up, one when it finishes (or, for stages that cannot know, goes quiet), and a throughput line
- * at most every {@code throughputEvery} while the stage is busy.
+ * up, one when it finishes (or, for stages that cannot know, goes quiet), and a throughput line at
+ * most every {@code throughputEvery} while the stage is busy.
  */
 final class ConsoleActivity {
   private final String stage;
@@ -29,7 +29,12 @@ final class ConsoleActivity {
     boolean finished;
   }
 
-  ConsoleActivity(String stage, String unit, PrintStream console, Duration throughputEvery, Duration quietAfter,
+  ConsoleActivity(
+      String stage,
+      String unit,
+      PrintStream console,
+      Duration throughputEvery,
+      Duration quietAfter,
       LongSupplier clock) {
     this.stage = stage;
     this.unit = unit;
@@ -62,21 +67,28 @@ final class ConsoleActivity {
       }
       if (counts.finished() && !before.finished) {
         before.finished = true;
-        console.printf("%s: job %s finished: %d %s done, %d failed%n", stage, job, counts.done(), unit, counts.failed());
-      } else if (!counts.finished() && !before.quiet && before.total > 0
+        console.printf(
+            "%s: job %s finished: %d %s done, %d failed%n",
+            stage, job, counts.done(), unit, counts.failed());
+      } else if (!counts.finished()
+          && !before.quiet
+          && before.total > 0
           && now - before.changedAt >= quietAfter.toNanos()) {
-        // Workers and uploaders never learn a job's end; a job that goes quiet is as near as they get.
+        // Workers and uploaders never learn a job's end; a job that goes quiet is as near as they
+        // get.
         before.quiet = true;
-        console.printf("%s: job %s quiet for %d s: %d %s done, %d failed so far%n", stage, job,
-            quietAfter.toSeconds(), counts.done(), unit, counts.failed());
+        console.printf(
+            "%s: job %s quiet for %d s: %d %s done, %d failed so far%n",
+            stage, job, quietAfter.toSeconds(), counts.done(), unit, counts.failed());
       }
     }
     if (now - windowStart >= throughputEvery.toNanos()) {
       long inWindow = total - windowStartTotal;
       if (inWindow > 0) {
         double seconds = (now - windowStart) / 1e9;
-        console.printf("%s: %d %s in the last %.0f s (%.1f/s), %d since start%n", stage, inWindow, unit, seconds,
-            inWindow / seconds, total);
+        console.printf(
+            "%s: %d %s in the last %.0f s (%.1f/s), %d since start%n",
+            stage, inWindow, unit, seconds, inWindow / seconds, total);
       }
       windowStart = now;
       windowStartTotal = total;

@@ -3,9 +3,9 @@ package org.lwise.stream.common.stage;
 import java.util.Map;
 
 /**
- * What a stage has done so far, for its console lines: images (or rows) per job, and job states
- * it knows of. Read from the runner's thread while the stage works, so implementations are
- * thread-safe snapshots.
+ * What a stage has done so far, for its console lines: images (or rows) per job, and job states it
+ * knows of. Read from the runner's thread while the stage works, so implementations are thread-safe
+ * snapshots.
  */
 public interface StageActivity {
   StageActivity NONE = () -> Map.of();

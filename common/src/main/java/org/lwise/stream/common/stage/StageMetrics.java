@@ -73,8 +73,12 @@ public final class StageMetrics implements StageActivity, AutoCloseable {
   public void failed(DeadLetter dead) {
     String jobId = dead.getJobId() == null ? "unknown" : dead.getJobId();
     counter("lwise.images.failed", jobId).increment();
-    Counter.builder("lwise.dead.letters").description("dead letters by the class of their reason")
-        .tag("stage", stage).tag("reason", DeadLetters.reasonClass(dead.getReason())).register(registry).increment();
+    Counter.builder("lwise.dead.letters")
+        .description("dead letters by the class of their reason")
+        .tag("stage", stage)
+        .tag("reason", DeadLetters.reasonClass(dead.getReason()))
+        .register(registry)
+        .increment();
     job(jobId).failed.incrementAndGet();
   }
 
@@ -87,25 +91,43 @@ public final class StageMetrics implements StageActivity, AutoCloseable {
   }
 
   public void batchSize(int images) {
-    DistributionSummary.builder("lwise.worker.batch").baseUnit("images").description("images per micro-batch")
-        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256).tag("stage", stage).register(registry).record(images);
+    DistributionSummary.builder("lwise.worker.batch")
+        .baseUnit("images")
+        .description("images per micro-batch")
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+        .tag("stage", stage)
+        .register(registry)
+        .record(images);
   }
 
   public void modelPass(Duration took) {
-    Timer.builder("lwise.worker.model.pass").description("time of one micro-batch's model work (scoring and ascent)")
-        .publishPercentileHistogram().tag("stage", stage).register(registry).record(took);
+    Timer.builder("lwise.worker.model.pass")
+        .description("time of one micro-batch's model work (scoring and ascent)")
+        .publishPercentileHistogram()
+        .tag("stage", stage)
+        .register(registry)
+        .record(took);
   }
 
   /** One S3 upload: {@code outcome} written, existing (same digest, skipped) or failed. */
   public void upload(String outcome, Duration took) {
-    Timer.builder("lwise.uploads").description("S3 uploads of output images and their latency")
-        .publishPercentileHistogram().tag("stage", stage).tag("outcome", outcome).register(registry).record(took);
+    Timer.builder("lwise.uploads")
+        .description("S3 uploads of output images and their latency")
+        .publishPercentileHistogram()
+        .tag("stage", stage)
+        .tag("outcome", outcome)
+        .register(registry)
+        .record(took);
   }
 
   /** Records waiting inside the stage (polled, not yet committed). */
   public void queueDepth(String queue, Supplier<Number> depth) {
-    Gauge.builder("lwise.queue.depth", depth).description("records polled and not yet committed")
-        .tag("stage", stage).tag("queue", queue).strongReference(true).register(registry);
+    Gauge.builder("lwise.queue.depth", depth)
+        .description("records polled and not yet committed")
+        .tag("stage", stage)
+        .tag("queue", queue)
+        .strongReference(true)
+        .register(registry);
   }
 
   /**
@@ -132,7 +154,9 @@ public final class StageMetrics implements StageActivity, AutoCloseable {
   @Override
   public Map<String, JobCounts> jobs() {
     Map<String, JobCounts> snapshot = new java.util.TreeMap<>();
-    jobs.forEach((id, job) -> snapshot.put(id, new JobCounts(job.done.get(), job.failed.get(), job.finished)));
+    jobs.forEach(
+        (id, job) ->
+            snapshot.put(id, new JobCounts(job.done.get(), job.failed.get(), job.finished)));
     return snapshot;
   }
 

@@ -30,16 +30,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A process's metrics registry and, when {@code metrics.port} is set, its small HTTP server:
- * {@code GET /metrics} (Prometheus text), {@code /health/live} (200 while the process answers) and
- * {@code /health/ready} (200 once every stage in the process is ready, else 503). The JDK's
- * server is enough for three paths, and keeps this port apart from the aggregator's API.
+ * A process's metrics registry and, when {@code metrics.port} is set, its small HTTP server: {@code
+ * GET /metrics} (Prometheus text), {@code /health/live} (200 while the process answers) and {@code
+ * /health/ready} (200 once every stage in the process is ready, else 503). The JDK's server is
+ * enough for three paths, and keeps this port apart from the aggregator's API.
  */
 public final class StageMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StageMonitor.class);
   private static final Path PROC_STATUS = Path.of("/proc/self/status");
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   private final Map<String, BooleanSupplier> readiness = new ConcurrentHashMap<>();
   private final HttpServer server;
@@ -54,8 +55,10 @@ public final class StageMonitor implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
-    Gauge.builder("process.memory.rss", StageMonitor::residentBytes).baseUnit("bytes")
-        .description("resident set size of this process (Linux; NaN elsewhere): the JVM heap plus native memory such as libtorch's")
+    Gauge.builder("process.memory.rss", StageMonitor::residentBytes)
+        .baseUnit("bytes")
+        .description(
+            "resident set size of this process (Linux; NaN elsewhere): the JVM heap plus native memory such as libtorch's")
         .register(registry);
     if (!settings.enabled()) {
       this.server = null;
@@ -66,21 +69,35 @@ public final class StageMonitor implements AutoCloseable {
     try {
       server = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 16);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot listen on " + settings.host() + ":" + settings.port() + " ("
-          + MonitoringSettings.PORT + "): " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot listen on "
+              + settings.host()
+              + ":"
+              + settings.port()
+              + " ("
+              + MonitoringSettings.PORT
+              + "): "
+              + e.getMessage(),
+          e);
     }
-    server.createContext("/metrics", exchange -> answer(exchange, 200,
-        "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+    server.createContext(
+        "/metrics",
+        exchange ->
+            answer(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     server.createContext("/health/live", exchange -> answer(exchange, 200, "text/plain", "live\n"));
-    server.createContext("/health/ready", exchange -> {
-      boolean ready = isReady();
-      answer(exchange, ready ? 200 : 503, "text/plain", readinessReport());
-    });
-    httpThread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "lwise-metrics-http");
-      t.setDaemon(true);
-      return t;
-    });
+    server.createContext(
+        "/health/ready",
+        exchange -> {
+          boolean ready = isReady();
+          answer(exchange, ready ? 200 : 503, "text/plain", readinessReport());
+        });
+    httpThread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "lwise-metrics-http");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(httpThread);
     server.start();
     url = "http://" + settings.host() + ":" + server.getAddress().getPort();
@@ -96,13 +113,17 @@ public final class StageMonitor implements AutoCloseable {
     return registry;
   }
 
-  /** A stage of this process, ready when {@code ready} says so; the process is ready when all of them are. */
+  /**
+   * A stage of this process, ready when {@code ready} says so; the process is ready when all of
+   * them are.
+   */
   public void addReadinessCheck(String stage, BooleanSupplier ready) {
     readiness.put(stage, ready);
   }
 
   public boolean isReady() {
-    return !readiness.isEmpty() && readiness.values().stream().allMatch(BooleanSupplier::getAsBoolean);
+    return !readiness.isEmpty()
+        && readiness.values().stream().allMatch(BooleanSupplier::getAsBoolean);
   }
 
   /** {@code http://host:port} of the endpoints, or null when {@code metrics.port} is 0. */
@@ -117,9 +138,11 @@ public final class StageMonitor implements AutoCloseable {
         .collect(Collectors.joining("\n", "", "\n"));
   }
 
-  private static void answer(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+  private static void answer(HttpExchange exchange, int status, String contentType, String body)
+      throws IOException {
     try (exchange) {
-      if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+      if (!"GET".equals(exchange.getRequestMethod())
+          && !"HEAD".equals(exchange.getRequestMethod())) {
         exchange.sendResponseHeaders(405, -1);
         return;
       }

@@ -20,14 +20,25 @@ import org.slf4j.LoggerFactory;
 public final class StageRunner {
   /** Stopped on request (a signal ends the JVM with 128 + signal number whatever this returns). */
   public static final int STOPPED = 0;
-  /** Could not start, or failed while working: a supervisor should restart it once the cause is fixed. */
+
+  /**
+   * Could not start, or failed while working: a supervisor should restart it once the cause is
+   * fixed.
+   */
   public static final int FAILED = 1;
-  /** Started but never became ready (no partitions, Kafka Streams never RUNNING) within the timeout. */
+
+  /**
+   * Started but never became ready (no partitions, Kafka Streams never RUNNING) within the timeout.
+   */
   public static final int NOT_READY = 3;
 
   private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
-  /** Longest a stopping stage gets to finish its batch and close its clients before the JVM halts. */
+
+  /**
+   * Longest a stopping stage gets to finish its batch and close its clients before the JVM halts.
+   */
   private static final long CLOSE_WAIT_SECONDS = 20;
+
   private static final long TICK_MS = 250;
 
   private final PrintStream console;
@@ -40,7 +51,11 @@ public final class StageRunner {
     this(console, errors, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(30));
   }
 
-  public StageRunner(PrintStream console, PrintStream errors, Duration readyTimeout, Duration throughputEvery,
+  public StageRunner(
+      PrintStream console,
+      PrintStream errors,
+      Duration readyTimeout,
+      Duration throughputEvery,
       Duration quietAfter) {
     this.console = console;
     this.errors = errors;
@@ -55,14 +70,16 @@ public final class StageRunner {
    * @param create builds the stage around the metrics it records to
    * @return the exit code
    */
-  public int runProcess(String name, Map<String, String> settings, Function<StageMetrics, Stage> create) {
+  public int runProcess(
+      String name, Map<String, String> settings, Function<StageMetrics, Stage> create) {
     StageMonitor monitor;
     try {
       monitor = StageMonitor.start(MonitoringSettings.from(settings));
     } catch (RuntimeException e) {
       return failed(name, "cannot start", e);
     }
-    try (monitor; StageMetrics metrics = new StageMetrics(monitor.registry(), name)) {
+    try (monitor;
+        StageMetrics metrics = new StageMetrics(monitor.registry(), name)) {
       Stage stage;
       try {
         stage = create.apply(metrics);
@@ -74,30 +91,39 @@ public final class StageRunner {
     }
   }
 
-  /** Runs {@code stage} until it is stopped or fails; {@code metricsUrl} (may be null) goes in its ready line. */
+  /**
+   * Runs {@code stage} until it is stopped or fails; {@code metricsUrl} (may be null) goes in its
+   * ready line.
+   */
   public int run(Stage stage, String metricsUrl) {
     AtomicBoolean stopRequested = new AtomicBoolean();
     // The hook waits for the stage to have closed, not for the main thread to end: the main thread
     // may go on to call System.exit, which blocks while hooks run (waiting for it would deadlock).
     CountDownLatch closed = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      stopRequested.set(true);
-      stage.stop();
-      try {
-        closed.await(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "lwise-" + stage.name() + "-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              stopRequested.set(true);
+              stage.stop();
+              try {
+                closed.await(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "lwise-" + stage.name() + "-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread loop = new Thread(() -> {
-      try {
-        stage.run();
-      } catch (Throwable e) {
-        failure.set(e);
-      }
-    }, "lwise-" + stage.name());
+    Thread loop =
+        new Thread(
+            () -> {
+              try {
+                stage.run();
+              } catch (Throwable e) {
+                failure.set(e);
+              }
+            },
+            "lwise-" + stage.name());
     try {
       stage.start();
       loop.start();
@@ -133,23 +159,32 @@ public final class StageRunner {
     }
   }
 
-  /** Watches the loop from the calling thread: ready line, job and throughput lines, ready timeout. */
+  /**
+   * Watches the loop from the calling thread: ready line, job and throughput lines, ready timeout.
+   */
   private int supervise(Stage stage, Thread loop, String metricsUrl, AtomicBoolean stopRequested)
       throws InterruptedException {
     long started = System.nanoTime();
     boolean ready = false;
-    ConsoleActivity activity = new ConsoleActivity(stage.name(), stage.unit(), console, throughputEvery, quietAfter,
-        System::nanoTime);
+    ConsoleActivity activity =
+        new ConsoleActivity(
+            stage.name(), stage.unit(), console, throughputEvery, quietAfter, System::nanoTime);
     long lastReport = 0;
     while (loop.isAlive()) {
       if (!ready && stage.isReady()) {
         ready = true;
-        String line = stage.name() + " ready: " + stage.describe()
-            + (metricsUrl == null ? "" : "; metrics " + metricsUrl + "/metrics");
+        String line =
+            stage.name()
+                + " ready: "
+                + stage.describe()
+                + (metricsUrl == null ? "" : "; metrics " + metricsUrl + "/metrics");
         log.info(line);
         console.println(line);
-      } else if (!ready && !stopRequested.get() && System.nanoTime() - started > readyTimeout.toNanos()) {
-        String message = stage.name() + " not ready within " + readyTimeout.toSeconds() + " s; stopping";
+      } else if (!ready
+          && !stopRequested.get()
+          && System.nanoTime() - started > readyTimeout.toNanos()) {
+        String message =
+            stage.name() + " not ready within " + readyTimeout.toSeconds() + " s; stopping";
         log.error(message);
         errors.println(message);
         stage.stop();
@@ -167,7 +202,8 @@ public final class StageRunner {
 
   private int failed(String name, String what, Throwable e) {
     log.error("{} {}", name, what, e);
-    errors.println(name + " " + what + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+    errors.println(
+        name + " " + what + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
     return FAILED;
   }
 

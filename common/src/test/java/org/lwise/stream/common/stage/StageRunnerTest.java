@@ -19,8 +19,13 @@ import org.junit.jupiter.api.Test;
 class StageRunnerTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-  private final StageRunner runner = new StageRunner(new PrintStream(out, true), new PrintStream(err, true),
-      Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(30));
+  private final StageRunner runner =
+      new StageRunner(
+          new PrintStream(out, true),
+          new PrintStream(err, true),
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(30));
 
   /** A stage that becomes ready when told, works until stopped or fails when told. */
   private static final class FakeStage implements Stage {
@@ -68,15 +73,19 @@ class StageRunnerTest {
   void shouldPrintTheReadyLineOnceAndExitZeroWhenStopped() throws Exception {
     FakeStage stage = new FakeStage();
     stage.ready.set(true);
-    Thread stopper = new Thread(() -> {
-      sleep(700);
-      stage.stop();
-    });
+    Thread stopper =
+        new Thread(
+            () -> {
+              sleep(700);
+              stage.stop();
+            });
     stopper.start();
     int code = runner.run(stage, "http://127.0.0.1:9400");
     assertThat(code).isEqualTo(StageRunner.STOPPED);
-    assertThat(out.toString()).isEqualTo(
-        "fake ready: consuming lwise.test (2 partitions); metrics http://127.0.0.1:9400/metrics" + System.lineSeparator());
+    assertThat(out.toString())
+        .isEqualTo(
+            "fake ready: consuming lwise.test (2 partitions); metrics http://127.0.0.1:9400/metrics"
+                + System.lineSeparator());
     assertThat(stage.closed).isTrue();
   }
 
@@ -86,7 +95,8 @@ class StageRunnerTest {
     stage.ready.set(true);
     stage.failWith = new IllegalStateException("S3 unreachable for 600 s");
     assertThat(runner.run(stage, null)).isEqualTo(StageRunner.FAILED);
-    assertThat(err.toString()).isEqualTo("fake stopped: S3 unreachable for 600 s" + System.lineSeparator());
+    assertThat(err.toString())
+        .isEqualTo("fake stopped: S3 unreachable for 600 s" + System.lineSeparator());
     assertThat(stage.closed).isTrue();
   }
 
@@ -101,11 +111,16 @@ class StageRunnerTest {
 
   @Test
   void shouldExitOneWhenTheStageCannotBeBuilt() {
-    int code = runner.runProcess("fake", Map.of(), metrics -> {
-      throw new IllegalArgumentException("no model card at /nowhere");
-    });
+    int code =
+        runner.runProcess(
+            "fake",
+            Map.of(),
+            metrics -> {
+              throw new IllegalArgumentException("no model card at /nowhere");
+            });
     assertThat(code).isEqualTo(StageRunner.FAILED);
-    assertThat(err.toString()).isEqualTo("fake cannot start: no model card at /nowhere" + System.lineSeparator());
+    assertThat(err.toString())
+        .isEqualTo("fake cannot start: no model card at /nowhere" + System.lineSeparator());
   }
 
   @Test
@@ -114,33 +129,50 @@ class StageRunnerTest {
     FakeStage stage = new FakeStage();
     HttpClient http = HttpClient.newHttpClient();
     Map<String, Integer> ready = new java.util.concurrent.ConcurrentHashMap<>();
-    Thread prober = new Thread(() -> {
-      try {
-        awaitAnswer(http, port);
-        ready.put("before", get(http, port, "/health/ready").statusCode());
-        ready.put("live", get(http, port, "/health/live").statusCode());
-        stage.ready.set(true);
-        sleep(400);
-        ready.put("after", get(http, port, "/health/ready").statusCode());
-        HttpResponse<String> metrics = get(http, port, "/metrics");
-        ready.put("metrics", metrics.statusCode());
-        ready.put("hasCounter", metrics.body().contains("lwise_images_done_total{job=\"job-1\",stage=\"fake\"} 3.0") ? 1 : 0);
-        ready.put("hasJvm", metrics.body().contains("jvm_memory_used_bytes") ? 1 : 0);
-      } catch (Exception e) {
-        ready.put("error", 1);
-      } finally {
-        stage.stop();
-      }
-    });
+    Thread prober =
+        new Thread(
+            () -> {
+              try {
+                awaitAnswer(http, port);
+                ready.put("before", get(http, port, "/health/ready").statusCode());
+                ready.put("live", get(http, port, "/health/live").statusCode());
+                stage.ready.set(true);
+                sleep(400);
+                ready.put("after", get(http, port, "/health/ready").statusCode());
+                HttpResponse<String> metrics = get(http, port, "/metrics");
+                ready.put("metrics", metrics.statusCode());
+                ready.put(
+                    "hasCounter",
+                    metrics
+                            .body()
+                            .contains("lwise_images_done_total{job=\"job-1\",stage=\"fake\"} 3.0")
+                        ? 1
+                        : 0);
+                ready.put("hasJvm", metrics.body().contains("jvm_memory_used_bytes") ? 1 : 0);
+              } catch (Exception e) {
+                ready.put("error", 1);
+              } finally {
+                stage.stop();
+              }
+            });
     prober.start();
-    int code = runner.runProcess("fake", Map.of(MonitoringSettings.PORT, String.valueOf(port)), metrics -> {
-      metrics.done("job-1", 3);
-      return stage;
-    });
+    int code =
+        runner.runProcess(
+            "fake",
+            Map.of(MonitoringSettings.PORT, String.valueOf(port)),
+            metrics -> {
+              metrics.done("job-1", 3);
+              return stage;
+            });
     prober.join();
     assertThat(code).isEqualTo(StageRunner.STOPPED);
-    assertThat(ready).containsEntry("before", 503).containsEntry("live", 200).containsEntry("after", 200)
-        .containsEntry("metrics", 200).containsEntry("hasCounter", 1).containsEntry("hasJvm", 1)
+    assertThat(ready)
+        .containsEntry("before", 503)
+        .containsEntry("live", 200)
+        .containsEntry("after", 200)
+        .containsEntry("metrics", 200)
+        .containsEntry("hasCounter", 1)
+        .containsEntry("hasJvm", 1)
         .doesNotContainKey("error");
   }
 
@@ -156,7 +188,8 @@ class StageRunnerTest {
   }
 
   private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

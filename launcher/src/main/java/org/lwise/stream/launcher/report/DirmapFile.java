@@ -15,7 +15,8 @@ import org.apache.commons.csv.CSVRecord;
 record DirmapFile(Path csv, List<String> header, List<List<String>> rows) {
 
   static DirmapFile read(Path csv) {
-    try (Reader reader = Files.newBufferedReader(csv); CSVParser parser = CSVFormat.DEFAULT.parse(reader)) {
+    try (Reader reader = Files.newBufferedReader(csv);
+        CSVParser parser = CSVFormat.DEFAULT.parse(reader)) {
       List<CSVRecord> records = parser.getRecords();
       if (records.isEmpty()) {
         throw new IllegalArgumentException(csv + " is empty");
@@ -60,7 +61,10 @@ record DirmapFile(Path csv, List<String> header, List<List<String>> rows) {
     }
   }
 
-  /** The file of a row's image in this dirmap's condition ({@code output_im_path} is relative to the folder). */
+  /**
+   * The file of a row's image in this dirmap's condition ({@code output_im_path} is relative to the
+   * folder).
+   */
   Path image(List<String> row) {
     String path = cell(row, "output_im_path");
     return path == null ? null : folder().resolve(path.replace('\\', '/'));

@@ -26,7 +26,10 @@ final class EnhancedLogits {
       int size = model.card().inputSize();
       for (Request request : requests) {
         RgbImage image = request.image();
-        if (image == null || image.width() != size || image.height() != size || request.label() < 0
+        if (image == null
+            || image.width() != size
+            || image.height() != size
+            || request.label() < 0
             || request.label() >= model.card().numClasses()) {
           logits.add(null);
           continue;

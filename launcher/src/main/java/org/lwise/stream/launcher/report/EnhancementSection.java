@@ -8,8 +8,8 @@ import org.lwise.stream.launcher.report.JobReport.Item;
 import org.lwise.stream.method.RgbImage;
 
 /**
- * The sample's rows: the natural image, then each condition's image with its perturbation map,
- * all maps of a row on one scale (its largest value), and the gt-logit before → after.
+ * The sample's rows: the natural image, then each condition's image with its perturbation map, all
+ * maps of a row on one scale (its largest value), and the gt-logit before → after.
  */
 final class EnhancementSection {
   private final ReportInput input;
@@ -18,7 +18,11 @@ final class EnhancementSection {
   private final ReportImages images;
   private final ReportPage page;
 
-  EnhancementSection(ReportInput input, DirmapFile natural, Map<String, DirmapFile> conditions, ReportImages images,
+  EnhancementSection(
+      ReportInput input,
+      DirmapFile natural,
+      Map<String, DirmapFile> conditions,
+      ReportImages images,
       ReportPage page) {
     this.input = input;
     this.natural = natural;
@@ -30,11 +34,12 @@ final class EnhancementSection {
   void write(List<Item> sample) {
     // Each condition's rows by im_path: a diverge_from condition leaves some rows out.
     Map<String, Map<String, List<String>>> byPath = new HashMap<>();
-    conditions.forEach((id, dirmap) -> {
-      Map<String, List<String>> rows = new HashMap<>();
-      dirmap.rows().forEach(row -> rows.put(dirmap.cell(row, "im_path"), row));
-      byPath.put(id, rows);
-    });
+    conditions.forEach(
+        (id, dirmap) -> {
+          Map<String, List<String>> rows = new HashMap<>();
+          dirmap.rows().forEach(row -> rows.put(dirmap.cell(row, "im_path"), row));
+          byPath.put(id, rows);
+        });
     List<String> ids = new ArrayList<>(conditions.keySet());
     List<RgbImage> naturals = new ArrayList<>();
     List<List<RgbImage>> enhanced = new ArrayList<>();
@@ -44,14 +49,17 @@ final class EnhancementSection {
       List<RgbImage> row = new ArrayList<>();
       for (String id : ids) {
         List<String> conditionRow = byPath.get(id).get(natural.cell(item.row(), "im_path"));
-        RgbImage image = conditionRow == null ? null : images.read(conditions.get(id).image(conditionRow));
+        RgbImage image =
+            conditionRow == null ? null : images.read(conditions.get(id).image(conditionRow));
         row.add(image);
         requests.add(new EnhancedLogits.Request(image, item.label()));
       }
       enhanced.add(row);
     }
-    List<Double> after = input.modelCard() == null || requests.isEmpty() ? null
-        : EnhancedLogits.of(input.modelCard(), requests);
+    List<Double> after =
+        input.modelCard() == null || requests.isEmpty()
+            ? null
+            : EnhancedLogits.of(input.modelCard(), requests);
 
     List<String> headers = new ArrayList<>(List.of("image", "natural"));
     headers.addAll(ids);
@@ -69,25 +77,53 @@ final class EnhancementSection {
         }
       }
       List<String> cells = new ArrayList<>();
-      cells.add(page.escape(item.className()) + "<br>" + page.escape(natural.cell(item.row(), "im_path"))
-          + String.format("<br>difficulty %.3f<br>gt-logit %.3f", item.difficulty(), item.logit())
-          + "<br>map scale 0 <span class=\"scale\" style=\"background: " + ReportImages.cssGradient() + "\"></span> "
-          + String.format("%.3f", scale));
-      cells.add(x0 == null ? page.missing("natural") : page.figure(images.dataUri(x0, JobReport.SAMPLE), "natural",
-          String.format("gt-logit %.3f", item.logit()), JobReport.SAMPLE));
+      cells.add(
+          page.escape(item.className())
+              + "<br>"
+              + page.escape(natural.cell(item.row(), "im_path"))
+              + String.format(
+                  "<br>difficulty %.3f<br>gt-logit %.3f", item.difficulty(), item.logit())
+              + "<br>map scale 0 <span class=\"scale\" style=\"background: "
+              + ReportImages.cssGradient()
+              + "\"></span> "
+              + String.format("%.3f", scale));
+      cells.add(
+          x0 == null
+              ? page.missing("natural")
+              : page.figure(
+                  images.dataUri(x0, JobReport.SAMPLE),
+                  "natural",
+                  String.format("gt-logit %.3f", item.logit()),
+                  JobReport.SAMPLE));
       for (int c = 0; c < ids.size(); c++) {
         RgbImage image = enhanced.get(s).get(c);
         Double logitAfter = after == null ? null : after.get(s * ids.size() + c);
-        String caption = "gt-logit " + String.format("%.3f", item.logit()) + " → "
-            + (logitAfter == null ? "?" : String.format("%.3f", logitAfter));
+        String caption =
+            "gt-logit "
+                + String.format("%.3f", item.logit())
+                + " → "
+                + (logitAfter == null ? "?" : String.format("%.3f", logitAfter));
         if (image == null) {
-          cells.add(page.missing(byPath.get(ids.get(c)).containsKey(natural.cell(item.row(), "im_path"))
-              ? caption : "not in this condition"));
+          cells.add(
+              page.missing(
+                  byPath.get(ids.get(c)).containsKey(natural.cell(item.row(), "im_path"))
+                      ? caption
+                      : "not in this condition"));
           continue;
         }
-        String mapFigure = maps.get(c) == null ? "" : page.figure(images.heatMap(maps.get(c), image.width(),
-            image.height(), scale, JobReport.SAMPLE), "perturbation map", "|x_eps − x0|", JobReport.SAMPLE);
-        cells.add(page.figure(images.dataUri(image, JobReport.SAMPLE), ids.get(c), caption, JobReport.SAMPLE) + mapFigure);
+        String mapFigure =
+            maps.get(c) == null
+                ? ""
+                : page.figure(
+                    images.heatMap(
+                        maps.get(c), image.width(), image.height(), scale, JobReport.SAMPLE),
+                    "perturbation map",
+                    "|x_eps − x0|",
+                    JobReport.SAMPLE);
+        cells.add(
+            page.figure(
+                    images.dataUri(image, JobReport.SAMPLE), ids.get(c), caption, JobReport.SAMPLE)
+                + mapFigure);
       }
       page.row(cells.toArray(String[]::new));
     }

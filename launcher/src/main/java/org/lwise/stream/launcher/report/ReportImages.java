@@ -24,7 +24,10 @@ import org.lwise.stream.method.RgbImage;
  */
 final class ReportImages {
   /** Viridis at five stops: perceptually even, dark = no change. */
-  static final int[][] COLOUR_MAP = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  static final int[][] COLOUR_MAP = {
+    {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}
+  };
+
   /** Up to this side an image is embedded as PNG, pixel for pixel. */
   private static final int PNG_UP_TO = 64;
 
@@ -100,10 +103,12 @@ final class ReportImages {
   }
 
   private static BufferedImage toBuffered(RgbImage image) {
-    BufferedImage out = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_INT_RGB);
+    BufferedImage out =
+        new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < image.height(); y++) {
       for (int x = 0; x < image.width(); x++) {
-        out.setRGB(x, y, (image.get(x, y, 0) << 16) | (image.get(x, y, 1) << 8) | image.get(x, y, 2));
+        out.setRGB(
+            x, y, (image.get(x, y, 0) << 16) | (image.get(x, y, 1) << 8) | image.get(x, y, 2));
       }
     }
     return out;
@@ -118,7 +123,8 @@ final class ReportImages {
     int h = Math.max(1, image.getHeight() * side / longer);
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     var g = out.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.setRenderingHint(
+        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
     g.drawImage(image, 0, 0, w, h, null);
     g.dispose();
@@ -147,6 +153,9 @@ final class ReportImages {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return "data:image/" + (png ? "png" : "jpeg") + ";base64," + Base64.getEncoder().encodeToString(bytes.toByteArray());
+    return "data:image/"
+        + (png ? "png" : "jpeg")
+        + ";base64,"
+        + Base64.getEncoder().encodeToString(bytes.toByteArray());
   }
 }

@@ -16,8 +16,13 @@ import org.lwise.stream.schema.Job;
  * @param finishedAt when the dirmaps were written; null when not known
  * @param modelCard the model's card, to score the enhanced images (gt-logit after); null to skip
  */
-public record ReportInput(Job job, Map<String, Path> dirmaps, List<DeadLetter> failures, Double seconds,
-    Instant finishedAt, Path modelCard) {
+public record ReportInput(
+    Job job,
+    Map<String, Path> dirmaps,
+    List<DeadLetter> failures,
+    Double seconds,
+    Instant finishedAt,
+    Path modelCard) {
   public ReportInput {
     dirmaps = Map.copyOf(dirmaps);
     failures = List.copyOf(failures);
@@ -29,6 +34,10 @@ public record ReportInput(Job job, Map<String, Path> dirmaps, List<DeadLetter> f
     if (natural == null) {
       throw new IllegalStateException("job " + job.getJobId() + " has no natural dirmap yet");
     }
-    return natural.toAbsolutePath().getParent().getParent().resolve(job.getDataset() + "_report.html");
+    return natural
+        .toAbsolutePath()
+        .getParent()
+        .getParent()
+        .resolve(job.getDataset() + "_report.html");
   }
 }

@@ -4,7 +4,8 @@ import java.util.List;
 
 /** The report's HTML, written top to bottom: a small vocabulary of blocks with one stylesheet. */
 final class ReportPage {
-  private static final String STYLE = """
+  private static final String STYLE =
+      """
       body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1280px; color: #222; padding: 0 16px; }
       h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
       table { border-collapse: collapse; margin: 8px 0; } td, th { border: 1px solid #ddd; padding: 4px 8px;
@@ -24,12 +25,22 @@ final class ReportPage {
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         // No favicon request: from a folder or S3 a missing icon is a console error.
         .append("<link rel=\"icon\" href=\"data:,\">\n")
-        .append("<title>").append(escape(title)).append("</title>\n<style>").append(STYLE).append("</style>\n")
-        .append("</head>\n<body>\n<h1>").append(escape(title)).append("</h1>\n");
+        .append("<title>")
+        .append(escape(title))
+        .append("</title>\n<style>")
+        .append(STYLE)
+        .append("</style>\n")
+        .append("</head>\n<body>\n<h1>")
+        .append(escape(title))
+        .append("</h1>\n");
   }
 
   void heading(String text, String id) {
-    html.append("<h2 id=\"").append(escape(id)).append("\">").append(escape(text)).append("</h2>\n");
+    html.append("<h2 id=\"")
+        .append(escape(id))
+        .append("\">")
+        .append(escape(text))
+        .append("</h2>\n");
   }
 
   void paragraph(String text) {
@@ -50,7 +61,11 @@ final class ReportPage {
   /** Canvases the charts script draws on, by chart id. */
   void chartRow(List<String> ids) {
     html.append("<div class=\"charts\">");
-    ids.forEach(id -> html.append("<canvas id=\"").append(escape(id)).append("\" width=\"400\" height=\"280\"></canvas>"));
+    ids.forEach(
+        id ->
+            html.append("<canvas id=\"")
+                .append(escape(id))
+                .append("\" width=\"400\" height=\"280\"></canvas>"));
     html.append("</div>\n");
   }
 
@@ -81,13 +96,23 @@ final class ReportPage {
   }
 
   String figure(String dataUri, String alt, String caption, int side) {
-    return "<figure><img src=\"" + dataUri + "\" alt=\"" + escape(alt == null ? "" : alt) + "\" width=\"" + side
-        + "\" height=\"" + side + "\"><figcaption>" + escape(caption) + "</figcaption></figure>";
+    return "<figure><img src=\""
+        + dataUri
+        + "\" alt=\""
+        + escape(alt == null ? "" : alt)
+        + "\" width=\""
+        + side
+        + "\" height=\""
+        + side
+        + "\"><figcaption>"
+        + escape(caption)
+        + "</figcaption></figure>";
   }
 
   /** A placeholder for an image the output folder has no copy of. */
   String missing(String caption) {
-    return "<figure><span class=\"missing\">not in the output folder</span><figcaption>" + escape(caption)
+    return "<figure><span class=\"missing\">not in the output folder</span><figcaption>"
+        + escape(caption)
         + "</figcaption></figure>";
   }
 
@@ -97,19 +122,28 @@ final class ReportPage {
    */
   String close(String specsJson, String chartsScript) {
     // "</" would end the script element early; "<\/" reads the same in JSON and JavaScript strings.
-    html.append("<script type=\"application/json\" id=\"lwise-charts\">").append(specsJson.replace("</", "<\\/"))
+    html.append("<script type=\"application/json\" id=\"lwise-charts\">")
+        .append(specsJson.replace("</", "<\\/"))
         .append("</script>\n");
     if (chartsScript == null) {
-      html.append("<p class=\"note\">Charts are missing: this build of L-WISE Stream has no charts bundle "
-          + "(built with -Dweb.skip).</p>\n");
+      html.append(
+          "<p class=\"note\">Charts are missing: this build of L-WISE Stream has no charts bundle "
+              + "(built with -Dweb.skip).</p>\n");
     } else {
-      html.append("<script>").append(chartsScript.replace("</script", "<\\/script")).append("</script>\n");
+      html.append("<script>")
+          .append(chartsScript.replace("</script", "<\\/script"))
+          .append("</script>\n");
     }
     return html.append("</body>\n</html>\n").toString();
   }
 
   String escape(String text) {
-    return text == null ? "" : text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        .replace("\"", "&quot;").replace("'", "&#39;");
+    return text == null
+        ? ""
+        : text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("\"", "&quot;")
+            .replace("'", "&#39;");
   }
 }

@@ -49,11 +49,20 @@ class JobReportTest {
     assertThat(count(html, "<canvas")).isEqualTo(5);
     // Strips: 4 easiest + 4 hardest per class; sample: easiest, median, hardest per class, each as
     // natural + enhanced + perturbation map.
-    assertThat(count(html, "<img")).isEqualTo(CLASSES.size() * 2 * PER_CLASS + CLASSES.size() * 3 * 3);
-    assertThat(html).contains("id=\"job\"", "id=\"conditions\"", "id=\"failures\"", "id=\"difficulty\"",
-        "id=\"strips\"", "id=\"enhancements\"", "id=\"statistics\"")
+    assertThat(count(html, "<img"))
+        .isEqualTo(CLASSES.size() * 2 * PER_CLASS + CLASSES.size() * 3 * 3);
+    assertThat(html)
+        .contains(
+            "id=\"job\"",
+            "id=\"conditions\"",
+            "id=\"failures\"",
+            "id=\"difficulty\"",
+            "id=\"strips\"",
+            "id=\"enhancements\"",
+            "id=\"statistics\"")
         .doesNotContain("id=\"human\"")
-        .contains("decode failed: not an image", "synth_1_0.5_2_logit/synth_1_0.5_2_logit_dirmap.csv")
+        .contains(
+            "decode failed: not an image", "synth_1_0.5_2_logit/synth_1_0.5_2_logit_dirmap.csv")
         .contains("image_entropy: Spearman ρ with robust_gt_logit = ")
         .contains("run time", "42.0 s");
     // Every sample image of the condition has its after-logit, from the model.
@@ -70,34 +79,50 @@ class JobReportTest {
   void shouldAddModelAndHumanOutcomesWhenTheDirmapHasThem() throws IOException {
     String html = JobReport.html(input(true, null), "/* charts */");
     assertThat(count(html, "<canvas")).isEqualTo(7);
-    assertThat(html).contains("id=\"human\"", "Spearman ρ of model ease and human accuracy")
+    assertThat(html)
+        .contains("id=\"human\"", "Spearman ρ of model ease and human accuracy")
         .contains("after is not computed without the model card");
   }
 
   @Test
   void shouldShowTheReportInABrowserWithNoConsoleErrors() throws IOException {
     String charts = JobReport.chartsScript();
-    Assumptions.assumeTrue(charts != null, "no charts bundle on the classpath (a build with -Dweb.skip)");
+    Assumptions.assumeTrue(
+        charts != null, "no charts bundle on the classpath (a build with -Dweb.skip)");
     HeadlessChromium.assumeInstalled();
     Path report = JobReport.write(input(true, MODEL), tmp.resolve("out/synth_report.html"));
     try (HeadlessChromium chromium = HeadlessChromium.start()) {
       chromium.open(report.toUri().toString());
-      chromium.waitFor(Duration.ofSeconds(30), d -> chromium.script("return document.body.dataset.chartsDrawn") != null);
+      chromium.waitFor(
+          Duration.ofSeconds(30),
+          d -> chromium.script("return document.body.dataset.chartsDrawn") != null);
       assertThat(chromium.consoleErrors()).isEmpty();
       long canvases = (Long) chromium.script("return document.querySelectorAll('canvas').length");
       assertThat(canvases).isEqualTo(7);
       assertThat(chromium.script("return document.body.dataset.chartsDrawn")).isEqualTo("7");
       // Each chart has painted something: some non-transparent pixels on its canvas.
-      assertThat((Long) chromium.script("return [...document.querySelectorAll('canvas')].filter(c => {"
-          + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-          + " for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) return false; } return true; }).length"))
-          .as("blank canvases").isZero();
+      assertThat(
+              (Long)
+                  chromium.script(
+                      "return [...document.querySelectorAll('canvas')].filter(c => {"
+                          + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                          + " for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) return false; } return true; }).length"))
+          .as("blank canvases")
+          .isZero();
       long images = (Long) chromium.script("return document.images.length");
       assertThat(images).isEqualTo(CLASSES.size() * 2 * PER_CLASS + CLASSES.size() * 3 * 3);
-      assertThat((Long) chromium.script("return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).length"))
-          .as("images that did not load").isZero();
+      assertThat(
+              (Long)
+                  chromium.script(
+                      "return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).length"))
+          .as("images that did not load")
+          .isZero();
       long height = (Long) chromium.script("return document.documentElement.scrollHeight");
-      chromium.driver().manage().window().setSize(new Dimension(1280, (int) Math.min(height + 40, 4000)));
+      chromium
+          .driver()
+          .manage()
+          .window()
+          .setSize(new Dimension(1280, (int) Math.min(height + 40, 4000)));
       Path screenshot = chromium.screenshot(Path.of("target/report-screenshots/report.png"));
       assertThat(screenshot).isNotEmptyFile();
     }
@@ -118,9 +143,23 @@ class JobReportTest {
   private ReportInput input(boolean human, Path model) throws IOException {
     Path out = tmp.resolve("out");
     Random random = new Random(5);
-    List<String> header = new ArrayList<>(List.of("split", "class", "class_num", "im_path", "orig_im_path",
-        "output_im_path", "robust_gt_logit", "difficulty", "url", "robust_entropy", "robust_cross_entropy",
-        "robust_predicted_class", "image_entropy", "dct_relevant_fraction"));
+    List<String> header =
+        new ArrayList<>(
+            List.of(
+                "split",
+                "class",
+                "class_num",
+                "im_path",
+                "orig_im_path",
+                "output_im_path",
+                "robust_gt_logit",
+                "difficulty",
+                "url",
+                "robust_entropy",
+                "robust_cross_entropy",
+                "robust_predicted_class",
+                "image_entropy",
+                "dct_relevant_fraction"));
     if (human) {
       header.add("human_accuracy");
     }
@@ -135,36 +174,79 @@ class JobReportTest {
       write(out.resolve("synth_" + EPS1.getId()).resolve(path), nudge(x0, random));
       double logit = 4 - i % PER_CLASS - 0.3 * label;
       ImageStatistics.Values stats = ImageStatistics.of(x0);
-      String row = String.join(",", i % 3 == 0 ? "test" : "train", "\"" + CLASSES.get(label) + "\"",
-          String.valueOf(label), path, path, path, String.valueOf(logit), String.valueOf((4 - logit) / 3.6), "",
-          "0.5", "0.5", String.valueOf(label), String.valueOf(stats.entropy()),
-          String.valueOf(stats.dctRelevantFraction()))
-          + (human ? "," + (1 - 0.2 * (i % PER_CLASS)) : "");
+      String row =
+          String.join(
+                  ",",
+                  i % 3 == 0 ? "test" : "train",
+                  "\"" + CLASSES.get(label) + "\"",
+                  String.valueOf(label),
+                  path,
+                  path,
+                  path,
+                  String.valueOf(logit),
+                  String.valueOf((4 - logit) / 3.6),
+                  "",
+                  "0.5",
+                  "0.5",
+                  String.valueOf(label),
+                  String.valueOf(stats.entropy()),
+                  String.valueOf(stats.dctRelevantFraction()))
+              + (human ? "," + (1 - 0.2 * (i % PER_CLASS)) : "");
       natural.add(row);
       enhanced.add(row);
     }
     Path naturalCsv = out.resolve("synth_natural/synth_natural_dirmap.csv");
-    Path enhancedCsv = out.resolve("synth_" + EPS1.getId() + "/synth_" + EPS1.getId() + "_dirmap.csv");
+    Path enhancedCsv =
+        out.resolve("synth_" + EPS1.getId() + "/synth_" + EPS1.getId() + "_dirmap.csv");
     Files.write(naturalCsv, natural);
     Files.write(enhancedCsv, enhanced);
-    Job job = Job.newBuilder().setJobId("job-1").setDataset("synth").setModelId("fashion-cnn-robust")
-        .setLabelColumn("class_num").setColumns(header.subList(0, 4)).setScore(true).setConditions(List.of(EPS1))
-        .setRowCount(n + 1).setCreatedAt(Instant.parse("2026-01-01T10:00:00Z"))
-        // Every field set: Avro's builder would otherwise deep-copy the defaults through its class-trust check.
-        .setClassesPresent(List.of(0, 1, 2)).setOutputFormat(ImageFormat.PNG).setKeepInputColumns(false)
-        .setRowsAhead(List.of()).setOpenEnded(false).setReferenceJobId(null).build();
-    DeadLetter failure = DeadLetter.newBuilder().setStage("ingest").setReason("decode failed: not an image")
-        .setJobId("job-1").setRowIndex((long) n).setSource("images/broken.png").setAt(Instant.parse("2026-01-01T10:00:01Z"))
-        .build();
-    return new ReportInput(job, Map.of(Conditions.NATURAL, naturalCsv, EPS1.getId(), enhancedCsv), List.of(failure),
-        42.0, Instant.parse("2026-01-01T10:00:42Z"), model);
+    Job job =
+        Job.newBuilder()
+            .setJobId("job-1")
+            .setDataset("synth")
+            .setModelId("fashion-cnn-robust")
+            .setLabelColumn("class_num")
+            .setColumns(header.subList(0, 4))
+            .setScore(true)
+            .setConditions(List.of(EPS1))
+            .setRowCount(n + 1)
+            .setCreatedAt(Instant.parse("2026-01-01T10:00:00Z"))
+            // Every field set: Avro's builder would otherwise deep-copy the defaults through its
+            // class-trust check.
+            .setClassesPresent(List.of(0, 1, 2))
+            .setOutputFormat(ImageFormat.PNG)
+            .setKeepInputColumns(false)
+            .setRowsAhead(List.of())
+            .setOpenEnded(false)
+            .setReferenceJobId(null)
+            .build();
+    DeadLetter failure =
+        DeadLetter.newBuilder()
+            .setStage("ingest")
+            .setReason("decode failed: not an image")
+            .setJobId("job-1")
+            .setRowIndex((long) n)
+            .setSource("images/broken.png")
+            .setAt(Instant.parse("2026-01-01T10:00:01Z"))
+            .build();
+    return new ReportInput(
+        job,
+        Map.of(Conditions.NATURAL, naturalCsv, EPS1.getId(), enhancedCsv),
+        List.of(failure),
+        42.0,
+        Instant.parse("2026-01-01T10:00:42Z"),
+        model);
   }
 
   private static RgbImage stripes(int frequency, int contrast, Random random) {
     byte[] px = new byte[SIZE * SIZE * 3];
     for (int y = 0; y < SIZE; y++) {
       for (int x = 0; x < SIZE; x++) {
-        int v = 128 + (int) (contrast * Math.sin(2 * Math.PI * frequency * x / SIZE)) + random.nextInt(9) - 4;
+        int v =
+            128
+                + (int) (contrast * Math.sin(2 * Math.PI * frequency * x / SIZE))
+                + random.nextInt(9)
+                - 4;
         for (int c = 0; c < 3; c++) {
           px[3 * (y * SIZE + x) + c] = (byte) Math.max(0, Math.min(255, v + 10 * c));
         }
@@ -186,10 +268,12 @@ class JobReportTest {
   }
 
   private static void write(Path file, RgbImage image) throws IOException {
-    BufferedImage out = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_INT_RGB);
+    BufferedImage out =
+        new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < image.height(); y++) {
       for (int x = 0; x < image.width(); x++) {
-        out.setRGB(x, y, (image.get(x, y, 0) << 16) | (image.get(x, y, 1) << 8) | image.get(x, y, 2));
+        out.setRGB(
+            x, y, (image.get(x, y, 0) << 16) | (image.get(x, y, 1) << 8) | image.get(x, y, 2));
       }
     }
     Files.createDirectories(file.getParent());
