@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -232,14 +233,14 @@ public final class AggregatorApp implements Stage {
   }
 
   @SuppressWarnings("unchecked")
-  private <V> java.util.Optional<ReadOnlyKeyValueStore<String, V>> store(String name) {
+  private <V> Optional<ReadOnlyKeyValueStore<String, V>> store(String name) {
     try {
-      return java.util.Optional.of(
+      return Optional.of(
           streams.store(
               StoreQueryParameters.fromNameAndType(
                   name, QueryableStoreTypes.<String, V>keyValueStore())));
     } catch (InvalidStateStoreException rebalancing) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.UnaryOperator;
@@ -166,7 +167,7 @@ class FoveatedViewsTest {
     int fix = 15;
     float[] image = noise(3 * size * size, 3);
     float[] flat = new float[3 * size * size];
-    java.util.Arrays.fill(flat, 0.3f);
+    Arrays.fill(flat, 0.3f);
     float[] fixation = {centre(fix, size), centre(fix, size)};
     float[] out;
     float[] flatOut;

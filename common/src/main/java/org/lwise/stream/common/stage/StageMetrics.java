@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -153,7 +154,7 @@ public final class StageMetrics implements StageActivity, AutoCloseable {
 
   @Override
   public Map<String, JobCounts> jobs() {
-    Map<String, JobCounts> snapshot = new java.util.TreeMap<>();
+    Map<String, JobCounts> snapshot = new TreeMap<>();
     jobs.forEach(
         (id, job) ->
             snapshot.put(id, new JobCounts(job.done.get(), job.failed.get(), job.finished)));

@@ -3,6 +3,7 @@ package org.lwise.stream.common.stage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -11,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -128,7 +130,7 @@ class StageRunnerTest {
     int port = freePort();
     FakeStage stage = new FakeStage();
     HttpClient http = HttpClient.newHttpClient();
-    Map<String, Integer> ready = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<String, Integer> ready = new ConcurrentHashMap<>();
     Thread prober =
         new Thread(
             () -> {
@@ -181,7 +183,7 @@ class StageRunnerTest {
       try {
         get(http, port, "/health/live");
         return;
-      } catch (java.io.IOException notYet) {
+      } catch (IOException notYet) {
         Thread.sleep(50);
       }
     }

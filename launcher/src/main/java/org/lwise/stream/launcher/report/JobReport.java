@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -164,7 +165,7 @@ public final class JobReport {
               List<Item> easiest = list.subList(0, Math.min(STRIP, list.size()));
               List<Item> hardest =
                   new ArrayList<>(list.subList(Math.max(0, list.size() - STRIP), list.size()));
-              java.util.Collections.reverse(hardest);
+              Collections.reverse(hardest);
               page.row(page.escape(name), thumbnails(easiest), thumbnails(hardest));
             });
     page.endTable();

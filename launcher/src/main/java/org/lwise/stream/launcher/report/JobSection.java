@@ -1,8 +1,10 @@
 package org.lwise.stream.launcher.report;
 
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.Map;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DeadLetter;
@@ -120,7 +122,7 @@ final class JobSection {
           number(c.getEps()),
           number(c.getStepSize()),
           String.valueOf(c.getNumSteps()),
-          page.escape(c.getObjective().name().toLowerCase(java.util.Locale.ROOT)),
+          page.escape(c.getObjective().name().toLowerCase(Locale.ROOT)),
           page.escape(options.toString()),
           dirmap == null ? "" : String.valueOf(dirmap.rows().size()),
           dirmap == null ? "<span class=\"note\">not written</span>" : page.escape(dirmap.name()));
@@ -157,6 +159,6 @@ final class JobSection {
   }
 
   private static String number(double value) {
-    return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
   }
 }

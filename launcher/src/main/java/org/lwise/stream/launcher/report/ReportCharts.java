@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
 /**
@@ -51,7 +52,7 @@ final class ReportCharts {
     spec.put("stacked", series.size() > 1);
     // A per-class or per-split chart names its series even when there is one (a dataset of one
     // split).
-    spec.put("legend", !series.keySet().equals(java.util.Set.of("all")));
+    spec.put("legend", !series.keySet().equals(Set.of("all")));
     spec.put("series", datasets);
     specs.add(spec);
   }
