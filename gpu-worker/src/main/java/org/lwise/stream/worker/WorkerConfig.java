@@ -21,7 +21,8 @@ public record WorkerConfig(
     int codecThreads,
     boolean shareTrajectories,
     String device,
-    long maxImagePixels) {
+    long maxImagePixels,
+    int pipelineDepth) {
 
   public static final String MODEL_CARD = "worker.model.card";
   public static final String GROUP_ID = "worker.group.id";
@@ -31,6 +32,7 @@ public record WorkerConfig(
   public static final String SHARE_TRAJECTORIES = "worker.share.trajectories";
   public static final String DEVICE = "worker.device";
   public static final String MAX_IMAGE_PIXELS = "worker.max.image.pixels";
+  public static final String PIPELINE_DEPTH = "worker.pipeline.depth";
 
   public static final ConfigDef DEFINITION = ConnectionConfig.define(new ConfigDef())
       .define(MODEL_CARD, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -53,7 +55,10 @@ public record WorkerConfig(
       .define(MAX_IMAGE_PIXELS, Type.LONG, ImageDecoder.DEFAULT_MAX_PIXELS,
           ConfigDef.Range.between(1, ImageDecoder.LARGEST_MAX_PIXELS), Importance.LOW,
           "images declaring more pixels (width x height) fail as bad input before they are decoded,"
-              + " so a decompression bomb cannot exhaust the worker's memory");
+              + " so a decompression bomb cannot exhaust the worker's memory")
+      .define(PIPELINE_DEPTH, Type.INT, 3, ConfigDef.Range.between(0, 64), Importance.LOW,
+          "micro-batches in flight between the model and the commits (one in the model, the others waiting or"
+              + " being encoded and committed); 0 runs the model, the encoding and the commit one after another");
 
   public static WorkerConfig from(Map<String, ?> props) {
     AbstractConfig parsed = new AbstractConfig(DEFINITION, props, false);
@@ -66,6 +71,7 @@ public record WorkerConfig(
         parsed.getInt(CODEC_THREADS),
         parsed.getBoolean(SHARE_TRAJECTORIES),
         parsed.getString(DEVICE),
-        parsed.getLong(MAX_IMAGE_PIXELS));
+        parsed.getLong(MAX_IMAGE_PIXELS),
+        parsed.getInt(PIPELINE_DEPTH));
   }
 }
