@@ -47,11 +47,16 @@ public final class ImageEnhancer implements AutoCloseable {
   private final int maxBatch;
   private final boolean share;
   private final Executor codec;
-  private final OutputEncoder encoder = new OutputEncoder();
+  private final OutputEncoder encoder;
   private final Predictor<RgbImage, float[]> scorer;
 
   public ImageEnhancer(RobustClassifier model, int maxBatch, boolean share, Executor codec) {
+    this(model, maxBatch, share, codec, new OutputEncoder());
+  }
+
+  public ImageEnhancer(RobustClassifier model, int maxBatch, boolean share, Executor codec, OutputEncoder encoder) {
     this.model = model;
+    this.encoder = encoder;
     this.ascent = new L2ProjectedAscent(model);
     this.multiViewAscent = new MultiViewAscent(model);
     this.scorer = model.newImagePredictor();
@@ -122,9 +127,10 @@ public final class ImageEnhancer implements AutoCloseable {
     }
 
     long modelStart = System.nanoTime();
+    long modelCpu = WorkerProfile.threadCpuNanos();
     List<AscentResult> results = runAll(trajectories, viewsOf, seeds);
     Map<Integer, float[]> logits = scores(items, scoringTrajectory, results);
-    WorkerProfile.process().modelPass(modelStart, System.nanoTime());
+    WorkerProfile.process().modelPass(modelStart, System.nanoTime(), WorkerProfile.threadCpuNanos() - modelCpu);
 
     List<CompletableFuture<Outcome>> pending = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {

@@ -64,7 +64,8 @@ public final class WorkerApp implements AutoCloseable {
     ImageSource source = new ImageSource(this::s3);
     ImagePreparation preparation = new ImagePreparation(topics.images(), source, model.card().inputSize(),
         new ImageDecoder(config.maxImagePixels()));
-    this.enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
+    this.enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec,
+        OutputEncoder.of(config.pngFilter(), config.pngDeflateLevel()));
     this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec,
         new InfrastructureRetry(config.connection().retryTimeout()));
   }

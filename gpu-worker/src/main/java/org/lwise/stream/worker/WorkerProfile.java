@@ -16,6 +16,7 @@ public final class WorkerProfile {
   private static final WorkerProfile PROCESS = new WorkerProfile();
 
   private final LongAdder modelNanos = new LongAdder();
+  private final LongAdder modelCpuNanos = new LongAdder();
   private final LongAdder modelPasses = new LongAdder();
   private final LongAdder decodeCpuNanos = new LongAdder();
   private final LongAdder encodeCpuNanos = new LongAdder();
@@ -38,8 +39,9 @@ public final class WorkerProfile {
     return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : 0;
   }
 
-  void modelPass(long startNanos, long endNanos) {
+  void modelPass(long startNanos, long endNanos, long cpuNanos) {
     modelNanos.add(endNanos - startNanos);
+    modelCpuNanos.add(cpuNanos);
     modelPasses.increment();
     firstModelStart.compareAndSet(0, startNanos);
     lastModelEnd.accumulateAndGet(endNanos, Math::max);
@@ -67,22 +69,24 @@ public final class WorkerProfile {
 
   /** The figures so far; subtract an earlier snapshot for one job's. */
   public Snapshot snapshot() {
-    return new Snapshot(modelNanos.sum(), modelPasses.sum(), decodeCpuNanos.sum(), encodeCpuNanos.sum(),
+    return new Snapshot(modelNanos.sum(), modelCpuNanos.sum(), modelPasses.sum(), decodeCpuNanos.sum(), encodeCpuNanos.sum(),
         commitCpuNanos.sum(), inputImages.sum(), outputImages.sum(), outputBytes.sum(), firstModelStart.get(),
         lastModelEnd.get());
   }
 
   /**
    * @param modelNanos wall time the inference thread spent in model passes (enhancement and scoring)
+   * @param modelCpuNanos the inference thread's CPU time in them (the engine's own threads not counted)
    * @param modelPasses micro-batches that went through the model
    * @param firstModelStart {@link System#nanoTime()} at the first model pass since {@link #startSpan()} (0: none)
    * @param lastModelEnd {@link System#nanoTime()} at the end of the latest model pass
    */
-  public record Snapshot(long modelNanos, long modelPasses, long decodeCpuNanos, long encodeCpuNanos,
+  public record Snapshot(long modelNanos, long modelCpuNanos, long modelPasses, long decodeCpuNanos, long encodeCpuNanos,
       long commitCpuNanos, long inputImages, long outputImages, long outputBytes, long firstModelStart,
       long lastModelEnd) {
     public Snapshot minus(Snapshot earlier) {
-      return new Snapshot(modelNanos - earlier.modelNanos, modelPasses - earlier.modelPasses,
+      return new Snapshot(modelNanos - earlier.modelNanos, modelCpuNanos - earlier.modelCpuNanos,
+          modelPasses - earlier.modelPasses,
           decodeCpuNanos - earlier.decodeCpuNanos, encodeCpuNanos - earlier.encodeCpuNanos,
           commitCpuNanos - earlier.commitCpuNanos, inputImages - earlier.inputImages,
           outputImages - earlier.outputImages, outputBytes - earlier.outputBytes, firstModelStart, lastModelEnd);

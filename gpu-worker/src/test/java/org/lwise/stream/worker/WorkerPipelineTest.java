@@ -343,6 +343,11 @@ class WorkerPipelineTest {
    */
   private CompletableFuture<List<ImageEnhancer.Outcome>> scoreEach(List<PreparedImage> items) {
     modelThreads.add(Thread.currentThread().getName());
+    // Registered before the batch is: a test that saw the batch finds its gate.
+    CompletableFuture<Void> encoded = new CompletableFuture<>();
+    if (holdEncoding) {
+      encodings.add(encoded);
+    }
     batchNanos.add(System.nanoTime());
     batches.add(items.stream().map(i -> i.record().getRowIndex()).toList());
     List<ImageEnhancer.Outcome> outcomes = new ArrayList<>();
@@ -356,8 +361,6 @@ class WorkerPipelineTest {
     if (!holdEncoding) {
       return CompletableFuture.completedFuture(outcomes);
     }
-    CompletableFuture<Void> encoded = new CompletableFuture<>();
-    encodings.add(encoded);
     return encoded.thenApply(done -> outcomes);
   }
 
