@@ -20,17 +20,28 @@ public final class ObjectStore {
   private final boolean publicRead;
   private final S3Buckets buckets;
 
+  private final boolean checkExisting;
+
   public ObjectStore(S3AsyncClient s3, boolean publicRead) {
+    this(s3, publicRead, true);
+  }
+
+  /**
+   * @param checkExisting HEAD before each PUT and skip identical content; false writes at once (one
+   *     request instead of two: a replay then rewrites the same bytes under the same key, still idempotent)
+   */
+  public ObjectStore(S3AsyncClient s3, boolean publicRead, boolean checkExisting) {
     this.s3 = s3;
     this.publicRead = publicRead;
+    this.checkExisting = checkExisting;
     this.buckets = new S3Buckets(s3, publicRead);
   }
 
   /** Completes with true when the object was written, false when identical content was already there. */
   public CompletableFuture<Boolean> put(String bucket, String key, byte[] bytes, String contentType, String sha256) {
     return buckets.ensure(bucket)
-        .thenCompose(ignored -> s3.headObject(b -> b.bucket(bucket).key(key))
-            .handle((head, error) -> sameContent(head, error, sha256)))
+        .thenCompose(ignored -> !checkExisting ? CompletableFuture.completedFuture(false)
+            : s3.headObject(b -> b.bucket(bucket).key(key)).handle((head, error) -> sameContent(head, error, sha256)))
         .thenCompose(same -> {
           if (same) {
             return CompletableFuture.completedFuture(false);

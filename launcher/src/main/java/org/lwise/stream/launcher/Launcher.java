@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
     subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class,
         StageCommand.Worker.class, StageCommand.Uploader.class, StageCommand.Aggregator.class,
-        FashionMnistCommand.class, BenchCommand.class, PipelineBenchCommand.class, LatencyBenchCommand.class, OutcomesBenchCommand.class, SimulateParticipantsCommand.class, TrainCommand.class, EvaluateCommand.class, GridCommand.class})
+        FashionMnistCommand.class, BenchCommand.class, PipelineBenchCommand.class, EncodeBenchCommand.class, LatencyBenchCommand.class, OutcomesBenchCommand.class, SimulateParticipantsCommand.class, TrainCommand.class, EvaluateCommand.class, GridCommand.class})
 public final class Launcher {
   /** Where the registry server jar is; the {@code lwise} script passes it. */
   static Path registryJar() {

@@ -34,7 +34,7 @@ public final class UploaderApp implements AutoCloseable {
         Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     this.s3 = S3Clients.create(config.connection(), config.concurrency());
     this.pipeline = new UploadPipeline(config, topics, consumer, producer,
-        new ObjectStore(s3, config.connection().s3PublicRead()), new InfrastructureRetry(config.connection().retryTimeout()));
+        new ObjectStore(s3, config.connection().s3PublicRead(), config.checkExisting()), new InfrastructureRetry(config.connection().retryTimeout()));
   }
 
   public void run() {
