@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -49,15 +51,50 @@ public final class PipelineRun implements AutoCloseable {
     IngestConfig ingestConfig = IngestConfig.from(props);
     this.topics = PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
     TopicSetup.ensureTopics(ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
-    this.aggregator = new AggregatorApp(AggregatorConfig.from(props));
-    aggregator.start(Duration.ofMinutes(2));
-    this.uploader = new UploaderApp(UploaderConfig.from(props));
-    thread("lwise-uploader", uploader::run);
+    // The workers load their models while the uploader starts, and Kafka Streams starts while they
+    // join their group and work (nothing waits for the aggregator but the job's end): on 2 cores each
+    // start takes seconds, and one after the other they held back the first image by their sum.
+    List<CompletableFuture<WorkerApp>> loading = new ArrayList<>();
     for (int i = 0; i < workerCount; i++) {
-      WorkerApp worker = new WorkerApp(WorkerConfig.from(props));
-      workers.add(worker);
-      thread("lwise-gpu-worker-" + i, worker::run);
+      loading.add(CompletableFuture.supplyAsync(() -> new WorkerApp(WorkerConfig.from(props)), PipelineRun::daemon));
     }
+    UploaderApp startedUploader = null;
+    try {
+      startedUploader = new UploaderApp(UploaderConfig.from(props));
+      thread("lwise-uploader", startedUploader::run);
+      for (int i = 0; i < workerCount; i++) {
+        WorkerApp worker = loading.get(i).join();
+        workers.add(worker);
+        thread("lwise-gpu-worker-" + i, worker::run);
+      }
+      AggregatorApp startedAggregator = new AggregatorApp(AggregatorConfig.from(props));
+      startedAggregator.start(Duration.ofMinutes(2));
+      this.aggregator = startedAggregator;
+      this.uploader = startedUploader;
+    } catch (RuntimeException e) {
+      // Nothing half-started is left running behind the failure.
+      loading.forEach(f -> f.thenAccept(w -> {
+        w.stop();
+        if (!workers.contains(w)) {
+          w.close();
+        }
+      }));
+      if (startedUploader != null) {
+        startedUploader.stop();
+      }
+      joinThreads();
+      workers.forEach(WorkerApp::close);
+      if (startedUploader != null) {
+        startedUploader.close();
+      }
+      throw e instanceof CompletionException && e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
+  }
+
+  private static void daemon(Runnable task) {
+    Thread thread = new Thread(task, "lwise-start-worker");
+    thread.setDaemon(true);
+    thread.start();
   }
 
   private void thread(String name, Runnable body) {
@@ -71,6 +108,16 @@ public final class PipelineRun implements AutoCloseable {
     }, name);
     thread.start();
     threads.add(thread);
+  }
+
+  private void joinThreads() {
+    for (Thread thread : threads) {
+      try {
+        thread.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Waits until every worker owns part of the work topic, so a new job is spread over all of them. */
@@ -143,13 +190,7 @@ public final class PipelineRun implements AutoCloseable {
     watchers.forEach(DirmapWatcher::stop);
     uploader.stop();
     workers.forEach(WorkerApp::stop);
-    for (Thread thread : threads) {
-      try {
-        thread.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    joinThreads();
     uploader.close();
     workers.forEach(WorkerApp::close);
     aggregator.close();
