@@ -86,8 +86,11 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
     command = shlex.split(a.lwise) + ["bench", "--model", a.model, "--images", a.images, "--count", str(a.count),
                                       "--eps", a.eps, "--objective", a.objective, "--batch", str(a.batch),
-                                      "--batch-sizes", ""]
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+                                      "--batch-sizes", str(a.batch)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    out = done.stdout
     times = dict(re.findall(r"^(separate|shared)\s+\d+\s+\d+\s+\d+\s+([\d.]+)", out, re.M))
     java_separate, java_shared = float(times["separate"]), float(times["shared"])
 

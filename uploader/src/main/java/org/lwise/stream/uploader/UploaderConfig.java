@@ -26,9 +26,9 @@ public record UploaderConfig(ConnectionConfig connection, String groupId, int co
           "uploads in flight at once")
       .define(LOCAL_DIR, Type.STRING, "", Importance.MEDIUM,
           "also write images under this folder in the reference layout; empty = S3 only")
-      .define(CHECK_EXISTING, Type.BOOLEAN, true, Importance.LOW,
-          "HEAD each object first and skip identical content (saves rewriting on replays); false = PUT at once,"
-              + " half the requests, a replay rewrites the same bytes");
+      .define(CHECK_EXISTING, Type.BOOLEAN, false, Importance.LOW,
+          "HEAD each object first and skip identical content (saves rewriting on replays); false (default) = PUT"
+              + " at once: half the requests per image, and a replay rewrites the same bytes under the same key");
 
   public static UploaderConfig from(Map<String, ?> props) {
     AbstractConfig parsed = new AbstractConfig(DEFINITION, props, false);
