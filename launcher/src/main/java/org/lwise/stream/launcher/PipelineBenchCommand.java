@@ -231,7 +231,8 @@ public final class PipelineBenchCommand implements Callable<Integer> {
   }
 
   private record Result(double seconds, long outputs, long inputs, Map<String, Long> cpuNanos, long outsideThreadsNanos,
-      long registryNanos, WorkerProfile.Snapshot worker, double loadBefore, double loadAfter) {
+      long registryNanos, WorkerProfile.Snapshot worker, double loadBefore, double loadAfter, long rssBeforeKb,
+      long rssAfterKb) {
     long totalNanos() {
       return cpuNanos.values().stream().mapToLong(Long::longValue).sum() + outsideThreadsNanos + registryNanos;
     }
@@ -242,6 +243,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     double loadBefore = os.getSystemLoadAverage();
+    long rssBefore = residentKb();
     Map<Long, String> names = new HashMap<>();
     Map<Long, Long> before = threadCpu(threads, names);
     long processBefore = os.getProcessCpuTime();
@@ -272,7 +274,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       threadSum += delta;
     }
     return new Result(seconds, worker.outputImages(), count, byGroup, Math.max(0, processCpu - threadSum), registryCpu,
-        worker, loadBefore, os.getSystemLoadAverage());
+        worker, loadBefore, os.getSystemLoadAverage(), rssBefore, residentKb());
   }
 
   private static Map<Long, Long> threadCpu(ThreadMXBean threads, Map<Long, String> names) {
@@ -288,6 +290,20 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       }
     }
     return cpu;
+  }
+
+  /** This JVM's resident set (Java heap, native memory of libtorch and the servers), or -1 off Linux. */
+  static long residentKb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return -1;
   }
 
   /** utime + stime of a child process from /proc (clock ticks of 10 ms on Linux), or 0 where unreadable. */
@@ -342,6 +358,8 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "  worker plumbing (all worker threads but model passes) %.2f + uploader %.2f = "
         + "%.2f ms CPU/output%n", workerPlumbing / 1e6 / outputs, uploader / 1e6 / outputs,
         (workerPlumbing + uploader) / 1e6 / outputs);
+    System.out.printf(Locale.ROOT, "  resident set of this JVM (all stages and the broker): %d MB before the job, %d MB after%n",
+        r.rssBeforeKb() / 1024, r.rssAfterKb() / 1024);
   }
 
   private static void row(String name, long nanos, double outputs, long total, double seconds) {
