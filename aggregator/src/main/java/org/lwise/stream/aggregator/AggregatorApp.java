@@ -29,7 +29,11 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 /** The aggregator process: builds the topology, starts Kafka Streams and answers store queries. */
 public final class AggregatorApp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AggregatorApp.class);
-  /** Longest close waits for Kafka Streams to commit and release its clients (SIGTERM to exit: a few seconds). */
+
+  /**
+   * Longest close waits for Kafka Streams to commit and release its clients (SIGTERM to exit: a few
+   * seconds).
+   */
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final KafkaStreams streams;
@@ -40,33 +44,47 @@ public final class AggregatorApp implements AutoCloseable {
   private final String bootstrapServers;
 
   public AggregatorApp(AggregatorConfig config) {
-    TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
+    TopicSetup.ensureTopics(
+        config.connection().bootstrapServers(), config.connection().topicPartitions());
     InfrastructureRetry retry = new InfrastructureRetry(config.connection().retryTimeout());
-    ValueSerdes serdes = new RetryingValueSerdes(new RegistrySerdes(config.connection().registryUrl()), retry);
+    ValueSerdes serdes =
+        new RetryingValueSerdes(new RegistrySerdes(config.connection().registryUrl()), retry);
     this.topics = PipelineTopics.create(serdes);
     this.bootstrapServers = config.connection().bootstrapServers();
     this.s3 = config.uploadDirmaps() ? S3Clients.create(config.connection(), 4) : null;
-    DirmapSink sink = new DirmapSink(config.outputDir(), s3, config.connection().s3Layout(),
-        config.connection().s3PublicRead(), retry);
+    DirmapSink sink =
+        new DirmapSink(
+            config.outputDir(),
+            s3,
+            config.connection().s3Layout(),
+            config.connection().s3PublicRead(),
+            retry);
     AggregatorTopology.InternalSerdes internal =
         new AggregatorTopology.InternalSerdes(
-        serdes.value(JobEvent.class), serdes.value(RowState.class), serdes.value(JobProgress.class));
+            serdes.value(JobEvent.class),
+            serdes.value(RowState.class),
+            serdes.value(JobProgress.class));
     // The API listens first: its port (any free one when api.port is 0) is this instance's
     // application.server, which the other instances forward requests to.
     this.api = config.api().enabled() ? new LiveDifficultyApi(config.api()) : null;
     try {
-      this.streams = new KafkaStreams(AggregatorTopology.build(topics, internal, sink, config.watchInterval()),
-          config.streamsProperties(api == null ? null : api.applicationServer()));
+      this.streams =
+          new KafkaStreams(
+              AggregatorTopology.build(topics, internal, sink, config.watchInterval()),
+              config.streamsProperties(api == null ? null : api.applicationServer()));
     } catch (RuntimeException e) {
       if (api != null) {
         api.close();
       }
       throw e;
     }
-    streams.setUncaughtExceptionHandler(error -> {
-      log.error("Aggregator stopped by an unexpected error; fix the cause and restart (state resumes from Kafka)", error);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    });
+    streams.setUncaughtExceptionHandler(
+        error -> {
+          log.error(
+              "Aggregator stopped by an unexpected error; fix the cause and restart (state resumes from Kafka)",
+              error);
+          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
     streams.setStateListener(lifecycle);
   }
 
@@ -85,12 +103,17 @@ public final class AggregatorApp implements AutoCloseable {
     return api == null ? null : api.url();
   }
 
-  /** Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()}, throws when it failed. */
+  /**
+   * Waits until Kafka Streams has stopped: returns after {@link #stop()} or {@link #close()},
+   * throws when it failed.
+   */
   public void awaitTermination() throws InterruptedException {
     lifecycle.awaitStopped();
   }
 
-  /** Asks Kafka Streams to stop without waiting ({@link #awaitTermination()} returns once it has). */
+  /**
+   * Asks Kafka Streams to stop without waiting ({@link #awaitTermination()} returns once it has).
+   */
   public void stop() {
     streams.close(Duration.ZERO);
   }
@@ -106,14 +129,18 @@ public final class AggregatorApp implements AutoCloseable {
 
   /** The live difficulty table: a row's scores and URLs. */
   public RowState row(String jobId, long rowIndex) {
-    return store(AggregatorTopology.ROWS_STORE).map(s -> (RowState) s.get(RecordKeys.row(jobId, rowIndex))).orElse(null);
+    return store(AggregatorTopology.ROWS_STORE)
+        .map(s -> (RowState) s.get(RecordKeys.row(jobId, rowIndex)))
+        .orElse(null);
   }
 
   @SuppressWarnings("unchecked")
   private <V> java.util.Optional<ReadOnlyKeyValueStore<String, V>> store(String name) {
     try {
-      return java.util.Optional.of(streams.store(
-          StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore())));
+      return java.util.Optional.of(
+          streams.store(
+              StoreQueryParameters.fromNameAndType(
+                  name, QueryableStoreTypes.<String, V>keyValueStore())));
     } catch (InvalidStateStoreException rebalancing) {
       return java.util.Optional.empty();
     }
@@ -131,23 +158,29 @@ public final class AggregatorApp implements AutoCloseable {
   }
 
   public static void main(String[] args) {
-    runUntilStopped(ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
+    runUntilStopped(
+        ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
   }
 
   /**
    * Runs until the JVM is asked to stop (Ctrl-C, SIGTERM: returns) or Kafka Streams fails (throws,
-   * so {@code lwise aggregator} exits non-zero and a supervisor's {@code restart: on-failure} fires).
+   * so {@code lwise aggregator} exits non-zero and a supervisor's {@code restart: on-failure}
+   * fires).
    */
   public static void runUntilStopped(Map<String, String> props) {
     AggregatorApp app = new AggregatorApp(AggregatorConfig.from(props));
-    StageProcess.runUntilStopped("lwise-aggregator", () -> {
-      try {
-        app.start(Duration.ofMinutes(2));
-        app.awaitTermination();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      }
-    }, app::stop, app);
+    StageProcess.runUntilStopped(
+        "lwise-aggregator",
+        () -> {
+          try {
+            app.start(Duration.ofMinutes(2));
+            app.awaitTermination();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+          }
+        },
+        app::stop,
+        app);
   }
 }

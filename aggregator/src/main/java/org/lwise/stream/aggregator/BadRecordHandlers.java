@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * Kafka Streams' exception handlers for the aggregator: a record that cannot be read (KIP-1034) or
  * whose content makes a processor throw (KIP-1033) is sent, as is, to the dead-letter topic with
  * Kafka Streams' error headers (exception, message, topic, partition, offset) plus the job and row
- * it belongs to, and the topology carries on. The topology reads that topic back
- * ({@link DeadLetterReader}) so the row counts as failed and its job still completes.
+ * it belongs to, and the topology carries on. The topology reads that topic back ({@link
+ * DeadLetterReader}) so the row counts as failed and its job still completes.
  *
  * <p>An infrastructure failure that outlived its retries (registry or broker unreachable) is not
  * the record's fault: it stops the app, which exits non-zero, and a restart resumes.
@@ -33,26 +33,37 @@ public final class BadRecordHandlers {
 
   /** Headers added to Kafka Streams' own: the job and row the bad record belongs to. */
   public static final String HEADER_JOB = "lwise.job";
+
   public static final String HEADER_ROW = "lwise.row";
 
   private BadRecordHandlers() {}
 
-  /** A record whose key or value cannot be deserialized (corrupt bytes, another schema, no value). */
+  /**
+   * A record whose key or value cannot be deserialized (corrupt bytes, another schema, no value).
+   */
   public static final class Deserialization implements DeserializationExceptionHandler {
     private String deadLetterTopic;
 
     @Override
     public void configure(Map<String, ?> configs) {
-      deadLetterTopic = (String) configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
+      deadLetterTopic =
+          (String) configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
     }
 
     @Override
-    public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception error) {
+    public Response handleError(
+        ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception error) {
       if (TransientFailures.isTransient(error)) {
         return Response.fail(); // already retried (RetryingValueSerdes) for retry.timeout.ms
       }
-      return Response.resume(deadLetter(deadLetterTopic, context, record.key(), record.value(),
-          RecordKeys.parse(record.key()), error));
+      return Response.resume(
+          deadLetter(
+              deadLetterTopic,
+              context,
+              record.key(),
+              record.value(),
+              RecordKeys.parse(record.key()),
+              error));
     }
   }
 
@@ -62,7 +73,8 @@ public final class BadRecordHandlers {
 
     @Override
     public void configure(Map<String, ?> configs) {
-      deadLetterTopic = (String) configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
+      deadLetterTopic =
+          (String) configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
     }
 
     @Override
@@ -71,25 +83,39 @@ public final class BadRecordHandlers {
         return Response.fail();
       }
       if (record == null || context.topic() == null) {
-        // A punctuator's error (no record to blame): it is the aggregator's own failure, not bad input.
-        log.error("Aggregator punctuation failed: {}", InfrastructureRetry.rootMessage(error), error);
+        // A punctuator's error (no record to blame): it is the aggregator's own failure, not bad
+        // input.
+        log.error(
+            "Aggregator punctuation failed: {}", InfrastructureRetry.rootMessage(error), error);
         return Response.fail();
       }
       if (record.value() instanceof JobEvent event && event.getDeadLetter() != null) {
-        // A dead letter read back from the dead-letter topic whose handling failed: dead-lettering it
+        // A dead letter read back from the dead-letter topic whose handling failed: dead-lettering
+        // it
         // again would feed it back in for ever. Logged and skipped.
-        log.error("Skipped dead letter of job {} whose handling failed: {}", event.getJobId(),
-            InfrastructureRetry.rootMessage(error), error);
+        log.error(
+            "Skipped dead letter of job {} whose handling failed: {}",
+            event.getJobId(),
+            InfrastructureRetry.rootMessage(error),
+            error);
         return Response.resume(List.of());
       }
-      return Response.resume(deadLetter(deadLetterTopic, context, context.sourceRawKey(), context.sourceRawValue(),
-          attribution(context, record), error));
+      return Response.resume(
+          deadLetter(
+              deadLetterTopic,
+              context,
+              context.sourceRawKey(),
+              context.sourceRawValue(),
+              attribution(context, record),
+              error));
     }
 
     /** After the re-keying, the source key names only the job; the event itself names the row. */
-    private static RecordKeys.Attribution attribution(ErrorHandlerContext context, Record<?, ?> record) {
+    private static RecordKeys.Attribution attribution(
+        ErrorHandlerContext context, Record<?, ?> record) {
       if (record.value() instanceof JobEvent event) {
-        return new RecordKeys.Attribution(String.valueOf(record.key()), event.getJobId(), rowOf(event));
+        return new RecordKeys.Attribution(
+            String.valueOf(record.key()), event.getJobId(), rowOf(event));
       }
       return RecordKeys.parse(context.sourceRawKey());
     }
@@ -105,20 +131,37 @@ public final class BadRecordHandlers {
     }
   }
 
-  static List<ProducerRecord<byte[], byte[]>> deadLetter(String deadLetterTopic, ErrorHandlerContext context,
-      byte[] key, byte[] value, RecordKeys.Attribution attribution, Exception error) {
+  static List<ProducerRecord<byte[], byte[]>> deadLetter(
+      String deadLetterTopic,
+      ErrorHandlerContext context,
+      byte[] key,
+      byte[] value,
+      RecordKeys.Attribution attribution,
+      Exception error) {
     String jobId = attribution == null ? null : attribution.jobId();
     Long row = attribution == null ? null : attribution.rowIndex();
     if (context.topic().equals(deadLetterTopic)) {
       // Never feed the dead-letter topic its own records back: log and skip.
-      log.error("Skipped unreadable dead letter {} partition {} offset {}: {}", context.topic(), context.partition(),
-          context.offset(), InfrastructureRetry.rootMessage(error));
+      log.error(
+          "Skipped unreadable dead letter {} partition {} offset {}: {}",
+          context.topic(),
+          context.partition(),
+          context.offset(),
+          InfrastructureRetry.rootMessage(error));
       return List.of();
     }
-    log.warn("Bad record on {} partition {} offset {} (job {}, row {}) sent to {}: {}", context.topic(),
-        context.partition(), context.offset(), jobId, row, deadLetterTopic, InfrastructureRetry.rootMessage(error));
+    log.warn(
+        "Bad record on {} partition {} offset {} (job {}, row {}) sent to {}: {}",
+        context.topic(),
+        context.partition(),
+        context.offset(),
+        jobId,
+        row,
+        deadLetterTopic,
+        InfrastructureRetry.rootMessage(error));
     ProducerRecord<byte[], byte[]> dead =
-        ExceptionHandlerUtils.buildDeadLetterQueueRecord(deadLetterTopic, key, value, context, error);
+        ExceptionHandlerUtils.buildDeadLetterQueueRecord(
+            deadLetterTopic, key, value, context, error);
     if (jobId != null) {
       dead.headers().add(HEADER_JOB, jobId.getBytes(StandardCharsets.UTF_8));
     }

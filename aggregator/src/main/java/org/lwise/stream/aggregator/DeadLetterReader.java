@@ -33,19 +33,32 @@ final class DeadLetterReader implements Processor<byte[], byte[], String, JobEve
       return; // logged when it was dead-lettered; nothing to count it towards
     }
     String row = text(headers, BadRecordHandlers.HEADER_ROW);
-    String source = text(headers, ExceptionHandlerUtils.HEADER_ERRORS_TOPIC_NAME) + " partition "
-        + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_PARTITION_NAME) + " offset "
-        + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_OFFSET_NAME);
-    String reason = "unreadable record on " + source + ": "
-        + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_EXCEPTION_NAME) + ": "
-        + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_EXCEPTION_MESSAGE_NAME);
+    String source =
+        text(headers, ExceptionHandlerUtils.HEADER_ERRORS_TOPIC_NAME)
+            + " partition "
+            + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_PARTITION_NAME)
+            + " offset "
+            + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_OFFSET_NAME);
+    String reason =
+        "unreadable record on "
+            + source
+            + ": "
+            + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_EXCEPTION_NAME)
+            + ": "
+            + text(headers, ExceptionHandlerUtils.HEADER_ERRORS_EXCEPTION_MESSAGE_NAME);
     String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-    var dead = DeadLetters.of(STAGE, reason, key, jobId, row == null ? null : Long.valueOf(row), source);
-    context.forward(record.withKey(jobId).withValue(JobEvent.newBuilder().setJobId(jobId).setDeadLetter(dead).build()));
+    var dead =
+        DeadLetters.of(STAGE, reason, key, jobId, row == null ? null : Long.valueOf(row), source);
+    context.forward(
+        record
+            .withKey(jobId)
+            .withValue(JobEvent.newBuilder().setJobId(jobId).setDeadLetter(dead).build()));
   }
 
   private static String text(Headers headers, String name) {
     Header header = headers.lastHeader(name);
-    return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    return header == null || header.value() == null
+        ? null
+        : new String(header.value(), StandardCharsets.UTF_8);
   }
 }

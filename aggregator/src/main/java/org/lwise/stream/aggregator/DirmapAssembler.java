@@ -34,14 +34,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Folds every event of a job (its description, scores, uploads, dead letters — all keyed by job
- * id) into per-row state, and writes the job's dirmaps once every row is accounted for: done in
- * every condition it belongs to, or dead-lettered. Open-ended (watch) jobs get their dirmaps
- * rewritten on a timer while new rows complete, scored against their reference job's logit range.
+ * Folds every event of a job (its description, scores, uploads, dead letters — all keyed by job id)
+ * into per-row state, and writes the job's dirmaps once every row is accounted for: done in every
+ * condition it belongs to, or dead-lettered. Open-ended (watch) jobs get their dirmaps rewritten on
+ * a timer while new rows complete, scored against their reference job's logit range.
  *
  * <p>The row store doubles as the live difficulty table experiment servers query. Each row that
- * completes is also sent on as a {@link ScoredImage} (the live feed); written dirmaps as
- * {@link DirmapWritten}.
+ * completes is also sent on as a {@link ScoredImage} (the live feed); written dirmaps as {@link
+ * DirmapWritten}.
  */
 public final class DirmapAssembler implements Processor<String, JobEvent, String, SpecificRecord> {
   private static final Logger log = LoggerFactory.getLogger(DirmapAssembler.class);
@@ -88,33 +88,50 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       }
     } else if (event.getScore() != null) {
       double logit = event.getScore().getRobustGtLogit();
-      progress.setScoredMin(progress.getScoredMin() == null ? logit : Math.min(progress.getScoredMin(), logit));
-      progress.setScoredMax(progress.getScoredMax() == null ? logit : Math.max(progress.getScoredMax(), logit));
-      update(jobId, progress, event.getScore().getRowIndex(), row -> applyScore(row, event.getScore()));
+      progress.setScoredMin(
+          progress.getScoredMin() == null ? logit : Math.min(progress.getScoredMin(), logit));
+      progress.setScoredMax(
+          progress.getScoredMax() == null ? logit : Math.max(progress.getScoredMax(), logit));
+      update(
+          jobId,
+          progress,
+          event.getScore().getRowIndex(),
+          row -> applyScore(row, event.getScore()));
     } else if (event.getUpload() != null) {
-      update(jobId, progress, event.getUpload().getRowIndex(), row -> applyUpload(row, event.getUpload()));
+      update(
+          jobId,
+          progress,
+          event.getUpload().getRowIndex(),
+          row -> applyUpload(row, event.getUpload()));
     } else if (event.getOutcome() != null) {
       countOutcome(jobId, progress, event.getOutcome());
       return;
     } else if (event.getDeadLetter() != null) {
       DeadLetter dead = event.getDeadLetter();
       if (dead.getRowIndex() == null) {
-        log.warn("Dead letter of job {} names no row, so it does not count towards the job: {}", jobId, dead.getReason());
+        log.warn(
+            "Dead letter of job {} names no row, so it does not count towards the job: {}",
+            jobId,
+            dead.getReason());
         return;
       }
-      update(jobId, progress, dead.getRowIndex(), row -> {
-        if (row.getFailure() == null) {
-          row.setFailure(dead.getStage() + ": " + dead.getReason());
-        }
-      });
+      update(
+          jobId,
+          progress,
+          dead.getRowIndex(),
+          row -> {
+            if (row.getFailure() == null) {
+              row.setFailure(dead.getStage() + ": " + dead.getReason());
+            }
+          });
     }
     maybeEmit(jobId);
   }
 
   /**
    * Adds a participant's answer to its image's tally in its condition and to the dataset's tally of
-   * its block and condition, once per outcome id. The job's dirmaps get the new human columns on the
-   * next punctuation (at most every watch interval), not on every answer.
+   * its block and condition, once per outcome id. The job's dirmaps get the new human columns on
+   * the next punctuation (at most every watch interval), not on every answer.
    */
   private void countOutcome(String jobId, JobProgress progress, Outcome outcome) {
     if (outcomeIds.get(outcome.getOutcomeId()) != null) {
@@ -123,8 +140,11 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     String key = RecordKeys.row(jobId, outcome.getRowIndex());
     RowState row = rows.get(key);
     if (progress.getJob() == null || row == null) {
-      log.warn("Outcome {} names job {} row {}, which this aggregator does not hold; not counted",
-          outcome.getOutcomeId(), jobId, outcome.getRowIndex());
+      log.warn(
+          "Outcome {} names job {} row {}, which this aggregator does not hold; not counted",
+          outcome.getOutcomeId(),
+          jobId,
+          outcome.getRowIndex());
       return;
     }
     outcomeIds.put(outcome.getOutcomeId(), outcome.getReceivedAt().toEpochMilli());
@@ -132,7 +152,10 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     human.put(outcome.getConditionId(), tallied(human.get(outcome.getConditionId()), outcome));
     row.setHuman(human);
     rows.put(key, row);
-    String block = (outcome.getBlock() == null ? "-" : outcome.getBlock().toString()) + "|" + outcome.getConditionId();
+    String block =
+        (outcome.getBlock() == null ? "-" : outcome.getBlock().toString())
+            + "|"
+            + outcome.getConditionId();
     Map<String, HumanTally> byBlock = new HashMap<>(progress.getHumanByBlock());
     byBlock.put(block, tallied(byBlock.get(block), outcome));
     progress.setHumanByBlock(byBlock);
@@ -141,7 +164,8 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   }
 
   private static HumanTally tallied(HumanTally tally, Outcome outcome) {
-    HumanTally next = tally == null ? HumanTally.newBuilder().build() : HumanTally.newBuilder(tally).build();
+    HumanTally next =
+        tally == null ? HumanTally.newBuilder().build() : HumanTally.newBuilder(tally).build();
     next.setTrials(next.getTrials() + 1);
     next.setCorrect(next.getCorrect() + (outcome.getCorrect() ? 1 : 0));
     if (outcome.getReactionMs() != null) {
@@ -178,21 +202,25 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   private void announce(JobProgress progress, RowState row) {
     Job job = progress.getJob();
     DirmapTable.LogitRange range = liveRange(progress);
-    context.forward(new Record<>(RecordKeys.row(job.getJobId(), row.getRowIndex()), ScoredImage.newBuilder()
-        .setJobId(job.getJobId())
-        .setDataset(job.getDataset())
-        .setRowIndex(row.getRowIndex())
-        .setColumns(job.getColumns())
-        .setValues(row.getValues())
-        .setImPath(row.getImPath())
-        .setLabel(row.getLabel())
-        .setRobustGtLogit(row.getRobustGtLogit())
-        .setDifficulty(range == null ? null : range.difficulty(row.getRobustGtLogit()))
-        .setUrls(row.getUrls())
-        .setIncoming(job.getOpenEnded())
-        .setReferenceJobId(job.getReferenceJobId())
-        .setScoredAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
-        .build(), context.currentSystemTimeMs()));
+    context.forward(
+        new Record<>(
+            RecordKeys.row(job.getJobId(), row.getRowIndex()),
+            ScoredImage.newBuilder()
+                .setJobId(job.getJobId())
+                .setDataset(job.getDataset())
+                .setRowIndex(row.getRowIndex())
+                .setColumns(job.getColumns())
+                .setValues(row.getValues())
+                .setImPath(row.getImPath())
+                .setLabel(row.getLabel())
+                .setRobustGtLogit(row.getRobustGtLogit())
+                .setDifficulty(range == null ? null : range.difficulty(row.getRobustGtLogit()))
+                .setUrls(row.getUrls())
+                .setIncoming(job.getOpenEnded())
+                .setReferenceJobId(job.getReferenceJobId())
+                .setScoredAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+                .build(),
+            context.currentSystemTimeMs()));
   }
 
   /**
@@ -209,7 +237,9 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     if (scoredBy.getLogitMin() != null) {
       return new DirmapTable.LogitRange(scoredBy.getLogitMin(), scoredBy.getLogitMax());
     }
-    return scoredBy.getScoredMin() == null ? null : new DirmapTable.LogitRange(scoredBy.getScoredMin(), scoredBy.getScoredMax());
+    return scoredBy.getScoredMin() == null
+        ? null
+        : new DirmapTable.LogitRange(scoredBy.getScoredMin(), scoredBy.getScoredMax());
   }
 
   /** Marks a row complete if it now has everything its job asks for, and counts it once. */
@@ -225,11 +255,14 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   }
 
   static boolean isComplete(Job job, RowState row) {
-    if (row.getRobustGtLogit() == null || row.getLabel() == null || !row.getUrls().containsKey(Conditions.NATURAL)) {
+    if (row.getRobustGtLogit() == null
+        || row.getLabel() == null
+        || !row.getUrls().containsKey(Conditions.NATURAL)) {
       return false;
     }
     for (Condition condition : job.getConditions()) {
-      if (Conditions.appliesTo(condition, row.getLabel()) && !row.getUrls().containsKey(condition.getId())) {
+      if (Conditions.appliesTo(condition, row.getLabel())
+          && !row.getUrls().containsKey(condition.getId())) {
         return false;
       }
     }
@@ -239,7 +272,8 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   /** The job description arrived after some of its rows: count those now. */
   private void recount(String jobId, JobProgress progress) {
     List<KeyValue<String, RowState>> changed = new ArrayList<>();
-    try (KeyValueIterator<String, RowState> it = rows.range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
+    try (KeyValueIterator<String, RowState> it =
+        rows.range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
       while (it.hasNext()) {
         KeyValue<String, RowState> entry = it.next();
         RowState row = entry.value;
@@ -249,8 +283,10 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
         }
         if (row.getRobustGtLogit() != null) {
           double logit = row.getRobustGtLogit();
-          progress.setScoredMin(progress.getScoredMin() == null ? logit : Math.min(progress.getScoredMin(), logit));
-          progress.setScoredMax(progress.getScoredMax() == null ? logit : Math.max(progress.getScoredMax(), logit));
+          progress.setScoredMin(
+              progress.getScoredMin() == null ? logit : Math.min(progress.getScoredMin(), logit));
+          progress.setScoredMax(
+              progress.getScoredMax() == null ? logit : Math.max(progress.getScoredMax(), logit));
         }
       }
     }
@@ -289,11 +325,17 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
       while (it.hasNext()) {
         KeyValue<String, JobProgress> other = it.next();
         Job otherJob = other.value.getJob();
-        if (!other.key.equals(jobId) && otherJob != null && otherJob.getOpenEnded()
-            && otherJob.getDataset().equals(job.getDataset()) && other.value.getIncomingSuffix() == null) {
+        if (!other.key.equals(jobId)
+            && otherJob != null
+            && otherJob.getOpenEnded()
+            && otherJob.getDataset().equals(job.getDataset())
+            && other.value.getIncomingSuffix() == null) {
           String suffix = jobId.substring(jobId.indexOf('~') + 1).replaceFirst("^watch-", "");
-          log.info("Watch job {} writes {}: another watch job of {} has the plain incoming dirmap", jobId,
-              DirmapSink.fileStem(job, Conditions.NATURAL, suffix), group);
+          log.info(
+              "Watch job {} writes {}: another watch job of {} has the plain incoming dirmap",
+              jobId,
+              DirmapSink.fileStem(job, Conditions.NATURAL, suffix),
+              group);
           return suffix;
         }
       }
@@ -303,7 +345,10 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
 
   private void maybeEmit(String jobId) {
     JobProgress progress = jobs.get(jobId);
-    if (progress == null || progress.getJob() == null || progress.getEmitted() || progress.getJob().getOpenEnded()) {
+    if (progress == null
+        || progress.getJob() == null
+        || progress.getEmitted()
+        || progress.getJob().getOpenEnded()) {
       return;
     }
     if (progress.getCompleted() + progress.getFailed() >= progress.getJob().getRowCount()) {
@@ -320,7 +365,11 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
         progress.setLogitMax(range.max());
       }
       jobs.put(jobId, progress);
-      log.info("Job {} complete: {} rows done, {} failed; dirmaps written", jobId, progress.getCompleted(), progress.getFailed());
+      log.info(
+          "Job {} complete: {} rows done, {} failed; dirmaps written",
+          jobId,
+          progress.getCompleted(),
+          progress.getFailed());
     }
   }
 
@@ -336,8 +385,10 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
         KeyValue<String, JobProgress> entry = it.next();
         Job job = entry.value.getJob();
         boolean answered = entry.value.getHumanDirty();
-        if (job != null && (job.getOpenEnded() ? entry.value.getDirty() || answered
-            : !entry.value.getEmitted() || answered)) {
+        if (job != null
+            && (job.getOpenEnded()
+                ? entry.value.getDirty() || answered
+                : !entry.value.getEmitted() || answered)) {
           due.add(entry.key);
         }
       }
@@ -345,10 +396,13 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     for (String jobId : due) {
       JobProgress progress = jobs.get(jobId);
       if (!progress.getJob().getOpenEnded() && progress.getEmitted()) {
-        // Finished, with new answers from participants: the same dirmaps with updated human columns.
+        // Finished, with new answers from participants: the same dirmaps with updated human
+        // columns.
         List<RowState> jobRows = rowsOf(jobId);
-        DirmapTable.LogitRange range = progress.getLogitMin() == null ? null
-            : new DirmapTable.LogitRange(progress.getLogitMin(), progress.getLogitMax());
+        DirmapTable.LogitRange range =
+            progress.getLogitMin() == null
+                ? null
+                : new DirmapTable.LogitRange(progress.getLogitMin(), progress.getLogitMax());
         if (!emit(progress, jobRows, range, true)) {
           return;
         }
@@ -364,13 +418,15 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
         continue;
       }
       Job job = progress.getJob();
-      JobProgress reference = job.getReferenceJobId() == null ? null : jobs.get(job.getReferenceJobId());
+      JobProgress reference =
+          job.getReferenceJobId() == null ? null : jobs.get(job.getReferenceJobId());
       // An incoming dirmap lists only rows with everything an experiment needs: a row still waiting
       // for its uploads would appear with an empty url.
       List<RowState> jobRows = rowsOf(jobId).stream().filter(RowState::getComplete).toList();
-      DirmapTable.LogitRange range = reference != null && reference.getLogitMin() != null
-          ? new DirmapTable.LogitRange(reference.getLogitMin(), reference.getLogitMax())
-          : DirmapTable.LogitRange.of(jobRows);
+      DirmapTable.LogitRange range =
+          reference != null && reference.getLogitMin() != null
+              ? new DirmapTable.LogitRange(reference.getLogitMin(), reference.getLogitMax())
+              : DirmapTable.LogitRange.of(jobRows);
       if (!emit(progress, jobRows, range, false)) {
         return;
       }
@@ -386,7 +442,8 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
 
   private List<RowState> rowsOf(String jobId) {
     List<RowState> list = new ArrayList<>();
-    try (KeyValueIterator<String, RowState> it = rows.range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
+    try (KeyValueIterator<String, RowState> it =
+        rows.range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
       it.forEachRemaining(kv -> list.add(kv.value));
     }
     return list;
@@ -395,11 +452,12 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
   /**
    * Writes every condition's dirmap, then announces them all. Every condition gets the same logit
    * range, the job's: difficulty is the image's, so a {@code diverge_from} dirmap that leaves rows
-   * out keeps the values the natural dirmap has (SPEC.md). When the files or S3 cannot be
-   * written (after the sink's retries), nothing is announced and false is returned: the job's
-   * dirmaps stay due and the punctuator writes them again.
+   * out keeps the values the natural dirmap has (SPEC.md). When the files or S3 cannot be written
+   * (after the sink's retries), nothing is announced and false is returned: the job's dirmaps stay
+   * due and the punctuator writes them again.
    */
-  private boolean emit(JobProgress progress, List<RowState> jobRows, DirmapTable.LogitRange range, boolean isFinal) {
+  private boolean emit(
+      JobProgress progress, List<RowState> jobRows, DirmapTable.LogitRange range, boolean isFinal) {
     Job job = progress.getJob();
     List<String> conditionIds = new ArrayList<>();
     conditionIds.add(Conditions.NATURAL);
@@ -408,19 +466,32 @@ public final class DirmapAssembler implements Processor<String, JobEvent, String
     for (String conditionId : conditionIds) {
       DirmapTable.Table table = DirmapTable.build(job, conditionId, jobRows, range);
       try {
-        written.add(sink.write(job, conditionId, progress.getIncomingSuffix(), table, progress.getFailed(), isFinal));
+        written.add(
+            sink.write(
+                job,
+                conditionId,
+                progress.getIncomingSuffix(),
+                table,
+                progress.getFailed(),
+                isFinal));
       } catch (RuntimeException error) {
         if (!TransientFailures.isTransient(error)) {
           throw error;
         }
-        log.warn("Dirmaps of job {} not written, trying again every {} s: {}", job.getJobId(),
-            watchInterval.toSeconds(), InfrastructureRetry.rootMessage(error));
+        log.warn(
+            "Dirmaps of job {} not written, trying again every {} s: {}",
+            job.getJobId(),
+            watchInterval.toSeconds(),
+            InfrastructureRetry.rootMessage(error));
         return false;
       }
     }
     for (DirmapWritten dirmap : written) {
-      context.forward(new Record<>(RecordKeys.dirmap(job.getJobId(), dirmap.getConditionId()), dirmap,
-          context.currentSystemTimeMs()));
+      context.forward(
+          new Record<>(
+              RecordKeys.dirmap(job.getJobId(), dirmap.getConditionId()),
+              dirmap,
+              context.currentSystemTimeMs()));
     }
     return true;
   }

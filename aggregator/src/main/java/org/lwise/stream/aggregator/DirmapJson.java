@@ -16,28 +16,59 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * A dirmap as JSON records, typed as the reference's {@code pd.read_csv(csv).to_json(orient='records')}
- * types it, because experiment code sorts and compares these values in JavaScript: each column is
- * typed from its cells as read_csv infers a dtype — integers, else numbers, else booleans, else
- * strings — and missing cells are {@code null}. Departures from pandas' output, on purpose: floats
- * keep every digit (pandas rounds to 10 significant digits by default), and {@code /} and non-ASCII
- * characters are written plainly rather than escaped (the same values once parsed).
+ * A dirmap as JSON records, typed as the reference's {@code
+ * pd.read_csv(csv).to_json(orient='records')} types it, because experiment code sorts and compares
+ * these values in JavaScript: each column is typed from its cells as read_csv infers a dtype —
+ * integers, else numbers, else booleans, else strings — and missing cells are {@code null}.
+ * Departures from pandas' output, on purpose: floats keep every digit (pandas rounds to 10
+ * significant digits by default), and {@code /} and non-ASCII characters are written plainly rather
+ * than escaped (the same values once parsed).
  */
 public final class DirmapJson {
   /** Column types read_csv infers (dtype int64/uint64, float64, bool, object). */
-  enum ColumnType { INTEGER, FLOAT, BOOLEAN, STRING }
+  enum ColumnType {
+    INTEGER,
+    FLOAT,
+    BOOLEAN,
+    STRING
+  }
 
-  /** read_csv's default {@code na_values} ({@code pandas._libs.parsers.STR_NA_VALUES}), compared as written. */
-  static final Set<String> MISSING = Set.of("", "-1.#IND", "1.#QNAN", "1.#IND", "-1.#QNAN", "#N/A N/A", "#N/A", "N/A",
-      "n/a", "NA", "<NA>", "#NA", "NULL", "null", "NaN", "-NaN", "nan", "-nan", "None");
+  /**
+   * read_csv's default {@code na_values} ({@code pandas._libs.parsers.STR_NA_VALUES}), compared as
+   * written.
+   */
+  static final Set<String> MISSING =
+      Set.of(
+          "",
+          "-1.#IND",
+          "1.#QNAN",
+          "1.#IND",
+          "-1.#QNAN",
+          "#N/A N/A",
+          "#N/A",
+          "N/A",
+          "n/a",
+          "NA",
+          "<NA>",
+          "#NA",
+          "NULL",
+          "null",
+          "NaN",
+          "-NaN",
+          "nan",
+          "-nan",
+          "None");
+
   private static final Set<String> TRUE = Set.of("True", "TRUE", "true");
   private static final Set<String> FALSE = Set.of("False", "FALSE", "false");
   private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
-  private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+  private static final Pattern DECIMAL =
+      Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
   private static final Pattern INFINITY = Pattern.compile("(?i)[+-]?inf(inity)?");
   private static final BigInteger INT64_MIN = BigInteger.valueOf(Long.MIN_VALUE);
   private static final BigInteger INT64_MAX = BigInteger.valueOf(Long.MAX_VALUE);
-  private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+  private static final BigInteger UINT64_MAX =
+      BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
   private DirmapJson() {}
 
@@ -103,8 +134,8 @@ public final class DirmapJson {
   }
 
   /**
-   * The type read_csv gives a column of these cells ({@code null} = empty). An integer column with a
-   * missing cell is read as floats; integers that fit neither int64 nor uint64 stay strings.
+   * The type read_csv gives a column of these cells ({@code null} = empty). An integer column with
+   * a missing cell is read as floats; integers that fit neither int64 nor uint64 stay strings.
    */
   static ColumnType type(List<String> cells) {
     boolean missing = false;
@@ -133,8 +164,9 @@ public final class DirmapJson {
       return ColumnType.FLOAT; // no value at all: pandas reads NaNs
     }
     if (integers) {
-      boolean fits = min.compareTo(INT64_MIN) >= 0 && max.compareTo(INT64_MAX) <= 0
-          || min.signum() >= 0 && max.compareTo(UINT64_MAX) <= 0;
+      boolean fits =
+          min.compareTo(INT64_MIN) >= 0 && max.compareTo(INT64_MAX) <= 0
+              || min.signum() >= 0 && max.compareTo(UINT64_MAX) <= 0;
       return !fits ? ColumnType.STRING : missing ? ColumnType.FLOAT : ColumnType.INTEGER;
     }
     if (numbers) {
@@ -145,13 +177,15 @@ public final class DirmapJson {
 
   /**
    * The column names read_csv gives this header: an empty name becomes {@code Unnamed: <position>}
-   * and a repeated one gets {@code .1}, {@code .2}…, so no column's values are lost to another's key.
+   * and a repeated one gets {@code .1}, {@code .2}…, so no column's values are lost to another's
+   * key.
    */
   static List<String> keys(List<String> header) {
     List<String> keys = new ArrayList<>();
     Map<String, Integer> counts = new HashMap<>();
     for (int i = 0; i < header.size(); i++) {
-      String name = header.get(i) == null || header.get(i).isEmpty() ? "Unnamed: " + i : header.get(i);
+      String name =
+          header.get(i) == null || header.get(i).isEmpty() ? "Unnamed: " + i : header.get(i);
       int count = counts.getOrDefault(name, 0);
       while (count > 0) { // pandas' _dedup_names
         counts.put(name, count + 1);

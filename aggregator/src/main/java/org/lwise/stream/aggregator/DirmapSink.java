@@ -21,11 +21,11 @@ import software.amazon.awssdk.services.s3.model.ObjectCannedACL;
 
 /**
  * Writes an output dirmap as CSV and as JSON (records orientation, typed as pandas types it: see
- * {@link DirmapJson}; as the experiments load it) to
- * {@code <out>/<dataset>_<condition>/} and, when an S3 client is given, to the condition's bucket
- * under {@code _dirmaps/}. Both are overwritten whole, so writing again is harmless. S3 calls that
- * fail because the store cannot be reached are retried with backoff; when that runs out the error
- * is thrown and the caller writes the dirmap again later.
+ * {@link DirmapJson}; as the experiments load it) to {@code <out>/<dataset>_<condition>/} and, when
+ * an S3 client is given, to the condition's bucket under {@code _dirmaps/}. Both are overwritten
+ * whole, so writing again is harmless. S3 calls that fail because the store cannot be reached are
+ * retried with backoff; when that runs out the error is thrown and the caller writes the dirmap
+ * again later.
  */
 public final class DirmapSink {
   private final Path outputDir;
@@ -40,7 +40,12 @@ public final class DirmapSink {
    *     processes, which need not share this one's working directory
    * @param s3 null to write files only
    */
-  public DirmapSink(Path outputDir, S3AsyncClient s3, S3Layout layout, boolean publicRead, InfrastructureRetry retry) {
+  public DirmapSink(
+      Path outputDir,
+      S3AsyncClient s3,
+      S3Layout layout,
+      boolean publicRead,
+      InfrastructureRetry retry) {
     this.outputDir = outputDir.toAbsolutePath().normalize();
     this.s3 = s3;
     this.layout = layout;
@@ -59,7 +64,11 @@ public final class DirmapSink {
   }
 
   private static void checkName(String what, String name) {
-    if (name == null || name.isEmpty() || name.startsWith(".") || name.contains("/") || name.contains("\\")) {
+    if (name == null
+        || name.isEmpty()
+        || name.startsWith(".")
+        || name.contains("/")
+        || name.contains("\\")) {
       throw new IllegalArgumentException(what + " name '" + name + "' is not a folder name");
     }
   }
@@ -80,7 +89,12 @@ public final class DirmapSink {
     return name + "_incoming" + (incomingSuffix == null ? "" : "_" + incomingSuffix) + "_dirmap";
   }
 
-  public DirmapWritten write(Job job, String conditionId, String incomingSuffix, DirmapTable.Table table, long failed,
+  public DirmapWritten write(
+      Job job,
+      String conditionId,
+      String incomingSuffix,
+      DirmapTable.Table table,
+      long failed,
       boolean isFinal) {
     String name = job.getDataset() + "_" + conditionId;
     String file = fileStem(job, conditionId, incomingSuffix);
@@ -97,12 +111,13 @@ public final class DirmapSink {
       String bucket = layout.bucket(job.getDataset(), conditionId);
       String csvKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".csv");
       String jsonKey = layout.key(job.getDataset(), conditionId, "_dirmaps/" + file + ".json");
-      retry.get(() -> {
-        buckets.ensure(bucket).join();
-        put(bucket, csvKey, csv, "text/csv; charset=utf-8");
-        put(bucket, jsonKey, json, "application/json");
-        return null;
-      });
+      retry.get(
+          () -> {
+            buckets.ensure(bucket).join();
+            put(bucket, csvKey, csv, "text/csv; charset=utf-8");
+            put(bucket, jsonKey, json, "application/json");
+            return null;
+          });
       csvUrl = layout.url(bucket, csvKey);
       jsonUrl = layout.url(bucket, jsonKey);
     }
@@ -122,7 +137,8 @@ public final class DirmapSink {
 
   public static byte[] csv(DirmapTable.Table table) {
     StringWriter text = new StringWriter();
-    try (CSVPrinter printer = new CSVPrinter(text, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
+    try (CSVPrinter printer =
+        new CSVPrinter(text, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
       printer.printRecord(table.header());
       for (List<String> row : table.rows()) {
         List<String> cells = new ArrayList<>(row.size());
@@ -138,11 +154,14 @@ public final class DirmapSink {
   }
 
   private void put(String bucket, String key, byte[] bytes, String contentType) {
-    s3.putObject(b -> {
-      b.bucket(bucket).key(key).contentType(contentType);
-      if (publicRead) {
-        b.acl(ObjectCannedACL.PUBLIC_READ);
-      }
-    }, AsyncRequestBody.fromBytes(bytes)).join();
+    s3.putObject(
+            b -> {
+              b.bucket(bucket).key(key).contentType(contentType);
+              if (publicRead) {
+                b.acl(ObjectCannedACL.PUBLIC_READ);
+              }
+            },
+            AsyncRequestBody.fromBytes(bytes))
+        .join();
   }
 }

@@ -14,24 +14,24 @@ import org.lwise.stream.schema.RowState;
 /**
  * Builds one output dirmap. Every input column keeps its name and position (the round trip SPEC.md
  * asks for); the pipeline's columns are added at the end: {@code orig_im_path} (the input image),
- * {@code output_im_path} (the written image, relative to the condition's folder),
- * {@code robust_gt_logit}, {@code difficulty}, {@code url}, then {@code robust_entropy},
- * {@code robust_cross_entropy}, {@code robust_predicted_class}.
+ * {@code output_im_path} (the written image, relative to the condition's folder), {@code
+ * robust_gt_logit}, {@code difficulty}, {@code url}, then {@code robust_entropy}, {@code
+ * robust_cross_entropy}, {@code robust_predicted_class}.
  *
  * <p>An input that already has one of these columns (a dataset scored before, like the published
- * L-WISE dirmaps) gets this run's values in it, where it is, because experiment code reads
- * {@code url} and {@code difficulty} by name; the input's values move to {@code <name>_input} at the
- * end, so nothing is lost. With the job's {@code keep_input_columns} the input's column stays as it
- * was and this run's is added as {@code <name>_lwise} (an input {@code orig_im_path} is simply kept).
+ * L-WISE dirmaps) gets this run's values in it, where it is, because experiment code reads {@code
+ * url} and {@code difficulty} by name; the input's values move to {@code <name>_input} at the end,
+ * so nothing is lost. With the job's {@code keep_input_columns} the input's column stays as it was
+ * and this run's is added as {@code <name>_lwise} (an input {@code orig_im_path} is simply kept).
  *
- * <p>Once participants have answered (the closed loop), {@code human_trials} and
- * {@code human_accuracy} follow at the very end: the answers to each image in this dirmap's
- * condition. A dirmap nobody has answered yet has no such columns, so published layouts stay as
- * they are.
+ * <p>Once participants have answered (the closed loop), {@code human_trials} and {@code
+ * human_accuracy} follow at the very end: the answers to each image in this dirmap's condition. A
+ * dirmap nobody has answered yet has no such columns, so published layouts stay as they are.
  */
 public final class DirmapTable {
   static final List<String> SCORE_COLUMNS = List.of("robust_gt_logit", "difficulty");
-  static final List<String> EXTRA_SCORE_COLUMNS = List.of("robust_entropy", "robust_cross_entropy", "robust_predicted_class");
+  static final List<String> EXTRA_SCORE_COLUMNS =
+      List.of("robust_entropy", "robust_cross_entropy", "robust_predicted_class");
   static final List<String> HUMAN_COLUMNS = List.of("human_trials", "human_accuracy");
 
   /** Header and rows, cells as text ({@code null} = empty). */
@@ -103,7 +103,9 @@ public final class DirmapTable {
         }
       }
     }
-    boolean answered = rows.stream().anyMatch(r -> r.getFailure() == null && r.getHuman().containsKey(conditionId));
+    boolean answered =
+        rows.stream()
+            .anyMatch(r -> r.getFailure() == null && r.getHuman().containsKey(conditionId));
     Map<String, Integer> humanColumn = new HashMap<>();
     if (answered) {
       for (String name : HUMAN_COLUMNS) {
@@ -111,15 +113,20 @@ public final class DirmapTable {
         header.add(unused(header, name));
       }
     }
-    Condition condition = job.getConditions().stream()
-        .filter(c -> c.getId().equals(conditionId)).findFirst().orElse(null);
+    Condition condition =
+        job.getConditions().stream()
+            .filter(c -> c.getId().equals(conditionId))
+            .findFirst()
+            .orElse(null);
     int imPath = input.indexOf("im_path");
     List<List<String>> out = new ArrayList<>();
     for (RowState row : rows) {
       if (row.getFailure() != null || row.getValues() == null) {
         continue;
       }
-      if (condition != null && row.getLabel() != null && !Conditions.appliesTo(condition, row.getLabel())) {
+      if (condition != null
+          && row.getLabel() != null
+          && !Conditions.appliesTo(condition, row.getLabel())) {
         continue;
       }
       List<String> cells = new ArrayList<>(row.getValues());
@@ -136,24 +143,35 @@ public final class DirmapTable {
         Double difficulty = logit == null || range == null ? null : range.difficulty(logit);
         cells.set(column.get("robust_gt_logit"), number(logit));
         cells.set(column.get("difficulty"), number(difficulty));
-        cells.set(column.get("robust_entropy"), number(logit == null ? null : row.getRobustEntropy()));
-        cells.set(column.get("robust_cross_entropy"), number(logit == null ? null : row.getRobustCrossEntropy()));
-        cells.set(column.get("robust_predicted_class"),
-            logit == null || row.getPredictedClass() == null ? null : String.valueOf(row.getPredictedClass()));
+        cells.set(
+            column.get("robust_entropy"), number(logit == null ? null : row.getRobustEntropy()));
+        cells.set(
+            column.get("robust_cross_entropy"),
+            number(logit == null ? null : row.getRobustCrossEntropy()));
+        cells.set(
+            column.get("robust_predicted_class"),
+            logit == null || row.getPredictedClass() == null
+                ? null
+                : String.valueOf(row.getPredictedClass()));
       }
       cells.set(column.get("url"), row.getUrls().get(conditionId));
       if (answered) {
         HumanTally tally = row.getHuman().get(conditionId);
         long trials = tally == null ? 0 : tally.getTrials();
         cells.set(humanColumn.get("human_trials"), String.valueOf(trials));
-        cells.set(humanColumn.get("human_accuracy"), trials == 0 ? null : number((double) tally.getCorrect() / trials));
+        cells.set(
+            humanColumn.get("human_accuracy"),
+            trials == 0 ? null : number((double) tally.getCorrect() / trials));
       }
       out.add(cells);
     }
     return new Table(List.copyOf(header), out);
   }
 
-  /** {@code name}, or {@code name_2}, {@code name_3}… when the header has it (an input written by an earlier run). */
+  /**
+   * {@code name}, or {@code name_2}, {@code name_3}… when the header has it (an input written by an
+   * earlier run).
+   */
   private static String unused(List<String> header, String name) {
     String candidate = name;
     for (int n = 2; header.contains(candidate); n++) {

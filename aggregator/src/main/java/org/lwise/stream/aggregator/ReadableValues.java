@@ -16,28 +16,33 @@ final class ReadableValues {
 
   static <T> Serde<T> of(Class<T> type, Serde<T> serde) {
     Deserializer<T> inner = serde.deserializer();
-    Deserializer<T> strict = new Deserializer<>() {
-      @Override
-      public T deserialize(String topic, byte[] data) {
-        return check(topic, data, inner.deserialize(topic, data));
-      }
+    Deserializer<T> strict =
+        new Deserializer<>() {
+          @Override
+          public T deserialize(String topic, byte[] data) {
+            return check(topic, data, inner.deserialize(topic, data));
+          }
 
-      @Override
-      public T deserialize(String topic, Headers headers, byte[] data) {
-        return check(topic, data, inner.deserialize(topic, headers, data));
-      }
+          @Override
+          public T deserialize(String topic, Headers headers, byte[] data) {
+            return check(topic, data, inner.deserialize(topic, headers, data));
+          }
 
-      private T check(String topic, byte[] data, Object value) {
-        if (data == null || value == null) {
-          throw new SerializationException(topic + ": record has no value");
-        }
-        if (!type.isInstance(value)) {
-          throw new SerializationException(topic + ": record is a " + value.getClass().getSimpleName()
-              + ", not a " + type.getSimpleName());
-        }
-        return type.cast(value);
-      }
-    };
+          private T check(String topic, byte[] data, Object value) {
+            if (data == null || value == null) {
+              throw new SerializationException(topic + ": record has no value");
+            }
+            if (!type.isInstance(value)) {
+              throw new SerializationException(
+                  topic
+                      + ": record is a "
+                      + value.getClass().getSimpleName()
+                      + ", not a "
+                      + type.getSimpleName());
+            }
+            return type.cast(value);
+          }
+        };
     return Serdes.serdeFrom(serde.serializer(), strict);
   }
 }

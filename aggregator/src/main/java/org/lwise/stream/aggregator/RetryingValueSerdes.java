@@ -11,8 +11,8 @@ import org.lwise.stream.common.ValueSerdes;
 
 /**
  * Registry-backed serdes whose calls survive a short registry outage: a schema lookup or
- * registration that fails because the registry cannot be reached is retried with backoff
- * ({@link InfrastructureRetry}) instead of failing the record. Bytes that are simply bad fail at once.
+ * registration that fails because the registry cannot be reached is retried with backoff ({@link
+ * InfrastructureRetry}) instead of failing the record. Bytes that are simply bad fail at once.
  */
 final class RetryingValueSerdes implements ValueSerdes {
   private final ValueSerdes registry;

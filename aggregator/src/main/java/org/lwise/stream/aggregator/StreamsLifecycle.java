@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows Kafka Streams' state so the process can wait for RUNNING and, later, for the end: a
- * clean stop (NOT_RUNNING) returns, a failure (ERROR, after PENDING_ERROR) throws, so a failed
- * aggregator exits non-zero instead of lingering as a process that does nothing.
+ * Follows Kafka Streams' state so the process can wait for RUNNING and, later, for the end: a clean
+ * stop (NOT_RUNNING) returns, a failure (ERROR, after PENDING_ERROR) throws, so a failed aggregator
+ * exits non-zero instead of lingering as a process that does nothing.
  */
 final class StreamsLifecycle implements KafkaStreams.StateListener {
   private static final Logger log = LoggerFactory.getLogger(StreamsLifecycle.class);
@@ -26,7 +26,8 @@ final class StreamsLifecycle implements KafkaStreams.StateListener {
     if (next == State.RUNNING) {
       running.complete(null);
     } else if (next == State.ERROR) {
-      log.error("Aggregator failed: Kafka Streams is in state ERROR (cause logged above); the process exits so it is restarted");
+      log.error(
+          "Aggregator failed: Kafka Streams is in state ERROR (cause logged above); the process exits so it is restarted");
       stopped.complete(next);
     } else if (next == State.NOT_RUNNING) {
       stopped.complete(next);
@@ -41,7 +42,8 @@ final class StreamsLifecycle implements KafkaStreams.StateListener {
       throw new IllegalStateException("aggregator did not reach RUNNING within " + timeout);
     }
     if (stopped.isDone()) {
-      throw new IllegalStateException("aggregator stopped while starting (state " + stopped.join() + ")");
+      throw new IllegalStateException(
+          "aggregator stopped while starting (state " + stopped.join() + ")");
     }
   }
 

@@ -30,7 +30,8 @@ class DirmapJsonTest {
     for (int i = 0; i < table.header().size(); i++) {
       int column = i;
       assertThat(DirmapJson.type(table.rows().stream().map(r -> r.get(column)).toList()))
-          .as(table.header().get(i)).isEqualTo(expected.get(table.header().get(i)));
+          .as(table.header().get(i))
+          .isEqualTo(expected.get(table.header().get(i)));
     }
 
     JsonNode first = records.get(0);
@@ -44,8 +45,10 @@ class DirmapJsonTest {
     assertThat(first.get("url").isTextual()).isTrue();
     int emptyAge = indexOfFirstEmpty(table, "age");
     assertThat(records.get(emptyAge).get("age").isNull()).as("an empty cell is null").isTrue();
-    assertThat(JSON.writeValueAsString(first)).startsWith("{\"Unnamed: 0\":889,\"class_num\":5,\"class\":\"nv\"")
-        .contains("\"age\":40.0,").endsWith("\"difficulty\":0.30978926125104944}");
+    assertThat(JSON.writeValueAsString(first))
+        .startsWith("{\"Unnamed: 0\":889,\"class_num\":5,\"class\":\"nv\"")
+        .contains("\"age\":40.0,")
+        .endsWith("\"difficulty\":0.30978926125104944}");
   }
 
   @Test
@@ -82,29 +85,45 @@ class DirmapJsonTest {
   @Test
   void shouldInferEachColumnsTypeAsReadCsvDoes() {
     assertThat(DirmapJson.type(cells("1", "-2", "+3", " 4 ", "007"))).isEqualTo(ColumnType.INTEGER);
-    assertThat(DirmapJson.type(cells("1", null, "3"))).as("int with NaN is float64").isEqualTo(ColumnType.FLOAT);
-    assertThat(DirmapJson.type(cells("1", "NA", "3"))).as("NA is missing").isEqualTo(ColumnType.FLOAT);
-    assertThat(DirmapJson.type(cells("1", "2.5", "1e-05", ".5", "5.", "1.0E-5", "-inf"))).isEqualTo(ColumnType.FLOAT);
-    assertThat(DirmapJson.type(cells(null, null))).as("all NaN is float64").isEqualTo(ColumnType.FLOAT);
+    assertThat(DirmapJson.type(cells("1", null, "3")))
+        .as("int with NaN is float64")
+        .isEqualTo(ColumnType.FLOAT);
+    assertThat(DirmapJson.type(cells("1", "NA", "3")))
+        .as("NA is missing")
+        .isEqualTo(ColumnType.FLOAT);
+    assertThat(DirmapJson.type(cells("1", "2.5", "1e-05", ".5", "5.", "1.0E-5", "-inf")))
+        .isEqualTo(ColumnType.FLOAT);
+    assertThat(DirmapJson.type(cells(null, null)))
+        .as("all NaN is float64")
+        .isEqualTo(ColumnType.FLOAT);
     assertThat(DirmapJson.type(cells("True", "false", null))).isEqualTo(ColumnType.BOOLEAN);
     assertThat(DirmapJson.type(cells("1", "a"))).isEqualTo(ColumnType.STRING);
     assertThat(DirmapJson.type(cells("1", "True"))).isEqualTo(ColumnType.STRING);
     assertThat(DirmapJson.type(cells("0x10", "1"))).isEqualTo(ColumnType.STRING);
-    assertThat(DirmapJson.type(cells("18446744073709551615", "0"))).as("uint64").isEqualTo(ColumnType.INTEGER);
-    assertThat(DirmapJson.type(cells("00013007854817840016671868"))).as("past uint64: object")
+    assertThat(DirmapJson.type(cells("18446744073709551615", "0")))
+        .as("uint64")
+        .isEqualTo(ColumnType.INTEGER);
+    assertThat(DirmapJson.type(cells("00013007854817840016671868")))
+        .as("past uint64: object")
         .isEqualTo(ColumnType.STRING);
-    assertThat(DirmapJson.type(cells("18446744073709551615", "-1"))).as("neither int64 nor uint64")
+    assertThat(DirmapJson.type(cells("18446744073709551615", "-1")))
+        .as("neither int64 nor uint64")
         .isEqualTo(ColumnType.STRING);
   }
 
   @Test
   void shouldWriteIntsWithMissingCellsAsFloatsAndMissingCellsAsNull() throws Exception {
-    DirmapTable.Table table = new DirmapTable.Table(List.of("", "n", "m", "s", "b", "id"), List.of(
-        Arrays.asList("0", "5", "1.5", "NA", "True", "00013007854817840016671868"),
-        Arrays.asList("1", null, "inf", "x", null, "2")));
-    assertThat(new String(DirmapJson.records(table))).isEqualTo("["
-        + "{\"Unnamed: 0\":0,\"n\":5.0,\"m\":1.5,\"s\":null,\"b\":true,\"id\":\"00013007854817840016671868\"},"
-        + "{\"Unnamed: 0\":1,\"n\":null,\"m\":null,\"s\":\"x\",\"b\":null,\"id\":\"2\"}]");
+    DirmapTable.Table table =
+        new DirmapTable.Table(
+            List.of("", "n", "m", "s", "b", "id"),
+            List.of(
+                Arrays.asList("0", "5", "1.5", "NA", "True", "00013007854817840016671868"),
+                Arrays.asList("1", null, "inf", "x", null, "2")));
+    assertThat(new String(DirmapJson.records(table)))
+        .isEqualTo(
+            "["
+                + "{\"Unnamed: 0\":0,\"n\":5.0,\"m\":1.5,\"s\":null,\"b\":true,\"id\":\"00013007854817840016671868\"},"
+                + "{\"Unnamed: 0\":1,\"n\":null,\"m\":null,\"s\":\"x\",\"b\":null,\"id\":\"2\"}]");
   }
 
   @Test

@@ -73,20 +73,48 @@ class DirmapS3OutageTest {
     TaggedAvroSerdes serdes = new TaggedAvroSerdes();
     PipelineTopics topics = PipelineTopics.create(serdes);
     DirmapSink sink = new DirmapSink(out, s3, layout, true, new InfrastructureRetry(retryTimeout));
-    var topology = AggregatorTopology.build(topics,
-        new AggregatorTopology.InternalSerdes(serdes.value(JobEvent.class), serdes.value(RowState.class),
-            serdes.value(JobProgress.class)),
-        sink, REWRITE_INTERVAL);
+    var topology =
+        AggregatorTopology.build(
+            topics,
+            new AggregatorTopology.InternalSerdes(
+                serdes.value(JobEvent.class),
+                serdes.value(RowState.class),
+                serdes.value(JobProgress.class)),
+            sink,
+            REWRITE_INTERVAL);
     // The production settings: the processing exception handler fails the topology on an
     // infrastructure error that reaches it, as it would stop the real app.
-    Properties props = AggregatorConfig.from(Map.of("bootstrap.servers", "unused:9092", "registry.url", "http://unused",
-        AggregatorConfig.OUTPUT_DIR, out.toString())).streamsProperties();
+    Properties props =
+        AggregatorConfig.from(
+                Map.of(
+                    "bootstrap.servers",
+                    "unused:9092",
+                    "registry.url",
+                    "http://unused",
+                    AggregatorConfig.OUTPUT_DIR,
+                    out.toString()))
+            .streamsProperties();
     driver = new TopologyTestDriver(topology, props);
-    jobs = driver.createInputTopic(topics.jobs().name(), Serdes.String().serializer(), topics.jobs().valueSerde().serializer());
-    scores = driver.createInputTopic(topics.scores().name(), Serdes.String().serializer(), topics.scores().valueSerde().serializer());
-    uploads = driver.createInputTopic(topics.uploads().name(), Serdes.String().serializer(), topics.uploads().valueSerde().serializer());
-    dirmaps = driver.createOutputTopic(topics.dirmaps().name(), Serdes.String().deserializer(),
-        topics.dirmaps().valueSerde().deserializer());
+    jobs =
+        driver.createInputTopic(
+            topics.jobs().name(),
+            Serdes.String().serializer(),
+            topics.jobs().valueSerde().serializer());
+    scores =
+        driver.createInputTopic(
+            topics.scores().name(),
+            Serdes.String().serializer(),
+            topics.scores().valueSerde().serializer());
+    uploads =
+        driver.createInputTopic(
+            topics.uploads().name(),
+            Serdes.String().serializer(),
+            topics.uploads().valueSerde().serializer());
+    dirmaps =
+        driver.createOutputTopic(
+            topics.dirmaps().name(),
+            Serdes.String().deserializer(),
+            topics.dirmaps().valueSerde().deserializer());
   }
 
   @AfterEach
@@ -99,7 +127,8 @@ class DirmapS3OutageTest {
   }
 
   @Test
-  void shouldKeepAFinishedJobsDirmapsDueWhileS3IsDownAndAnnounceThemOnceItIsBack() throws Exception {
+  void shouldKeepAFinishedJobsDirmapsDueWhileS3IsDownAndAnnounceThemOnceItIsBack()
+      throws Exception {
     startTopology(Duration.ofSeconds(1));
     jobs.pipeInput("j1", job(2));
     complete(0, 2.0);
@@ -144,19 +173,28 @@ class DirmapS3OutageTest {
     server.stop();
     ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
     try {
-      ScheduledFuture<?> back = later.schedule(() -> {
-        server.restart();
-        return null;
-      }, 2, TimeUnit.SECONDS);
+      ScheduledFuture<?> back =
+          later.schedule(
+              () -> {
+                server.restart();
+                return null;
+              },
+              2,
+              TimeUnit.SECONDS);
       long start = System.nanoTime();
 
-      upload(0, EPS2.getId()); // completes the job; the dirmap write waits for S3 on the stream thread
+      upload(
+          0, EPS2.getId()); // completes the job; the dirmap write waits for S3 on the stream thread
 
       Duration waited = Duration.ofNanos(System.nanoTime() - start);
       back.get();
-      assertThat(waited).as("the write waited for S3 rather than giving up").isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+      assertThat(waited)
+          .as("the write waited for S3 rather than giving up")
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
       Map<String, DirmapWritten> written = dirmaps.readKeyValuesToMap();
-      assertThat(written).as("announced without a rewrite tick").containsOnlyKeys("j1/natural", "j1/" + EPS2.getId());
+      assertThat(written)
+          .as("announced without a rewrite tick")
+          .containsOnlyKeys("j1/natural", "j1/" + EPS2.getId());
       for (DirmapWritten dirmap : written.values()) {
         assertWrittenToS3(dirmap);
       }
@@ -171,12 +209,16 @@ class DirmapS3OutageTest {
     String stem = "ham_" + dirmap.getConditionId() + "_dirmap";
     assertThat(dirmap.getCsvUrl()).isEqualTo(layout.url(bucket, "_dirmaps/" + stem + ".csv"));
     assertThat(dirmap.getJsonUrl()).isEqualTo(layout.url(bucket, "_dirmaps/" + stem + ".json"));
-    assertThat(object(bucket, "_dirmaps/" + stem + ".csv")).isEqualTo(Files.readAllBytes(Path.of(dirmap.getCsvPath())));
-    assertThat(object(bucket, "_dirmaps/" + stem + ".json")).isEqualTo(Files.readAllBytes(Path.of(dirmap.getJsonPath())));
+    assertThat(object(bucket, "_dirmaps/" + stem + ".csv"))
+        .isEqualTo(Files.readAllBytes(Path.of(dirmap.getCsvPath())));
+    assertThat(object(bucket, "_dirmaps/" + stem + ".json"))
+        .isEqualTo(Files.readAllBytes(Path.of(dirmap.getJsonPath())));
   }
 
   private byte[] object(String bucket, String key) {
-    return s3.getObject(b -> b.bucket(bucket).key(key), AsyncResponseTransformer.toBytes()).join().asByteArray();
+    return s3.getObject(b -> b.bucket(bucket).key(key), AsyncResponseTransformer.toBytes())
+        .join()
+        .asByteArray();
   }
 
   private JobProgress progress() {
@@ -184,10 +226,19 @@ class DirmapS3OutageTest {
   }
 
   private static Job job(long rows) {
-    return Job.newBuilder().setJobId("j1").setDataset("ham").setModelId("m").setLabelColumn("class_num")
-        .setColumns(AggregatorTopologyTest.HEADER).setScore(true).setConditions(List.of(EPS2))
-        .setClassesPresent(List.of(0, 1)).setOutputFormat(ImageFormat.PNG).setRowCount(rows)
-        .setCreatedAt(Instant.EPOCH).build();
+    return Job.newBuilder()
+        .setJobId("j1")
+        .setDataset("ham")
+        .setModelId("m")
+        .setLabelColumn("class_num")
+        .setColumns(AggregatorTopologyTest.HEADER)
+        .setScore(true)
+        .setConditions(List.of(EPS2))
+        .setClassesPresent(List.of(0, 1))
+        .setOutputFormat(ImageFormat.PNG)
+        .setRowCount(rows)
+        .setCreatedAt(Instant.EPOCH)
+        .build();
   }
 
   private void complete(long row, double logit) {
@@ -198,17 +249,37 @@ class DirmapS3OutageTest {
 
   private void score(long row, double logit) {
     String imPath = "images/" + row + ".jpg";
-    scores.pipeInput(RecordKeys.row("j1", row), Score.newBuilder().setJobId("j1").setRowIndex(row)
-        .setValues(Arrays.asList(String.valueOf(row), "train", "nv", "1", imPath, "40.0", "0.5"))
-        .setImPath(imPath).setLabel(1).setModelId("m").setRobustGtLogit(logit).setRobustEntropy(0.1)
-        .setRobustCrossEntropy(0.2).setPredictedClass(1).build());
+    scores.pipeInput(
+        RecordKeys.row("j1", row),
+        Score.newBuilder()
+            .setJobId("j1")
+            .setRowIndex(row)
+            .setValues(
+                Arrays.asList(String.valueOf(row), "train", "nv", "1", imPath, "40.0", "0.5"))
+            .setImPath(imPath)
+            .setLabel(1)
+            .setModelId("m")
+            .setRobustGtLogit(logit)
+            .setRobustEntropy(0.1)
+            .setRobustCrossEntropy(0.2)
+            .setPredictedClass(1)
+            .build());
   }
 
   private void upload(long row, String condition) {
     String path = "images/" + row + ".png";
     String bucket = layout.bucket("ham", condition);
-    uploads.pipeInput(RecordKeys.output("j1", condition, row), UploadResult.newBuilder().setJobId("j1").setRowIndex(row)
-        .setConditionId(condition).setBucket(bucket).setKey(path).setImPath(path).setUrl(layout.url(bucket, path))
-        .setSha256("x").build());
+    uploads.pipeInput(
+        RecordKeys.output("j1", condition, row),
+        UploadResult.newBuilder()
+            .setJobId("j1")
+            .setRowIndex(row)
+            .setConditionId(condition)
+            .setBucket(bucket)
+            .setKey(path)
+            .setImPath(path)
+            .setUrl(layout.url(bucket, path))
+            .setSha256("x")
+            .build());
   }
 }

@@ -81,15 +81,30 @@ class ExperimentPageTest {
       List<JsonNode> blockZeroEasiest = easiestPerClass(curriculum.get("blocks").get(0));
       assertShows(first, blockZeroEasiest.get(0), "4_0.5_8_logit");
 
-      // Block 0 has begun: new images go to blocks 1 and 2 (one per block and class), others not at all.
-      api.pushImage(api.image(100, "Bag", 0.05, "val", "natural", FakeExperimentApi.JOB + "~watch-x1"));
-      api.pushImage(api.image(101, "Sneaker", 0.05, "train", "natural", FakeExperimentApi.JOB + "~watch-x1"));
-      api.pushImage(api.image(102, "Bag", 0.30, "train", "natural", FakeExperimentApi.JOB + "~watch-x1"));
-      api.pushImage(api.image(103, "Bag", 0.20, "train", "natural", FakeExperimentApi.JOB + "~watch-x1"));
-      chromium.waitFor(WAIT, d -> ((Number) chromium.script("return window.lwiseExperiment.liveImages.length")).intValue() == 2);
-      assertThat(lastImage(1)).containsEntry("row_index", 102L).containsEntry("url", api.baseUrl() + "/bucket/2_0.5_4_logit/102.png");
-      assertThat(lastImage(2)).containsEntry("row_index", 103L).containsEntry("url", api.baseUrl() + "/bucket/1_0.5_2_logit/103.png");
-      assertThat(chromium.driver().findElement(By.id("lwise-live")).getText()).startsWith("2 new images arrived");
+      // Block 0 has begun: new images go to blocks 1 and 2 (one per block and class), others not at
+      // all.
+      api.pushImage(
+          api.image(100, "Bag", 0.05, "val", "natural", FakeExperimentApi.JOB + "~watch-x1"));
+      api.pushImage(
+          api.image(101, "Sneaker", 0.05, "train", "natural", FakeExperimentApi.JOB + "~watch-x1"));
+      api.pushImage(
+          api.image(102, "Bag", 0.30, "train", "natural", FakeExperimentApi.JOB + "~watch-x1"));
+      api.pushImage(
+          api.image(103, "Bag", 0.20, "train", "natural", FakeExperimentApi.JOB + "~watch-x1"));
+      chromium.waitFor(
+          WAIT,
+          d ->
+              ((Number) chromium.script("return window.lwiseExperiment.liveImages.length"))
+                      .intValue()
+                  == 2);
+      assertThat(lastImage(1))
+          .containsEntry("row_index", 102L)
+          .containsEntry("url", api.baseUrl() + "/bucket/2_0.5_4_logit/102.png");
+      assertThat(lastImage(2))
+          .containsEntry("row_index", 103L)
+          .containsEntry("url", api.baseUrl() + "/bucket/1_0.5_2_logit/103.png");
+      assertThat(chromium.driver().findElement(By.id("lwise-live")).getText())
+          .startsWith("2 new images arrived");
 
       // Answer every trial: right, then wrong, then right for the rest; check what each one shows.
       List<Map<String, String>> shown = new ArrayList<>();
@@ -98,10 +113,19 @@ class ExperimentPageTest {
         if (next.isEmpty()) break;
         WebElement img = next.get();
         String row = img.getAttribute("data-row-index");
-        shown.add(Map.of("row", row, "condition", img.getAttribute("data-condition"), "src", img.getAttribute("src")));
-        String correct = (String) chromium.script(
-            "return window.lwiseExperiment.blocks.flatMap(b => b.images).find(i => String(i.row_index) === arguments[0]).class",
-            row);
+        shown.add(
+            Map.of(
+                "row",
+                row,
+                "condition",
+                img.getAttribute("data-condition"),
+                "src",
+                img.getAttribute("src")));
+        String correct =
+            (String)
+                chromium.script(
+                    "return window.lwiseExperiment.blocks.flatMap(b => b.images).find(i => String(i.row_index) === arguments[0]).class",
+                    row);
         answer(n == 1 ? otherClass(correct) : correct);
       }
 
@@ -110,17 +134,23 @@ class ExperimentPageTest {
       // Block 1 begins at trial 6 with each class's easiest, under its own condition; its last
       // trial is the live image.
       List<JsonNode> blockOneEasiest = easiestPerClass(curriculum.get("blocks").get(1));
-      assertThat(shown.get(6)).containsEntry("row", blockOneEasiest.get(0).get("row_index").asText())
+      assertThat(shown.get(6))
+          .containsEntry("row", blockOneEasiest.get(0).get("row_index").asText())
           .containsEntry("condition", "2_0.5_4_logit");
-      assertThat(shown.get(12)).containsEntry("row", "102")
+      assertThat(shown.get(12))
+          .containsEntry("row", "102")
           .containsEntry("src", api.baseUrl() + "/bucket/2_0.5_4_logit/102.png");
-      assertThat(shown.get(19)).containsEntry("row", "103").containsEntry("condition", "1_0.5_2_logit");
+      assertThat(shown.get(19))
+          .containsEntry("row", "103")
+          .containsEntry("condition", "1_0.5_2_logit");
       assertThat(shown.get(37).get("condition")).isEqualTo("natural");
 
       // Every answer is in jsPsych's data as a trial_outcome.
       @SuppressWarnings("unchecked")
-      List<Map<String, Object>> outcomes = (List<Map<String, Object>>) chromium.script(
-          "return window.lwiseExperiment.jsPsychData().filter(d => d.trial_outcome).map(d => d.trial_outcome)");
+      List<Map<String, Object>> outcomes =
+          (List<Map<String, Object>>)
+              chromium.script(
+                  "return window.lwiseExperiment.jsPsychData().filter(d => d.trial_outcome).map(d => d.trial_outcome)");
       assertThat(outcomes).hasSize(38);
       Map<String, Object> right = outcomes.get(0);
       Map<String, Object> wrong = outcomes.get(1);
@@ -139,22 +169,42 @@ class ExperimentPageTest {
           .containsEntry("row_index", firstImage.get("row_index").asLong())
           .containsEntry("condition_id", "4_0.5_8_logit");
       assertThat(((Number) right.get("reaction_time_msec")).doubleValue()).isPositive();
-      assertThat(wrong).containsEntry("class", "Bag").containsEntry("perf", 0L).containsEntry("i_correct_choice", 1L);
-      assertThat(outcomes.get(12)).containsEntry("job_id", FakeExperimentApi.JOB + "~watch-x1").containsEntry("block", 1L);
+      assertThat(wrong)
+          .containsEntry("class", "Bag")
+          .containsEntry("perf", 0L)
+          .containsEntry("i_correct_choice", 1L);
+      assertThat(outcomes.get(12))
+          .containsEntry("job_id", FakeExperimentApi.JOB + "~watch-x1")
+          .containsEntry("block", 1L);
 
-      // Each answer is posted as it is given (one trial, its trial_index its position), then the whole
+      // Each answer is posted as it is given (one trial, its trial_index its position), then the
+      // whole
       // session once more at the end: posting an answer again counts once on the server. This fake
       // answers 404, which the page ignores, though the browser still logs a failed load.
       chromium.waitFor(WAIT, d -> api.postedOutcomes().size() == 39);
-      List<JsonNode> singles = api.postedOutcomes().stream().filter(p -> p.get("trials").size() == 1).toList();
+      List<JsonNode> singles =
+          api.postedOutcomes().stream().filter(p -> p.get("trials").size() == 1).toList();
       assertThat(singles).hasSize(38);
-      assertThat(singles.stream().map(p -> p.get("trials").get(0).get("trial_index").asInt()).sorted().toList())
+      assertThat(
+              singles.stream()
+                  .map(p -> p.get("trials").get(0).get("trial_index").asInt())
+                  .sorted()
+                  .toList())
           .isEqualTo(IntStream.range(0, 38).boxed().toList());
-      JsonNode posted = api.postedOutcomes().stream().filter(p -> p.get("trials").size() == 38).findFirst().orElseThrow();
-      assertThat(posted.get("session_id").asText()).hasSize(32).isEqualTo(singles.get(0).get("session_id").asText());
+      JsonNode posted =
+          api.postedOutcomes().stream()
+              .filter(p -> p.get("trials").size() == 38)
+              .findFirst()
+              .orElseThrow();
+      assertThat(posted.get("session_id").asText())
+          .hasSize(32)
+          .isEqualTo(singles.get(0).get("session_id").asText());
       assertThat(posted.get("trials").get(37).get("trial_index").asInt()).isEqualTo(37);
-      assertThat(posted.get("trials").get(0).get("row_index").asLong()).isEqualTo(firstImage.get("row_index").asLong());
-      assertThat(chromium.consoleErrors()).filteredOn(e -> !e.contains("/api/v1/outcomes")).isEmpty();
+      assertThat(posted.get("trials").get(0).get("row_index").asLong())
+          .isEqualTo(firstImage.get("row_index").asLong());
+      assertThat(chromium.consoleErrors())
+          .filteredOn(e -> !e.contains("/api/v1/outcomes"))
+          .isEmpty();
       chromium.screenshot(Path.of("target", "experiment-page", "finished.png"));
     }
   }
@@ -170,7 +220,8 @@ class ExperimentPageTest {
       assertThat(page.curriculumRequests()).isEmpty();
 
       chromium.driver().findElement(By.id("jspsych-instructions-next")).click();
-      assertThat(stimulus(0).getAttribute("src")).startsWith(api.baseUrl() + "/bucket/4_0.5_8_logit/");
+      assertThat(stimulus(0).getAttribute("src"))
+          .startsWith(api.baseUrl() + "/bucket/4_0.5_8_logit/");
       assertThat(chromium.consoleErrors()).isEmpty();
     }
   }
@@ -196,28 +247,41 @@ class ExperimentPageTest {
   }
 
   private static String status() {
-    return (String) chromium.script("return window.lwiseExperiment && window.lwiseExperiment.status");
+    return (String)
+        chromium.script("return window.lwiseExperiment && window.lwiseExperiment.status");
   }
 
-  /** The image of the n-th answer (counting from 0) once it is on screen; empty once the session is over. */
+  /**
+   * The image of the n-th answer (counting from 0) once it is on screen; empty once the session is
+   * over.
+   */
   private static Optional<WebElement> nextStimulus(int n) {
-    return chromium.waitFor(WAIT, d -> {
-      List<WebElement> found = d.findElements(By.cssSelector("img.lwise-stimulus[data-trial='" + n + "']"));
-      if (!found.isEmpty()) return Optional.of(found.get(0));
-      return "finished".equals(status()) ? Optional.<WebElement>empty() : null;
-    });
+    return chromium.waitFor(
+        WAIT,
+        d -> {
+          List<WebElement> found =
+              d.findElements(By.cssSelector("img.lwise-stimulus[data-trial='" + n + "']"));
+          if (!found.isEmpty()) return Optional.of(found.get(0));
+          return "finished".equals(status()) ? Optional.<WebElement>empty() : null;
+        });
   }
 
   /** The image of the n-th answer (counting from 0), once it is on screen. */
   private static WebElement stimulus(int n) {
-    return chromium.waitFor(WAIT, d -> {
-      List<WebElement> found = d.findElements(By.cssSelector("img.lwise-stimulus[data-trial='" + n + "']"));
-      return found.isEmpty() ? null : found.get(0);
-    });
+    return chromium.waitFor(
+        WAIT,
+        d -> {
+          List<WebElement> found =
+              d.findElements(By.cssSelector("img.lwise-stimulus[data-trial='" + n + "']"));
+          return found.isEmpty() ? null : found.get(0);
+        });
   }
 
   private static void answer(String cls) {
-    for (WebElement button : chromium.driver().findElements(By.cssSelector("#jspsych-html-button-response-btngroup button"))) {
+    for (WebElement button :
+        chromium
+            .driver()
+            .findElements(By.cssSelector("#jspsych-html-button-response-btngroup button"))) {
       if (button.getText().equals(cls)) {
         button.click();
         return;
@@ -232,14 +296,16 @@ class ExperimentPageTest {
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> lastImage(int block) {
-    return (Map<String, Object>) chromium.script("return window.lwiseExperiment.blocks[arguments[0]].images.at(-1)", block);
+    return (Map<String, Object>)
+        chromium.script("return window.lwiseExperiment.blocks[arguments[0]].images.at(-1)", block);
   }
 
   private static void assertShows(WebElement img, JsonNode image, String condition) {
     assertThat(img.getAttribute("data-row-index")).isEqualTo(image.get("row_index").asText());
     assertThat(img.getAttribute("data-job-id")).isEqualTo(image.get("job_id").asText());
     assertThat(img.getAttribute("data-condition")).isEqualTo(condition);
-    assertThat(Double.parseDouble(img.getAttribute("data-difficulty"))).isEqualTo(image.get("difficulty").asDouble());
+    assertThat(Double.parseDouble(img.getAttribute("data-difficulty")))
+        .isEqualTo(image.get("difficulty").asDouble());
     assertThat(img.getAttribute("src")).isEqualTo(image.get("urls").get(condition).asText());
   }
 
@@ -250,7 +316,8 @@ class ExperimentPageTest {
       JsonNode best = null;
       for (JsonNode image : block.get("images")) {
         if (!image.get("class").asText().equals(cls)) continue;
-        if (best == null || image.get("difficulty").asDouble() < best.get("difficulty").asDouble()) best = image;
+        if (best == null || image.get("difficulty").asDouble() < best.get("difficulty").asDouble())
+          best = image;
       }
       easiest.add(best);
     }
@@ -258,11 +325,17 @@ class ExperimentPageTest {
   }
 
   /** The same curriculum the page got, asked for again (the fake answers deterministically). */
-  private static JsonNode fetchCurriculum(FakeExperimentApi api, Map<String, String> query) throws Exception {
-    StringBuilder url = new StringBuilder(api.baseUrl() + "/api/v1/datasets/" + FakeExperimentApi.DATASET + "/curriculum?");
+  private static JsonNode fetchCurriculum(FakeExperimentApi api, Map<String, String> query)
+      throws Exception {
+    StringBuilder url =
+        new StringBuilder(
+            api.baseUrl() + "/api/v1/datasets/" + FakeExperimentApi.DATASET + "/curriculum?");
     query.forEach((k, v) -> url.append(k).append('=').append(v).append('&'));
-    HttpResponse<String> response = HttpClient.newHttpClient()
-        .send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(url.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     return JSON.readTree(response.body());
   }

@@ -26,8 +26,8 @@ import javax.imageio.ImageIO;
  * A fixed, in-memory stand-in for the aggregator's experiment API (issue 9's contract: {@code GET
  * /api/v1/datasets}, {@code /datasets/{d}/curriculum}, the {@code /events} stream, JSON errors)
  * plus the bucket its image URLs point at, so the demo page can be tested in a browser without a
- * pipeline. With {@code servePage}, it also serves the built page from the classpath under
- * {@code /experiment/}, as the real server does; with {@code cors}, any origin may call it.
+ * pipeline. With {@code servePage}, it also serves the built page from the classpath under {@code
+ * /experiment/}, as the real server does; with {@code cors}, any origin may call it.
  */
 final class FakeExperimentApi implements AutoCloseable {
 
@@ -35,6 +35,7 @@ final class FakeExperimentApi implements AutoCloseable {
   static final String JOB = "fashion-mnist-3f2a";
   static final List<String> CLASSES = List.of("Ankle boot", "Bag", "T-shirt/top");
   static final int ROWS_PER_CLASS = 6;
+
   /** The most images per class a block may ask for; more is answered with a 400. */
   static final int MAX_PER_CLASS = 10;
 
@@ -105,7 +106,9 @@ final class FakeExperimentApi implements AutoCloseable {
     return clients.size();
   }
 
-  /** Sends one {@code image} event (an IMAGE with {@code url} = its natural URL) to every client. */
+  /**
+   * Sends one {@code image} event (an IMAGE with {@code url} = its natural URL) to every client.
+   */
   void pushImage(Map<String, Object> image) throws JsonProcessingException {
     String data = JSON.writeValueAsString(image);
     for (SseClient client : clients) client.sendEvent("image", data);
@@ -121,7 +124,8 @@ final class FakeExperimentApi implements AutoCloseable {
   }
 
   private static Map<String, Object> condition(String id, double eps, int steps) {
-    return ordered("id", id, "eps", eps, "step_size", 0.5, "num_steps", steps, "objective", "logit");
+    return ordered(
+        "id", id, "eps", eps, "step_size", 0.5, "num_steps", steps, "objective", "logit");
   }
 
   /** Row r of class c: its difficulty is scrambled so that only sorting puts it in order. */
@@ -134,13 +138,15 @@ final class FakeExperimentApi implements AutoCloseable {
   }
 
   /** An IMAGE as the API returns it, with {@code url} under {@code condition}. */
-  Map<String, Object> image(int rowIndex, String cls, double difficulty, String split, String condition, String job) {
+  Map<String, Object> image(
+      int rowIndex, String cls, double difficulty, String split, String condition, String job) {
     Map<String, String> urls = new LinkedHashMap<>();
     for (Map<String, Object> c : conditions()) {
       String id = (String) c.get("id");
       urls.put(id, baseUrl() + "/bucket/" + id + "/" + rowIndex + ".png");
     }
-    String path = "images/" + cls.toLowerCase().replaceAll("[^a-z]+", "-") + "/" + rowIndex + ".png";
+    String path =
+        "images/" + cls.toLowerCase().replaceAll("[^a-z]+", "-") + "/" + rowIndex + ".png";
     Map<String, Object> image = new LinkedHashMap<>();
     image.put("split", split);
     image.put("class", cls);
@@ -163,9 +169,26 @@ final class FakeExperimentApi implements AutoCloseable {
         "datasets",
         List.of(
             ordered(
-                "dataset", DATASET, "job_id", JOB, "model_id", "fashion-cnn-robust", "complete", true,
-                "rows", rows, "scored", rows, "failed", 0, "classes", CLASSES,
-                "conditions", conditions(), "watch_jobs", List.of(JOB + "~watch-x1"))));
+                "dataset",
+                DATASET,
+                "job_id",
+                JOB,
+                "model_id",
+                "fashion-cnn-robust",
+                "complete",
+                true,
+                "rows",
+                rows,
+                "scored",
+                rows,
+                "failed",
+                0,
+                "classes",
+                CLASSES,
+                "conditions",
+                conditions(),
+                "watch_jobs",
+                List.of(JOB + "~watch-x1"))));
   }
 
   private void curriculum(Context ctx) throws IOException {
@@ -201,20 +224,39 @@ final class FakeExperimentApi implements AutoCloseable {
         List<Integer> byDifficulty = new ArrayList<>();
         for (int r = 0; r < ROWS_PER_CLASS; r++) byDifficulty.add(r);
         byDifficulty.sort(Comparator.comparingDouble(r -> difficulty(ci, r)));
-        int pool = Math.min(ROWS_PER_CLASS, Math.max(perClass, (int) Math.ceil(fraction * ROWS_PER_CLASS)));
+        int pool =
+            Math.min(
+                ROWS_PER_CLASS, Math.max(perClass, (int) Math.ceil(fraction * ROWS_PER_CLASS)));
         List<Integer> drawn = new ArrayList<>(byDifficulty.subList(0, pool));
         Collections.shuffle(drawn, new Random(seed * 31 + k * 7L + c));
         drawn = new ArrayList<>(drawn.subList(0, Math.min(perClass, drawn.size())));
         drawn.sort(Comparator.comparingDouble(r -> difficulty(ci, r)));
         for (int r : drawn) {
-          images.add(image(rowIndex(c, r), CLASSES.get(c), difficulty(c, r), "train", condition, JOB));
+          images.add(
+              image(rowIndex(c, r), CLASSES.get(c), difficulty(c, r), "train", condition, JOB));
         }
       }
-      blocks.add(ordered("block", k, "easiest", fraction, "condition", condition, "images", images));
+      blocks.add(
+          ordered("block", k, "easiest", fraction, "condition", condition, "images", images));
     }
-    json(ctx, 200, ordered(
-        "dataset", DATASET, "job_id", JOB, "split", "train", "seed", seed, "per_class", perClass,
-        "classes", CLASSES, "blocks", blocks));
+    json(
+        ctx,
+        200,
+        ordered(
+            "dataset",
+            DATASET,
+            "job_id",
+            JOB,
+            "split",
+            "train",
+            "seed",
+            seed,
+            "per_class",
+            perClass,
+            "classes",
+            CLASSES,
+            "blocks",
+            blocks));
   }
 
   private static void png(Context ctx) throws IOException {
@@ -222,7 +264,8 @@ final class FakeExperimentApi implements AutoCloseable {
     int row = Integer.parseInt(ctx.pathParam("file").replace(".png", ""));
     BufferedImage image = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
     int grey = 40 + (row * 23) % 200;
-    for (int y = 0; y < 28; y++) for (int x = 0; x < 28; x++) image.getRaster().setSample(x, y, 0, grey);
+    for (int y = 0; y < 28; y++)
+      for (int x = 0; x < 28; x++) image.getRaster().setSample(x, y, 0, grey);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ImageIO.write(image, "png", out);
     ctx.contentType(ContentType.IMAGE_PNG).result(out.toByteArray());
@@ -233,7 +276,9 @@ final class FakeExperimentApi implements AutoCloseable {
   }
 
   private static void json(Context ctx, int status, Object body) throws IOException {
-    ctx.status(status).contentType(ContentType.APPLICATION_JSON).result(JSON.writeValueAsString(body));
+    ctx.status(status)
+        .contentType(ContentType.APPLICATION_JSON)
+        .result(JSON.writeValueAsString(body));
   }
 
   private static Map<String, Object> ordered(Object... keyValues) {

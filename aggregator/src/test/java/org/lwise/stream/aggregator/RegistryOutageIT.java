@@ -48,7 +48,10 @@ import org.lwise.stream.schema.UploadResult;
  * rather than dead-lettering the records or stopping.
  */
 class RegistryOutageIT {
-  /** Longer than the outage here (a few seconds plus a registry start), far shorter than production's 10 min. */
+  /**
+   * Longer than the outage here (a few seconds plus a registry start), far shorter than
+   * production's 10 min.
+   */
   static final Duration RETRY_TIMEOUT = Duration.ofSeconds(120);
 
   @TempDir Path out;
@@ -67,51 +70,82 @@ class RegistryOutageIT {
   }
 
   @Test
-  void shouldWaitForTheRegistryInsteadOfDeadLetteringRecordsWhoseSchemaItHasNotCached() throws Exception {
+  void shouldWaitForTheRegistryInsteadOfDeadLetteringRecordsWhoseSchemaItHasNotCached()
+      throws Exception {
     registry = RegistryServer.start(registryJar(), registryData, freePort());
     // What the producers wrote while the registry was up (registering the schemas).
     RegistrySerdes producers = new RegistrySerdes(registry.url());
     byte[] job = producers.value(Job.class).serializer().serialize(TopicNames.JOBS, job());
     byte[] score = producers.value(Score.class).serializer().serialize(TopicNames.SCORES, score());
-    byte[] upload = producers.value(UploadResult.class).serializer().serialize(TopicNames.UPLOADS, upload());
+    byte[] upload =
+        producers.value(UploadResult.class).serializer().serialize(TopicNames.UPLOADS, upload());
 
     // The aggregator as AggregatorApp builds it, with fresh serdes: no schema cached.
     RetryingValueSerdes serdes =
-        new RetryingValueSerdes(new RegistrySerdes(registry.url()), new InfrastructureRetry(RETRY_TIMEOUT));
+        new RetryingValueSerdes(
+            new RegistrySerdes(registry.url()), new InfrastructureRetry(RETRY_TIMEOUT));
     PipelineTopics topics = PipelineTopics.create(serdes);
-    S3Layout layout = new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
-    var topology = AggregatorTopology.build(topics,
-        new AggregatorTopology.InternalSerdes(serdes.value(JobEvent.class), serdes.value(RowState.class),
-            serdes.value(JobProgress.class)),
-        new DirmapSink(out, null, layout, false, null), Duration.ofSeconds(5));
-    driver = new TopologyTestDriver(topology, AggregatorConfig.from(Map.of("bootstrap.servers", "unused:9092",
-        "registry.url", registry.url(), AggregatorConfig.OUTPUT_DIR, out.toString())).streamsProperties());
+    S3Layout layout =
+        new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
+    var topology =
+        AggregatorTopology.build(
+            topics,
+            new AggregatorTopology.InternalSerdes(
+                serdes.value(JobEvent.class),
+                serdes.value(RowState.class),
+                serdes.value(JobProgress.class)),
+            new DirmapSink(out, null, layout, false, null),
+            Duration.ofSeconds(5));
+    driver =
+        new TopologyTestDriver(
+            topology,
+            AggregatorConfig.from(
+                    Map.of(
+                        "bootstrap.servers",
+                        "unused:9092",
+                        "registry.url",
+                        registry.url(),
+                        AggregatorConfig.OUTPUT_DIR,
+                        out.toString()))
+                .streamsProperties());
 
     registry.stop();
     long outageStart = System.nanoTime();
-    CompletableFuture<Void> consumed = CompletableFuture.runAsync(() -> {
-      raw(TopicNames.JOBS).pipeInput(bytes("j1"), job);
-      raw(TopicNames.SCORES).pipeInput(bytes(RecordKeys.row("j1", 0)), score);
-      raw(TopicNames.UPLOADS).pipeInput(bytes(RecordKeys.output("j1", Conditions.NATURAL, 0)), upload);
-    });
+    CompletableFuture<Void> consumed =
+        CompletableFuture.runAsync(
+            () -> {
+              raw(TopicNames.JOBS).pipeInput(bytes("j1"), job);
+              raw(TopicNames.SCORES).pipeInput(bytes(RecordKeys.row("j1", 0)), score);
+              raw(TopicNames.UPLOADS)
+                  .pipeInput(bytes(RecordKeys.output("j1", Conditions.NATURAL, 0)), upload);
+            });
     Thread.sleep(3_000);
     assertThat(consumed).as("the stream thread waits for the registry").isNotDone();
     registry.start();
     Duration outage = Duration.ofNanos(System.nanoTime() - outageStart);
 
     consumed.get(RETRY_TIMEOUT.toSeconds(), TimeUnit.SECONDS); // a failed topology throws here
-    Map<String, DirmapWritten> written = driver.createOutputTopic(topics.dirmaps().name(),
-        Serdes.String().deserializer(), topics.dirmaps().valueSerde().deserializer()).readKeyValuesToMap();
-    assertThat(written).as("job complete after a %s s outage", outage.toSeconds()).containsOnlyKeys("j1/natural");
+    Map<String, DirmapWritten> written =
+        driver
+            .createOutputTopic(
+                topics.dirmaps().name(),
+                Serdes.String().deserializer(),
+                topics.dirmaps().valueSerde().deserializer())
+            .readKeyValuesToMap();
+    assertThat(written)
+        .as("job complete after a %s s outage", outage.toSeconds())
+        .containsOnlyKeys("j1/natural");
     assertThat(written.get("j1/natural").getRows()).isEqualTo(1);
     assertThat(written.get("j1/natural").getFailed()).as("no record was dead-lettered").isZero();
-    JobProgress progress = driver.<String, JobProgress>getKeyValueStore(AggregatorTopology.JOBS_STORE).get("j1");
+    JobProgress progress =
+        driver.<String, JobProgress>getKeyValueStore(AggregatorTopology.JOBS_STORE).get("j1");
     assertThat(progress.getCompleted()).isEqualTo(1);
     assertThat(progress.getFailed()).isZero();
   }
 
   private TestInputTopic<byte[], byte[]> raw(String topic) {
-    return driver.createInputTopic(topic, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    return driver.createInputTopic(
+        topic, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
   }
 
   private static byte[] bytes(String key) {
@@ -119,31 +153,61 @@ class RegistryOutageIT {
   }
 
   private static Job job() {
-    return Job.newBuilder().setJobId("j1").setDataset("ham").setModelId("m").setLabelColumn("class_num")
-        .setColumns(AggregatorTopologyTest.HEADER).setScore(true).setConditions(List.of())
-        .setClassesPresent(List.of(1)).setOutputFormat(ImageFormat.PNG).setRowCount(1)
-        .setCreatedAt(Instant.EPOCH).build();
+    return Job.newBuilder()
+        .setJobId("j1")
+        .setDataset("ham")
+        .setModelId("m")
+        .setLabelColumn("class_num")
+        .setColumns(AggregatorTopologyTest.HEADER)
+        .setScore(true)
+        .setConditions(List.of())
+        .setClassesPresent(List.of(1))
+        .setOutputFormat(ImageFormat.PNG)
+        .setRowCount(1)
+        .setCreatedAt(Instant.EPOCH)
+        .build();
   }
 
   private static Score score() {
-    return Score.newBuilder().setJobId("j1").setRowIndex(0)
-        .setValues(Arrays.asList("0", "train", "nv", "1", "images/0.jpg", "40.0", "0.5")).setImPath("images/0.jpg")
-        .setLabel(1).setModelId("m").setRobustGtLogit(2.0).setRobustEntropy(0.1).setRobustCrossEntropy(0.2)
-        .setPredictedClass(1).build();
+    return Score.newBuilder()
+        .setJobId("j1")
+        .setRowIndex(0)
+        .setValues(Arrays.asList("0", "train", "nv", "1", "images/0.jpg", "40.0", "0.5"))
+        .setImPath("images/0.jpg")
+        .setLabel(1)
+        .setModelId("m")
+        .setRobustGtLogit(2.0)
+        .setRobustEntropy(0.1)
+        .setRobustCrossEntropy(0.2)
+        .setPredictedClass(1)
+        .build();
   }
 
   private static UploadResult upload() {
-    return UploadResult.newBuilder().setJobId("j1").setRowIndex(0).setConditionId(Conditions.NATURAL)
-        .setBucket("lab-ham-natural").setKey("images/0.png").setImPath("images/0.png")
-        .setUrl("https://lab-ham-natural.s3.amazonaws.com/images/0.png").setSha256("x").build();
+    return UploadResult.newBuilder()
+        .setJobId("j1")
+        .setRowIndex(0)
+        .setConditionId(Conditions.NATURAL)
+        .setBucket("lab-ham-natural")
+        .setKey("images/0.png")
+        .setImPath("images/0.png")
+        .setUrl("https://lab-ham-natural.s3.amazonaws.com/images/0.png")
+        .setSha256("x")
+        .build();
   }
 
   /** The jar registry-server builds; its module comes before this one in the reactor. */
   private static Path registryJar() {
-    Path jar = Path.of(System.getProperty("lwise.registry.jar", "../registry-server/target/lwise-registry-server-runner.jar"));
+    Path jar =
+        Path.of(
+            System.getProperty(
+                "lwise.registry.jar",
+                "../registry-server/target/lwise-registry-server-runner.jar"));
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("registry server jar not found at " + jar.toAbsolutePath()
-          + "; build it with: mvn -B -o -q package -pl registry-server -DskipTests");
+      throw new IllegalStateException(
+          "registry server jar not found at "
+              + jar.toAbsolutePath()
+              + "; build it with: mvn -B -o -q package -pl registry-server -DskipTests");
     }
     return jar;
   }
@@ -156,7 +220,8 @@ class RegistryOutageIT {
 
   /**
    * The real registry as a child JVM, as the launcher's EmbeddedRegistry runs it (this module does
-   * not depend on the launcher): a database file under {@code dataDir}, so schema ids survive a restart.
+   * not depend on the launcher): a database file under {@code dataDir}, so schema ids survive a
+   * restart.
    */
   static final class RegistryServer {
     private final Path jar;
@@ -181,23 +246,39 @@ class RegistryOutageIT {
     }
 
     void start() throws Exception {
-      ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar.toString())
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("registry.log").toFile()));
+      ProcessBuilder builder =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-XX:TieredStopAtLevel=1",
+                  "-XX:+UseSerialGC",
+                  "-Xmx256m",
+                  "-jar",
+                  jar.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(dataDir.resolve("registry.log").toFile()));
       builder.environment().put("HTTP_HOST", "127.0.0.1");
       builder.environment().put("HTTP_PORT", String.valueOf(port));
-      builder.environment().put("REGISTRY_DATASOURCE_URL",
-          "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("registry_db") + ";DB_CLOSE_ON_EXIT=FALSE");
+      builder
+          .environment()
+          .put(
+              "REGISTRY_DATASOURCE_URL",
+              "jdbc:h2:file:"
+                  + dataDir.toAbsolutePath().resolve("registry_db")
+                  + ";DB_CLOSE_ON_EXIT=FALSE");
       // Ends the registry if this JVM dies without stopping it (registry-server's ParentWatch).
       builder.environment().put("LWISE_PARENT_PID", String.valueOf(ProcessHandle.current().pid()));
       process = builder.start();
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-      HttpRequest probe = HttpRequest.newBuilder(URI.create(url() + "/system/info")).timeout(Duration.ofSeconds(2)).build();
+      HttpRequest probe =
+          HttpRequest.newBuilder(URI.create(url() + "/system/info"))
+              .timeout(Duration.ofSeconds(2))
+              .build();
       long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
       while (System.nanoTime() < deadline) {
         if (!process.isAlive()) {
-          throw new IllegalStateException("the registry exited; see " + dataDir.resolve("registry.log"));
+          throw new IllegalStateException(
+              "the registry exited; see " + dataDir.resolve("registry.log"));
         }
         try {
           if (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -209,7 +290,8 @@ class RegistryOutageIT {
         Thread.sleep(100);
       }
       stop();
-      throw new IllegalStateException("the registry did not answer within 90 s; see " + dataDir.resolve("registry.log"));
+      throw new IllegalStateException(
+          "the registry did not answer within 90 s; see " + dataDir.resolve("registry.log"));
     }
 
     /** SIGTERM, so the database is closed cleanly and the next start finds the schemas. */

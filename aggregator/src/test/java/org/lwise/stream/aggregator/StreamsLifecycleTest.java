@@ -21,7 +21,9 @@ class StreamsLifecycleTest {
     Thread.sleep(100);
     assertThat(waited).isNotDone();
     lifecycle.onChange(State.ERROR, State.PENDING_ERROR);
-    assertThat(waited.get(5, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class).hasMessageContaining("ERROR");
+    assertThat(waited.get(5, TimeUnit.SECONDS))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("ERROR");
   }
 
   @Test

@@ -11,8 +11,8 @@ import org.lwise.stream.common.ValueSerdes;
 
 /**
  * Avro serdes that behave like the registry's for TopologyTestDriver tests: the bytes name the
- * writer's schema (here its class name, before a NUL byte) and the reader returns the writer's type,
- * so a record of another schema on a topic comes out as that other type, as in production.
+ * writer's schema (here its class name, before a NUL byte) and the reader returns the writer's
+ * type, so a record of another schema on a topic comes out as that other type, as in production.
  */
 final class TaggedAvroSerdes implements ValueSerdes {
   private final PlainAvroSerdes plain = new PlainAvroSerdes();
@@ -45,8 +45,13 @@ final class TaggedAvroSerdes implements ValueSerdes {
       throw new SerializationException("unknown magic byte");
     }
     try {
-      Class<? extends SpecificRecord> writer = (Class<? extends SpecificRecord>) Class.forName(name);
-      return (T) plain.value(writer).deserializer().deserialize(topic, Arrays.copyOfRange(bytes, nul + 1, bytes.length));
+      Class<? extends SpecificRecord> writer =
+          (Class<? extends SpecificRecord>) Class.forName(name);
+      return (T)
+          plain
+              .value(writer)
+              .deserializer()
+              .deserialize(topic, Arrays.copyOfRange(bytes, nul + 1, bytes.length));
     } catch (ClassNotFoundException e) {
       throw new SerializationException(e);
     }

@@ -58,28 +58,58 @@ class WatchJobRewriteTest {
   void setUp() {
     TaggedAvroSerdes serdes = new TaggedAvroSerdes();
     PipelineTopics topics = PipelineTopics.create(serdes);
-    S3Layout layout = new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
-    var topology = AggregatorTopology.build(topics,
-        new AggregatorTopology.InternalSerdes(serdes.value(JobEvent.class), serdes.value(RowState.class),
-            serdes.value(JobProgress.class)),
-        new DirmapSink(out, null, layout, true, null), INTERVAL);
-    Properties props = AggregatorConfig.from(Map.of("bootstrap.servers", "unused:9092", "registry.url", "http://unused",
-        AggregatorConfig.OUTPUT_DIR, out.toString())).streamsProperties();
+    S3Layout layout =
+        new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
+    var topology =
+        AggregatorTopology.build(
+            topics,
+            new AggregatorTopology.InternalSerdes(
+                serdes.value(JobEvent.class),
+                serdes.value(RowState.class),
+                serdes.value(JobProgress.class)),
+            new DirmapSink(out, null, layout, true, null),
+            INTERVAL);
+    Properties props =
+        AggregatorConfig.from(
+                Map.of(
+                    "bootstrap.servers",
+                    "unused:9092",
+                    "registry.url",
+                    "http://unused",
+                    AggregatorConfig.OUTPUT_DIR,
+                    out.toString()))
+            .streamsProperties();
     driver = new TopologyTestDriver(topology, props);
-    jobs = driver.createInputTopic(topics.jobs().name(), Serdes.String().serializer(), topics.jobs().valueSerde().serializer());
-    scores = driver.createInputTopic(topics.scores().name(), Serdes.String().serializer(),
-        topics.scores().valueSerde().serializer());
-    uploads = driver.createInputTopic(topics.uploads().name(), Serdes.String().serializer(),
-        topics.uploads().valueSerde().serializer());
-    dirmaps = driver.createOutputTopic(topics.dirmaps().name(), Serdes.String().deserializer(),
-        topics.dirmaps().valueSerde().deserializer());
+    jobs =
+        driver.createInputTopic(
+            topics.jobs().name(),
+            Serdes.String().serializer(),
+            topics.jobs().valueSerde().serializer());
+    scores =
+        driver.createInputTopic(
+            topics.scores().name(),
+            Serdes.String().serializer(),
+            topics.scores().valueSerde().serializer());
+    uploads =
+        driver.createInputTopic(
+            topics.uploads().name(),
+            Serdes.String().serializer(),
+            topics.uploads().valueSerde().serializer());
+    dirmaps =
+        driver.createOutputTopic(
+            topics.dirmaps().name(),
+            Serdes.String().deserializer(),
+            topics.dirmaps().valueSerde().deserializer());
 
     // A finished reference job whose logits span 2.0..4.0.
     jobs.pipeInput(REFERENCE, job(REFERENCE, 2));
     completeRow(REFERENCE, 0, 2.0);
     completeRow(REFERENCE, 1, 4.0);
-    assertThat(dirmaps.readKeyValuesToMap()).containsOnlyKeys(REFERENCE + "/natural", REFERENCE + "/" + EPS2.getId());
-    jobs.pipeInput(WATCH, Job.newBuilder(job(WATCH, 0)).setOpenEnded(true).setReferenceJobId(REFERENCE).build());
+    assertThat(dirmaps.readKeyValuesToMap())
+        .containsOnlyKeys(REFERENCE + "/natural", REFERENCE + "/" + EPS2.getId());
+    jobs.pipeInput(
+        WATCH,
+        Job.newBuilder(job(WATCH, 0)).setOpenEnded(true).setReferenceJobId(REFERENCE).build());
   }
 
   @AfterEach
@@ -88,7 +118,8 @@ class WatchJobRewriteTest {
   }
 
   @Test
-  void shouldWriteAWatchJobsDirmapsWhenTheIntervalHasPassedNotWhenItsRowsComplete() throws Exception {
+  void shouldWriteAWatchJobsDirmapsWhenTheIntervalHasPassedNotWhenItsRowsComplete()
+      throws Exception {
     completeRow(WATCH, 0, 3.0);
     assertThat(dirmaps.isEmpty()).as("an open-ended job has no last row to wait for").isTrue();
 
@@ -98,12 +129,15 @@ class WatchJobRewriteTest {
     driver.advanceWallClockTime(Duration.ofSeconds(1));
     Map<String, DirmapWritten> written = dirmaps.readKeyValuesToMap();
     assertThat(written).containsOnlyKeys(WATCH + "/natural", WATCH + "/" + EPS2.getId());
-    assertThat(written.values()).allSatisfy(dirmap -> {
-      assertThat(dirmap.getComplete()).as("rewritten while the watch lasts").isFalse();
-      assertThat(dirmap.getRows()).isEqualTo(1);
-    });
+    assertThat(written.values())
+        .allSatisfy(
+            dirmap -> {
+              assertThat(dirmap.getComplete()).as("rewritten while the watch lasts").isFalse();
+              assertThat(dirmap.getRows()).isEqualTo(1);
+            });
     // Scored against the reference job's 2.0..4.0: difficulty 1 - (3 - 2) / (4 - 2).
-    assertThat(difficulties(written.get(WATCH + "/natural"))).containsExactly(Map.entry("new-0.jpg", "0.5"));
+    assertThat(difficulties(written.get(WATCH + "/natural")))
+        .containsExactly(Map.entry("new-0.jpg", "0.5"));
     assertThat(Path.of(written.get(WATCH + "/natural").getCsvPath()))
         .isEqualTo(out.resolve("ham_natural/ham_natural_incoming_dirmap.csv"));
   }
@@ -137,41 +171,75 @@ class WatchJobRewriteTest {
     completeRow(WATCH, 0, 3.0);
     driver.advanceWallClockTime(INTERVAL);
 
-    assertThat(dirmaps.readKeyValuesToMap()).allSatisfy((key, dirmap) -> assertThat(key).startsWith(WATCH + "/"));
+    assertThat(dirmaps.readKeyValuesToMap())
+        .allSatisfy((key, dirmap) -> assertThat(key).startsWith(WATCH + "/"));
     assertThat(Files.readAllLines(referenceCsv)).isEqualTo(before);
   }
 
   /** im_path -> difficulty of a written dirmap, in its order. */
   private static Map<String, String> difficulties(DirmapWritten dirmap) throws Exception {
     Map<String, String> difficulties = new LinkedHashMap<>();
-    try (CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().get()
-        .parse(Files.newBufferedReader(Path.of(dirmap.getCsvPath())))) {
+    try (CSVParser csv =
+        CSVFormat.DEFAULT
+            .builder()
+            .setHeader()
+            .get()
+            .parse(Files.newBufferedReader(Path.of(dirmap.getCsvPath())))) {
       csv.forEach(record -> difficulties.put(record.get("im_path"), record.get("difficulty")));
     }
     return difficulties;
   }
 
   private Job job(String jobId, long rows) {
-    return Job.newBuilder().setJobId(jobId).setDataset("ham").setModelId("m").setLabelColumn("class_num")
-        .setColumns(HEADER).setScore(true).setConditions(List.of(EPS2)).setClassesPresent(List.of(1))
-        .setOutputFormat(ImageFormat.PNG).setRowCount(rows).setCreatedAt(Instant.EPOCH).build();
+    return Job.newBuilder()
+        .setJobId(jobId)
+        .setDataset("ham")
+        .setModelId("m")
+        .setLabelColumn("class_num")
+        .setColumns(HEADER)
+        .setScore(true)
+        .setConditions(List.of(EPS2))
+        .setClassesPresent(List.of(1))
+        .setOutputFormat(ImageFormat.PNG)
+        .setRowCount(rows)
+        .setCreatedAt(Instant.EPOCH)
+        .build();
   }
 
   /** A row scored and uploaded in both conditions. */
   private void completeRow(String jobId, long row, double logit) {
     score(jobId, row, logit);
     for (String condition : List.of(Conditions.NATURAL, EPS2.getId())) {
-      uploads.pipeInput(RecordKeys.output(jobId, condition, row), UploadResult.newBuilder().setJobId(jobId)
-          .setRowIndex(row).setConditionId(condition).setBucket("b").setKey(imPath(jobId, row))
-          .setImPath(imPath(jobId, row)).setUrl("https://b/" + imPath(jobId, row)).setSha256("x").build());
+      uploads.pipeInput(
+          RecordKeys.output(jobId, condition, row),
+          UploadResult.newBuilder()
+              .setJobId(jobId)
+              .setRowIndex(row)
+              .setConditionId(condition)
+              .setBucket("b")
+              .setKey(imPath(jobId, row))
+              .setImPath(imPath(jobId, row))
+              .setUrl("https://b/" + imPath(jobId, row))
+              .setSha256("x")
+              .build());
     }
   }
 
   private void score(String jobId, long row, double logit) {
-    scores.pipeInput(RecordKeys.row(jobId, row), Score.newBuilder().setJobId(jobId).setRowIndex(row)
-        .setValues(Arrays.asList(String.valueOf(row), "train", "nv", "1", imPath(jobId, row))).setImPath(imPath(jobId, row))
-        .setLabel(1).setModelId("m").setRobustGtLogit(logit).setRobustEntropy(0.1).setRobustCrossEntropy(0.2)
-        .setPredictedClass(1).build());
+    scores.pipeInput(
+        RecordKeys.row(jobId, row),
+        Score.newBuilder()
+            .setJobId(jobId)
+            .setRowIndex(row)
+            .setValues(Arrays.asList(String.valueOf(row), "train", "nv", "1", imPath(jobId, row)))
+            .setImPath(imPath(jobId, row))
+            .setLabel(1)
+            .setModelId("m")
+            .setRobustGtLogit(logit)
+            .setRobustEntropy(0.1)
+            .setRobustCrossEntropy(0.2)
+            .setPredictedClass(1)
+            .build());
   }
 
   private static String imPath(String jobId, long row) {

@@ -9,9 +9,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.UUID;
 
 /**
- * Output files written whole: to a temporary name, then moved, so readers never see half a file and a replay overwrites atomically.
- * The file gets the mode any new file of this process gets (0644 under umask 022): images and dirmaps are served to
- * participants' browsers and read by experiment code running as other users.
+ * Output files written whole: to a temporary name, then moved, so readers never see half a file and
+ * a replay overwrites atomically. The file gets the mode any new file of this process gets (0644
+ * under umask 022): images and dirmaps are served to participants' browsers and read by experiment
+ * code running as other users.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -24,7 +25,8 @@ public final class AtomicFiles {
       Files.createDirectories(folder);
       try {
         Files.write(temp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(temp);
       }

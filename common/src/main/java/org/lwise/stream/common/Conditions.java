@@ -8,9 +8,9 @@ import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.Objective;
 
 /**
- * Enhancement conditions and their ids, as the reference names its output folders:
- * {@code <eps>_<step_size>_<num_steps>_<objective>[_from_<c1>_<c2>][_attack]}, numbers written as
- * integers when whole ({@code 8_0.5_16_logit_diverge}).
+ * Enhancement conditions and their ids, as the reference names its output folders: {@code
+ * <eps>_<step_size>_<num_steps>_<objective>[_from_<c1>_<c2>][_attack]}, numbers written as integers
+ * when whole ({@code 8_0.5_16_logit_diverge}).
  */
 public final class Conditions {
   /** The pseudo-condition of the preprocessed, unperturbed images. */
@@ -19,20 +19,36 @@ public final class Conditions {
   private Conditions() {}
 
   public static String id(
-      double eps, double stepSize, int numSteps, Objective objective, List<Integer> divergeFrom,
+      double eps,
+      double stepSize,
+      int numSteps,
+      Objective objective,
+      List<Integer> divergeFrom,
       boolean attack) {
     return id(eps, stepSize, numSteps, objective, divergeFrom, attack, false);
   }
 
-  /** As {@link #id(double, double, int, Objective, List, boolean)}, {@code _randstart} last for a random start. */
+  /**
+   * As {@link #id(double, double, int, Objective, List, boolean)}, {@code _randstart} last for a
+   * random start.
+   */
   public static String id(
-      double eps, double stepSize, int numSteps, Objective objective, List<Integer> divergeFrom,
-      boolean attack, boolean randomStart) {
-    StringBuilder id = new StringBuilder()
-        .append(number(eps)).append('_')
-        .append(number(stepSize)).append('_')
-        .append(numSteps).append('_')
-        .append(objective.name().toLowerCase(Locale.ROOT));
+      double eps,
+      double stepSize,
+      int numSteps,
+      Objective objective,
+      List<Integer> divergeFrom,
+      boolean attack,
+      boolean randomStart) {
+    StringBuilder id =
+        new StringBuilder()
+            .append(number(eps))
+            .append('_')
+            .append(number(stepSize))
+            .append('_')
+            .append(numSteps)
+            .append('_')
+            .append(objective.name().toLowerCase(Locale.ROOT));
     if (!divergeFrom.isEmpty()) {
       id.append("_from_")
           .append(divergeFrom.stream().map(String::valueOf).collect(Collectors.joining("_")));
@@ -46,17 +62,29 @@ public final class Conditions {
     return id.toString();
   }
 
-  /** Builds a condition with its id; {@code numSteps == null} means the published max(1, round(2·eps)). */
+  /**
+   * Builds a condition with its id; {@code numSteps == null} means the published max(1,
+   * round(2·eps)).
+   */
   public static Condition create(
-      double eps, double stepSize, Integer numSteps, Objective objective, List<Integer> divergeFrom,
+      double eps,
+      double stepSize,
+      Integer numSteps,
+      Objective objective,
+      List<Integer> divergeFrom,
       boolean attack) {
     return create(eps, stepSize, numSteps, objective, divergeFrom, attack, false);
   }
 
   /** As above, optionally starting from a random point of the eps sphere. */
   public static Condition create(
-      double eps, double stepSize, Integer numSteps, Objective objective, List<Integer> divergeFrom,
-      boolean attack, boolean randomStart) {
+      double eps,
+      double stepSize,
+      Integer numSteps,
+      Objective objective,
+      List<Integer> divergeFrom,
+      boolean attack,
+      boolean randomStart) {
     if (!(eps > 0)) {
       throw new IllegalArgumentException("eps must be > 0, got " + eps);
     }
@@ -85,7 +113,8 @@ public final class Conditions {
   }
 
   /** The view types of the multi-view variant when none are named. */
-  public static final List<String> DEFAULT_AUG_TYPES = List.of("color", "translation", "resize", "cutout");
+  public static final List<String> DEFAULT_AUG_TYPES =
+      List.of("color", "translation", "resize", "cutout");
 
   /**
    * The multi-view variant of a condition: {@code numAugs} random views per step, last iterate. Its
@@ -98,10 +127,12 @@ public final class Conditions {
     List<String> types = augTypes.stream().map(t -> t.toLowerCase(Locale.ROOT)).toList();
     for (String type : types) {
       if (!DEFAULT_AUG_TYPES.contains(type)) {
-        throw new IllegalArgumentException("unknown augmentation '" + type + "'; use " + DEFAULT_AUG_TYPES);
+        throw new IllegalArgumentException(
+            "unknown augmentation '" + type + "'; use " + DEFAULT_AUG_TYPES);
       }
     }
-    String suffix = "_views" + numAugs + (types.equals(DEFAULT_AUG_TYPES) ? "" : "_" + String.join("_", types));
+    String suffix =
+        "_views" + numAugs + (types.equals(DEFAULT_AUG_TYPES) ? "" : "_" + String.join("_", types));
     // Field by field: Avro's copy-builder would deep-copy through its class-trust check.
     return Condition.newBuilder()
         .setId(condition.getId() + suffix)

@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
-import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * Where the shared infrastructure is: Kafka, the schema registry and S3. Every stage's config
@@ -43,41 +43,95 @@ public record ConnectionConfig(
 
   /** Adds the connection keys to a stage's definition. */
   public static ConfigDef define(ConfigDef def) {
-    return def
-        .define(BOOTSTRAP_SERVERS, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port]")
-        .define(REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
-            Importance.HIGH, "Apicurio registry v2 API, e.g. http://127.0.0.1:8080/apis/registry/v2")
-        .define(TOPIC_PARTITIONS, Type.INT, 8, ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
+    return def.define(
+            BOOTSTRAP_SERVERS,
+            Type.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            "Kafka bootstrap servers, host:port[,host:port]")
+        .define(
+            REGISTRY_URL,
+            Type.STRING,
+            ConfigDef.NO_DEFAULT_VALUE,
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            "Apicurio registry v2 API, e.g. http://127.0.0.1:8080/apis/registry/v2")
+        .define(
+            TOPIC_PARTITIONS,
+            Type.INT,
+            8,
+            ConfigDef.Range.between(1, 1024),
+            Importance.MEDIUM,
             "partitions of the pipeline topics when this stage creates them; bounds how many gpu-workers share a job")
-        .define(S3_ENDPOINT, Type.STRING, "", Importance.HIGH,
+        .define(
+            S3_ENDPOINT,
+            Type.STRING,
+            "",
+            Importance.HIGH,
             "S3 endpoint URL; empty = AWS for the region")
         .define(S3_REGION, Type.STRING, "us-east-1", Importance.MEDIUM, "S3 region")
-        .define(S3_CREDENTIALS_FILE, Type.STRING, "", Importance.LOW,
+        .define(
+            S3_CREDENTIALS_FILE,
+            Type.STRING,
+            "",
+            Importance.LOW,
             "AWS shared-credentials file whose [default] profile signs S3 requests; empty = the SDK's default chain")
-        .define(S3_PATH_STYLE, Type.BOOLEAN, false, Importance.LOW,
+        .define(
+            S3_PATH_STYLE,
+            Type.BOOLEAN,
+            false,
+            Importance.LOW,
             "path-style S3 requests (S3Proxy, MinIO)")
-        .define(S3_ACL, Type.STRING, "public-read", ValidString.in("public-read", "none"), Importance.MEDIUM,
+        .define(
+            S3_ACL,
+            Type.STRING,
+            "public-read",
+            ValidString.in("public-read", "none"),
+            Importance.MEDIUM,
             "canned ACL of uploaded objects: public-read (participants' browsers fetch them) or none (bucket policy decides)")
-        .define(S3_LAYOUT, Type.STRING, "bucket-per-condition",
-            ValidString.in("bucket-per-condition", "prefix-per-condition"), Importance.MEDIUM,
+        .define(
+            S3_LAYOUT,
+            Type.STRING,
+            "bucket-per-condition",
+            ValidString.in("bucket-per-condition", "prefix-per-condition"),
+            Importance.MEDIUM,
             "one bucket per condition (the reference layout) or one prefix per condition in s3.bucket")
-        .define(S3_BUCKET_PREFIX, Type.STRING, "lwise", Importance.MEDIUM,
+        .define(
+            S3_BUCKET_PREFIX,
+            Type.STRING,
+            "lwise",
+            Importance.MEDIUM,
             "first part of bucket names: <prefix>-<dataset>-<condition>")
-        .define(S3_BUCKET, Type.STRING, "", Importance.MEDIUM,
+        .define(
+            S3_BUCKET,
+            Type.STRING,
+            "",
+            Importance.MEDIUM,
             "the bucket of s3.layout=prefix-per-condition, and of staged large inputs")
-        .define(S3_URL_TEMPLATE, Type.STRING, S3Layout.AWS_URL_TEMPLATE, Importance.MEDIUM,
+        .define(
+            S3_URL_TEMPLATE,
+            Type.STRING,
+            S3Layout.AWS_URL_TEMPLATE,
+            Importance.MEDIUM,
             "URL written to dirmaps; {bucket} and {key} are substituted")
-        .define(RETRY_TIMEOUT_MS, Type.LONG, 600_000L, ConfigDef.Range.atLeast(1_000), Importance.MEDIUM,
+        .define(
+            RETRY_TIMEOUT_MS,
+            Type.LONG,
+            600_000L,
+            ConfigDef.Range.atLeast(1_000),
+            Importance.MEDIUM,
             "how long a stage keeps retrying an unreachable registry, broker or S3 store before it stops");
   }
 
   public static ConnectionConfig from(AbstractConfig parsed) {
-    S3Layout layout = new S3Layout(
-        S3Layout.Mode.valueOf(parsed.getString(S3_LAYOUT).toUpperCase(Locale.ROOT).replace('-', '_')),
-        parsed.getString(S3_BUCKET_PREFIX),
-        parsed.getString(S3_BUCKET),
-        parsed.getString(S3_URL_TEMPLATE));
+    S3Layout layout =
+        new S3Layout(
+            S3Layout.Mode.valueOf(
+                parsed.getString(S3_LAYOUT).toUpperCase(Locale.ROOT).replace('-', '_')),
+            parsed.getString(S3_BUCKET_PREFIX),
+            parsed.getString(S3_BUCKET),
+            parsed.getString(S3_URL_TEMPLATE));
     return new ConnectionConfig(
         parsed.getString(BOOTSTRAP_SERVERS),
         parsed.getString(REGISTRY_URL),

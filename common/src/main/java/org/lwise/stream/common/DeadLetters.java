@@ -10,9 +10,11 @@ public final class DeadLetters {
 
   /**
    * A consumed record whose value will never be readable (corrupt bytes, foreign schema, empty). It
-   * is attributed to the job and row its key names, when it names them, so that job still completes.
+   * is attributed to the job and row its key names, when it names them, so that job still
+   * completes.
    */
-  public static DeadLetter unreadable(String stage, String what, ConsumerRecord<byte[], byte[]> record, Throwable cause) {
+  public static DeadLetter unreadable(
+      String stage, String what, ConsumerRecord<byte[], byte[]> record, Throwable cause) {
     String source = record.topic() + "-" + record.partition() + "@" + record.offset();
     String reason = "unreadable " + what + " at " + source + ": " + cause;
     RecordKeys.Attribution owner = RecordKeys.parse(record.key());
@@ -21,7 +23,8 @@ public final class DeadLetters {
         : of(stage, reason, owner.key(), owner.jobId(), owner.rowIndex(), source);
   }
 
-  public static DeadLetter of(String stage, String reason, String recordKey, String jobId, Long rowIndex, String source) {
+  public static DeadLetter of(
+      String stage, String reason, String recordKey, String jobId, Long rowIndex, String source) {
     return DeadLetter.newBuilder()
         .setStage(stage)
         .setReason(reason)

@@ -24,21 +24,27 @@ public final class InfrastructureRetry {
 
   private final FailsafeExecutor<Object> executor;
   private final Duration timeout;
+
   /** Set while an outage lasts, so that many calls failing at once log it once. */
   private final AtomicBoolean outage = new AtomicBoolean();
 
   public InfrastructureRetry(Duration timeout) {
     this.timeout = timeout;
-    RetryPolicy<Object> policy = RetryPolicy.builder()
-        .handleIf(TransientFailures::isTransient)
-        .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(10))
-        .withJitter(0.1)
-        .withMaxRetries(-1)
-        .withMaxDuration(timeout)
-        .onFailedAttempt(e -> outageStarted(e.getLastException()))
-        .onRetriesExceeded(e -> log.error("Infrastructure still unreachable after {} s: {}", timeout.toSeconds(),
-            rootMessage(e.getException())))
-        .build();
+    RetryPolicy<Object> policy =
+        RetryPolicy.builder()
+            .handleIf(TransientFailures::isTransient)
+            .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(10))
+            .withJitter(0.1)
+            .withMaxRetries(-1)
+            .withMaxDuration(timeout)
+            .onFailedAttempt(e -> outageStarted(e.getLastException()))
+            .onRetriesExceeded(
+                e ->
+                    log.error(
+                        "Infrastructure still unreachable after {} s: {}",
+                        timeout.toSeconds(),
+                        rootMessage(e.getException())))
+            .build();
     this.executor = Failsafe.with(policy).onSuccess(e -> outageEnded());
   }
 
@@ -50,7 +56,10 @@ public final class InfrastructureRetry {
 
   private void outageStarted(Throwable error) {
     if (outage.compareAndSet(false, true)) {
-      log.warn("Infrastructure unreachable, retrying for up to {} s: {}", timeout.toSeconds(), rootMessage(error));
+      log.warn(
+          "Infrastructure unreachable, retrying for up to {} s: {}",
+          timeout.toSeconds(),
+          rootMessage(error));
     }
   }
 
@@ -58,7 +67,10 @@ public final class InfrastructureRetry {
     return timeout;
   }
 
-  /** Runs {@code work}, retrying it while it fails transiently; other failures are thrown as they are. */
+  /**
+   * Runs {@code work}, retrying it while it fails transiently; other failures are thrown as they
+   * are.
+   */
   @SuppressWarnings("unchecked")
   public <T> T get(Supplier<T> work) {
     try {
@@ -70,10 +82,11 @@ public final class InfrastructureRetry {
 
   /** {@link #get} for work without a result. */
   public void run(Runnable work) {
-    get(() -> {
-      work.run();
-      return null;
-    });
+    get(
+        () -> {
+          work.run();
+          return null;
+        });
   }
 
   /**
@@ -83,15 +96,21 @@ public final class InfrastructureRetry {
    */
   @SuppressWarnings("unchecked")
   public <T> CompletableFuture<T> getAsync(Supplier<? extends CompletionStage<T>> work) {
-    return work.get().toCompletableFuture().exceptionallyCompose(error -> {
-      Throwable cause = error instanceof CompletionException && error.getCause() != null
-          ? error.getCause() : error;
-      if (!TransientFailures.isTransient(cause)) {
-        return CompletableFuture.failedFuture(cause);
-      }
-      outageStarted(cause);
-      return (CompletableFuture<T>) executor.getStageAsync(() -> (CompletionStage<Object>) work.get());
-    });
+    return work.get()
+        .toCompletableFuture()
+        .exceptionallyCompose(
+            error -> {
+              Throwable cause =
+                  error instanceof CompletionException && error.getCause() != null
+                      ? error.getCause()
+                      : error;
+              if (!TransientFailures.isTransient(cause)) {
+                return CompletableFuture.failedFuture(cause);
+              }
+              outageStarted(cause);
+              return (CompletableFuture<T>)
+                  executor.getStageAsync(() -> (CompletionStage<Object>) work.get());
+            });
   }
 
   /** The innermost message of an error chain: what an operator needs in one line. */
@@ -100,6 +119,8 @@ public final class InfrastructureRetry {
     while (root != null && root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    return root == null ? "unknown error" : root.getClass().getSimpleName() + ": " + root.getMessage();
+    return root == null
+        ? "unknown error"
+        : root.getClass().getSimpleName() + ": " + root.getMessage();
   }
 }

@@ -22,14 +22,18 @@ public final class KafkaClients {
    */
   public static final int STAGE_TRANSACTION_TIMEOUT_MS = 30_000;
 
-  /** How soon the group notices a member that died without leaving (kill -9), and hands its partitions on. */
+  /**
+   * How soon the group notices a member that died without leaving (kill -9), and hands its
+   * partitions on.
+   */
   public static final int STAGE_SESSION_TIMEOUT_MS = 15_000;
 
   private KafkaClients() {}
 
   /**
    * A consumer's max.poll.interval.ms that covers one retry period of {@code retry.timeout.ms} plus
-   * a minute of work, and at least {@code floorMs}: a batch waiting out an outage keeps its group membership.
+   * a minute of work, and at least {@code floorMs}: a batch waiting out an outage keeps its group
+   * membership.
    */
   public static int pollIntervalCovering(Duration retryTimeout, long floorMs) {
     return (int) Math.min(Integer.MAX_VALUE, Math.max(floorMs, retryTimeout.toMillis() + 60_000));

@@ -28,7 +28,8 @@ public final class ObjectStore {
 
   /**
    * @param checkExisting HEAD before each PUT and skip identical content; false writes at once (one
-   *     request instead of two: a replay then rewrites the same bytes under the same key, still idempotent)
+   *     request instead of two: a replay then rewrites the same bytes under the same key, still
+   *     idempotent)
    */
   public ObjectStore(S3AsyncClient s3, boolean publicRead, boolean checkExisting) {
     this.s3 = s3;
@@ -37,22 +38,38 @@ public final class ObjectStore {
     this.buckets = new S3Buckets(s3, publicRead);
   }
 
-  /** Completes with true when the object was written, false when identical content was already there. */
-  public CompletableFuture<Boolean> put(String bucket, String key, byte[] bytes, String contentType, String sha256) {
-    return buckets.ensure(bucket)
-        .thenCompose(ignored -> !checkExisting ? CompletableFuture.completedFuture(false)
-            : s3.headObject(b -> b.bucket(bucket).key(key)).handle((head, error) -> sameContent(head, error, sha256)))
-        .thenCompose(same -> {
-          if (same) {
-            return CompletableFuture.completedFuture(false);
-          }
-          return s3.putObject(b -> {
-            b.bucket(bucket).key(key).contentType(contentType).metadata(Map.of(SHA256_METADATA, sha256));
-            if (publicRead) {
-              b.acl(ObjectCannedACL.PUBLIC_READ);
-            }
-          }, AsyncRequestBody.fromBytes(bytes)).thenApply(response -> true);
-        });
+  /**
+   * Completes with true when the object was written, false when identical content was already
+   * there.
+   */
+  public CompletableFuture<Boolean> put(
+      String bucket, String key, byte[] bytes, String contentType, String sha256) {
+    return buckets
+        .ensure(bucket)
+        .thenCompose(
+            ignored ->
+                !checkExisting
+                    ? CompletableFuture.completedFuture(false)
+                    : s3.headObject(b -> b.bucket(bucket).key(key))
+                        .handle((head, error) -> sameContent(head, error, sha256)))
+        .thenCompose(
+            same -> {
+              if (same) {
+                return CompletableFuture.completedFuture(false);
+              }
+              return s3.putObject(
+                      b -> {
+                        b.bucket(bucket)
+                            .key(key)
+                            .contentType(contentType)
+                            .metadata(Map.of(SHA256_METADATA, sha256));
+                        if (publicRead) {
+                          b.acl(ObjectCannedACL.PUBLIC_READ);
+                        }
+                      },
+                      AsyncRequestBody.fromBytes(bytes))
+                  .thenApply(response -> true);
+            });
   }
 
   private static boolean sameContent(HeadObjectResponse head, Throwable error, String sha256) {
@@ -65,6 +82,4 @@ public final class ObjectStore {
     }
     return sha256.equals(head.metadata().get(SHA256_METADATA));
   }
-
-
 }

@@ -24,9 +24,9 @@ public final class OutputPaths {
   }
 
   /**
-   * The form in which two paths name the same output: '\' as '/', no surrounding spaces, no
-   * leading '/', no {@code .} segments and {@code x/..} folded — the S3 key drops the leading '/'
-   * and the local file is the normalized path, so either way these are one object.
+   * The form in which two paths name the same output: '\' as '/', no surrounding spaces, no leading
+   * '/', no {@code .} segments and {@code x/..} folded — the S3 key drops the leading '/' and the
+   * local file is the normalized path, so either way these are one object.
    */
   public static String identity(String path) {
     String portable = path.strip().replace('\\', '/');

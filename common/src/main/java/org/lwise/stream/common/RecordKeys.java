@@ -3,8 +3,8 @@ package org.lwise.stream.common;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Record keys. Row indexes are zero-padded so that a state store's byte-ordered range scan over
- * one job returns its rows in dirmap order.
+ * Record keys. Row indexes are zero-padded so that a state store's byte-ordered range scan over one
+ * job returns its rows in dirmap order.
  */
 public final class RecordKeys {
   private RecordKeys() {}
@@ -27,9 +27,9 @@ public final class RecordKeys {
   }
 
   /**
-   * The key that groups a job's events on one aggregator task. A watch job's id is
-   * {@code <reference job id>~watch-...}, so it lands beside its reference job, whose logit range
-   * scores it.
+   * The key that groups a job's events on one aggregator task. A watch job's id is {@code
+   * <reference job id>~watch-...}, so it lands beside its reference job, whose logit range scores
+   * it.
    */
   public static String jobGroup(String jobId) {
     int tilde = jobId.indexOf('~');
@@ -41,8 +41,8 @@ public final class RecordKeys {
   }
 
   /**
-   * The job and row a record key names ({@code <job>/<row>} or {@code <job>/<condition>/<row>}),
-   * so a record whose value cannot be read is still attributed. Null when the key names no job.
+   * The job and row a record key names ({@code <job>/<row>} or {@code <job>/<condition>/<row>}), so
+   * a record whose value cannot be read is still attributed. Null when the key names no job.
    */
   public static Attribution parse(byte[] key) {
     if (key == null || key.length == 0) {

@@ -22,15 +22,16 @@ public final class RegistrySerdes implements ValueSerdes {
 
   public RegistrySerdes(String registryUrl) {
     trustSchemaPackage();
-    this.config = Map.of(
-        "apicurio.registry.url", registryUrl,
-        "apicurio.registry.auto-register", "true",
-        "apicurio.registry.as-confluent", "true",
-        "apicurio.registry.id-handler", "io.apicurio.registry.serde.Legacy4ByteIdHandler",
-        // The Confluent-compatible id is the content id, not Apicurio's global id.
-        "apicurio.registry.use-id", "contentId",
-        "apicurio.registry.headers.enabled", "false",
-        "apicurio.registry.use-specific-avro-reader", "true");
+    this.config =
+        Map.of(
+            "apicurio.registry.url", registryUrl,
+            "apicurio.registry.auto-register", "true",
+            "apicurio.registry.as-confluent", "true",
+            "apicurio.registry.id-handler", "io.apicurio.registry.serde.Legacy4ByteIdHandler",
+            // The Confluent-compatible id is the content id, not Apicurio's global id.
+            "apicurio.registry.use-id", "contentId",
+            "apicurio.registry.headers.enabled", "false",
+            "apicurio.registry.use-specific-avro-reader", "true");
   }
 
   /**

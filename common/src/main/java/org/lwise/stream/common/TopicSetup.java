@@ -21,7 +21,8 @@ public final class TopicSetup {
   private TopicSetup() {}
 
   public static void ensureTopics(String bootstrapServers, int partitions) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
       for (String name : TopicNames.ALL) {
@@ -42,19 +43,24 @@ public final class TopicSetup {
       }
       try {
         admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
-        log.info("Created topics {} with {} partitions", missing.stream().map(NewTopic::name).toList(), partitions);
+        log.info(
+            "Created topics {} with {} partitions",
+            missing.stream().map(NewTopic::name).toList(),
+            partitions);
       } catch (ExecutionException e) {
         // Another stage starting at the same moment may have created them first.
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw e;
         }
-        log.info("Topics were created concurrently by another stage: {}", e.getCause().getMessage());
+        log.info(
+            "Topics were created concurrently by another stage: {}", e.getCause().getMessage());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot create topics on " + bootstrapServers + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create topics on " + bootstrapServers + ": " + e.getMessage(), e);
     }
   }
 }

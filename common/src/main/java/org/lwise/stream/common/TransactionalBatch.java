@@ -13,7 +13,9 @@ import org.apache.kafka.common.errors.TimeoutException;
  * in one Kafka transaction, or nothing of it is visible.
  */
 public final class TransactionalBatch {
-  /** Commit calls (each blocking up to max.block.ms, 60 s) before a timed-out commit is given up. */
+  /**
+   * Commit calls (each blocking up to max.block.ms, 60 s) before a timed-out commit is given up.
+   */
   private static final int COMMIT_ATTEMPTS = 10;
 
   private TransactionalBatch() {}
@@ -23,8 +25,11 @@ public final class TransactionalBatch {
    * it and is rethrown: for a stage that is fatal (fenced, broker gone), and the group hands its
    * partitions to another member, which re-processes the batch.
    */
-  public static void commit(Producer<byte[], byte[]> producer, Map<TopicPartition, OffsetAndMetadata> offsets,
-      ConsumerGroupMetadata group, Consumer<TopicProducer> body) {
+  public static void commit(
+      Producer<byte[], byte[]> producer,
+      Map<TopicPartition, OffsetAndMetadata> offsets,
+      ConsumerGroupMetadata group,
+      Consumer<TopicProducer> body) {
     producer.beginTransaction();
     try {
       body.accept(new TopicProducer(producer));

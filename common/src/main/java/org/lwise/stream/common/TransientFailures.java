@@ -13,18 +13,22 @@ import software.amazon.awssdk.core.exception.SdkServiceException;
 
 /**
  * Tells an infrastructure failure that will pass (a registry, broker or S3 store that cannot be
- * reached or answers 5xx) from bad input (a record or image that will never be readable). The
- * first is retried and never becomes a dead letter; the second is dead-lettered at once.
+ * reached or answers 5xx) from bad input (a record or image that will never be readable). The first
+ * is retried and never becomes a dead letter; the second is dead-lettered at once.
  */
 public final class TransientFailures {
   private TransientFailures() {}
 
   public static boolean isTransient(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (isConnectionFailure(t) || t instanceof RetriableException || t instanceof SdkClientException) {
-        return true; // connection refused or reset, timeouts, DNS: the server is not there right now
+      if (isConnectionFailure(t)
+          || t instanceof RetriableException
+          || t instanceof SdkClientException) {
+        return true; // connection refused or reset, timeouts, DNS: the server is not there right
+        // now
       }
-      if (t instanceof SdkServiceException service && (service.statusCode() >= 500 || service.statusCode() == 429)) {
+      if (t instanceof SdkServiceException service
+          && (service.statusCode() >= 500 || service.statusCode() == 429)) {
         return true;
       }
       if (t instanceof RestClientException registry && isUnreachable(registry)) {

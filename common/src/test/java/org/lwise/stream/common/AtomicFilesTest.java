@@ -19,7 +19,8 @@ class AtomicFilesTest {
   void shouldGiveTheFileTheModeOfAnyNewFileOfThisProcessSoOthersCanReadIt() throws Exception {
     assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
     // What the umask makes of a plain new file (rw-r--r-- under umask 022).
-    Set<PosixFilePermission> umaskDefault = Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain")));
+    Set<PosixFilePermission> umaskDefault =
+        Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain")));
 
     Path image = dir.resolve("ham_natural/images/a.png");
     AtomicFiles.write(image, new byte[] {1, 2, 3});
@@ -38,11 +39,16 @@ class AtomicFilesTest {
   @Test
   void shouldBeReadableByOthersUnderTheUsualUmask() throws Exception {
     assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
-    Set<PosixFilePermission> umaskDefault = Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain")));
-    assumeTrue(umaskDefault.contains(PosixFilePermission.OTHERS_READ), "umask lets others read new files");
+    Set<PosixFilePermission> umaskDefault =
+        Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain")));
+    assumeTrue(
+        umaskDefault.contains(PosixFilePermission.OTHERS_READ), "umask lets others read new files");
     Path dirmap = dir.resolve("ham_natural_dirmap.json");
     AtomicFiles.write(dirmap, "[]".getBytes());
     assertThat(Files.getPosixFilePermissions(dirmap))
-        .contains(PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+        .contains(
+            PosixFilePermission.OWNER_READ,
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OTHERS_READ);
   }
 }

@@ -11,7 +11,8 @@ import org.lwise.stream.schema.Objective;
 class ConditionsTest {
   @Test
   void shouldNameConditionsAsTheReferenceDoes() {
-    assertThat(Conditions.id(8, 0.5, 16, Objective.LOGIT_DIVERGE, List.of(), false)).isEqualTo("8_0.5_16_logit_diverge");
+    assertThat(Conditions.id(8, 0.5, 16, Objective.LOGIT_DIVERGE, List.of(), false))
+        .isEqualTo("8_0.5_16_logit_diverge");
     assertThat(Conditions.id(0.25, 0.5, 1, Objective.LOGIT_DIVERGE, List.of(), false))
         .isEqualTo("0.25_0.5_1_logit_diverge");
     assertThat(Conditions.id(10, 0.5, 20, Objective.CROSS_ENTROPY, List.of(), true))
@@ -43,11 +44,13 @@ class ConditionsTest {
   void shouldNameMultiViewAndRandomStartVariants() {
     Condition base = Conditions.create(8, 0.5, null, Objective.LOGIT, List.of(), false, true);
     assertThat(base.getId()).isEqualTo("8_0.5_16_logit_randstart");
-    assertThat(Conditions.withViews(base, 4, Conditions.DEFAULT_AUG_TYPES).getId()).isEqualTo("8_0.5_16_logit_randstart_views4");
+    assertThat(Conditions.withViews(base, 4, Conditions.DEFAULT_AUG_TYPES).getId())
+        .isEqualTo("8_0.5_16_logit_randstart_views4");
     Condition colorOnly = Conditions.withViews(base, 2, List.of("color"));
     assertThat(colorOnly.getId()).isEqualTo("8_0.5_16_logit_randstart_views2_color");
     assertThat(colorOnly.getNumAugs()).isEqualTo(2);
-    assertThatThrownBy(() -> Conditions.withViews(base, 4, List.of("blur"))).hasMessageContaining("unknown augmentation 'blur'");
+    assertThatThrownBy(() -> Conditions.withViews(base, 4, List.of("blur")))
+        .hasMessageContaining("unknown augmentation 'blur'");
   }
 
   @Test

@@ -69,7 +69,10 @@ public final class HeadlessChromium implements AutoCloseable {
   public static void assumeInstalled() {
     Assumptions.assumeTrue(
         Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "browser test skipped: needs " + CHROMIUM + " and " + CHROMEDRIVER
+        "browser test skipped: needs "
+            + CHROMIUM
+            + " and "
+            + CHROMEDRIVER
             + " (Debian packages chromium and chromium-driver; .ci/run installs them)");
   }
 
@@ -162,7 +165,10 @@ public final class HeadlessChromium implements AutoCloseable {
         .toList();
   }
 
-  /** Saves the visible page as a PNG (parent folders created), e.g. under target/ as a test artifact. */
+  /**
+   * Saves the visible page as a PNG (parent folders created), e.g. under target/ as a test
+   * artifact.
+   */
   public Path screenshot(Path png) {
     try {
       Path parent = png.toAbsolutePath().getParent();
@@ -190,7 +196,8 @@ public final class HeadlessChromium implements AutoCloseable {
     try (Stream<Path> paths = Files.walk(root)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     } catch (IOException e) {
-      // Chromium may still be writing its profile while it exits; a leftover temp folder is harmless.
+      // Chromium may still be writing its profile while it exits; a leftover temp folder is
+      // harmless.
       LOG.warn("could not delete browser profile {}: {}", root, e.toString());
     }
   }

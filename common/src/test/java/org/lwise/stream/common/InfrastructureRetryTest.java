@@ -3,8 +3,8 @@ package org.lwise.stream.common;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.ConnectException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -17,12 +17,14 @@ class InfrastructureRetryTest {
   @Test
   void shouldRetryATransientFailureUntilItPasses() {
     AtomicInteger calls = new AtomicInteger();
-    String result = retry.get(() -> {
-      if (calls.incrementAndGet() < 3) {
-        throw new UncheckedIOException(new ConnectException("refused"));
-      }
-      return "done";
-    });
+    String result =
+        retry.get(
+            () -> {
+              if (calls.incrementAndGet() < 3) {
+                throw new UncheckedIOException(new ConnectException("refused"));
+              }
+              return "done";
+            });
     assertThat(result).isEqualTo("done");
     assertThat(calls).hasValue(3);
   }
@@ -30,10 +32,14 @@ class InfrastructureRetryTest {
   @Test
   void shouldFailBadInputAtOnce() {
     AtomicInteger calls = new AtomicInteger();
-    assertThatThrownBy(() -> retry.get(() -> {
-      calls.incrementAndGet();
-      throw new IllegalArgumentException("not an image");
-    })).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                retry.get(
+                    () -> {
+                      calls.incrementAndGet();
+                      throw new IllegalArgumentException("not an image");
+                    }))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(calls).hasValue(1);
   }
 
@@ -41,10 +47,15 @@ class InfrastructureRetryTest {
   void shouldGiveUpAfterItsTimeoutWithTheLastError() {
     InfrastructureRetry brief = new InfrastructureRetry(Duration.ofMillis(1_000));
     long started = System.nanoTime();
-    assertThatThrownBy(() -> brief.get(() -> {
-      throw new UncheckedIOException(new ConnectException("refused"));
-    })).isInstanceOf(UncheckedIOException.class);
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(800), Duration.ofSeconds(5));
+    assertThatThrownBy(
+            () ->
+                brief.get(
+                    () -> {
+                      throw new UncheckedIOException(new ConnectException("refused"));
+                    }))
+        .isInstanceOf(UncheckedIOException.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - started))
+        .isBetween(Duration.ofMillis(800), Duration.ofSeconds(5));
   }
 
   @Test
@@ -52,13 +63,15 @@ class InfrastructureRetryTest {
     Thread caller = Thread.currentThread();
     AtomicInteger calls = new AtomicInteger();
     Thread[] firstAttempt = new Thread[1];
-    CompletableFuture<String> result = retry.getAsync(() -> {
-      if (calls.incrementAndGet() == 1) {
-        firstAttempt[0] = Thread.currentThread();
-        return CompletableFuture.failedFuture(new ConnectException("refused"));
-      }
-      return CompletableFuture.completedFuture("stored");
-    });
+    CompletableFuture<String> result =
+        retry.getAsync(
+            () -> {
+              if (calls.incrementAndGet() == 1) {
+                firstAttempt[0] = Thread.currentThread();
+                return CompletableFuture.failedFuture(new ConnectException("refused"));
+              }
+              return CompletableFuture.completedFuture("stored");
+            });
     assertThat(result.join()).isEqualTo("stored");
     assertThat(firstAttempt[0]).isSameAs(caller);
     assertThat(calls).hasValue(2);
@@ -67,11 +80,15 @@ class InfrastructureRetryTest {
   @Test
   void shouldNotRetryAnAsynchronousBadInputFailure() {
     AtomicInteger calls = new AtomicInteger();
-    CompletableFuture<String> result = retry.getAsync(() -> {
-      calls.incrementAndGet();
-      return CompletableFuture.failedFuture(new IllegalArgumentException("bad bucket name"));
-    });
-    assertThatThrownBy(result::join).isInstanceOf(CompletionException.class)
+    CompletableFuture<String> result =
+        retry.getAsync(
+            () -> {
+              calls.incrementAndGet();
+              return CompletableFuture.failedFuture(
+                  new IllegalArgumentException("bad bucket name"));
+            });
+    assertThatThrownBy(result::join)
+        .isInstanceOf(CompletionException.class)
         .hasCauseInstanceOf(IllegalArgumentException.class);
     assertThat(calls).hasValue(1);
   }

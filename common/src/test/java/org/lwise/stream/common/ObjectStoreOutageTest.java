@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 
-/** The uploader's path through an S3 outage: puts inside InfrastructureRetry while S3Proxy is down. */
+/**
+ * The uploader's path through an S3 outage: puts inside InfrastructureRetry while S3Proxy is down.
+ */
 class ObjectStoreOutageTest {
   S3ProxyServer server;
   S3AsyncClient s3;
@@ -36,10 +38,15 @@ class ObjectStoreOutageTest {
     ObjectStore store = new ObjectStore(s3, true);
     InfrastructureRetry retry = new InfrastructureRetry(Duration.ofSeconds(60));
     byte[] bytes = "an image".getBytes(StandardCharsets.UTF_8);
-    server.stop(); // connection refused from the first request on: CreateBucket fails, then is asked again
+    server
+        .stop(); // connection refused from the first request on: CreateBucket fails, then is asked
+    // again
 
     CompletableFuture<Boolean> put =
-        retry.getAsync(() -> store.put("outage-natural", "images/a.png", bytes, "image/png", Digests.sha256(bytes)));
+        retry.getAsync(
+            () ->
+                store.put(
+                    "outage-natural", "images/a.png", bytes, "image/png", Digests.sha256(bytes)));
     Thread.sleep(3_000);
     assertThat(put).as("still retrying while S3 is away").isNotDone();
     server.restart();
@@ -58,7 +65,9 @@ class ObjectStoreOutageTest {
       byte[] bytes = ("image " + i).repeat(2_000).getBytes(StandardCharsets.UTF_8);
       contents.add(bytes);
       String key = "images/" + i + ".png";
-      puts.add(retry.getAsync(() -> store.put("midway-natural", key, bytes, "image/png", Digests.sha256(bytes))));
+      puts.add(
+          retry.getAsync(
+              () -> store.put("midway-natural", key, bytes, "image/png", Digests.sha256(bytes))));
     }
     server.stop(); // some puts done, some mid-request, some not started
     Thread.sleep(3_000);
@@ -71,6 +80,8 @@ class ObjectStoreOutageTest {
   }
 
   private byte[] object(String bucket, String key) {
-    return s3.getObject(b -> b.bucket(bucket).key(key), AsyncResponseTransformer.toBytes()).join().asByteArray();
+    return s3.getObject(b -> b.bucket(bucket).key(key), AsyncResponseTransformer.toBytes())
+        .join()
+        .asByteArray();
   }
 }

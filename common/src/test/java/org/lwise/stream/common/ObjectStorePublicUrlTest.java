@@ -35,13 +35,22 @@ class ObjectStorePublicUrlTest {
 
   @Test
   void shouldServeEveryPublicObjectAnonymouslyAtTheUrlTheLayoutWrites() throws Exception {
-    S3Layout layout = new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lwise", "",
-        "http://127.0.0.1:" + server.port() + "/{bucket}/{key}");
+    S3Layout layout =
+        new S3Layout(
+            S3Layout.Mode.BUCKET_PER_CONDITION,
+            "lwise",
+            "",
+            "http://127.0.0.1:" + server.port() + "/{bucket}/{key}");
     String bucket = layout.bucket("HAM10000", Conditions.NATURAL);
     ObjectStore store = new ObjectStore(s3, true);
-    List<String> paths = List.of(
-        "images/Nævus 1#a?.png", "images/100% sure+.png", "images/a&b=c;d.png", "images/日本 画像.png",
-        "images/tilde~and'quote(1).png", "images/plain/ISIC_0024306.png");
+    List<String> paths =
+        List.of(
+            "images/Nævus 1#a?.png",
+            "images/100% sure+.png",
+            "images/a&b=c;d.png",
+            "images/日本 画像.png",
+            "images/tilde~and'quote(1).png",
+            "images/plain/ISIC_0024306.png");
     HttpClient anonymous = HttpClient.newHttpClient();
     for (String path : paths) {
       String key = layout.key("HAM10000", Conditions.NATURAL, path);
@@ -49,8 +58,10 @@ class ObjectStorePublicUrlTest {
       store.put(bucket, key, bytes, "image/png", Digests.sha256(bytes)).join();
 
       String url = layout.url(bucket, key);
-      HttpResponse<byte[]> response = anonymous.send(
-          HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> response =
+          anonymous.send(
+              HttpRequest.newBuilder(URI.create(url)).GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertThat(response.statusCode()).as("GET %s", url).isEqualTo(200);
       assertThat(response.body()).as("GET %s", url).isEqualTo(bytes);
     }

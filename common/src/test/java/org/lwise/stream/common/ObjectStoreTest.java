@@ -24,22 +24,26 @@ class ObjectStoreTest {
 
   @BeforeAll
   static void start() throws Exception {
-    proxy = S3Proxy.builder()
-        .blobStore(BlobStores.create("transient", new Properties()))
-        .endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "test-access", "test-secret")
-        .ignoreUnknownHeaders(true)
-        .build();
+    proxy =
+        S3Proxy.builder()
+            .blobStore(BlobStores.create("transient", new Properties()))
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "test-access", "test-secret")
+            .ignoreUnknownHeaders(true)
+            .build();
     proxy.start();
     while (!"STARTED".equals(proxy.getState())) {
       Thread.sleep(10);
     }
-    s3 = S3AsyncClient.builder()
-        .endpointOverride(URI.create("http://127.0.0.1:" + proxy.getPort()))
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test-access", "test-secret")))
-        .build();
+    s3 =
+        S3AsyncClient.builder()
+            .endpointOverride(URI.create("http://127.0.0.1:" + proxy.getPort()))
+            .region(Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create("test-access", "test-secret")))
+            .build();
   }
 
   @AfterAll
@@ -54,7 +58,8 @@ class ObjectStoreTest {
     byte[] png = "fake png bytes".getBytes(StandardCharsets.UTF_8);
     String sha = Digests.sha256(png);
     assertThat(store.put("lab-ham-natural", "images/a.png", png, "image/png", sha).join()).isTrue();
-    assertThat(store.put("lab-ham-natural", "images/a.png", png, "image/png", sha).join()).isFalse();
+    assertThat(store.put("lab-ham-natural", "images/a.png", png, "image/png", sha).join())
+        .isFalse();
     var head = s3.headObject(b -> b.bucket("lab-ham-natural").key("images/a.png")).join();
     assertThat(head.contentType()).isEqualTo("image/png");
     assertThat(head.metadata()).containsEntry("sha256", sha);
@@ -66,9 +71,18 @@ class ObjectStoreTest {
     byte[] first = "first".getBytes(StandardCharsets.UTF_8);
     byte[] second = "second".getBytes(StandardCharsets.UTF_8);
     store.put("lab-ham-1-0dot5-2-logit", "b.png", first, "image/png", Digests.sha256(first)).join();
-    assertThat(store.put("lab-ham-1-0dot5-2-logit", "b.png", second, "image/png", Digests.sha256(second)).join()).isTrue();
-    byte[] stored = s3.getObject(b -> b.bucket("lab-ham-1-0dot5-2-logit").key("b.png"), AsyncResponseTransformer.toBytes())
-        .join().asByteArray();
+    assertThat(
+            store
+                .put(
+                    "lab-ham-1-0dot5-2-logit", "b.png", second, "image/png", Digests.sha256(second))
+                .join())
+        .isTrue();
+    byte[] stored =
+        s3.getObject(
+                b -> b.bucket("lab-ham-1-0dot5-2-logit").key("b.png"),
+                AsyncResponseTransformer.toBytes())
+            .join()
+            .asByteArray();
     assertThat(stored).isEqualTo(second);
   }
 
@@ -79,8 +93,10 @@ class ObjectStoreTest {
     String sha = Digests.sha256(png);
     assertThat(store.put("lab-ham-natural", "images/c.png", png, "image/png", sha).join()).isTrue();
     assertThat(store.put("lab-ham-natural", "images/c.png", png, "image/png", sha).join())
-        .as("rewritten, same content").isTrue();
-    assertThat(s3.headObject(b -> b.bucket("lab-ham-natural").key("images/c.png")).join().metadata())
+        .as("rewritten, same content")
+        .isTrue();
+    assertThat(
+            s3.headObject(b -> b.bucket("lab-ham-natural").key("images/c.png")).join().metadata())
         .containsEntry("sha256", sha);
   }
 }

@@ -19,6 +19,8 @@ class OutputPathsTest {
     assertThat(OutputPaths.identity(" img\\a.png")).isEqualTo("img/a.png");
     assertThat(OutputPaths.identity("/img/./b/../a.png")).isEqualTo("img/a.png");
     assertThat(OutputPaths.identity("img//a.png")).isEqualTo("img/a.png");
-    assertThat(OutputPaths.identity("Img/a.png")).as("S3 keys are case-sensitive").isNotEqualTo("img/a.png");
+    assertThat(OutputPaths.identity("Img/a.png"))
+        .as("S3 keys are case-sensitive")
+        .isNotEqualTo("img/a.png");
   }
 }

@@ -39,12 +39,13 @@ public final class S3ProxyServer implements AutoCloseable {
   }
 
   private void startOn(int requestedPort) throws Exception {
-    proxy = S3Proxy.builder()
-        .blobStore(store)
-        .endpoint(URI.create("http://127.0.0.1:" + requestedPort))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .ignoreUnknownHeaders(true)
-        .build();
+    proxy =
+        S3Proxy.builder()
+            .blobStore(store)
+            .endpoint(URI.create("http://127.0.0.1:" + requestedPort))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .ignoreUnknownHeaders(true)
+            .build();
     proxy.start();
     while (!"STARTED".equals(proxy.getState())) {
       if ("FAILED".equals(proxy.getState())) {
@@ -72,17 +73,20 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** The connection settings a stage would have for this server (path style, as S3Proxy needs). */
   public ConnectionConfig connection(String urlTemplate) {
-    return ConnectionConfig.from(Map.of(
-        ConnectionConfig.BOOTSTRAP_SERVERS, "unused:9092",
-        ConnectionConfig.REGISTRY_URL, "http://unused/apis/registry/v2",
-        ConnectionConfig.S3_ENDPOINT, endpoint(),
-        ConnectionConfig.S3_PATH_STYLE, "true",
-        ConnectionConfig.S3_URL_TEMPLATE, urlTemplate));
+    return ConnectionConfig.from(
+        Map.of(
+            ConnectionConfig.BOOTSTRAP_SERVERS, "unused:9092",
+            ConnectionConfig.REGISTRY_URL, "http://unused/apis/registry/v2",
+            ConnectionConfig.S3_ENDPOINT, endpoint(),
+            ConnectionConfig.S3_PATH_STYLE, "true",
+            ConnectionConfig.S3_URL_TEMPLATE, urlTemplate));
   }
 
   /** A client built exactly as the stages build theirs, with this server's credentials. */
   public S3AsyncClient client(int maxConcurrency) {
-    return S3Clients.create(connection(S3Layout.AWS_URL_TEMPLATE), maxConcurrency,
+    return S3Clients.create(
+        connection(S3Layout.AWS_URL_TEMPLATE),
+        maxConcurrency,
         StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)));
   }
 

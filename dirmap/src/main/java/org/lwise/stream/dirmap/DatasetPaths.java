@@ -31,11 +31,13 @@ public final class DatasetPaths {
     String portable = imPath.strip().replace('\\', '/');
     Path relative = Path.of(portable);
     if (relative.isAbsolute() || portable.matches("^[A-Za-z]:/.*")) {
-      throw new BadPathException("im_path '" + imPath + "' is absolute; it must be relative to " + root);
+      throw new BadPathException(
+          "im_path '" + imPath + "' is absolute; it must be relative to " + root);
     }
     Path resolved = root.resolve(relative).normalize();
     if (!resolved.startsWith(root)) {
-      throw new BadPathException("im_path '" + imPath + "' points outside the dataset folder " + root);
+      throw new BadPathException(
+          "im_path '" + imPath + "' points outside the dataset folder " + root);
     }
     Path real;
     try {
@@ -46,7 +48,8 @@ public final class DatasetPaths {
       throw new BadPathException("cannot access image file " + resolved + ": " + e.getMessage());
     }
     if (!real.startsWith(realRoot)) {
-      throw new BadPathException("im_path '" + imPath + "' links outside the dataset folder " + root);
+      throw new BadPathException(
+          "im_path '" + imPath + "' links outside the dataset folder " + root);
     }
     if (!Files.isRegularFile(real)) {
       throw new BadPathException("im_path '" + imPath + "' is not a regular file");

@@ -9,7 +9,8 @@ import java.util.List;
  *
  * @param root the folder holding the CSV; image paths are resolved against it and confined to it
  */
-public record Dirmap(Path csv, Path root, List<String> header, List<DirmapRow> rows, List<RowProblem> problems) {
+public record Dirmap(
+    Path csv, Path root, List<String> header, List<DirmapRow> rows, List<RowProblem> problems) {
 
   /** A row that cannot be used, with a reason a person can act on. */
   public record RowProblem(long index, long line, String reason, List<String> values) {}

@@ -20,19 +20,22 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
 /**
- * Reads dirmap CSVs as pandas writes them: an optional unnamed index column (header
- * {@code Unnamed: 0} or empty), quoted fields, empty cells, a UTF-8 byte-order mark. Cells are kept
- * as text exactly as written; only the required columns are checked. The file must be UTF-8 (with
- * or without the mark, LF or CRLF line ends); anything else is refused naming its first bad byte.
+ * Reads dirmap CSVs as pandas writes them: an optional unnamed index column (header {@code Unnamed:
+ * 0} or empty), quoted fields, empty cells, a UTF-8 byte-order mark. Cells are kept as text exactly
+ * as written; only the required columns are checked. The file must be UTF-8 (with or without the
+ * mark, LF or CRLF line ends); anything else is refused naming its first bad byte.
  */
 public final class DirmapReader {
   public static final List<String> REQUIRED = List.of("split", "class", "class_num", "im_path");
 
-  /** Reads the whole file. Rows with the wrong number of cells become {@link Dirmap.RowProblem}s. */
+  /**
+   * Reads the whole file. Rows with the wrong number of cells become {@link Dirmap.RowProblem}s.
+   */
   public Dirmap read(Path csv) {
     Path file = csv.toAbsolutePath().normalize();
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
-        CSVParser parser = CSVFormat.DEFAULT.builder().setIgnoreSurroundingSpaces(false).get().parse(reader)) {
+        CSVParser parser =
+            CSVFormat.DEFAULT.builder().setIgnoreSurroundingSpaces(false).get().parse(reader)) {
       requireUtf8(file);
       List<String> header = null;
       List<DirmapRow> rows = new ArrayList<>();
@@ -51,8 +54,12 @@ public final class DirmapReader {
         List<String> values = cells.stream().map(c -> c.isEmpty() ? null : c).toList();
         long line = record.getCharacterPosition() >= 0 ? parser.getCurrentLineNumber() : -1;
         if (values.size() != header.size()) {
-          problems.add(new Dirmap.RowProblem(index, line,
-              "row has " + values.size() + " cells but the header has " + header.size(), values));
+          problems.add(
+              new Dirmap.RowProblem(
+                  index,
+                  line,
+                  "row has " + values.size() + " cells but the header has " + header.size(),
+                  values));
         } else {
           rows.add(new DirmapRow(index, line, values));
         }
@@ -65,8 +72,10 @@ public final class DirmapReader {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read dirmap " + file, e);
     } catch (IllegalStateException | UncheckedIOException e) {
-      // commons-csv reports an unterminated quote etc. as IllegalStateException/UncheckedIOException.
-      throw new IllegalArgumentException("dirmap " + file + " is not valid CSV: " + e.getMessage(), e);
+      // commons-csv reports an unterminated quote etc. as
+      // IllegalStateException/UncheckedIOException.
+      throw new IllegalArgumentException(
+          "dirmap " + file + " is not valid CSV: " + e.getMessage(), e);
     }
   }
 
@@ -76,9 +85,11 @@ public final class DirmapReader {
    * rather than the JDK's bare "Input length = 1". Streams the file: dirmaps can be large.
    */
   static void requireUtf8(Path file) throws IOException {
-    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder utf8 =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer bytes = ByteBuffer.allocate(1 << 16);
     // UTF-8 never decodes to more chars than it has bytes, so the output cannot overflow.
     CharBuffer chars = CharBuffer.allocate(bytes.capacity());
@@ -96,10 +107,11 @@ public final class DirmapReader {
           }
         }
         if (result.isError()) {
-          throw new IllegalArgumentException(String.format(
-              "dirmap %s is not UTF-8: line %d, byte offset %d (byte 0x%02X) is not valid UTF-8;"
-                  + " save the dirmap as UTF-8 (in a spreadsheet: \"CSV UTF-8\")",
-              file, line, bytesBefore + bytes.position(), bytes.get(bytes.position()) & 0xFF));
+          throw new IllegalArgumentException(
+              String.format(
+                  "dirmap %s is not UTF-8: line %d, byte offset %d (byte 0x%02X) is not valid UTF-8;"
+                      + " save the dirmap as UTF-8 (in a spreadsheet: \"CSV UTF-8\")",
+                  file, line, bytesBefore + bytes.position(), bytes.get(bytes.position()) & 0xFF));
         }
         bytesBefore += bytes.position();
         bytes.compact(); // keeps the start of a character split across reads
@@ -119,14 +131,19 @@ public final class DirmapReader {
   private static void checkHeader(Path file, List<String> header) {
     List<String> missing = REQUIRED.stream().filter(c -> !header.contains(c)).toList();
     if (!missing.isEmpty()) {
-      throw new IllegalArgumentException("dirmap " + file + " lacks required column(s) " + missing
-          + "; its header is " + Arrays.toString(header.toArray()));
+      throw new IllegalArgumentException(
+          "dirmap "
+              + file
+              + " lacks required column(s) "
+              + missing
+              + "; its header is "
+              + Arrays.toString(header.toArray()));
     }
   }
 
   /**
-   * Parses a label cell; pandas writes integer columns that had a missing value as floats
-   * ({@code 3.0}).
+   * Parses a label cell; pandas writes integer columns that had a missing value as floats ({@code
+   * 3.0}).
    */
   public static int parseLabel(String cell) {
     if (cell == null) {

@@ -31,19 +31,24 @@ class DatasetPathsTest {
 
   @Test
   void shouldRefusePathsLeavingTheDatasetFolder() throws Exception {
-    assertThatThrownBy(() -> paths.resolve("../secret.txt")).hasMessageContaining("outside the dataset folder");
-    assertThatThrownBy(() -> paths.resolve("images/../../secret.txt")).hasMessageContaining("outside the dataset folder");
-    assertThatThrownBy(() -> paths.resolve(tmp.resolve("secret.txt").toString())).hasMessageContaining("absolute");
+    assertThatThrownBy(() -> paths.resolve("../secret.txt"))
+        .hasMessageContaining("outside the dataset folder");
+    assertThatThrownBy(() -> paths.resolve("images/../../secret.txt"))
+        .hasMessageContaining("outside the dataset folder");
+    assertThatThrownBy(() -> paths.resolve(tmp.resolve("secret.txt").toString()))
+        .hasMessageContaining("absolute");
     assertThatThrownBy(() -> paths.resolve("C:\\data\\a.png")).hasMessageContaining("absolute");
     Files.createSymbolicLink(root.resolve("images/link.png"), tmp.resolve("secret.txt"));
-    assertThatThrownBy(() -> paths.resolve("images/link.png")).hasMessageContaining("links outside");
+    assertThatThrownBy(() -> paths.resolve("images/link.png"))
+        .hasMessageContaining("links outside");
   }
 
   @Test
   void shouldSayWhichFileIsMissing() {
     assertThatThrownBy(() -> paths.resolve("images/nope.png"))
         .isInstanceOf(DatasetPaths.BadPathException.class)
-        .hasMessageContaining("image file not found").hasMessageContaining("nope.png");
+        .hasMessageContaining("image file not found")
+        .hasMessageContaining("nope.png");
     assertThatThrownBy(() -> paths.resolve(" ")).hasMessageContaining("im_path is empty");
     assertThatThrownBy(() -> paths.resolve("images")).hasMessageContaining("not a regular file");
   }

@@ -54,7 +54,8 @@ public final class ImageEnhancer implements AutoCloseable {
     this(model, maxBatch, share, codec, new OutputEncoder());
   }
 
-  public ImageEnhancer(RobustClassifier model, int maxBatch, boolean share, Executor codec, OutputEncoder encoder) {
+  public ImageEnhancer(
+      RobustClassifier model, int maxBatch, boolean share, Executor codec, OutputEncoder encoder) {
     this.model = model;
     this.encoder = encoder;
     this.ascent = new L2ProjectedAscent(model);
@@ -66,7 +67,8 @@ public final class ImageEnhancer implements AutoCloseable {
   }
 
   /** The outputs of one image record: a score and images, or a dead letter. */
-  public record Outcome(ImageRecord record, Score score, List<EnhancedImage> images, DeadLetter deadLetter) {}
+  public record Outcome(
+      ImageRecord record, Score score, List<EnhancedImage> images, DeadLetter deadLetter) {}
 
   /** Runs on one thread at a time (the pipeline's): the scoring predictor is not thread-safe. */
   public List<Outcome> process(List<PreparedImage> items) {
@@ -75,15 +77,16 @@ public final class ImageEnhancer implements AutoCloseable {
 
   /**
    * Runs the model passes on the calling thread and returns as soon as they are done; the outputs
-   * are encoded on the codec executor, so the caller can start the next micro-batch meanwhile.
-   * One thread at a time (the scoring predictor is not thread-safe).
+   * are encoded on the codec executor, so the caller can start the next micro-batch meanwhile. One
+   * thread at a time (the scoring predictor is not thread-safe).
    */
   public CompletableFuture<List<Outcome>> processAsync(List<PreparedImage> items) {
     List<Trajectory> trajectories = new ArrayList<>();
     List<TrajectoryPlanner.Plan> viewsOf = new ArrayList<>();
     List<Long> seeds = new ArrayList<>();
     Map<Integer, List<Integer>> trajectoriesOfItem = new HashMap<>();
-    // Per item, the trajectory whose first forward pass is at x0 (its logits are the scores), or -1.
+    // Per item, the trajectory whose first forward pass is at x0 (its logits are the scores), or
+    // -1.
     Map<Integer, Integer> scoringTrajectory = new HashMap<>();
     for (int i = 0; i < items.size(); i++) {
       PreparedImage item = items.get(i);
@@ -92,21 +95,39 @@ public final class ImageEnhancer implements AutoCloseable {
       }
       if (!item.job().getModelId().equals(model.card().id())) {
         // One model per worker group: scoring with another model would silently give wrong numbers.
-        items.set(i, PreparedImage.failed(item.record(), "wrong model: job " + item.record().getJobId()
-            + " asks for model '" + item.job().getModelId() + "' but this gpu-worker runs '" + model.card().id()
-            + "' (submit with that model's card, or start the workers with --model for this one)"));
+        items.set(
+            i,
+            PreparedImage.failed(
+                item.record(),
+                "wrong model: job "
+                    + item.record().getJobId()
+                    + " asks for model '"
+                    + item.job().getModelId()
+                    + "' but this gpu-worker runs '"
+                    + model.card().id()
+                    + "' (submit with that model's card, or start the workers with --model for this one)"));
         continue;
       }
       int label = item.record().getLabel();
       if (label < 0 || label >= model.card().numClasses()) {
-        items.set(i, PreparedImage.failed(item.record(), "wrong label: " + label
-            + " is not a class of model '" + model.card().id() + "' (" + model.card().numClasses() + " outputs)"));
+        items.set(
+            i,
+            PreparedImage.failed(
+                item.record(),
+                "wrong label: "
+                    + label
+                    + " is not a class of model '"
+                    + model.card().id()
+                    + "' ("
+                    + model.card().numClasses()
+                    + " outputs)"));
         continue;
       }
-      List<EnhancementCondition> applicable = item.job().getConditions().stream()
-          .filter(c -> Conditions.appliesTo(c, label))
-          .map(ImageEnhancer::toMethod)
-          .toList();
+      List<EnhancementCondition> applicable =
+          item.job().getConditions().stream()
+              .filter(c -> Conditions.appliesTo(c, label))
+              .map(ImageEnhancer::toMethod)
+              .toList();
       List<Integer> ids = new ArrayList<>();
       scoringTrajectory.put(i, -1);
       for (TrajectoryPlanner.Plan plan : TrajectoryPlanner.plan(applicable, share)) {
@@ -115,13 +136,26 @@ public final class ImageEnhancer implements AutoCloseable {
         }
         ids.add(trajectories.size());
         viewsOf.add(plan.numAugs() > 0 ? plan : null);
-        // Seeded by the image and condition, so a replayed record gives the same random start and views.
-        long seed = Objects.hash(item.record().getJobId(), item.record().getRowIndex(),
-            plan.outputs().get(0).conditionId()) * 0x9E3779B97F4A7C15L;
+        // Seeded by the image and condition, so a replayed record gives the same random start and
+        // views.
+        long seed =
+            Objects.hash(
+                    item.record().getJobId(),
+                    item.record().getRowIndex(),
+                    plan.outputs().get(0).conditionId())
+                * 0x9E3779B97F4A7C15L;
         seeds.add(seed);
-        trajectories.add(new Trajectory(item.chw(), label, plan.objective(), plan.stepSize(), plan.attack(),
-            plan.eps(), TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()), plan.outputs(),
-            plan.randomStart() ? seed : null));
+        trajectories.add(
+            new Trajectory(
+                item.chw(),
+                label,
+                plan.objective(),
+                plan.stepSize(),
+                plan.attack(),
+                plan.eps(),
+                TrajectoryPlanner.divergeSet(plan, label, item.job().getClassesPresent()),
+                plan.outputs(),
+                plan.randomStart() ? seed : null));
       }
       trajectoriesOfItem.put(i, ids);
     }
@@ -130,7 +164,8 @@ public final class ImageEnhancer implements AutoCloseable {
     long modelCpu = WorkerProfile.threadCpuNanos();
     List<AscentResult> results = runAll(trajectories, viewsOf, seeds);
     Map<Integer, float[]> logits = scores(items, scoringTrajectory, results);
-    WorkerProfile.process().modelPass(modelStart, System.nanoTime(), WorkerProfile.threadCpuNanos() - modelCpu);
+    WorkerProfile.process()
+        .modelPass(modelStart, System.nanoTime(), WorkerProfile.threadCpuNanos() - modelCpu);
 
     List<CompletableFuture<Outcome>> pending = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
@@ -146,7 +181,9 @@ public final class ImageEnhancer implements AutoCloseable {
         theirResults.add(results.get(id));
       }
       float[] itemLogits = logits.get(i);
-      pending.add(CompletableFuture.supplyAsync(() -> outcome(item, itemLogits, mine, theirResults), codec));
+      pending.add(
+          CompletableFuture.supplyAsync(
+              () -> outcome(item, itemLogits, mine, theirResults), codec));
     }
     return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
         .thenApply(done -> pending.stream().map(CompletableFuture::join).toList());
@@ -157,7 +194,9 @@ public final class ImageEnhancer implements AutoCloseable {
    * for scoring-only jobs and trajectories that start elsewhere, a forward-only pass of the crop
    * through the predictor (no autograd, no gradient lock), in batches of {@code maxBatch}.
    */
-  private Map<Integer, float[]> scores(List<PreparedImage> items, Map<Integer, Integer> scoringTrajectory,
+  private Map<Integer, float[]> scores(
+      List<PreparedImage> items,
+      Map<Integer, Integer> scoringTrajectory,
       List<AscentResult> results) {
     Map<Integer, float[]> logits = new HashMap<>();
     List<Integer> forwardOnly = new ArrayList<>();
@@ -169,7 +208,8 @@ public final class ImageEnhancer implements AutoCloseable {
       }
     }
     for (int from = 0; from < forwardOnly.size(); from += maxBatch) {
-      List<Integer> chunk = forwardOnly.subList(from, Math.min(forwardOnly.size(), from + maxBatch));
+      List<Integer> chunk =
+          forwardOnly.subList(from, Math.min(forwardOnly.size(), from + maxBatch));
       List<float[]> out;
       try {
         out = scorer.batchPredict(chunk.stream().map(i -> items.get(i).crop()).toList());
@@ -183,19 +223,30 @@ public final class ImageEnhancer implements AutoCloseable {
     return logits;
   }
 
-  /** The method's view of a job's condition (same fields; the method does not depend on the record schemas). */
+  /**
+   * The method's view of a job's condition (same fields; the method does not depend on the record
+   * schemas).
+   */
   static EnhancementCondition toMethod(Condition c) {
-    return new EnhancementCondition(c.getId(), c.getEps(), c.getStepSize(), c.getNumSteps(),
-        Objective.valueOf(c.getObjective().name()), c.getDivergeFrom(), c.getAttack(), c.getRandomStart(),
-        c.getNumAugs(), c.getAugTypes());
+    return new EnhancementCondition(
+        c.getId(),
+        c.getEps(),
+        c.getStepSize(),
+        c.getNumSteps(),
+        Objective.valueOf(c.getObjective().name()),
+        c.getDivergeFrom(),
+        c.getAttack(),
+        c.getRandomStart(),
+        c.getNumAugs(),
+        c.getAugTypes());
   }
 
   /**
    * Plain trajectories in model batches of {@code maxBatch}; multi-view ones grouped by views and
    * step count (they return their last iterate, so a batch must share its length).
    */
-  private List<AscentResult> runAll(List<Trajectory> trajectories, List<TrajectoryPlanner.Plan> viewsOf,
-      List<Long> seeds) {
+  private List<AscentResult> runAll(
+      List<Trajectory> trajectories, List<TrajectoryPlanner.Plan> viewsOf, List<Long> seeds) {
     AscentResult[] results = new AscentResult[trajectories.size()];
     List<Integer> plain = new ArrayList<>();
     Map<List<Object>, List<Integer>> multiView = new LinkedHashMap<>();
@@ -204,8 +255,11 @@ public final class ImageEnhancer implements AutoCloseable {
       if (views == null) {
         plain.add(i);
       } else {
-        multiView.computeIfAbsent(List.of(views.numAugs(), views.augTypes(), trajectories.get(i).steps()),
-            k -> new ArrayList<>()).add(i);
+        multiView
+            .computeIfAbsent(
+                List.of(views.numAugs(), views.augTypes(), trajectories.get(i).steps()),
+                k -> new ArrayList<>())
+            .add(i);
       }
     }
     for (int from = 0; from < plain.size(); from += maxBatch) {
@@ -217,12 +271,17 @@ public final class ImageEnhancer implements AutoCloseable {
     }
     for (Map.Entry<List<Object>, List<Integer>> group : multiView.entrySet()) {
       TrajectoryPlanner.Plan plan = viewsOf.get(group.getValue().get(0));
-      List<ViewAugmentation.Type> types = (plan.augTypes().isEmpty() ? Conditions.DEFAULT_AUG_TYPES : plan.augTypes())
-          .stream().map(ViewAugmentation.Type::parse).toList();
+      List<ViewAugmentation.Type> types =
+          (plan.augTypes().isEmpty() ? Conditions.DEFAULT_AUG_TYPES : plan.augTypes())
+              .stream().map(ViewAugmentation.Type::parse).toList();
       for (int from = 0; from < group.getValue().size(); from += maxBatch) {
-        List<Integer> chunk = group.getValue().subList(from, Math.min(group.getValue().size(), from + maxBatch));
-        List<AscentResult> out = multiViewAscent.run(chunk.stream().map(trajectories::get).toList(),
-            new MultiViewAscent.Views(plan.numAugs(), types, chunk.stream().map(seeds::get).toList()));
+        List<Integer> chunk =
+            group.getValue().subList(from, Math.min(group.getValue().size(), from + maxBatch));
+        List<AscentResult> out =
+            multiViewAscent.run(
+                chunk.stream().map(trajectories::get).toList(),
+                new MultiViewAscent.Views(
+                    plan.numAugs(), types, chunk.stream().map(seeds::get).toList()));
         for (int j = 0; j < chunk.size(); j++) {
           results[chunk.get(j)] = out.get(j);
         }
@@ -231,46 +290,59 @@ public final class ImageEnhancer implements AutoCloseable {
     return Arrays.asList(results);
   }
 
-  private Outcome outcome(PreparedImage item, float[] logits, List<Trajectory> trajectories,
+  private Outcome outcome(
+      PreparedImage item,
+      float[] logits,
+      List<Trajectory> trajectories,
       List<AscentResult> results) {
     long cpu = WorkerProfile.threadCpuNanos();
     Outcome outcome = encodedOutcome(item, logits, trajectories, results);
-    WorkerProfile.process().encoded(WorkerProfile.threadCpuNanos() - cpu, outcome.images().size(),
-        outcome.images().stream().mapToLong(i -> i.getImage().remaining()).sum());
+    WorkerProfile.process()
+        .encoded(
+            WorkerProfile.threadCpuNanos() - cpu,
+            outcome.images().size(),
+            outcome.images().stream().mapToLong(i -> i.getImage().remaining()).sum());
     return outcome;
   }
 
-  private Outcome encodedOutcome(PreparedImage item, float[] logits, List<Trajectory> trajectories,
+  private Outcome encodedOutcome(
+      PreparedImage item,
+      float[] logits,
+      List<Trajectory> trajectories,
       List<AscentResult> results) {
     ImageRecord record = item.record();
     JobContext job = item.job();
     GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(logits, record.getLabel());
-    Score score = Score.newBuilder()
-        .setJobId(record.getJobId())
-        .setRowIndex(record.getRowIndex())
-        .setValues(record.getValues())
-        .setImPath(record.getImPath())
-        .setLabel(record.getLabel())
-        .setModelId(model.card().id())
-        .setRobustGtLogit(s.gtLogit())
-        .setRobustEntropy(s.entropy())
-        .setRobustCrossEntropy(s.crossEntropy())
-        .setPredictedClass(s.predicted())
-        .build();
+    Score score =
+        Score.newBuilder()
+            .setJobId(record.getJobId())
+            .setRowIndex(record.getRowIndex())
+            .setValues(record.getValues())
+            .setImPath(record.getImPath())
+            .setLabel(record.getLabel())
+            .setModelId(model.card().id())
+            .setRobustGtLogit(s.gtLogit())
+            .setRobustEntropy(s.entropy())
+            .setRobustCrossEntropy(s.crossEntropy())
+            .setPredictedClass(s.predicted())
+            .build();
     List<EnhancedImage> images = new ArrayList<>();
     images.add(image(record, Conditions.NATURAL, item.crop(), job));
     for (int t = 0; t < trajectories.size(); t++) {
       List<Trajectory.Output> outputs = trajectories.get(t).outputs();
       for (int o = 0; o < outputs.size(); o++) {
-        RgbImage enhanced = RgbImage.fromChw(results.get(t).best().get(o), model.card().inputSize());
+        RgbImage enhanced =
+            RgbImage.fromChw(results.get(t).best().get(o), model.card().inputSize());
         images.add(image(record, outputs.get(o).conditionId(), enhanced, job));
       }
     }
     return new Outcome(record, score, images, null);
   }
 
-  private EnhancedImage image(ImageRecord record, String conditionId, RgbImage image, JobContext job) {
-    OutputEncoder.Encoded encoded = encoder.encode(image, record.getImPath(), job.getOutputFormat());
+  private EnhancedImage image(
+      ImageRecord record, String conditionId, RgbImage image, JobContext job) {
+    OutputEncoder.Encoded encoded =
+        encoder.encode(image, record.getImPath(), job.getOutputFormat());
     return EnhancedImage.newBuilder()
         .setJobId(record.getJobId())
         .setRowIndex(record.getRowIndex())
@@ -291,8 +363,16 @@ public final class ImageEnhancer implements AutoCloseable {
   private static Outcome failed(PreparedImage item) {
     ImageRecord r = item.record();
     String key = RecordKeys.row(r.getJobId(), r.getRowIndex());
-    return new Outcome(r, null, List.of(), DeadLetters.of("gpu-worker",
-        "row " + r.getRowIndex() + " (" + r.getImPath() + "): " + item.failure(), key, r.getJobId(), r.getRowIndex(),
-        r.getImPath()));
+    return new Outcome(
+        r,
+        null,
+        List.of(),
+        DeadLetters.of(
+            "gpu-worker",
+            "row " + r.getRowIndex() + " (" + r.getImPath() + "): " + item.failure(),
+            key,
+            r.getJobId(),
+            r.getRowIndex(),
+            r.getImPath()));
   }
 }

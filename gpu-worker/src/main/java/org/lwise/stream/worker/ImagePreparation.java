@@ -25,7 +25,8 @@ public final class ImagePreparation {
     this(images, source, inputSize, new ImageDecoder());
   }
 
-  public ImagePreparation(Topic<String, ImageRecord> images, ImageSource source, int inputSize, ImageDecoder decoder) {
+  public ImagePreparation(
+      Topic<String, ImageRecord> images, ImageSource source, int inputSize, ImageDecoder decoder) {
     this.images = images;
     this.source = source;
     this.decoder = decoder;
@@ -64,16 +65,20 @@ public final class ImagePreparation {
       return PreparedImage.failed(record, "broken image: " + e.getMessage());
     } catch (OutOfMemoryError e) {
       // One huge image must not take the worker down; its buffers are garbage once we return.
-      return PreparedImage.failed(record, "image too large to decode in this worker's memory (" + e.getMessage() + ")");
+      return PreparedImage.failed(
+          record, "image too large to decode in this worker's memory (" + e.getMessage() + ")");
     } catch (CompletionException e) {
       if (TransientFailures.isTransient(e.getCause())) {
         throw e; // S3 unreachable: retried by the caller, never this row's failure.
       }
-      return PreparedImage.failed(record, "cannot fetch staged image " + record.getImageRef() + ": " + e.getCause());
+      return PreparedImage.failed(
+          record, "cannot fetch staged image " + record.getImageRef() + ": " + e.getCause());
     }
   }
 
-  /** The record's bytes are not an image record (corrupt, foreign schema, empty): it never will be. */
+  /**
+   * The record's bytes are not an image record (corrupt, foreign schema, empty): it never will be.
+   */
   public static final class UnreadableRecordException extends RuntimeException {
     UnreadableRecordException(Throwable cause) {
       super(cause.toString(), cause);

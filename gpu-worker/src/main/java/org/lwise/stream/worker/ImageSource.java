@@ -10,7 +10,9 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 public final class ImageSource {
   private final Supplier<S3AsyncClient> s3;
 
-  /** @param s3 created on first use: most jobs never stage images */
+  /**
+   * @param s3 created on first use: most jobs never stage images
+   */
   public ImageSource(Supplier<S3AsyncClient> s3) {
     this.s3 = s3;
   }
@@ -23,10 +25,12 @@ public final class ImageSource {
       return bytes;
     }
     if (record.getImageRef() == null) {
-      throw new IllegalArgumentException("image record has neither inline bytes nor an S3 reference");
+      throw new IllegalArgumentException(
+          "image record has neither inline bytes nor an S3 reference");
     }
     return s3.get()
-        .getObject(b -> b.bucket(record.getImageRef().getBucket()).key(record.getImageRef().getKey()),
+        .getObject(
+            b -> b.bucket(record.getImageRef().getBucket()).key(record.getImageRef().getKey()),
             AsyncResponseTransformer.toBytes())
         .join()
         .asByteArray();

@@ -21,7 +21,9 @@ import org.lwise.stream.schema.ImageFormat;
  * which loses part of the perturbation).
  */
 public final class OutputEncoder {
-  /** The PNG writer before {@link PngEncoder}: adaptive filters, deflate level 9 (for comparisons). */
+  /**
+   * The PNG writer before {@link PngEncoder}: adaptive filters, deflate level 9 (for comparisons).
+   */
   public static final String IMAGEIO = "imageio";
 
   /** An encoded image with its output path and content type. */
@@ -34,18 +36,27 @@ public final class OutputEncoder {
     this(null);
   }
 
-  /** @param png how PNGs are written; null for ImageIO's writer */
+  /**
+   * @param png how PNGs are written; null for ImageIO's writer
+   */
   public OutputEncoder(PngEncoder png) {
     this.png = png;
   }
 
-  /** The encoder for {@code worker.png.filter} (a {@link PngEncoder.Filter} or {@value #IMAGEIO}) and a deflate level. */
+  /**
+   * The encoder for {@code worker.png.filter} (a {@link PngEncoder.Filter} or {@value #IMAGEIO})
+   * and a deflate level.
+   */
   public static OutputEncoder of(String pngFilter, int deflateLevel) {
-    return new OutputEncoder(pngFilter.equalsIgnoreCase(IMAGEIO) ? null
-        : new PngEncoder(PngEncoder.Filter.parse(pngFilter), deflateLevel));
+    return new OutputEncoder(
+        pngFilter.equalsIgnoreCase(IMAGEIO)
+            ? null
+            : new PngEncoder(PngEncoder.Filter.parse(pngFilter), deflateLevel));
   }
 
-  /** Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows. */
+  /**
+   * Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows.
+   */
   public static String outputPath(String imPath, ImageFormat format) {
     return OutputPaths.of(imPath, format);
   }
@@ -65,13 +76,16 @@ public final class OutputEncoder {
     } else {
       type = "png";
     }
-    byte[] bytes = type.equals("png") && png != null ? png.encode(image.pixels(), image.width(), image.height())
-        : write(image, type);
+    byte[] bytes =
+        type.equals("png") && png != null
+            ? png.encode(image.pixels(), image.width(), image.height())
+            : write(image, type);
     return new Encoded(path, "image/" + type, bytes);
   }
 
   private static byte[] write(RgbImage image, String type) {
-    BufferedImage buffered = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage buffered =
+        new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_3BYTE_BGR);
     byte[] target = ((DataBufferByte) buffered.getRaster().getDataBuffer()).getData();
     byte[] rgb = image.pixels();
     for (int i = 0; i < rgb.length; i += 3) {

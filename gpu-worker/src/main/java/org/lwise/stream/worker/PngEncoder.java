@@ -19,7 +19,12 @@ public final class PngEncoder {
 
   /** PNG's row filters; ADAPTIVE picks per row the one with the least sum of absolute values. */
   public enum Filter {
-    NONE, SUB, UP, AVERAGE, PAETH, ADAPTIVE;
+    NONE,
+    SUB,
+    UP,
+    AVERAGE,
+    PAETH,
+    ADAPTIVE;
 
     public static Filter parse(String name) {
       return valueOf(name.strip().toUpperCase(Locale.ROOT));
@@ -45,7 +50,9 @@ public final class PngEncoder {
     return level;
   }
 
-  /** @param rgb width * height * 3 bytes, row by row */
+  /**
+   * @param rgb width * height * 3 bytes, row by row
+   */
   public byte[] encode(byte[] rgb, int width, int height) {
     int stride = width * 3;
     byte[] filtered = new byte[(stride + 1) * height];
@@ -59,7 +66,15 @@ public final class PngEncoder {
         int best = 0;
         long bestSum = Long.MAX_VALUE;
         for (int f = 0; f < 5; f++) {
-          filterRow(f, rgb, row, prior < 0 ? zeros : rgb, prior < 0 ? 0 : prior, stride, candidates[f], 0);
+          filterRow(
+              f,
+              rgb,
+              row,
+              prior < 0 ? zeros : rgb,
+              prior < 0 ? 0 : prior,
+              stride,
+              candidates[f],
+              0);
           long sum = 0;
           for (byte b : candidates[f]) {
             sum += Math.abs((int) b);
@@ -74,7 +89,8 @@ public final class PngEncoder {
       } else {
         int f = filter.ordinal();
         filtered[at] = (byte) f;
-        filterRow(f, rgb, row, prior < 0 ? zeros : rgb, prior < 0 ? 0 : prior, stride, filtered, at + 1);
+        filterRow(
+            f, rgb, row, prior < 0 ? zeros : rgb, prior < 0 ? 0 : prior, stride, filtered, at + 1);
       }
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(filtered.length / 2 + 1024);
@@ -105,8 +121,12 @@ public final class PngEncoder {
     return out.toByteArray();
   }
 
-  /** Filters one row (3 bytes per pixel) of {@code src} at {@code row} against the row at {@code prior} of {@code up}. */
-  private static void filterRow(int type, byte[] src, int row, byte[] up, int prior, int stride, byte[] dst, int at) {
+  /**
+   * Filters one row (3 bytes per pixel) of {@code src} at {@code row} against the row at {@code
+   * prior} of {@code up}.
+   */
+  private static void filterRow(
+      int type, byte[] src, int row, byte[] up, int prior, int stride, byte[] dst, int at) {
     switch (type) {
       case 0 -> System.arraycopy(src, row, dst, at, stride);
       case 1 -> {

@@ -40,34 +40,71 @@ public final class WorkerApp implements AutoCloseable {
 
   public WorkerApp(WorkerConfig config) {
     this.config = config;
-    // The model and its device first: a bad card or a missing GPU fails before any connection is made.
+    // The model and its device first: a bad card or a missing GPU fails before any connection is
+    // made.
     this.model = RobustClassifier.load(config.modelCard(), InferenceDevice.select(config.device()));
-    log.info("Loaded model '{}' ({} classes, input {}px) on {}", model.card().id(), model.card().numClasses(),
-        model.card().inputSize(), model.device());
-    TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
-    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
-    this.codec = Executors.newFixedThreadPool(config.codecThreads(), r -> {
-      Thread t = new Thread(r, "lwise-codec");
-      t.setDaemon(true);
-      return t;
-    });
+    log.info(
+        "Loaded model '{}' ({} classes, input {}px) on {}",
+        model.card().id(),
+        model.card().numClasses(),
+        model.card().inputSize(),
+        model.device());
+    TopicSetup.ensureTopics(
+        config.connection().bootstrapServers(), config.connection().topicPartitions());
+    PipelineTopics topics =
+        PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
+    this.codec =
+        Executors.newFixedThreadPool(
+            config.codecThreads(),
+            r -> {
+              Thread t = new Thread(r, "lwise-codec");
+              t.setDaemon(true);
+              return t;
+            });
     String bootstrap = config.connection().bootstrapServers();
-    this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
-        Map.of("max.poll.records", Math.max(config.maxBatchSize() * 2, 16),
-            // A batch of enhancements can take minutes on a CPU, and may also wait out an outage.
-            "max.poll.interval.ms", KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 900_000)));
+    this.consumer =
+        KafkaClients.readCommittedConsumer(
+            bootstrap,
+            config.groupId(),
+            Map.of(
+                "max.poll.records",
+                Math.max(config.maxBatchSize() * 2, 16),
+                // A batch of enhancements can take minutes on a CPU, and may also wait out an
+                // outage.
+                "max.poll.interval.ms",
+                KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 900_000)));
     // The model's work happens before a transaction opens; inside one there are only sends and the
     // commit. A short timeout lets the broker abort a killed worker's open transaction quickly, so
     // read_committed readers of the job wait seconds, not 15 minutes.
-    this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-gpu-worker-" + UUID.randomUUID(),
-        Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
+    this.producer =
+        KafkaClients.transactionalProducer(
+            bootstrap,
+            "lwise-gpu-worker-" + UUID.randomUUID(),
+            Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     ImageSource source = new ImageSource(this::s3);
-    ImagePreparation preparation = new ImagePreparation(topics.images(), source, model.card().inputSize(),
-        new ImageDecoder(config.maxImagePixels()));
-    this.enhancer = new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec,
-        OutputEncoder.of(config.pngFilter(), config.pngDeflateLevel()));
-    this.pipeline = new WorkerPipeline(config, topics, consumer, producer, enhancer, preparation, codec,
-        new InfrastructureRetry(config.connection().retryTimeout()));
+    ImagePreparation preparation =
+        new ImagePreparation(
+            topics.images(),
+            source,
+            model.card().inputSize(),
+            new ImageDecoder(config.maxImagePixels()));
+    this.enhancer =
+        new ImageEnhancer(
+            model,
+            config.maxBatchSize(),
+            config.shareTrajectories(),
+            codec,
+            OutputEncoder.of(config.pngFilter(), config.pngDeflateLevel()));
+    this.pipeline =
+        new WorkerPipeline(
+            config,
+            topics,
+            consumer,
+            producer,
+            enhancer,
+            preparation,
+            codec,
+            new InfrastructureRetry(config.connection().retryTimeout()));
   }
 
   private synchronized S3AsyncClient s3() {
@@ -107,7 +144,8 @@ public final class WorkerApp implements AutoCloseable {
   }
 
   public static void main(String[] args) {
-    runUntilStopped(ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
+    runUntilStopped(
+        ConfigSources.merge(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of()));
   }
 
   /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */

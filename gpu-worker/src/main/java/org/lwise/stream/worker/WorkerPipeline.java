@@ -48,7 +48,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerPipeline implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(WorkerPipeline.class);
-  /** How long a poll may block while batches are in flight: the bound on a finished batch's commit delay. */
+
+  /**
+   * How long a poll may block while batches are in flight: the bound on a finished batch's commit
+   * delay.
+   */
   private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(10);
 
   private final WorkerConfig config;
@@ -69,16 +73,25 @@ public final class WorkerPipeline implements Runnable {
   private long started = System.nanoTime();
   private long lastReport = System.nanoTime();
 
-  private record Pending(ConsumerRecord<byte[], byte[]> record, long arrivedNanos, CompletableFuture<PreparedImage> prepared) {}
+  private record Pending(
+      ConsumerRecord<byte[], byte[]> record,
+      long arrivedNanos,
+      CompletableFuture<PreparedImage> prepared) {}
 
-  /** A closed micro-batch: its offsets, and its outputs once the model and the encoders are done. */
-  private record InFlight(int size, Map<TopicPartition, OffsetAndMetadata> offsets, CompletableFuture<Outputs> outputs) {}
+  /**
+   * A closed micro-batch: its offsets, and its outputs once the model and the encoders are done.
+   */
+  private record InFlight(
+      int size,
+      Map<TopicPartition, OffsetAndMetadata> offsets,
+      CompletableFuture<Outputs> outputs) {}
 
   private record Outputs(List<DeadLetter> unreadable, List<ImageEnhancer.Outcome> outcomes) {}
 
   /**
-   * Processes one micro-batch: runs the model on the calling (inference) thread and returns a future
-   * of the encoded outcomes, so the thread is free for the next batch while they are encoded.
+   * Processes one micro-batch: runs the model on the calling (inference) thread and returns a
+   * future of the encoded outcomes, so the thread is free for the next batch while they are
+   * encoded.
    */
   @FunctionalInterface
   interface BatchProcessor {
@@ -86,15 +99,27 @@ public final class WorkerPipeline implements Runnable {
   }
 
   public WorkerPipeline(
-      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      ImageEnhancer enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry) {
+      WorkerConfig config,
+      PipelineTopics topics,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
+      ImageEnhancer enhancer,
+      ImagePreparation preparation,
+      ExecutorService codec,
+      InfrastructureRetry retry) {
     this(config, topics, consumer, producer, enhancer::processAsync, preparation, codec, retry);
   }
 
   /** The loop around any micro-batch processor: tests run it without a model. */
   WorkerPipeline(
-      WorkerConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      BatchProcessor enhancer, ImagePreparation preparation, ExecutorService codec, InfrastructureRetry retry) {
+      WorkerConfig config,
+      PipelineTopics topics,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
+      BatchProcessor enhancer,
+      ImagePreparation preparation,
+      ExecutorService codec,
+      InfrastructureRetry retry) {
     this.config = config;
     this.topics = topics;
     this.consumer = consumer;
@@ -110,27 +135,41 @@ public final class WorkerPipeline implements Runnable {
   public void run() {
     producer.initTransactions();
     consumer.subscribe(List.of(topics.images().name()), new DropRevoked());
-    log.info("gpu-worker consuming {} as group {} (batch {} images, wait {} ms, {} batches in flight)",
-        topics.images().name(), config.groupId(), config.maxBatchSize(), config.maxBatchWaitMs(), depth);
+    log.info(
+        "gpu-worker consuming {} as group {} (batch {} images, wait {} ms, {} batches in flight)",
+        topics.images().name(),
+        config.groupId(),
+        config.maxBatchSize(),
+        config.maxBatchWaitMs(),
+        depth);
     if (depth > 0) {
-      inference = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "lwise-inference");
-        t.setDaemon(true);
-        return t;
-      });
+      inference =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "lwise-inference");
+                t.setDaemon(true);
+                return t;
+              });
     }
     boolean clean = false;
     try {
       while (running.get()) {
         commitFinished();
-        Duration timeout = pending.isEmpty()
-            ? (inFlight.isEmpty() ? Duration.ofMillis(500) : IN_FLIGHT_POLL)
-            : Duration.ofMillis(Math.max(1, Math.min(remainingWaitMs(), inFlight.isEmpty() ? Long.MAX_VALUE : 10)));
+        Duration timeout =
+            pending.isEmpty()
+                ? (inFlight.isEmpty() ? Duration.ofMillis(500) : IN_FLIGHT_POLL)
+                : Duration.ofMillis(
+                    Math.max(
+                        1, Math.min(remainingWaitMs(), inFlight.isEmpty() ? Long.MAX_VALUE : 10)));
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
-          pending.add(new Pending(record, System.nanoTime(),
-              CompletableFuture.supplyAsync(() -> preparation.prepare(record), codec)));
+          pending.add(
+              new Pending(
+                  record,
+                  System.nanoTime(),
+                  CompletableFuture.supplyAsync(() -> preparation.prepare(record), codec)));
         }
-        while (!pending.isEmpty() && (pending.size() >= config.maxBatchSize() || remainingWaitMs() <= 0)) {
+        while (!pending.isEmpty()
+            && (pending.size() >= config.maxBatchSize() || remainingWaitMs() <= 0)) {
           if (depth > 0 && inFlight.size() >= depth) {
             commitOldest(); // back-pressure: the model is `depth` batches ahead of the commits
           }
@@ -184,7 +223,10 @@ public final class WorkerPipeline implements Runnable {
     return config.maxBatchWaitMs() - waited;
   }
 
-  /** Takes the next batch off the pending records and hands it to the model (or runs it here at depth 0). */
+  /**
+   * Takes the next batch off the pending records and hands it to the model (or runs it here at
+   * depth 0).
+   */
   private void closeBatch() {
     List<Pending> batch = new ArrayList<>();
     while (!pending.isEmpty() && batch.size() < config.maxBatchSize()) {
@@ -192,19 +234,24 @@ public final class WorkerPipeline implements Runnable {
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (Pending p : batch) {
-      offsets.put(new TopicPartition(p.record().topic(), p.record().partition()),
+      offsets.put(
+          new TopicPartition(p.record().topic(), p.record().partition()),
           new OffsetAndMetadata(p.record().offset() + 1));
     }
-    CompletableFuture<Outputs> outputs = depth == 0
-        ? infer(batch)
-        : CompletableFuture.supplyAsync(() -> infer(batch), inference).thenCompose(f -> f);
+    CompletableFuture<Outputs> outputs =
+        depth == 0
+            ? infer(batch)
+            : CompletableFuture.supplyAsync(() -> infer(batch), inference).thenCompose(f -> f);
     inFlight.add(new InFlight(batch.size(), offsets, outputs));
     if (depth == 0) {
       commitOldest();
     }
   }
 
-  /** On the inference thread: waits for the batch's decoding, runs the model, and leaves encoding to the codec pool. */
+  /**
+   * On the inference thread: waits for the batch's decoding, runs the model, and leaves encoding to
+   * the codec pool.
+   */
   private CompletableFuture<Outputs> infer(List<Pending> batch) {
     List<PreparedImage> items = new ArrayList<>(batch.size());
     List<DeadLetter> unreadable = new ArrayList<>();
@@ -225,7 +272,10 @@ public final class WorkerPipeline implements Runnable {
     }
   }
 
-  /** Waits for the oldest batch in flight and commits it; its failure (the model's or the commit's) stops the loop. */
+  /**
+   * Waits for the oldest batch in flight and commits it; its failure (the model's or the commit's)
+   * stops the loop.
+   */
   private void commitOldest() {
     InFlight batch = inFlight.peekFirst();
     Outputs outputs;
@@ -237,23 +287,38 @@ public final class WorkerPipeline implements Runnable {
     long cpu = WorkerProfile.threadCpuNanos();
     // A transaction that failed because the registry or broker was briefly away was aborted whole,
     // so it is sent again (schema auto-registration by two workers at once can also answer 5xx).
-    retry.run(() -> TransactionalBatch.commit(producer, batch.offsets(), consumer.groupMetadata(), out -> {
-      for (DeadLetter dead : outputs.unreadable()) {
-        out.send(topics.deadLetters(), dead.getRecordKey(), dead);
-      }
-      for (ImageEnhancer.Outcome outcome : outputs.outcomes()) {
-        ImageRecord r = outcome.record();
-        if (outcome.deadLetter() != null) {
-          log.info("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
-          out.send(topics.deadLetters(), outcome.deadLetter().getRecordKey(), outcome.deadLetter());
-          continue;
-        }
-        out.send(topics.scores(), RecordKeys.row(r.getJobId(), r.getRowIndex()), outcome.score());
-        for (EnhancedImage image : outcome.images()) {
-          out.send(topics.enhanced(), RecordKeys.output(r.getJobId(), image.getConditionId(), r.getRowIndex()), image);
-        }
-      }
-    }));
+    retry.run(
+        () ->
+            TransactionalBatch.commit(
+                producer,
+                batch.offsets(),
+                consumer.groupMetadata(),
+                out -> {
+                  for (DeadLetter dead : outputs.unreadable()) {
+                    out.send(topics.deadLetters(), dead.getRecordKey(), dead);
+                  }
+                  for (ImageEnhancer.Outcome outcome : outputs.outcomes()) {
+                    ImageRecord r = outcome.record();
+                    if (outcome.deadLetter() != null) {
+                      log.info("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
+                      out.send(
+                          topics.deadLetters(),
+                          outcome.deadLetter().getRecordKey(),
+                          outcome.deadLetter());
+                      continue;
+                    }
+                    out.send(
+                        topics.scores(),
+                        RecordKeys.row(r.getJobId(), r.getRowIndex()),
+                        outcome.score());
+                    for (EnhancedImage image : outcome.images()) {
+                      out.send(
+                          topics.enhanced(),
+                          RecordKeys.output(r.getJobId(), image.getConditionId(), r.getRowIndex()),
+                          image);
+                    }
+                  }
+                }));
     WorkerProfile.process().committed(WorkerProfile.threadCpuNanos() - cpu);
     // Removed only once committed: a failed commit leaves it (and everything after it) uncommitted.
     inFlight.pollFirst();
@@ -261,7 +326,9 @@ public final class WorkerPipeline implements Runnable {
     long now = System.nanoTime();
     if (now - lastReport > 30_000_000_000L) {
       // One line every 30 s while working: enough for an operator to see throughput.
-      log.info("{} images done since assignment ({} img/s)", imagesDone,
+      log.info(
+          "{} images done since assignment ({} img/s)",
+          imagesDone,
           String.format("%.1f", imagesDone / ((now - started) / 1e9)));
       lastReport = now;
     }
@@ -281,9 +348,17 @@ public final class WorkerPipeline implements Runnable {
         throw unreadable;
       }
       if (!TransientFailures.isTransient(cause)) {
-        // Not the record's fault and not an outage: a bug, which must stop the worker, not hide as a dead letter.
-        throw new IllegalStateException("preparing the image record at " + p.record().topic() + "-"
-            + p.record().partition() + "@" + p.record().offset() + " failed", cause);
+        // Not the record's fault and not an outage: a bug, which must stop the worker, not hide as
+        // a dead letter.
+        throw new IllegalStateException(
+            "preparing the image record at "
+                + p.record().topic()
+                + "-"
+                + p.record().partition()
+                + "@"
+                + p.record().offset()
+                + " failed",
+            cause);
       }
       return retry.get(() -> preparation.prepare(p.record()));
     }
@@ -319,9 +394,13 @@ public final class WorkerPipeline implements Runnable {
     private void dropPending(Collection<TopicPartition> partitions) {
       assignedPartitions = Math.max(0, assignedPartitions - partitions.size());
       int before = pending.size();
-      pending.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
+      pending.removeIf(
+          p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
       if (before != pending.size()) {
-        log.info("Dropped {} polled records of revoked partitions {}", before - pending.size(), partitions);
+        log.info(
+            "Dropped {} polled records of revoked partitions {}",
+            before - pending.size(),
+            partitions);
       }
     }
 
@@ -346,5 +425,4 @@ public final class WorkerPipeline implements Runnable {
       dropPending(partitions);
     }
   }
-
 }

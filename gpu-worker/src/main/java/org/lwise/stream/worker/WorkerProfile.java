@@ -6,10 +6,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Where a worker's time goes, for benchmarks ({@code lwise bench-pipeline}): model passes (wall time
- * on the inference thread), CPU time of decoding, encoding and the transaction commits. Process-wide,
- * so workers in one JVM add up; a benchmark reads it before and after a job and takes the difference.
- * Each figure costs a thread-CPU clock read (about a microsecond) per image or batch.
+ * Where a worker's time goes, for benchmarks ({@code lwise bench-pipeline}): model passes (wall
+ * time on the inference thread), CPU time of decoding, encoding and the transaction commits.
+ * Process-wide, so workers in one JVM add up; a benchmark reads it before and after a job and takes
+ * the difference. Each figure costs a thread-CPU clock read (about a microsecond) per image or
+ * batch.
  */
 public final class WorkerProfile {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -69,27 +70,55 @@ public final class WorkerProfile {
 
   /** The figures so far; subtract an earlier snapshot for one job's. */
   public Snapshot snapshot() {
-    return new Snapshot(modelNanos.sum(), modelCpuNanos.sum(), modelPasses.sum(), decodeCpuNanos.sum(), encodeCpuNanos.sum(),
-        commitCpuNanos.sum(), inputImages.sum(), outputImages.sum(), outputBytes.sum(), firstModelStart.get(),
+    return new Snapshot(
+        modelNanos.sum(),
+        modelCpuNanos.sum(),
+        modelPasses.sum(),
+        decodeCpuNanos.sum(),
+        encodeCpuNanos.sum(),
+        commitCpuNanos.sum(),
+        inputImages.sum(),
+        outputImages.sum(),
+        outputBytes.sum(),
+        firstModelStart.get(),
         lastModelEnd.get());
   }
 
   /**
-   * @param modelNanos wall time the inference thread spent in model passes (enhancement and scoring)
-   * @param modelCpuNanos the inference thread's CPU time in them (the engine's own threads not counted)
+   * @param modelNanos wall time the inference thread spent in model passes (enhancement and
+   *     scoring)
+   * @param modelCpuNanos the inference thread's CPU time in them (the engine's own threads not
+   *     counted)
    * @param modelPasses micro-batches that went through the model
-   * @param firstModelStart {@link System#nanoTime()} at the first model pass since {@link #startSpan()} (0: none)
+   * @param firstModelStart {@link System#nanoTime()} at the first model pass since {@link
+   *     #startSpan()} (0: none)
    * @param lastModelEnd {@link System#nanoTime()} at the end of the latest model pass
    */
-  public record Snapshot(long modelNanos, long modelCpuNanos, long modelPasses, long decodeCpuNanos, long encodeCpuNanos,
-      long commitCpuNanos, long inputImages, long outputImages, long outputBytes, long firstModelStart,
+  public record Snapshot(
+      long modelNanos,
+      long modelCpuNanos,
+      long modelPasses,
+      long decodeCpuNanos,
+      long encodeCpuNanos,
+      long commitCpuNanos,
+      long inputImages,
+      long outputImages,
+      long outputBytes,
+      long firstModelStart,
       long lastModelEnd) {
     public Snapshot minus(Snapshot earlier) {
-      return new Snapshot(modelNanos - earlier.modelNanos, modelCpuNanos - earlier.modelCpuNanos,
+      return new Snapshot(
+          modelNanos - earlier.modelNanos,
+          modelCpuNanos - earlier.modelCpuNanos,
           modelPasses - earlier.modelPasses,
-          decodeCpuNanos - earlier.decodeCpuNanos, encodeCpuNanos - earlier.encodeCpuNanos,
-          commitCpuNanos - earlier.commitCpuNanos, inputImages - earlier.inputImages,
-          outputImages - earlier.outputImages, outputBytes - earlier.outputBytes, firstModelStart, lastModelEnd);
+          decodeCpuNanos - earlier.decodeCpuNanos,
+          encodeCpuNanos - earlier.encodeCpuNanos,
+          commitCpuNanos - earlier.commitCpuNanos,
+          inputImages - earlier.inputImages,
+          outputImages - earlier.outputImages,
+          outputBytes - earlier.outputBytes,
+          firstModelStart,
+          lastModelEnd);
     }
   }
 }

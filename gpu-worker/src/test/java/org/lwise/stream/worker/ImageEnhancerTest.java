@@ -22,7 +22,10 @@ import org.lwise.stream.schema.ImageRecord;
 import org.lwise.stream.schema.JobContext;
 import org.lwise.stream.schema.Objective;
 
-/** The worker's path from prepared images to scores and images, on the method module's small test CNN. */
+/**
+ * The worker's path from prepared images to scores and images, on the method module's small test
+ * CNN.
+ */
 class ImageEnhancerTest {
   static final Path METHOD_FIXTURES = Path.of("../method/src/test/resources");
   static RobustClassifier model;
@@ -49,10 +52,14 @@ class ImageEnhancerTest {
     Condition plain = Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false);
     var enhanced = process(List.of(plain));
     // The forward-only predictor and the ascent's first (autograd) pass at x0 give the same logits.
-    assertThat(enhanced.score().getRobustGtLogit()).isCloseTo(scoredOnly.getRobustGtLogit(), offset(1e-5));
-    assertThat(enhanced.score().getRobustCrossEntropy()).isCloseTo(scoredOnly.getRobustCrossEntropy(), offset(1e-5));
+    assertThat(enhanced.score().getRobustGtLogit())
+        .isCloseTo(scoredOnly.getRobustGtLogit(), offset(1e-5));
+    assertThat(enhanced.score().getRobustCrossEntropy())
+        .isCloseTo(scoredOnly.getRobustCrossEntropy(), offset(1e-5));
     assertThat(enhanced.score().getPredictedClass()).isEqualTo(scoredOnly.getPredictedClass());
-    assertThat(process(List.of()).images()).extracting(i -> i.getConditionId()).containsExactly("natural");
+    assertThat(process(List.of()).images())
+        .extracting(i -> i.getConditionId())
+        .containsExactly("natural");
   }
 
   @Test
@@ -62,35 +69,60 @@ class ImageEnhancerTest {
     var scored = process(List.of()).score();
     var outcome = process(List.of(random));
     // Same clean logits; a random start would move them far more.
-    assertThat(outcome.score().getRobustGtLogit()).isCloseTo(scored.getRobustGtLogit(), offset(1e-5));
-    assertThat(outcome.images()).extracting(i -> i.getConditionId()).containsExactly("natural", random.getId());
-    assertThat(process(List.of(random)).images().get(1).getSha256()).as("seeded: a replay gives the same image")
+    assertThat(outcome.score().getRobustGtLogit())
+        .isCloseTo(scored.getRobustGtLogit(), offset(1e-5));
+    assertThat(outcome.images())
+        .extracting(i -> i.getConditionId())
+        .containsExactly("natural", random.getId());
+    assertThat(process(List.of(random)).images().get(1).getSha256())
+        .as("seeded: a replay gives the same image")
         .isEqualTo(outcome.images().get(1).getSha256());
   }
 
   @Test
   void shouldRunMultiViewConditionsBesidePlainOnesInTheWorkersPath() {
     Condition plain = Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false);
-    Condition views = Conditions.withViews(Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false), 2,
-        Conditions.DEFAULT_AUG_TYPES);
+    Condition views =
+        Conditions.withViews(
+            Conditions.create(2, 0.5, 4, Objective.LOGIT, List.of(), false),
+            2,
+            Conditions.DEFAULT_AUG_TYPES);
     var outcome = process(List.of(plain, views));
-    assertThat(outcome.images()).extracting(i -> i.getConditionId())
+    assertThat(outcome.images())
+        .extracting(i -> i.getConditionId())
         .containsExactlyInAnyOrder("natural", plain.getId(), views.getId());
-    assertThat(outcome.images().get(2).getSha256()).isNotEqualTo(outcome.images().get(1).getSha256());
+    assertThat(outcome.images().get(2).getSha256())
+        .isNotEqualTo(outcome.images().get(1).getSha256());
     assertThat(process(List.of(plain, views)).images().get(2).getSha256())
-        .as("views seeded per image: a replay gives the same image").isEqualTo(outcome.images().get(2).getSha256());
+        .as("views seeded per image: a replay gives the same image")
+        .isEqualTo(outcome.images().get(2).getSha256());
   }
 
   private static ImageEnhancer.Outcome process(List<Condition> conditions) {
-    PreparedImage item = new PreparedImage(record(conditions), crop, Preprocessor.toChw(crop), null);
+    PreparedImage item =
+        new PreparedImage(record(conditions), crop, Preprocessor.toChw(crop), null);
     return enhancer.process(new ArrayList<>(List.of(item))).get(0);
   }
 
   private static ImageRecord record(List<Condition> conditions) {
-    JobContext job = JobContext.newBuilder().setDataset("d").setModelId("fashion-cnn").setConditions(conditions)
-        .setClassesPresent(List.of(9)).setOutputFormat(ImageFormat.PNG).build();
-    return ImageRecord.newBuilder().setJobId("j").setRowIndex(3).setValues(List.of()).setLabel(9)
-        .setImPath("a.png").setContentType("image/png").setSha256("x").setImage(ByteBuffer.allocate(0))
-        .setContext(job).build();
+    JobContext job =
+        JobContext.newBuilder()
+            .setDataset("d")
+            .setModelId("fashion-cnn")
+            .setConditions(conditions)
+            .setClassesPresent(List.of(9))
+            .setOutputFormat(ImageFormat.PNG)
+            .build();
+    return ImageRecord.newBuilder()
+        .setJobId("j")
+        .setRowIndex(3)
+        .setValues(List.of())
+        .setLabel(9)
+        .setImPath("a.png")
+        .setContentType("image/png")
+        .setSha256("x")
+        .setImage(ByteBuffer.allocate(0))
+        .setContext(job)
+        .build();
   }
 }

@@ -13,7 +13,8 @@ import org.lwise.stream.schema.ImageFormat;
 class PngEncoderTest {
   @Test
   void shouldBeLosslessWithEveryFilterAndLevel() throws Exception {
-    // Odd sizes and extreme values exercise the filters' edges (first row, first pixel, wrap-around).
+    // Odd sizes and extreme values exercise the filters' edges (first row, first pixel,
+    // wrap-around).
     Random random = new Random(7);
     int width = 13;
     int height = 9;
@@ -28,7 +29,8 @@ class PngEncoderTest {
         assertThat(decoded.width()).isEqualTo(width);
         assertThat(decoded.pixels()).as(filter + " level " + level).isEqualTo(pixels);
         assertThat(ImageIO.read(new ByteArrayInputStream(png)).getRGB(3, 4))
-            .as("the JDK's reader agrees").isEqualTo(0xff000000 | rgb(pixels, (4 * width + 3) * 3));
+            .as("the JDK's reader agrees")
+            .isEqualTo(0xff000000 | rgb(pixels, (4 * width + 3) * 3));
       }
     }
   }
@@ -36,9 +38,13 @@ class PngEncoderTest {
   @Test
   void shouldBeUsedForPngOutputsOnlyWhenConfigured() {
     RgbImage image = new RgbImage(2, 1, new byte[] {1, 2, 3, (byte) 250, (byte) 251, (byte) 252});
-    OutputEncoder.Encoded png = OutputEncoder.of("paeth", 1).encode(image, "a/b.jpg", ImageFormat.PNG);
+    OutputEncoder.Encoded png =
+        OutputEncoder.of("paeth", 1).encode(image, "a/b.jpg", ImageFormat.PNG);
     assertThat(new ImageDecoder().decode(png.bytes()).pixels()).isEqualTo(image.pixels());
-    assertThat(OutputEncoder.of("imageio", 1).encode(image, "a/b.jpg", ImageFormat.SOURCE).contentType())
+    assertThat(
+            OutputEncoder.of("imageio", 1)
+                .encode(image, "a/b.jpg", ImageFormat.SOURCE)
+                .contentType())
         .isEqualTo("image/jpeg");
   }
 

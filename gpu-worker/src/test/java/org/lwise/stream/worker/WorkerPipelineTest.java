@@ -61,12 +61,18 @@ class WorkerPipelineTest {
   final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
   final ExecutorService codec = Executors.newSingleThreadExecutor();
   final ExecutorService loop = Executors.newSingleThreadExecutor();
+
   /** The rows of each micro-batch the model was given, in order. */
   final List<List<Long>> batches = new CopyOnWriteArrayList<>();
+
   final List<Long> batchNanos = new CopyOnWriteArrayList<>();
   final Set<String> modelThreads = ConcurrentHashMap.newKeySet();
-  /** Per batch, completed by the test when the batch's outputs count as encoded (with holdEncoding). */
+
+  /**
+   * Per batch, completed by the test when the batch's outputs count as encoded (with holdEncoding).
+   */
   final List<CompletableFuture<Void>> encodings = new CopyOnWriteArrayList<>();
+
   volatile boolean holdEncoding;
   MockProducer<byte[], byte[]> producer = producer();
   WorkerPipeline pipeline;
@@ -89,12 +95,13 @@ class WorkerPipelineTest {
   @Test
   void shouldCloseABatchAsSoonAsItIsFull() throws Exception {
     start(2, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      for (long row = 0; row < 3; row++) {
-        consumer.addRecord(image(P0, row, row));
-      }
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          for (long row = 0; row < 3; row++) {
+            consumer.addRecord(image(P0, row, row));
+          }
+        });
     await(() -> producer.commitCount() == 1);
     onNextPoll(() -> consumer.addRecord(image(P0, 3, 3)));
     await(() -> producer.commitCount() == 2);
@@ -102,8 +109,12 @@ class WorkerPipelineTest {
     // Row 2 waited for row 3 (the wait is an hour): only a full batch closes.
     assertThat(batches).containsExactly(List.of(0L, 1L), List.of(2L, 3L));
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L), Map.of(P0, 4L));
-    assertThat(sentKeys(TopicNames.SCORES)).containsExactly(
-        RecordKeys.row(JOB, 0), RecordKeys.row(JOB, 1), RecordKeys.row(JOB, 2), RecordKeys.row(JOB, 3));
+    assertThat(sentKeys(TopicNames.SCORES))
+        .containsExactly(
+            RecordKeys.row(JOB, 0),
+            RecordKeys.row(JOB, 1),
+            RecordKeys.row(JOB, 2),
+            RecordKeys.row(JOB, 3));
   }
 
   @Test
@@ -111,29 +122,34 @@ class WorkerPipelineTest {
     long waitMs = 300;
     start(32, waitMs);
     long[] polledAt = new long[1];
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-      polledAt[0] = System.nanoTime();
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          polledAt[0] = System.nanoTime();
+        });
     await(() -> producer.commitCount() == 1);
 
     assertThat(batches).containsExactly(List.of(0L));
-    assertThat(Duration.ofNanos(batchNanos.get(0) - polledAt[0])).isGreaterThanOrEqualTo(Duration.ofMillis(waitMs));
+    assertThat(Duration.ofNanos(batchNanos.get(0) - polledAt[0]))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(waitMs));
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 1L));
   }
 
   @Test
   void shouldDropPolledRecordsOfPartitionsItLost() throws Exception {
     start(2, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0, P1);
-      consumer.addRecord(image(P0, 0, 0));
-    });
-    onNextPoll(() -> {
-      consumer.rebalance(List.of(P1)); // P0 goes to another worker, which will process its row 0
-      consumer.addRecord(image(P1, 0, 10));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0, P1);
+          consumer.addRecord(image(P0, 0, 0));
+        });
+    onNextPoll(
+        () -> {
+          consumer.rebalance(
+              List.of(P1)); // P0 goes to another worker, which will process its row 0
+          consumer.addRecord(image(P1, 0, 10));
+        });
     onNextPoll(() -> consumer.addRecord(image(P1, 1, 11)));
     await(() -> producer.commitCount() == 1);
 
@@ -144,12 +160,14 @@ class WorkerPipelineTest {
 
   @Test
   void shouldCommitNoOffsetsAndSendNothingWhenTheTransactionFails() throws Exception {
-    producer.commitTransactionException = new ProducerFencedException("another worker took over this transactional id");
+    producer.commitTransactionException =
+        new ProducerFencedException("another worker took over this transactional id");
     start(1, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+        });
 
     assertThat(failure()).isInstanceOf(ProducerFencedException.class);
     assertThat(batches).hasSize(1);
@@ -162,70 +180,90 @@ class WorkerPipelineTest {
   @Test
   void shouldSendAnAbortedBatchAgainWholeWhenTheBrokerWasBrieflyAway() throws Exception {
     int[] commits = {0};
-    producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
-      @Override
-      public void commitTransaction() {
-        if (commits[0]++ == 0) {
-          throw new NotEnoughReplicasException("a broker is restarting");
-        }
-        super.commitTransaction();
-      }
-    };
+    producer =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+          @Override
+          public void commitTransaction() {
+            if (commits[0]++ == 0) {
+              throw new NotEnoughReplicasException("a broker is restarting");
+            }
+            super.commitTransaction();
+          }
+        };
     start(2, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-      consumer.addRecord(image(P0, 1, 1));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(image(P0, 1, 1));
+        });
     await(() -> producer.commitCount() == 1);
 
     assertThat(commits[0]).isEqualTo(2);
     assertThat(batches).as("the model's work is not repeated, only the transaction").hasSize(1);
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L));
-    assertThat(sentKeys(TopicNames.SCORES)).containsExactly(RecordKeys.row(JOB, 0), RecordKeys.row(JOB, 1));
+    assertThat(sentKeys(TopicNames.SCORES))
+        .containsExactly(RecordKeys.row(JOB, 0), RecordKeys.row(JOB, 1));
   }
 
   @Test
   void shouldDeadLetterUnreadableRecordsWithTheJobAndRowTheirKeysName() throws Exception {
     start(3, Duration.ofHours(1).toMillis());
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-      consumer.addRecord(raw(P0, 1, RecordKeys.row(JOB, 1), "not avro".getBytes(StandardCharsets.UTF_8)));
-      consumer.addRecord(raw(P0, 2, RecordKeys.row(JOB, 2), null));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(
+              raw(P0, 1, RecordKeys.row(JOB, 1), "not avro".getBytes(StandardCharsets.UTF_8)));
+          consumer.addRecord(raw(P0, 2, RecordKeys.row(JOB, 2), null));
+        });
     await(() -> producer.commitCount() == 1);
 
     assertThat(batches).containsExactly(List.of(0L));
-    List<DeadLetter> dead = sent(TopicNames.DEAD_LETTERS).stream()
-        .map(r -> topics.deadLetters().valueSerde().deserializer().deserialize(r.topic(), r.value())).toList();
-    assertThat(dead).extracting(DeadLetter::getJobId, DeadLetter::getRowIndex, DeadLetter::getRecordKey)
+    List<DeadLetter> dead =
+        sent(TopicNames.DEAD_LETTERS).stream()
+            .map(
+                r ->
+                    topics
+                        .deadLetters()
+                        .valueSerde()
+                        .deserializer()
+                        .deserialize(r.topic(), r.value()))
+            .toList();
+    assertThat(dead)
+        .extracting(DeadLetter::getJobId, DeadLetter::getRowIndex, DeadLetter::getRecordKey)
         .containsExactly(
-            tuple(JOB, 1L, RecordKeys.row(JOB, 1)),
-            tuple(JOB, 2L, RecordKeys.row(JOB, 2)));
+            tuple(JOB, 1L, RecordKeys.row(JOB, 1)), tuple(JOB, 2L, RecordKeys.row(JOB, 2)));
     assertThat(dead.get(0).getStage()).isEqualTo("gpu-worker");
     assertThat(dead.get(0).getReason()).startsWith("unreadable image record at lwise.images-0@1");
     assertThat(dead.get(1).getReason()).contains("empty record value");
-    assertThat(committedOffsets()).as("dead-lettered records are consumed too").containsExactly(Map.of(P0, 3L));
+    assertThat(committedOffsets())
+        .as("dead-lettered records are consumed too")
+        .containsExactly(Map.of(P0, 3L));
   }
 
   @Test
-  void shouldRunTheNextBatchThroughTheModelWhileThePreviousIsStillEncodedAndCommitInOrder() throws Exception {
+  void shouldRunTheNextBatchThroughTheModelWhileThePreviousIsStillEncodedAndCommitInOrder()
+      throws Exception {
     holdEncoding = true;
     start(2, Duration.ofHours(1).toMillis(), 3);
-    onNextPoll(() -> {
-      assign(P0, P1);
-      consumer.addRecord(image(P0, 0, 0));
-      consumer.addRecord(image(P1, 0, 10));
-      consumer.addRecord(image(P0, 1, 1));
-      consumer.addRecord(image(P1, 1, 11));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0, P1);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(image(P1, 0, 10));
+          consumer.addRecord(image(P0, 1, 1));
+          consumer.addRecord(image(P1, 1, 11));
+        });
     await(() -> batches.size() == 2);
 
-    assertThat(producer.commitCount()).as("batch 0 is still being encoded while the model ran batch 1").isZero();
+    assertThat(producer.commitCount())
+        .as("batch 0 is still being encoded while the model ran batch 1")
+        .isZero();
     encodings.get(1).complete(null);
     Thread.sleep(100);
-    assertThat(producer.commitCount()).as("batch 1 waits for batch 0: commits keep the order batches closed in")
+    assertThat(producer.commitCount())
+        .as("batch 1 waits for batch 0: commits keep the order batches closed in")
         .isZero();
     encodings.get(0).complete(null);
     await(() -> producer.commitCount() == 2);
@@ -233,20 +271,25 @@ class WorkerPipelineTest {
     // The mock consumer returns a poll's records partition by partition.
     assertThat(batches).containsExactly(List.of(0L, 1L), List.of(10L, 11L));
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L), Map.of(P1, 2L));
-    assertThat(sentKeys(TopicNames.SCORES)).containsExactly(
-        RecordKeys.row(JOB, 0), RecordKeys.row(JOB, 1), RecordKeys.row(JOB, 10), RecordKeys.row(JOB, 11));
+    assertThat(sentKeys(TopicNames.SCORES))
+        .containsExactly(
+            RecordKeys.row(JOB, 0),
+            RecordKeys.row(JOB, 1),
+            RecordKeys.row(JOB, 10),
+            RecordKeys.row(JOB, 11));
   }
 
   @Test
   void shouldStopTakingBatchesWhileAsManyAsTheDepthAreInFlight() throws Exception {
     holdEncoding = true;
     start(1, Duration.ofHours(1).toMillis(), 2);
-    onNextPoll(() -> {
-      assign(P0);
-      for (long row = 0; row < 4; row++) {
-        consumer.addRecord(image(P0, row, row));
-      }
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          for (long row = 0; row < 4; row++) {
+            consumer.addRecord(image(P0, row, row));
+          }
+        });
     await(() -> batches.size() == 2);
     Thread.sleep(200);
     assertThat(batches).as("two batches in flight, none committed: the third waits").hasSize(2);
@@ -258,25 +301,30 @@ class WorkerPipelineTest {
     await(() -> batches.size() == 4);
     encodings.get(3).complete(null);
     await(() -> producer.commitCount() == 4);
-    assertThat(committedOffsets()).containsExactly(Map.of(P0, 1L), Map.of(P0, 2L), Map.of(P0, 3L), Map.of(P0, 4L));
+    assertThat(committedOffsets())
+        .containsExactly(Map.of(P0, 1L), Map.of(P0, 2L), Map.of(P0, 3L), Map.of(P0, 4L));
   }
 
   @Test
   void shouldNotCommitALaterBatchWhenAnEarlierBatchsTransactionFails() throws Exception {
-    producer.commitTransactionException = new ProducerFencedException("another worker took over this transactional id");
+    producer.commitTransactionException =
+        new ProducerFencedException("another worker took over this transactional id");
     holdEncoding = true;
     start(1, Duration.ofHours(1).toMillis(), 3);
-    onNextPoll(() -> {
-      assign(P0);
-      consumer.addRecord(image(P0, 0, 0));
-      consumer.addRecord(image(P0, 1, 1));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(image(P0, 1, 1));
+        });
     await(() -> batches.size() == 2);
     encodings.get(1).complete(null); // batch 1 is ready first; it must still wait for batch 0
     encodings.get(0).complete(null);
 
     assertThat(failure()).isInstanceOf(ProducerFencedException.class);
-    assertThat(producer.consumerGroupOffsetsHistory()).as("neither batch 0's nor batch 1's offsets").isEmpty();
+    assertThat(producer.consumerGroupOffsetsHistory())
+        .as("neither batch 0's nor batch 1's offsets")
+        .isEmpty();
     assertThat(producer.history()).isEmpty();
     assertThat(pipeline.imagesDone()).isZero();
   }
@@ -285,20 +333,23 @@ class WorkerPipelineTest {
   void shouldCommitTheBatchesInFlightBeforeGivingUpPartitions() throws Exception {
     holdEncoding = true;
     start(1, Duration.ofHours(1).toMillis(), 3);
-    onNextPoll(() -> {
-      assign(P0, P1);
-      consumer.addRecord(image(P0, 0, 0));
-    });
+    onNextPoll(
+        () -> {
+          assign(P0, P1);
+          consumer.addRecord(image(P0, 0, 0));
+        });
     await(() -> batches.size() == 1);
-    CompletableFuture.runAsync(() -> {
-      sleep(200);
-      encodings.get(0).complete(null);
-    });
-    onNextPoll(() -> {
-      consumer.rebalance(List.of(P1)); // blocks in the revocation until batch 0 is committed
-      assertThat(producer.commitCount()).as("committed while P0 was still ours").isEqualTo(1);
-      consumer.addRecord(image(P1, 0, 10));
-    });
+    CompletableFuture.runAsync(
+        () -> {
+          sleep(200);
+          encodings.get(0).complete(null);
+        });
+    onNextPoll(
+        () -> {
+          consumer.rebalance(List.of(P1)); // blocks in the revocation until batch 0 is committed
+          assertThat(producer.commitCount()).as("committed while P0 was still ours").isEqualTo(1);
+          consumer.addRecord(image(P1, 0, 10));
+        });
     await(() -> batches.size() == 2);
     encodings.get(1).complete(null);
     await(() -> producer.commitCount() == 2);
@@ -309,16 +360,20 @@ class WorkerPipelineTest {
   @Test
   void shouldRunTheModelBetweenPollsWithoutPipelining() throws Exception {
     start(2, Duration.ofHours(1).toMillis(), 0);
-    onNextPoll(() -> {
-      assign(P0);
-      for (long row = 0; row < 4; row++) {
-        consumer.addRecord(image(P0, row, row));
-      }
-    });
+    onNextPoll(
+        () -> {
+          assign(P0);
+          for (long row = 0; row < 4; row++) {
+            consumer.addRecord(image(P0, row, row));
+          }
+        });
     await(() -> producer.commitCount() == 2);
 
     assertThat(batches).containsExactly(List.of(0L, 1L), List.of(2L, 3L));
-    assertThat(modelThreads).as("the loop's own thread").hasSize(1).doesNotContain("lwise-inference");
+    assertThat(modelThreads)
+        .as("the loop's own thread")
+        .hasSize(1)
+        .doesNotContain("lwise-inference");
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L), Map.of(P0, 4L));
   }
 
@@ -327,13 +382,33 @@ class WorkerPipelineTest {
   }
 
   private void start(int maxBatchSize, long maxBatchWaitMs, int depth) {
-    WorkerConfig config = WorkerConfig.from(Map.of("bootstrap.servers", "unused:9092", "registry.url", "http://unused",
-        WorkerConfig.MODEL_CARD, "unused", WorkerConfig.MAX_BATCH_SIZE, maxBatchSize,
-        WorkerConfig.MAX_BATCH_WAIT_MS, maxBatchWaitMs, WorkerConfig.PIPELINE_DEPTH, depth));
-    ImagePreparation preparation = new ImagePreparation(topics.images(), new ImageSource(() -> null), 8,
-        new ImageDecoder());
-    pipeline = new WorkerPipeline(config, topics, consumer, producer, this::scoreEach, preparation, codec,
-        new InfrastructureRetry(Duration.ofSeconds(5)));
+    WorkerConfig config =
+        WorkerConfig.from(
+            Map.of(
+                "bootstrap.servers",
+                "unused:9092",
+                "registry.url",
+                "http://unused",
+                WorkerConfig.MODEL_CARD,
+                "unused",
+                WorkerConfig.MAX_BATCH_SIZE,
+                maxBatchSize,
+                WorkerConfig.MAX_BATCH_WAIT_MS,
+                maxBatchWaitMs,
+                WorkerConfig.PIPELINE_DEPTH,
+                depth));
+    ImagePreparation preparation =
+        new ImagePreparation(topics.images(), new ImageSource(() -> null), 8, new ImageDecoder());
+    pipeline =
+        new WorkerPipeline(
+            config,
+            topics,
+            consumer,
+            producer,
+            this::scoreEach,
+            preparation,
+            codec,
+            new InfrastructureRetry(Duration.ofSeconds(5)));
     running = CompletableFuture.runAsync(pipeline, loop);
   }
 
@@ -353,10 +428,23 @@ class WorkerPipelineTest {
     List<ImageEnhancer.Outcome> outcomes = new ArrayList<>();
     for (PreparedImage item : items) {
       ImageRecord r = item.record();
-      outcomes.add(new ImageEnhancer.Outcome(r, Score.newBuilder().setJobId(r.getJobId()).setRowIndex(r.getRowIndex())
-          .setValues(r.getValues()).setImPath(r.getImPath()).setLabel(r.getLabel()).setModelId("stand-in")
-          .setRobustGtLogit(1.0).setRobustEntropy(0.1).setRobustCrossEntropy(0.2).setPredictedClass(r.getLabel())
-          .build(), List.of(), null));
+      outcomes.add(
+          new ImageEnhancer.Outcome(
+              r,
+              Score.newBuilder()
+                  .setJobId(r.getJobId())
+                  .setRowIndex(r.getRowIndex())
+                  .setValues(r.getValues())
+                  .setImPath(r.getImPath())
+                  .setLabel(r.getLabel())
+                  .setModelId("stand-in")
+                  .setRobustGtLogit(1.0)
+                  .setRobustEntropy(0.1)
+                  .setRobustCrossEntropy(0.2)
+                  .setPredictedClass(r.getLabel())
+                  .build(),
+              List.of(),
+              null));
     }
     if (!holdEncoding) {
       return CompletableFuture.completedFuture(outcomes);
@@ -411,7 +499,8 @@ class WorkerPipelineTest {
 
   private List<Map<TopicPartition, Long>> committedOffsets() {
     List<Map<TopicPartition, Long>> offsets = new ArrayList<>();
-    for (Map<String, Map<TopicPartition, OffsetAndMetadata>> commit : producer.consumerGroupOffsetsHistory()) {
+    for (Map<String, Map<TopicPartition, OffsetAndMetadata>> commit :
+        producer.consumerGroupOffsetsHistory()) {
       Map<TopicPartition, Long> positions = new HashMap<>();
       commit.values().forEach(group -> group.forEach((p, o) -> positions.put(p, o.offset())));
       offsets.add(positions);
@@ -432,18 +521,41 @@ class WorkerPipelineTest {
   }
 
   private ConsumerRecord<byte[], byte[]> image(TopicPartition partition, long offset, long row) {
-    JobContext job = JobContext.newBuilder().setDataset("d").setModelId("stand-in").setConditions(List.of())
-        .setClassesPresent(List.of(1)).setOutputFormat(ImageFormat.PNG).build();
-    ImageRecord record = ImageRecord.newBuilder().setJobId(JOB).setRowIndex(row).setValues(List.of()).setLabel(1)
-        .setImPath("images/" + row + ".png").setContentType("image/png").setSha256("x").setImage(ByteBuffer.wrap(PNG))
-        .setContext(job).build();
-    return raw(partition, offset, RecordKeys.row(JOB, row),
+    JobContext job =
+        JobContext.newBuilder()
+            .setDataset("d")
+            .setModelId("stand-in")
+            .setConditions(List.of())
+            .setClassesPresent(List.of(1))
+            .setOutputFormat(ImageFormat.PNG)
+            .build();
+    ImageRecord record =
+        ImageRecord.newBuilder()
+            .setJobId(JOB)
+            .setRowIndex(row)
+            .setValues(List.of())
+            .setLabel(1)
+            .setImPath("images/" + row + ".png")
+            .setContentType("image/png")
+            .setSha256("x")
+            .setImage(ByteBuffer.wrap(PNG))
+            .setContext(job)
+            .build();
+    return raw(
+        partition,
+        offset,
+        RecordKeys.row(JOB, row),
         topics.images().valueSerde().serializer().serialize(TopicNames.IMAGES, record));
   }
 
-  private static ConsumerRecord<byte[], byte[]> raw(TopicPartition partition, long offset, String key, byte[] value) {
-    return new ConsumerRecord<>(partition.topic(), partition.partition(), offset,
-        key.getBytes(StandardCharsets.UTF_8), value);
+  private static ConsumerRecord<byte[], byte[]> raw(
+      TopicPartition partition, long offset, String key, byte[] value) {
+    return new ConsumerRecord<>(
+        partition.topic(),
+        partition.partition(),
+        offset,
+        key.getBytes(StandardCharsets.UTF_8),
+        value);
   }
 
   private static final byte[] PNG = png();

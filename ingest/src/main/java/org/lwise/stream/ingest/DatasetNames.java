@@ -6,8 +6,8 @@ import java.util.regex.Pattern;
  * The rule for dataset names, checked where a name enters (job submission) because every stage
  * builds something from it: the output folders {@code <dataset>_<condition>/} of the uploader and
  * the aggregator, the S3 buckets {@code <prefix>-<dataset>-<condition>}, the job id. A name that
- * matches is one path segment that is neither {@code .} nor {@code ..}, so those folders stay inside
- * the output folder, and it holds only characters S3's bucket rules allow once lower-cased.
+ * matches is one path segment that is neither {@code .} nor {@code ..}, so those folders stay
+ * inside the output folder, and it holds only characters S3's bucket rules allow once lower-cased.
  */
 public final class DatasetNames {
   /** ASCII only: a Unicode name would be mangled differently by file systems and bucket names. */
@@ -25,8 +25,12 @@ public final class DatasetNames {
   /** Returns the name, or throws naming the option and the rule. */
   public static String check(String name) {
     if (!isSafe(name)) {
-      throw new IllegalArgumentException("--dataset " + quoted(name) + " is not a valid dataset name: " + RULE
-          + " (it names output folders and S3 buckets)");
+      throw new IllegalArgumentException(
+          "--dataset "
+              + quoted(name)
+              + " is not a valid dataset name: "
+              + RULE
+              + " (it names output folders and S3 buckets)");
     }
     return name;
   }

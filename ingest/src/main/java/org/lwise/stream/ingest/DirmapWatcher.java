@@ -27,12 +27,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Watch mode: publishes rows as they are appended to a dirmap (newly collected clinical images),
- * starting after the rows present when it first starts (or from a given row),
- * as an open-ended job scored against a finished reference job's logit range. A row whose image
- * file is not there yet waits for it while later rows go out ({@link WatchProgress}); a row whose
- * output an earlier row owns is dead-lettered ({@link OutputClaims}). Each pass goes out in one
- * transaction together with the job record's progress (row count = the first row not handled,
- * plus the rows handled past it), which is also where a restarted watcher finds how far it got.
+ * starting after the rows present when it first starts (or from a given row), as an open-ended job
+ * scored against a finished reference job's logit range. A row whose image file is not there yet
+ * waits for it while later rows go out ({@link WatchProgress}); a row whose output an earlier row
+ * owns is dead-lettered ({@link OutputClaims}). Each pass goes out in one transaction together with
+ * the job record's progress (row count = the first row not handled, plus the rows handled past it),
+ * which is also where a restarted watcher finds how far it got.
  */
 public final class DirmapWatcher implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(DirmapWatcher.class);
@@ -51,16 +51,30 @@ public final class DirmapWatcher implements Runnable {
   private volatile long imagesPublished;
   private volatile long deadLettered;
 
-  public DirmapWatcher(IngestConfig config, PipelineTopics topics, Function<String, Producer<byte[], byte[]>> producers,
-      ImageStager stager, JobRequest request, Long fromRow) {
+  public DirmapWatcher(
+      IngestConfig config,
+      PipelineTopics topics,
+      Function<String, Producer<byte[], byte[]>> producers,
+      ImageStager stager,
+      JobRequest request,
+      Long fromRow) {
     this(config, topics, producers, stager, request, fromRow, System::currentTimeMillis);
   }
 
-  /** @param clock milliseconds, for how long rows have waited for their image files */
-  DirmapWatcher(IngestConfig config, PipelineTopics topics, Function<String, Producer<byte[], byte[]>> producers,
-      ImageStager stager, JobRequest request, Long fromRow, LongSupplier clock) {
+  /**
+   * @param clock milliseconds, for how long rows have waited for their image files
+   */
+  DirmapWatcher(
+      IngestConfig config,
+      PipelineTopics topics,
+      Function<String, Producer<byte[], byte[]>> producers,
+      ImageStager stager,
+      JobRequest request,
+      Long fromRow,
+      LongSupplier clock) {
     if (request.referenceJobId() == null) {
-      throw new IllegalArgumentException("watch mode needs a reference job (its logit range scores new images)");
+      throw new IllegalArgumentException(
+          "watch mode needs a reference job (its logit range scores new images)");
     }
     this.config = config;
     this.topics = topics;
@@ -71,10 +85,14 @@ public final class DirmapWatcher implements Runnable {
     this.clock = clock;
   }
 
-  /** Also watch a folder: files dropped into it become rows of the watched dirmap ({@link FolderDirmap}). */
+  /**
+   * Also watch a folder: files dropped into it become rows of the watched dirmap ({@link
+   * FolderDirmap}).
+   */
   public DirmapWatcher watchingFolder(FolderDirmap folder) {
     if (!folder.dirmap().equals(request.dirmap().toAbsolutePath().normalize())) {
-      throw new IllegalArgumentException("the watched dirmap must be the folder's " + folder.dirmap());
+      throw new IllegalArgumentException(
+          "the watched dirmap must be the folder's " + folder.dirmap());
     }
     this.folder = folder;
     return this;
@@ -82,15 +100,23 @@ public final class DirmapWatcher implements Runnable {
 
   /** The watch job's id: beside its reference job, one per watched dirmap and request. */
   public String jobId() {
-    String identity = request.dirmap().toAbsolutePath().normalize() + "|" + request.modelId() + "|"
-        + request.conditions().stream().map(c -> c.getId()).toList() + "|" + request.labelColumn();
-    return RecordKeys.watchJobId(request.referenceJobId(),
+    String identity =
+        request.dirmap().toAbsolutePath().normalize()
+            + "|"
+            + request.modelId()
+            + "|"
+            + request.conditions().stream().map(c -> c.getId()).toList()
+            + "|"
+            + request.labelColumn();
+    return RecordKeys.watchJobId(
+        request.referenceJobId(),
         Digests.sha256(identity.getBytes(StandardCharsets.UTF_8)).substring(0, 12));
   }
 
   /**
    * The watermark: every row of the dirmap before it is handled (skipped at the first start,
-   * published or dead-lettered); the first row still waiting for its image file, if any, is this one.
+   * published or dead-lettered); the first row still waiting for its image file, if any, is this
+   * one.
    */
   public long published() {
     WatchProgress now = progress;
@@ -112,7 +138,10 @@ public final class DirmapWatcher implements Runnable {
     return imagesPublished;
   }
 
-  /** Rows this watcher (this process) dead-lettered: malformed, output owned by an earlier row, bad or never-arriving image. */
+  /**
+   * Rows this watcher (this process) dead-lettered: malformed, output owned by an earlier row, bad
+   * or never-arriving image.
+   */
   public long deadLettered() {
     return deadLettered;
   }
@@ -130,10 +159,17 @@ public final class DirmapWatcher implements Runnable {
       folder.scan();
     }
     startFrom(TopicReader.latest(config.connection().bootstrapServers(), topics.jobs()).get(jobId));
-    log.info("Watching {} as job {} (reference {}), new rows from row {}{}", request.dirmap(), jobId,
-        request.referenceJobId(), progress.watermark(),
-        progress.handled() > progress.watermark() ? " (and " + (progress.handled() - progress.watermark())
-            + " rows after it already handled)" : "");
+    log.info(
+        "Watching {} as job {} (reference {}), new rows from row {}{}",
+        request.dirmap(),
+        jobId,
+        request.referenceJobId(),
+        progress.watermark(),
+        progress.handled() > progress.watermark()
+            ? " (and "
+                + (progress.handled() - progress.watermark())
+                + " rows after it already handled)"
+            : "");
     try (Producer<byte[], byte[]> producer = producers.apply("lwise-ingest-" + jobId)) {
       producer.initTransactions();
       long lastSize = -1;
@@ -173,12 +209,16 @@ public final class DirmapWatcher implements Runnable {
     progress = new WatchProgress(watermark, ahead, config.watchMissingFileTimeoutMs(), clock);
   }
 
-  /** One pass: publishes the rows not handled yet whose images are ready. Returns how many rows it handled. */
+  /**
+   * One pass: publishes the rows not handled yet whose images are ready. Returns how many rows it
+   * handled.
+   */
   long publishNewRows(Producer<byte[], byte[]> producer, String jobId) {
     Dirmap dirmap = new DirmapReader().read(request.dirmap());
     int labelColumn = dirmap.column(request.labelColumn());
     if (labelColumn < 0) {
-      throw new IllegalArgumentException("label column '" + request.labelColumn() + "' is not in " + dirmap.csv());
+      throw new IllegalArgumentException(
+          "label column '" + request.labelColumn() + "' is not in " + dirmap.csv());
     }
     DatasetPaths paths = new DatasetPaths(dirmap.root());
     OutputClaims outputs = OutputClaims.of(dirmap, request.outputFormat());
@@ -198,9 +238,16 @@ public final class DirmapWatcher implements Runnable {
       out.send(topics.jobs(), jobId, job);
       for (Dirmap.RowProblem problem : pass.malformed()) {
         String key = RecordKeys.row(jobId, problem.index());
-        out.send(topics.deadLetters(), key, DeadLetters.of("ingest",
-            "malformed CSV row at line " + problem.line() + ": " + problem.reason(), key, jobId, problem.index(),
-            dirmap.csv() + ":" + problem.line()));
+        out.send(
+            topics.deadLetters(),
+            key,
+            DeadLetters.of(
+                "ingest",
+                "malformed CSV row at line " + problem.line() + ": " + problem.reason(),
+                key,
+                jobId,
+                problem.index(),
+                dirmap.csv() + ":" + problem.line()));
       }
       for (WatchProgress.DeadRow row : pass.deadLetters()) {
         rows.deadLetter(out, jobId, dirmap, row.row(), row.reason());
@@ -221,8 +268,14 @@ public final class DirmapWatcher implements Runnable {
     dead += pass.malformed().size() + pass.deadLetters().size();
     imagesPublished += sent;
     deadLettered += dead;
-    log.info("Watch job {}: published {} rows, dead-lettered {}; {} waiting for their image file; rows before {} "
-        + "all handled", jobId, sent, dead, progress.waiting(), pass.watermark());
+    log.info(
+        "Watch job {}: published {} rows, dead-lettered {}; {} waiting for their image file; rows before {} "
+            + "all handled",
+        jobId,
+        sent,
+        dead,
+        progress.waiting(),
+        pass.watermark());
     return sent + dead;
   }
 

@@ -22,14 +22,15 @@ import org.lwise.stream.dirmap.DirmapReader;
 
 /**
  * Turns image files dropped into a folder into dirmap rows, so that watch mode can treat "files
- * appear in a folder" exactly like "rows are appended to a dirmap". Layout:
- * {@code <folder>/<class>/<file>}, where {@code <class>} is a class id or one of the model's class
- * names. Rows are appended to {@code <folder>/dirmap.csv}; a file is listed once its size has stopped
+ * appear in a folder" exactly like "rows are appended to a dirmap". Layout: {@code
+ * <folder>/<class>/<file>}, where {@code <class>} is a class id or one of the model's class names.
+ * Rows are appended to {@code <folder>/dirmap.csv}; a file is listed once its size has stopped
  * changing between two scans, so half-copied files are not read.
  */
 public final class FolderDirmap {
   static final List<String> HEADER = List.of("split", "class", "class_num", "im_path");
-  private static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif");
+  private static final Set<String> IMAGE_EXTENSIONS =
+      Set.of("png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif");
 
   private final Path folder;
   private final List<String> classNames;
@@ -44,7 +45,10 @@ public final class FolderDirmap {
     return folder.resolve("dirmap.csv");
   }
 
-  /** Appends rows for files that appeared (and stopped growing) since the last scan; returns how many. */
+  /**
+   * Appends rows for files that appeared (and stopped growing) since the last scan; returns how
+   * many.
+   */
   public int scan() {
     try {
       Files.createDirectories(folder);
@@ -56,7 +60,8 @@ public final class FolderDirmap {
       Set<String> listed = listed();
       List<Path> stable = new ArrayList<>();
       try (Stream<Path> files = Files.walk(folder)) {
-        for (Path file : files.filter(Files::isRegularFile).filter(FolderDirmap::isImage).sorted().toList()) {
+        for (Path file :
+            files.filter(Files::isRegularFile).filter(FolderDirmap::isImage).sorted().toList()) {
           String relative = folder.relativize(file).toString().replace('\\', '/');
           if (listed.contains(relative)) {
             continue;
@@ -76,8 +81,11 @@ public final class FolderDirmap {
           Path relative = folder.relativize(file);
           String classFolder = relative.getNameCount() > 1 ? relative.getName(0).toString() : "";
           Integer label = label(classFolder);
-          csv.printRecord("test", label != null && label < classNames.size() ? classNames.get(label) : classFolder,
-              label == null ? "" : label, relative.toString().replace('\\', '/'));
+          csv.printRecord(
+              "test",
+              label != null && label < classNames.size() ? classNames.get(label) : classFolder,
+              label == null ? "" : label,
+              relative.toString().replace('\\', '/'));
           lastSeenSize.remove(file);
         }
       }
@@ -88,11 +96,15 @@ public final class FolderDirmap {
   }
 
   private static CSVPrinter printer(Path file, StandardOpenOption mode) throws IOException {
-    Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, mode);
+    Writer writer =
+        Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, mode);
     return new CSVPrinter(writer, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get());
   }
 
-  /** A class id folder ("5") or a class name folder ("nv"); null when it is neither (the row is then dead-lettered). */
+  /**
+   * A class id folder ("5") or a class name folder ("nv"); null when it is neither (the row is then
+   * dead-lettered).
+   */
   Integer label(String classFolder) {
     try {
       return Integer.parseInt(classFolder);

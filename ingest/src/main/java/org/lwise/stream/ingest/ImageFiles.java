@@ -36,7 +36,6 @@ public final class ImageFiles {
     return "application/octet-stream";
   }
 
-
   private static boolean startsWith(byte[] bytes, int... prefix) {
     if (bytes.length < prefix.length) {
       return false;

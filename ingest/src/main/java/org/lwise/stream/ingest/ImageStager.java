@@ -5,8 +5,8 @@ import org.lwise.stream.schema.S3Ref;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 
 /**
- * Puts large input images in S3 so that image records stay small; the key is the file's SHA-256,
- * so staging the same file twice is one object, written once ({@link ObjectStore}).
+ * Puts large input images in S3 so that image records stay small; the key is the file's SHA-256, so
+ * staging the same file twice is one object, written once ({@link ObjectStore}).
  */
 public final class ImageStager {
   private final ObjectStore store;

@@ -17,26 +17,42 @@ public final class IngestApp implements AutoCloseable {
 
   public IngestApp(IngestConfig config) {
     this.config = config;
-    TopicSetup.ensureTopics(config.connection().bootstrapServers(), config.connection().topicPartitions());
+    TopicSetup.ensureTopics(
+        config.connection().bootstrapServers(), config.connection().topicPartitions());
     this.topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
     this.s3 = S3Clients.create(config.connection(), 4);
   }
 
   /** Publishes a dirmap as a job (or finds it submitted before). */
   public IngestReport submit(JobRequest request, LongConsumer rowsDone) {
-    IngestPipeline pipeline = new IngestPipeline(config, topics,
-        id -> KafkaClients.transactionalProducer(config.connection().bootstrapServers(), id,
-            // A whole job is one transaction; a large dirmap takes a while to publish.
-            Map.of("transaction.timeout.ms", 900_000)),
-        new ImageStager(s3, config.stagingBucket()));
+    IngestPipeline pipeline =
+        new IngestPipeline(
+            config,
+            topics,
+            id ->
+                KafkaClients.transactionalProducer(
+                    config.connection().bootstrapServers(),
+                    id,
+                    // A whole job is one transaction; a large dirmap takes a while to publish.
+                    Map.of("transaction.timeout.ms", 900_000)),
+            new ImageStager(s3, config.stagingBucket()));
     return pipeline.submit(request, rowsDone);
   }
 
-  /** A watcher of the request's dirmap (run it on a thread of your own; stop it with {@code stop()}). */
+  /**
+   * A watcher of the request's dirmap (run it on a thread of your own; stop it with {@code
+   * stop()}).
+   */
   public DirmapWatcher watcher(JobRequest request, Long fromRow) {
-    return new DirmapWatcher(config, topics,
-        id -> KafkaClients.transactionalProducer(config.connection().bootstrapServers(), id, Map.of()),
-        new ImageStager(s3, config.stagingBucket()), request, fromRow);
+    return new DirmapWatcher(
+        config,
+        topics,
+        id ->
+            KafkaClients.transactionalProducer(
+                config.connection().bootstrapServers(), id, Map.of()),
+        new ImageStager(s3, config.stagingBucket()),
+        request,
+        fromRow);
   }
 
   @Override

@@ -46,7 +46,9 @@ public final class IngestPipeline {
    * @param stager where images above the inline limit go
    */
   public IngestPipeline(
-      IngestConfig config, PipelineTopics topics, Function<String, Producer<byte[], byte[]>> producers,
+      IngestConfig config,
+      PipelineTopics topics,
+      Function<String, Producer<byte[], byte[]>> producers,
       ImageStager stager) {
     this.config = config;
     this.topics = topics;
@@ -60,11 +62,17 @@ public final class IngestPipeline {
     Dirmap dirmap = new DirmapReader().read(request.dirmap());
     int labelColumn = dirmap.column(request.labelColumn());
     if (labelColumn < 0) {
-      throw new IllegalArgumentException("label column '" + request.labelColumn() + "' is not in dirmap "
-          + dirmap.csv() + "; columns: " + dirmap.header());
+      throw new IllegalArgumentException(
+          "label column '"
+              + request.labelColumn()
+              + "' is not in dirmap "
+              + dirmap.csv()
+              + "; columns: "
+              + dirmap.header());
     }
     String jobId = jobId(request, dirmap.csv());
-    Map<String, Job> submitted = TopicReader.latest(config.connection().bootstrapServers(), topics.jobs());
+    Map<String, Job> submitted =
+        TopicReader.latest(config.connection().bootstrapServers(), topics.jobs());
     if (submitted.containsKey(jobId)) {
       log.info("Job {} was submitted before; not publishing it again", jobId);
       return new IngestReport(jobId, dirmap.rowCount(), 0, 0, true);
@@ -73,7 +81,8 @@ public final class IngestPipeline {
   }
 
   /** Publishes a job not submitted before, in one transaction (tests call it without a broker). */
-  IngestReport publish(JobRequest request, Dirmap dirmap, int labelColumn, String jobId, LongConsumer rowsDone) {
+  IngestReport publish(
+      JobRequest request, Dirmap dirmap, int labelColumn, String jobId, LongConsumer rowsDone) {
     Job job = job(jobId, request, dirmap, labelColumn);
     DatasetPaths paths = new DatasetPaths(dirmap.root());
     long published = 0;
@@ -85,8 +94,15 @@ public final class IngestPipeline {
       out.send(topics.jobs(), jobId, job);
       for (Dirmap.RowProblem problem : dirmap.problems()) {
         String reason = "malformed CSV row at line " + problem.line() + ": " + problem.reason();
-        out.send(topics.deadLetters(), RecordKeys.row(jobId, problem.index()),
-            DeadLetters.of("ingest", reason, RecordKeys.row(jobId, problem.index()), jobId, problem.index(),
+        out.send(
+            topics.deadLetters(),
+            RecordKeys.row(jobId, problem.index()),
+            DeadLetters.of(
+                "ingest",
+                reason,
+                RecordKeys.row(jobId, problem.index()),
+                jobId,
+                problem.index(),
                 dirmap.csv() + ":" + problem.line()));
         log.info("Job {} row {}: {}", jobId, problem.index(), reason);
         dead++;
@@ -103,7 +119,12 @@ public final class IngestPipeline {
       }
       producer.commitTransaction();
     }
-    log.info("Job {} submitted: {} rows, {} image records, {} dead letters", jobId, dirmap.rowCount(), published, dead);
+    log.info(
+        "Job {} submitted: {} rows, {} image records, {} dead letters",
+        jobId,
+        dirmap.rowCount(),
+        published,
+        dead);
     return new IngestReport(jobId, dirmap.rowCount(), published, dead, false);
   }
 
@@ -146,10 +167,13 @@ public final class IngestPipeline {
   }
 
   /**
-   * Same dirmap content and same request = same job id, which is what makes a re-run resume
-   * instead of starting over.
+   * Same dirmap content and same request = same job id, which is what makes a re-run resume instead
+   * of starting over.
    */
-  /** The id a submission of {@code request} gets (reads the dirmap), to look a job up without submitting it. */
+  /**
+   * The id a submission of {@code request} gets (reads the dirmap), to look a job up without
+   * submitting it.
+   */
   public static String jobId(JobRequest request) {
     return jobId(request, new DirmapReader().read(request.dirmap()).csv());
   }
@@ -161,19 +185,27 @@ public final class IngestPipeline {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read dirmap " + csv, e);
     }
-    identity.append('|').append(request.dataset()).append('|').append(request.modelId())
-        .append('|').append(request.labelColumn()).append('|').append(request.score())
-        .append('|').append(request.outputFormat());
+    identity
+        .append('|')
+        .append(request.dataset())
+        .append('|')
+        .append(request.modelId())
+        .append('|')
+        .append(request.labelColumn())
+        .append('|')
+        .append(request.score())
+        .append('|')
+        .append(request.outputFormat());
     for (Condition c : request.conditions()) {
       identity.append('|').append(c.getId());
     }
     if (request.keepInputColumns()) {
-      // Other dirmaps, so another job; only when set, so the ids of existing jobs stay as they were.
+      // Other dirmaps, so another job; only when set, so the ids of existing jobs stay as they
+      // were.
       identity.append("|keep-input-columns");
     }
     String digest = Digests.sha256(identity.toString().getBytes(StandardCharsets.UTF_8));
     String dataset = request.dataset().toLowerCase().replaceAll("[^a-z0-9]+", "-");
     return dataset + "-" + digest.substring(0, 12);
   }
-
 }

@@ -9,11 +9,11 @@ import org.lwise.stream.schema.ImageFormat;
 
 /**
  * Which row owns each output image. The S3 key and the output file of a row are derived from its
- * im_path ({@link OutputPaths}), so two rows naming the same im_path — or, with PNG output,
- * {@code img/a.jpg} and {@code img/a.png} — would overwrite each other's images, and one row's
- * URL would show the other's picture. The first row (in dirmap order) owns the output; every later
- * one is dead-lettered naming it. Decided from the whole dirmap each time, so watch mode gives the
- * same answer on every pass and after a restart, rows before the watch start included.
+ * im_path ({@link OutputPaths}), so two rows naming the same im_path — or, with PNG output, {@code
+ * img/a.jpg} and {@code img/a.png} — would overwrite each other's images, and one row's URL would
+ * show the other's picture. The first row (in dirmap order) owns the output; every later one is
+ * dead-lettered naming it. Decided from the whole dirmap each time, so watch mode gives the same
+ * answer on every pass and after a restart, rows before the watch start included.
  */
 final class OutputClaims {
   private record Owner(long rowIndex, String imPath) {}
@@ -51,8 +51,16 @@ final class OutputClaims {
     if (OutputPaths.identity(owner.imPath()).equals(OutputPaths.identity(imPath))) {
       return "duplicate im_path '" + imPath + "' (row " + owner.rowIndex() + " is the first)";
     }
-    return "im_path '" + imPath + "' has the same output '" + OutputPaths.of(imPath, format).replace('\\', '/')
-        + "' as row " + owner.rowIndex() + "'s im_path '" + owner.imPath() + "' (row " + owner.rowIndex()
+    return "im_path '"
+        + imPath
+        + "' has the same output '"
+        + OutputPaths.of(imPath, format).replace('\\', '/')
+        + "' as row "
+        + owner.rowIndex()
+        + "'s im_path '"
+        + owner.imPath()
+        + "' (row "
+        + owner.rowIndex()
         + " is the first)";
   }
 

@@ -34,10 +34,16 @@ final class RowPublisher {
   }
 
   /**
-   * Returns true when an image record was sent, false when a dead letter was — also when an
-   * earlier row owns the row's output ({@link OutputClaims}).
+   * Returns true when an image record was sent, false when a dead letter was — also when an earlier
+   * row owns the row's output ({@link OutputClaims}).
    */
-  boolean publish(TopicProducer out, Job job, Dirmap dirmap, DirmapRow row, int labelColumn, DatasetPaths paths,
+  boolean publish(
+      TopicProducer out,
+      Job job,
+      Dirmap dirmap,
+      DirmapRow row,
+      int labelColumn,
+      DatasetPaths paths,
       OutputClaims outputs) {
     String jobId = job.getJobId();
     String key = RecordKeys.row(jobId, row.index());
@@ -57,15 +63,16 @@ final class RowPublisher {
       }
       String contentType = ImageFiles.contentType(bytes, file.getFileName().toString());
       String sha256 = Digests.sha256(bytes);
-      ImageRecord.Builder record = ImageRecord.newBuilder()
-          .setJobId(jobId)
-          .setRowIndex(row.index())
-          .setValues(row.values())
-          .setLabel(label)
-          .setImPath(imPath)
-          .setContentType(contentType)
-          .setSha256(sha256)
-          .setContext(context(job));
+      ImageRecord.Builder record =
+          ImageRecord.newBuilder()
+              .setJobId(jobId)
+              .setRowIndex(row.index())
+              .setValues(row.values())
+              .setLabel(label)
+              .setImPath(imPath)
+              .setContentType(contentType)
+              .setSha256(sha256)
+              .setContext(context(job));
       if (bytes.length > inlineMaxBytes) {
         record.setImageRef(stager.stage(bytes, sha256, contentType));
       } else {
@@ -74,11 +81,29 @@ final class RowPublisher {
       out.send(topics.images(), key, record.build());
       return true;
     } catch (DatasetPaths.BadPathException | IllegalArgumentException e) {
-      deadLetter(out, jobId, row, key, source, "row " + row.index() + " (line " + row.line() + "): " + e.getMessage());
+      deadLetter(
+          out,
+          jobId,
+          row,
+          key,
+          source,
+          "row " + row.index() + " (line " + row.line() + "): " + e.getMessage());
       return false;
     } catch (IOException e) {
-      deadLetter(out, jobId, row, key, source,
-          "row " + row.index() + " (line " + row.line() + "): cannot read image '" + imPath + "': " + e);
+      deadLetter(
+          out,
+          jobId,
+          row,
+          key,
+          source,
+          "row "
+              + row.index()
+              + " (line "
+              + row.line()
+              + "): cannot read image '"
+              + imPath
+              + "': "
+              + e);
       return false;
     }
   }
@@ -94,14 +119,25 @@ final class RowPublisher {
         .build();
   }
 
-  /** Dead-letters a row that is not published, with the reason ("row N (line L): " is prepended). */
+  /**
+   * Dead-letters a row that is not published, with the reason ("row N (line L): " is prepended).
+   */
   void deadLetter(TopicProducer out, String jobId, Dirmap dirmap, DirmapRow row, String reason) {
-    deadLetter(out, jobId, row, RecordKeys.row(jobId, row.index()), dirmap.csv() + ":" + row.line(),
+    deadLetter(
+        out,
+        jobId,
+        row,
+        RecordKeys.row(jobId, row.index()),
+        dirmap.csv() + ":" + row.line(),
         "row " + row.index() + " (line " + row.line() + "): " + reason);
   }
 
-  private void deadLetter(TopicProducer out, String jobId, DirmapRow row, String key, String source, String reason) {
+  private void deadLetter(
+      TopicProducer out, String jobId, DirmapRow row, String key, String source, String reason) {
     log.info("Job {}: {}", jobId, reason);
-    out.send(topics.deadLetters(), key, DeadLetters.of("ingest", reason, key, jobId, row.index(), source));
+    out.send(
+        topics.deadLetters(),
+        key,
+        DeadLetters.of("ingest", reason, key, jobId, row.index(), source));
   }
 }

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What is recorded on Kafka (with the job, in the transaction of the rows) is the
  * <em>watermark</em> — every row before it is published or dead-lettered, and it never passes a
- * waiting row — plus the rows at or after it that went out of order. A restarted watcher
- * continues from both: it neither skips a waiting row nor repeats one already sent.
+ * waiting row — plus the rows at or after it that went out of order. A restarted watcher continues
+ * from both: it neither skips a waiting row nor repeats one already sent.
  */
 final class WatchProgress {
   private static final Logger log = LoggerFactory.getLogger(WatchProgress.class);
@@ -43,7 +43,8 @@ final class WatchProgress {
    * @param watermark every row before it is handled (or was skipped at the watch job's first start)
    * @param ahead rows at or after the watermark handled out of order
    */
-  WatchProgress(long watermark, Collection<Long> ahead, long missingFileTimeoutMs, LongSupplier clock) {
+  WatchProgress(
+      long watermark, Collection<Long> ahead, long missingFileTimeoutMs, LongSupplier clock) {
     this.watermark = watermark;
     this.ahead = new TreeSet<>(ahead);
     this.ahead.headSet(watermark).clear();
@@ -58,8 +59,12 @@ final class WatchProgress {
    * What one pass sends: rows to publish (whose images are there and stable), rows to dead-letter,
    * and the progress to record with them.
    */
-  record Pass(List<DirmapRow> publish, List<DeadRow> deadLetters, List<Dirmap.RowProblem> malformed,
-      long watermark, List<Long> ahead) {
+  record Pass(
+      List<DirmapRow> publish,
+      List<DeadRow> deadLetters,
+      List<Dirmap.RowProblem> malformed,
+      long watermark,
+      List<Long> ahead) {
     boolean isEmpty() {
       return publish.isEmpty() && deadLetters.isEmpty() && malformed.isEmpty();
     }
@@ -79,7 +84,10 @@ final class WatchProgress {
     return waitingSince.size();
   }
 
-  /** Decides what happens to every row not handled yet. Changes nothing recorded until {@link #handled(Pass)}. */
+  /**
+   * Decides what happens to every row not handled yet. Changes nothing recorded until {@link
+   * #handled(Pass)}.
+   */
   Pass plan(Dirmap dirmap, OutputClaims outputs, DatasetPaths paths) {
     int imPathColumn = dirmap.column("im_path");
     List<DirmapRow> publish = new ArrayList<>();
@@ -155,16 +163,30 @@ final class WatchProgress {
   private String waitOrGiveUp(long index, String imPath, long now, String state) {
     Long since = waitingSince.putIfAbsent(index, now);
     if (since == null) {
-      log.info("Row {} waits for its image file '{}' ({}), up to {} ms ({})", index, imPath, state,
-          missingFileTimeoutMs, IngestConfig.WATCH_MISSING_FILE_TIMEOUT_MS);
+      log.info(
+          "Row {} waits for its image file '{}' ({}), up to {} ms ({})",
+          index,
+          imPath,
+          state,
+          missingFileTimeoutMs,
+          IngestConfig.WATCH_MISSING_FILE_TIMEOUT_MS);
       since = now;
     }
     if (now - since < missingFileTimeoutMs) {
       return null;
     }
     forget(index);
-    return "image file '" + imPath + "' " + state + " after waiting " + (now - since) + " ms ("
-        + IngestConfig.WATCH_MISSING_FILE_TIMEOUT_MS + "=" + missingFileTimeoutMs + ")";
+    return "image file '"
+        + imPath
+        + "' "
+        + state
+        + " after waiting "
+        + (now - since)
+        + " ms ("
+        + IngestConfig.WATCH_MISSING_FILE_TIMEOUT_MS
+        + "="
+        + missingFileTimeoutMs
+        + ")";
   }
 
   private void forget(long index) {

@@ -41,8 +41,15 @@ class DirmapWatcherTest {
   }
 
   private DirmapWatcher watcher(Job previous) {
-    DirmapWatcher watcher = new DirmapWatcher(IngestRecords.config(TIMEOUT_MS), TOPICS, id -> null, null,
-        IngestRecords.request(csv, ImageFormat.PNG, "reference-job"), null, clock::get);
+    DirmapWatcher watcher =
+        new DirmapWatcher(
+            IngestRecords.config(TIMEOUT_MS),
+            TOPICS,
+            id -> null,
+            null,
+            IngestRecords.request(csv, ImageFormat.PNG, "reference-job"),
+            null,
+            clock::get);
     watcher.startFrom(previous);
     return watcher;
   }
@@ -77,9 +84,14 @@ class DirmapWatcherTest {
     passes(watcher, producer, 2);
 
     String jobId = watcher.jobId();
-    assertThat(IngestRecords.keys(producer, TOPICS.images())).containsExactly(jobId + "/000000000002");
-    assertThat(IngestRecords.keys(producer, TOPICS.deadLetters())).as("row 1 is not lost").isEmpty();
-    assertThat(lastJob(producer).getRowCount()).as("the recorded watermark stops at the waiting row").isEqualTo(1);
+    assertThat(IngestRecords.keys(producer, TOPICS.images()))
+        .containsExactly(jobId + "/000000000002");
+    assertThat(IngestRecords.keys(producer, TOPICS.deadLetters()))
+        .as("row 1 is not lost")
+        .isEmpty();
+    assertThat(lastJob(producer).getRowCount())
+        .as("the recorded watermark stops at the waiting row")
+        .isEqualTo(1);
     assertThat(lastJob(producer).getRowsAhead()).containsExactly(2L);
     assertThat(watcher.waitingRows()).isEqualTo(1);
     assertThat(watcher.imagesPublished()).isEqualTo(1);
@@ -109,8 +121,11 @@ class DirmapWatcherTest {
     assertThat(IngestRecords.keys(producer, TOPICS.images())).isEmpty();
 
     passes(watcher, producer, 1);
-    assertThat(IngestRecords.values(producer, TOPICS.images())).singleElement()
-        .satisfies(image -> assertThat(image.getImage().remaining()).isEqualTo("half of the bytes".length()));
+    assertThat(IngestRecords.values(producer, TOPICS.images()))
+        .singleElement()
+        .satisfies(
+            image ->
+                assertThat(image.getImage().remaining()).isEqualTo("half of the bytes".length()));
   }
 
   @Test
@@ -127,9 +142,11 @@ class DirmapWatcherTest {
     clock.addAndGet(1);
     watcher.publishNewRows(producer, watcher.jobId());
 
-    assertThat(IngestRecords.values(producer, TOPICS.deadLetters())).extracting(DeadLetter::getReason).containsExactly(
-        "row 1 (line 3): image file 'img/never.jpg' not there after waiting 10000 ms "
-            + "(ingest.watch.missing.file.timeout.ms=10000)");
+    assertThat(IngestRecords.values(producer, TOPICS.deadLetters()))
+        .extracting(DeadLetter::getReason)
+        .containsExactly(
+            "row 1 (line 3): image file 'img/never.jpg' not there after waiting 10000 ms "
+                + "(ingest.watch.missing.file.timeout.ms=10000)");
     assertThat(lastJob(producer).getRowCount()).isEqualTo(2);
     assertThat(watcher.waitingRows()).isZero();
     assertThat(watcher.deadLettered()).isEqualTo(1);
@@ -170,11 +187,14 @@ class DirmapWatcherTest {
     passes(watcher, producer, 2);
 
     String jobId = watcher.jobId();
-    assertThat(IngestRecords.keys(producer, TOPICS.images())).containsExactly(jobId + "/000000000002");
-    assertThat(IngestRecords.values(producer, TOPICS.deadLetters())).extracting(DeadLetter::getReason).containsExactly(
-        "row 1 (line 3): im_path 'img/ref.png' has the same output 'img/ref.png' as row 0's im_path 'img/ref.jpg' "
-            + "(row 0 is the first)",
-        "row 3 (line 5): duplicate im_path 'img/new.jpg' (row 2 is the first)");
+    assertThat(IngestRecords.keys(producer, TOPICS.images()))
+        .containsExactly(jobId + "/000000000002");
+    assertThat(IngestRecords.values(producer, TOPICS.deadLetters()))
+        .extracting(DeadLetter::getReason)
+        .containsExactly(
+            "row 1 (line 3): im_path 'img/ref.png' has the same output 'img/ref.png' as row 0's im_path 'img/ref.jpg' "
+                + "(row 0 is the first)",
+            "row 3 (line 5): duplicate im_path 'img/new.jpg' (row 2 is the first)");
     assertThat(lastJob(producer).getRowCount()).isEqualTo(4);
   }
 }

@@ -13,7 +13,8 @@ import org.lwise.stream.dirmap.DirmapReader;
 
 class FolderDirmapTest {
   @Test
-  void shouldListFilesOnceTheyStopGrowingWithTheirClassFromTheFolderName(@TempDir Path dir) throws Exception {
+  void shouldListFilesOnceTheyStopGrowingWithTheirClassFromTheFolderName(@TempDir Path dir)
+      throws Exception {
     FolderDirmap folder = new FolderDirmap(dir, List.of("akiec", "bcc", "nv"));
     Files.createDirectories(dir.resolve("2"));
     Files.createDirectories(dir.resolve("bcc"));
@@ -29,10 +30,12 @@ class FolderDirmapTest {
 
     Dirmap dirmap = new DirmapReader().read(folder.dirmap());
     assertThat(dirmap.header()).containsExactly("split", "class", "class_num", "im_path");
-    assertThat(dirmap.rows()).extracting(r -> r.values().subList(1, 4)).containsExactly(
-        List.of("nv", "2", "2/a.jpg"),
-        Arrays.asList("bcc", "1", "bcc/b.png"),
-        Arrays.asList("unknown", null, "unknown/c.png"));
+    assertThat(dirmap.rows())
+        .extracting(r -> r.values().subList(1, 4))
+        .containsExactly(
+            List.of("nv", "2", "2/a.jpg"),
+            Arrays.asList("bcc", "1", "bcc/b.png"),
+            Arrays.asList("unknown", null, "unknown/c.png"));
 
     Files.writeString(dir.resolve("2/d.jpg"), "more");
     folder.scan();

@@ -12,7 +12,10 @@ import org.lwise.stream.common.PlainAvroSerdes;
 import org.lwise.stream.common.Topic;
 import org.lwise.stream.schema.ImageFormat;
 
-/** What ingest tests need: topics without a registry, a transactional MockProducer, and its records read back. */
+/**
+ * What ingest tests need: topics without a registry, a transactional MockProducer, and its records
+ * read back.
+ */
 final class IngestRecords {
   static final PipelineTopics TOPICS = PipelineTopics.create(new PlainAvroSerdes());
 
@@ -23,17 +26,26 @@ final class IngestRecords {
   }
 
   static IngestConfig config(long missingFileTimeoutMs) {
-    return IngestConfig.from(Map.of("bootstrap.servers", "unused:9092", "registry.url", "http://unused",
-        IngestConfig.WATCH_MISSING_FILE_TIMEOUT_MS, missingFileTimeoutMs));
+    return IngestConfig.from(
+        Map.of(
+            "bootstrap.servers",
+            "unused:9092",
+            "registry.url",
+            "http://unused",
+            IngestConfig.WATCH_MISSING_FILE_TIMEOUT_MS,
+            missingFileTimeoutMs));
   }
 
   static JobRequest request(Path dirmap, ImageFormat format, String referenceJobId) {
-    return new JobRequest(dirmap, "clinic", "model", "class_num", true, List.of(), format, referenceJobId);
+    return new JobRequest(
+        dirmap, "clinic", "model", "class_num", true, List.of(), format, referenceJobId);
   }
 
   /** Keys of the committed records of a topic, in the order they were sent. */
   static List<String> keys(MockProducer<byte[], byte[]> producer, Topic<?, ?> topic) {
-    return records(producer, topic).stream().map(r -> new String(r.key(), StandardCharsets.UTF_8)).toList();
+    return records(producer, topic).stream()
+        .map(r -> new String(r.key(), StandardCharsets.UTF_8))
+        .toList();
   }
 
   /** Values of the committed records of a topic, in the order they were sent. */
@@ -43,7 +55,8 @@ final class IngestRecords {
         .toList();
   }
 
-  private static List<ProducerRecord<byte[], byte[]>> records(MockProducer<byte[], byte[]> producer, Topic<?, ?> topic) {
+  private static List<ProducerRecord<byte[], byte[]>> records(
+      MockProducer<byte[], byte[]> producer, Topic<?, ?> topic) {
     return producer.history().stream().filter(r -> r.topic().equals(topic.name())).toList();
   }
 }

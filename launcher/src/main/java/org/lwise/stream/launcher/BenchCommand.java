@@ -24,31 +24,55 @@ import picocli.CommandLine.Option;
  * condition, side by side in one run on the same images — model passes, time, and the largest
  * difference between the two results — then the shared sweep at several micro-batch sizes.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmark: shared vs separate trajectories for an eps sweep, and micro-batch sizes (prints passes, times and their ratios).")
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Benchmark: shared vs separate trajectories for an eps sweep, and micro-batch sizes (prints passes, times and their ratios).")
 public final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--model",
+      defaultValue = "demo/models/fashion-cnn-robust",
+      description = "model card (default ${DEFAULT-VALUE})")
   Path model;
 
-  @Option(names = "--images", defaultValue = "demo/fashion-mnist/images", description = "folder of images (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--images",
+      defaultValue = "demo/fashion-mnist/images",
+      description = "folder of images (default ${DEFAULT-VALUE})")
   Path images;
 
-  @Option(names = "--count", defaultValue = "16", description = "images to use (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--count",
+      defaultValue = "16",
+      description = "images to use (default ${DEFAULT-VALUE})")
   int count;
 
-  @Option(names = "--eps", split = ",", defaultValue = "0.25,0.5,1,2,4,8",
+  @Option(
+      names = "--eps",
+      split = ",",
+      defaultValue = "0.25,0.5,1,2,4,8",
       description = "the sweep (default: the published HAM10000/MHIST sweep ${DEFAULT-VALUE})")
   List<Double> eps;
 
-  @Option(names = "--objective", defaultValue = "logit_diverge",
+  @Option(
+      names = "--objective",
+      defaultValue = "logit_diverge",
       description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
   Objective objective;
 
-  @Option(names = "--batch", defaultValue = "16", description = "trajectories per model pass (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--batch",
+      defaultValue = "16",
+      description = "trajectories per model pass (default ${DEFAULT-VALUE})")
   int batch;
 
-  @Option(names = "--batch-sizes", split = ",", defaultValue = "1,4,16",
-      description = "micro-batch sizes to compare on the shared sweep; empty to skip (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--batch-sizes",
+      split = ",",
+      defaultValue = "1,4,16",
+      description =
+          "micro-batch sizes to compare on the shared sweep; empty to skip (default ${DEFAULT-VALUE})")
   List<Integer> batchSizes;
 
   @Override
@@ -64,7 +88,9 @@ public final class BenchCommand implements Callable<Integer> {
       List<float[]> x0 = new ArrayList<>();
       try (Stream<Path> files = Files.walk(images)) {
         for (Path file : files.filter(Files::isRegularFile).sorted().limit(count).toList()) {
-          x0.add(Preprocessor.toChw(preprocessor.resizeAndCrop(new ImageDecoder().decode(Files.readAllBytes(file)))));
+          x0.add(
+              Preprocessor.toChw(
+                  preprocessor.resizeAndCrop(new ImageDecoder().decode(Files.readAllBytes(file)))));
         }
       }
       int k = classifier.card().numClasses();
@@ -74,7 +100,12 @@ public final class BenchCommand implements Callable<Integer> {
       }
       L2ProjectedAscent ascent = new L2ProjectedAscent(classifier);
       // Warm-up so the first measured run does not pay for native initialisation.
-      run(ascent, x0.subList(0, 1), TrajectoryPlanner.plan(sweep.subList(0, 1), false), present, batch);
+      run(
+          ascent,
+          x0.subList(0, 1),
+          TrajectoryPlanner.plan(sweep.subList(0, 1), false),
+          present,
+          batch);
 
       List<TrajectoryPlanner.Plan> shared = TrajectoryPlanner.plan(sweep, true);
       List<TrajectoryPlanner.Plan> separate = TrajectoryPlanner.plan(sweep, false);
@@ -88,16 +119,46 @@ public final class BenchCommand implements Callable<Integer> {
       int sharedBackward = shared.stream().mapToInt(TrajectoryPlanner.Plan::steps).sum();
       int separateBackward = separate.stream().mapToInt(TrajectoryPlanner.Plan::steps).sum();
       double maxDiff = maxDifference(shared, sharedResults, separate, separateResults, x0.size());
-      System.out.printf(Locale.ROOT, "Model %s (%d px, %d classes), %d images, sweep eps %s, %s, step 0.5, steps 2*eps%n",
-          classifier.card().id(), classifier.card().inputSize(), k, x0.size(), eps, objective.name().toLowerCase(Locale.ROOT));
-      System.out.printf(Locale.ROOT, "%-10s %12s %12s %14s %14s%n", "", "trajectories", "bwd/image", "fwd/image", "seconds");
-      System.out.printf(Locale.ROOT, "%-10s %12d %12d %14d %14.2f%n", "separate", separate.size(), separateBackward,
-          separateBackward + separate.size(), separateSeconds);
-      System.out.printf(Locale.ROOT, "%-10s %12d %12d %14d %14.2f%n", "shared", shared.size(), sharedBackward,
-          sharedBackward + shared.size(), sharedSeconds);
-      System.out.printf(Locale.ROOT, "passes ratio separate/shared %.2f, time ratio %.2f, max |difference| of results %.1e%n",
-          (double) (separateBackward + separateBackward + separate.size()) / (sharedBackward + sharedBackward + shared.size()),
-          separateSeconds / sharedSeconds, maxDiff);
+      System.out.printf(
+          Locale.ROOT,
+          "Model %s (%d px, %d classes), %d images, sweep eps %s, %s, step 0.5, steps 2*eps%n",
+          classifier.card().id(),
+          classifier.card().inputSize(),
+          k,
+          x0.size(),
+          eps,
+          objective.name().toLowerCase(Locale.ROOT));
+      System.out.printf(
+          Locale.ROOT,
+          "%-10s %12s %12s %14s %14s%n",
+          "",
+          "trajectories",
+          "bwd/image",
+          "fwd/image",
+          "seconds");
+      System.out.printf(
+          Locale.ROOT,
+          "%-10s %12d %12d %14d %14.2f%n",
+          "separate",
+          separate.size(),
+          separateBackward,
+          separateBackward + separate.size(),
+          separateSeconds);
+      System.out.printf(
+          Locale.ROOT,
+          "%-10s %12d %12d %14d %14.2f%n",
+          "shared",
+          shared.size(),
+          sharedBackward,
+          sharedBackward + shared.size(),
+          sharedSeconds);
+      System.out.printf(
+          Locale.ROOT,
+          "passes ratio separate/shared %.2f, time ratio %.2f, max |difference| of results %.1e%n",
+          (double) (separateBackward + separateBackward + separate.size())
+              / (sharedBackward + sharedBackward + shared.size()),
+          separateSeconds / sharedSeconds,
+          maxDiff);
       if (!batchSizes.isEmpty()) {
         compareBatchSizes(ascent, x0, shared, present);
       }
@@ -106,29 +167,55 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** The worker's micro-batching: the same shared sweep with more trajectories per model pass. */
-  private void compareBatchSizes(L2ProjectedAscent ascent, List<float[]> x0, List<TrajectoryPlanner.Plan> shared,
+  private void compareBatchSizes(
+      L2ProjectedAscent ascent,
+      List<float[]> x0,
+      List<TrajectoryPlanner.Plan> shared,
       List<Integer> present) {
-    System.out.printf(Locale.ROOT, "%nMicro-batching, shared sweep, %d images:%n%-10s %14s %14s %14s%n", x0.size(),
-        "batch", "seconds", "images/s", "vs batch " + batchSizes.get(0));
+    System.out.printf(
+        Locale.ROOT,
+        "%nMicro-batching, shared sweep, %d images:%n%-10s %14s %14s %14s%n",
+        x0.size(),
+        "batch",
+        "seconds",
+        "images/s",
+        "vs batch " + batchSizes.get(0));
     double first = 0;
     for (int size : batchSizes) {
       long t0 = System.nanoTime();
       run(ascent, x0, shared, present, size);
       double seconds = (System.nanoTime() - t0) / 1e9;
       first = first == 0 ? seconds : first;
-      System.out.printf(Locale.ROOT, "%-10d %14.2f %14.1f %13.2fx%n", size, seconds, x0.size() / seconds,
+      System.out.printf(
+          Locale.ROOT,
+          "%-10d %14.2f %14.1f %13.2fx%n",
+          size,
+          seconds,
+          x0.size() / seconds,
           first / seconds);
     }
   }
 
-  private static List<AscentResult> run(L2ProjectedAscent ascent, List<float[]> x0, List<TrajectoryPlanner.Plan> plans,
-      List<Integer> present, int batch) {
+  private static List<AscentResult> run(
+      L2ProjectedAscent ascent,
+      List<float[]> x0,
+      List<TrajectoryPlanner.Plan> plans,
+      List<Integer> present,
+      int batch) {
     List<Trajectory> all = new ArrayList<>();
     for (TrajectoryPlanner.Plan plan : plans) {
       for (int i = 0; i < x0.size(); i++) {
         int label = present.get(i % present.size());
-        all.add(new Trajectory(x0.get(i), label, plan.objective(), plan.stepSize(), plan.attack(), plan.eps(),
-            TrajectoryPlanner.divergeSet(plan, label, present), plan.outputs()));
+        all.add(
+            new Trajectory(
+                x0.get(i),
+                label,
+                plan.objective(),
+                plan.stepSize(),
+                plan.attack(),
+                plan.eps(),
+                TrajectoryPlanner.divergeSet(plan, label, present),
+                plan.outputs()));
       }
     }
     List<AscentResult> results = new ArrayList<>();
@@ -138,13 +225,18 @@ public final class BenchCommand implements Callable<Integer> {
     return results;
   }
 
-  private static double maxDifference(List<TrajectoryPlanner.Plan> shared, List<AscentResult> sharedResults,
-      List<TrajectoryPlanner.Plan> separate, List<AscentResult> separateResults, int images) {
+  private static double maxDifference(
+      List<TrajectoryPlanner.Plan> shared,
+      List<AscentResult> sharedResults,
+      List<TrajectoryPlanner.Plan> separate,
+      List<AscentResult> separateResults,
+      int images) {
     double max = 0;
     for (int s = 0; s < separate.size(); s++) {
       String id = separate.get(s).outputs().get(0).conditionId();
       for (int p = 0; p < shared.size(); p++) {
-        List<String> ids = shared.get(p).outputs().stream().map(Trajectory.Output::conditionId).toList();
+        List<String> ids =
+            shared.get(p).outputs().stream().map(Trajectory.Output::conditionId).toList();
         int o = ids.indexOf(id);
         if (o < 0) {
           continue;

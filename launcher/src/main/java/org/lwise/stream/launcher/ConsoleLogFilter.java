@@ -13,9 +13,13 @@ import org.lwise.stream.common.InfrastructureRetry;
 public final class ConsoleLogFilter extends Filter<ILoggingEvent> {
   private static final String QUIET = "lwise.console.quiet";
 
-  /** After Ctrl-C, clients of servers that are shutting down fail loudly; that is expected, so the console stays quiet. */
+  /**
+   * After Ctrl-C, clients of servers that are shutting down fail loudly; that is expected, so the
+   * console stays quiet.
+   */
   static void quietFromNowOn() {
-    if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+    if (org.slf4j.LoggerFactory.getILoggerFactory()
+        instanceof ch.qos.logback.classic.LoggerContext context) {
       context.putProperty(QUIET, "true");
     }
   }
@@ -26,10 +30,13 @@ public final class ConsoleLogFilter extends Filter<ILoggingEvent> {
       return FilterReply.DENY;
     }
     if (event.getLoggerName().equals(Launcher.class.getName())) {
-      return FilterReply.DENY; // a failed command: Launcher has printed its one-line message already
+      return FilterReply
+          .DENY; // a failed command: Launcher has printed its one-line message already
     }
-    if (event.getLoggerName().equals(InfrastructureRetry.class.getName()) && event.getLevel() == Level.ERROR) {
-      return FilterReply.DENY; // "still unreachable": the command that gives up says so in its one line
+    if (event.getLoggerName().equals(InfrastructureRetry.class.getName())
+        && event.getLevel() == Level.ERROR) {
+      return FilterReply
+          .DENY; // "still unreachable": the command that gives up says so in its one line
     }
     Level threshold = event.getLoggerName().startsWith("org.lwise") ? Level.WARN : Level.ERROR;
     return event.getLevel().isGreaterOrEqual(threshold) ? FilterReply.NEUTRAL : FilterReply.DENY;

@@ -22,10 +22,10 @@ import org.lwise.stream.common.ConnectionConfig;
  * data under {@code <out>/.embedded} (objects under {@code <out>/s3}). Ports are picked on the
  * first run and reused, so a second run resumes against the same data (the broker's controller
  * address is part of its formatted log, and S3 URLs in written dirmaps carry the port). A port that
- * something else listens on stops the run with that process named: a run only ever talks to
- * servers it started itself. The S3 store's keys of this run are in {@code .embedded/credentials}
- * (AWS shared-credentials format, owner-only), which {@code .embedded/connection.properties} names,
- * so {@code lwise worker --config .embedded/connection.properties} works from another shell.
+ * something else listens on stops the run with that process named: a run only ever talks to servers
+ * it started itself. The S3 store's keys of this run are in {@code .embedded/credentials} (AWS
+ * shared-credentials format, owner-only), which {@code .embedded/connection.properties} names, so
+ * {@code lwise worker --config .embedded/connection.properties} works from another shell.
  */
 public final class EmbeddedInfrastructure implements AutoCloseable {
   private final EmbeddedKafka kafka;
@@ -35,8 +35,8 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
   private final Path connectionFile;
   private final Path credentialsFile;
 
-  private EmbeddedInfrastructure(EmbeddedKafka kafka, EmbeddedRegistry registry, EmbeddedS3 s3, Path s3Dir,
-      Path home) {
+  private EmbeddedInfrastructure(
+      EmbeddedKafka kafka, EmbeddedRegistry registry, EmbeddedS3 s3, Path s3Dir, Path home) {
     this.kafka = kafka;
     this.registry = registry;
     this.s3 = s3;
@@ -45,32 +45,49 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     this.credentialsFile = home.resolve("credentials");
   }
 
-  /** A server whose parent was just killed needs up to a second to notice and exit (ParentWatch). */
+  /**
+   * A server whose parent was just killed needs up to a second to notice and exit (ParentWatch).
+   */
   private static final Duration PORT_RELEASE_GRACE = Duration.ofSeconds(5);
 
   public static EmbeddedInfrastructure start(Path outDir, Path registryJar) {
     return start(outDir, registryJar, List.of(EmbeddedS3.ANY_ORIGIN));
   }
 
-  /** @param corsOrigins origins whose web pages may read the S3 objects ({@code s3.cors.origins}) */
-  public static EmbeddedInfrastructure start(Path outDir, Path registryJar, List<String> corsOrigins) {
+  /**
+   * @param corsOrigins origins whose web pages may read the S3 objects ({@code s3.cors.origins})
+   */
+  public static EmbeddedInfrastructure start(
+      Path outDir, Path registryJar, List<String> corsOrigins) {
     Path home = outDir.resolve(".embedded");
     Path portsFile = home.resolve("ports.properties");
     Map<String, Integer> ports = ports(portsFile);
-    ports.forEach((setting, port) -> PortGuard.requireFree(setting, port, portsFile, PORT_RELEASE_GRACE));
+    ports.forEach(
+        (setting, port) -> PortGuard.requireFree(setting, port, portsFile, PORT_RELEASE_GRACE));
     // In parallel: the registry is a child JVM and the broker and S3Proxy start in this one; one
     // after another they took the sum of their start-up times (≈ 13 s on 2 cores), now the longest.
-    CompletableFuture<EmbeddedRegistry> registry = CompletableFuture.supplyAsync(
-        () -> EmbeddedRegistry.start(registryJar, home.resolve("registry"), ports.get("registry.port")), starter("registry"));
-    CompletableFuture<EmbeddedKafka> kafka = CompletableFuture.supplyAsync(
-        () -> EmbeddedKafka.start(home.resolve("kafka"), ports.get("kafka.port"), ports.get("kafka.controller.port")),
-        starter("kafka"));
+    CompletableFuture<EmbeddedRegistry> registry =
+        CompletableFuture.supplyAsync(
+            () ->
+                EmbeddedRegistry.start(
+                    registryJar, home.resolve("registry"), ports.get("registry.port")),
+            starter("registry"));
+    CompletableFuture<EmbeddedKafka> kafka =
+        CompletableFuture.supplyAsync(
+            () ->
+                EmbeddedKafka.start(
+                    home.resolve("kafka"),
+                    ports.get("kafka.port"),
+                    ports.get("kafka.controller.port")),
+            starter("kafka"));
     Path s3Dir = outDir.resolve("s3");
-    CompletableFuture<EmbeddedS3> s3 = CompletableFuture.supplyAsync(
-        () -> EmbeddedS3.start(s3Dir, ports.get("s3.port"), corsOrigins), starter("s3"));
+    CompletableFuture<EmbeddedS3> s3 =
+        CompletableFuture.supplyAsync(
+            () -> EmbeddedS3.start(s3Dir, ports.get("s3.port"), corsOrigins), starter("s3"));
     try {
       CompletableFuture.allOf(registry, kafka, s3).join();
-      EmbeddedInfrastructure infra = new EmbeddedInfrastructure(kafka.join(), registry.join(), s3.join(), s3Dir, home);
+      EmbeddedInfrastructure infra =
+          new EmbeddedInfrastructure(kafka.join(), registry.join(), s3.join(), s3Dir, home);
       s3.join().writeCredentials(infra.credentialsFile);
       infra.writeConnectionFile();
       return infra;
@@ -105,7 +122,8 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
 
   /**
    * Connection settings of the embedded servers. No credentials: in this process they travel as
-   * system properties, so settings that point at other servers keep the user's own credentials chain.
+   * system properties, so settings that point at other servers keep the user's own credentials
+   * chain.
    */
   public Map<String, String> connection() {
     Map<String, String> props = new LinkedHashMap<>();
@@ -147,10 +165,14 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
   private void writeConnectionFile() {
     Properties props = new Properties();
     props.putAll(connection());
-    props.put(ConnectionConfig.S3_CREDENTIALS_FILE, credentialsFile.toAbsolutePath().normalize().toString());
+    props.put(
+        ConnectionConfig.S3_CREDENTIALS_FILE,
+        credentialsFile.toAbsolutePath().normalize().toString());
     try (Writer writer = Files.newBufferedWriter(connectionFile)) {
-      props.store(writer, "Embedded servers of the running `lwise run`; S3 keys of this run in "
-          + ConnectionConfig.S3_CREDENTIALS_FILE);
+      props.store(
+          writer,
+          "Embedded servers of the running `lwise run`; S3 keys of this run in "
+              + ConnectionConfig.S3_CREDENTIALS_FILE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + connectionFile, e);
     }
@@ -160,7 +182,10 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     return connectionFile;
   }
 
-  /** This run's S3 keys, AWS shared-credentials format ({@code AWS_SHARED_CREDENTIALS_FILE} for the aws CLI). */
+  /**
+   * This run's S3 keys, AWS shared-credentials format ({@code AWS_SHARED_CREDENTIALS_FILE} for the
+   * aws CLI).
+   */
   public Path credentialsFile() {
     return credentialsFile;
   }
@@ -175,7 +200,8 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
         }
       }
       Map<String, Integer> ports = new LinkedHashMap<>();
-      for (String name : new String[] {"kafka.port", "kafka.controller.port", "registry.port", "s3.port"}) {
+      for (String name :
+          new String[] {"kafka.port", "kafka.controller.port", "registry.port", "s3.port"}) {
         String value = saved.getProperty(name);
         ports.put(name, value != null ? Integer.parseInt(value) : freePort());
         saved.setProperty(name, String.valueOf(ports.get(name)));

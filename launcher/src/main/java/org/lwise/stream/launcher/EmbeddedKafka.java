@@ -96,10 +96,21 @@ public final class EmbeddedKafka implements AutoCloseable {
         Files.writeString(clusterIdFile, clusterId);
       }
       ByteArrayOutputStream output = new ByteArrayOutputStream();
-      int status = StorageTool.execute(new String[] {"format", "--standalone", "--ignore-formatted",
-          "-t", clusterId, "-c", propsFile.toString()}, new PrintStream(output, true, StandardCharsets.UTF_8));
+      int status =
+          StorageTool.execute(
+              new String[] {
+                "format",
+                "--standalone",
+                "--ignore-formatted",
+                "-t",
+                clusterId,
+                "-c",
+                propsFile.toString()
+              },
+              new PrintStream(output, true, StandardCharsets.UTF_8));
       if (status != 0) {
-        throw new IllegalStateException("formatting Kafka storage failed: " + output.toString(StandardCharsets.UTF_8));
+        throw new IllegalStateException(
+            "formatting Kafka storage failed: " + output.toString(StandardCharsets.UTF_8));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare Kafka storage in " + dataDir, e);
@@ -108,36 +119,40 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   static Properties serverProperties(Path logDir, int port, int controllerPort) {
     Properties p = new Properties();
-    p.putAll(Map.ofEntries(
-        Map.entry("process.roles", "broker,controller"),
-        Map.entry("node.id", "1"),
-        Map.entry("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort),
-        Map.entry("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort),
-        Map.entry("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port),
-        Map.entry("controller.listener.names", "CONTROLLER"),
-        Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
-        Map.entry("inter.broker.listener.name", "PLAINTEXT"),
-        Map.entry("log.dirs", logDir.toString()),
-        // One node: every internal topic has one replica; few partitions keep start-up fast.
-        Map.entry("offsets.topic.replication.factor", "1"),
-        Map.entry("offsets.topic.num.partitions", "1"),
-        Map.entry("transaction.state.log.replication.factor", "1"),
-        Map.entry("transaction.state.log.min.isr", "1"),
-        Map.entry("transaction.state.log.num.partitions", "4"),
-        Map.entry("share.coordinator.state.topic.replication.factor", "1"),
-        Map.entry("share.coordinator.state.topic.min.isr", "1"),
-        Map.entry("group.initial.rebalance.delay.ms", "0"),
-        Map.entry("group.consumer.heartbeat.interval.ms", "500"),
-        Map.entry("group.consumer.min.heartbeat.interval.ms", "500"),
-        Map.entry("message.max.bytes", String.valueOf(17 * 1024 * 1024)),
-        Map.entry("replica.fetch.max.bytes", String.valueOf(17 * 1024 * 1024)),
-        Map.entry("num.partitions", "8"),
-        Map.entry("log.retention.hours", "-1")));
+    p.putAll(
+        Map.ofEntries(
+            Map.entry("process.roles", "broker,controller"),
+            Map.entry("node.id", "1"),
+            Map.entry("controller.quorum.bootstrap.servers", "127.0.0.1:" + controllerPort),
+            Map.entry(
+                "listeners",
+                "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort),
+            Map.entry("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port),
+            Map.entry("controller.listener.names", "CONTROLLER"),
+            Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+            Map.entry("inter.broker.listener.name", "PLAINTEXT"),
+            Map.entry("log.dirs", logDir.toString()),
+            // One node: every internal topic has one replica; few partitions keep start-up fast.
+            Map.entry("offsets.topic.replication.factor", "1"),
+            Map.entry("offsets.topic.num.partitions", "1"),
+            Map.entry("transaction.state.log.replication.factor", "1"),
+            Map.entry("transaction.state.log.min.isr", "1"),
+            Map.entry("transaction.state.log.num.partitions", "4"),
+            Map.entry("share.coordinator.state.topic.replication.factor", "1"),
+            Map.entry("share.coordinator.state.topic.min.isr", "1"),
+            Map.entry("group.initial.rebalance.delay.ms", "0"),
+            Map.entry("group.consumer.heartbeat.interval.ms", "500"),
+            Map.entry("group.consumer.min.heartbeat.interval.ms", "500"),
+            Map.entry("message.max.bytes", String.valueOf(17 * 1024 * 1024)),
+            Map.entry("replica.fetch.max.bytes", String.valueOf(17 * 1024 * 1024)),
+            Map.entry("num.partitions", "8"),
+            Map.entry("log.retention.hours", "-1")));
     return p;
   }
 
   private void awaitReady(Duration timeout) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("embedded Kafka did not become ready within " + timeout, e);

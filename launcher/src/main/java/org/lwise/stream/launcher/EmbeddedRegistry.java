@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedRegistry.class);
+
   /** Read by registry-server's ParentWatch. */
   static final String PARENT_PID = "LWISE_PARENT_PID";
 
@@ -42,8 +43,10 @@ public final class EmbeddedRegistry implements AutoCloseable {
 
   public static EmbeddedRegistry start(Path jar, Path dataDir, int port) {
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("registry server jar not found at " + jar
-          + "; build it with: mvn -q install -DskipTests (module registry-server)");
+      throw new IllegalStateException(
+          "registry server jar not found at "
+              + jar
+              + "; build it with: mvn -q install -DskipTests (module registry-server)");
     }
     try {
       Files.createDirectories(dataDir);
@@ -62,20 +65,35 @@ public final class EmbeddedRegistry implements AutoCloseable {
     }
     if (!PortGuard.isFree(port)) {
       // Whatever answers there is not ours: refuse rather than register schemas in a stranger.
-      throw new IllegalStateException("cannot start the registry: port " + port + " is in use by "
-          + PortGuard.listener(port).orElse("another process"));
+      throw new IllegalStateException(
+          "cannot start the registry: port "
+              + port
+              + " is in use by "
+              + PortGuard.listener(port).orElse("another process"));
     }
     Path logFile = dataDir.resolve("registry.log");
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar.toString()));
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Xmx256m",
+                "-jar",
+                jar.toString()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     builder.environment().put("HTTP_HOST", "127.0.0.1");
     builder.environment().put("HTTP_PORT", String.valueOf(port));
-    builder.environment().put("REGISTRY_DATASOURCE_URL",
-        "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("registry_db") + ";DB_CLOSE_ON_EXIT=FALSE");
+    builder
+        .environment()
+        .put(
+            "REGISTRY_DATASOURCE_URL",
+            "jdbc:h2:file:"
+                + dataDir.toAbsolutePath().resolve("registry_db")
+                + ";DB_CLOSE_ON_EXIT=FALSE");
     builder.environment().put(PARENT_PID, String.valueOf(ProcessHandle.current().pid()));
     try {
       process = builder.start();
@@ -91,7 +109,9 @@ public final class EmbeddedRegistry implements AutoCloseable {
     log.info("Schema registry ready at {} (pid {})", url, process.pid());
   }
 
-  /** Stops the registry, keeping its database; clients see it as unreachable until {@link #start()}. */
+  /**
+   * Stops the registry, keeping its database; clients see it as unreachable until {@link #start()}.
+   */
   public synchronized void stop() {
     if (process == null) {
       return;
@@ -117,11 +137,15 @@ public final class EmbeddedRegistry implements AutoCloseable {
 
   private void awaitReady(Duration timeout, Path logFile) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest probe = HttpRequest.newBuilder(URI.create(url + "/system/info")).timeout(Duration.ofSeconds(2)).build();
+    HttpRequest probe =
+        HttpRequest.newBuilder(URI.create(url + "/system/info"))
+            .timeout(Duration.ofSeconds(2))
+            .build();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("the registry server exited (code " + process.exitValue() + "); see " + logFile);
+        throw new IllegalStateException(
+            "the registry server exited (code " + process.exitValue() + "); see " + logFile);
       }
       try {
         if (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -135,7 +159,8 @@ public final class EmbeddedRegistry implements AutoCloseable {
       }
       sleep(250);
     }
-    throw new IllegalStateException("the registry server did not answer within " + timeout + "; see " + logFile);
+    throw new IllegalStateException(
+        "the registry server did not answer within " + timeout + "; see " + logFile);
   }
 
   private static void sleep(long millis) {

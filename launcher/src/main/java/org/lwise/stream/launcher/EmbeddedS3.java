@@ -5,8 +5,8 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
@@ -38,7 +38,8 @@ public final class EmbeddedS3 implements AutoCloseable {
   private final List<String> corsOrigins;
   private S3Proxy proxy; // null while stopped
 
-  private EmbeddedS3(Path baseDir, int port, String accessKey, String secretKey, List<String> corsOrigins) {
+  private EmbeddedS3(
+      Path baseDir, int port, String accessKey, String secretKey, List<String> corsOrigins) {
     this.baseDir = baseDir;
     this.port = port;
     this.accessKey = accessKey;
@@ -47,7 +48,9 @@ public final class EmbeddedS3 implements AutoCloseable {
     this.corsOrigins = List.copyOf(corsOrigins);
   }
 
-  /** @param corsOrigins origins whose pages may read objects ({@code *}: any) */
+  /**
+   * @param corsOrigins origins whose pages may read objects ({@code *}: any)
+   */
   public static EmbeddedS3 start(Path baseDir, int port, List<String> corsOrigins) {
     try {
       Files.createDirectories(baseDir);
@@ -55,8 +58,13 @@ public final class EmbeddedS3 implements AutoCloseable {
       throw new UncheckedIOException("cannot create " + baseDir, e);
     }
     SecureRandom random = new SecureRandom();
-    EmbeddedS3 s3 = new EmbeddedS3(baseDir, port, "lwise" + HexFormat.of().formatHex(random.generateSeed(6)),
-        HexFormat.of().formatHex(random.generateSeed(20)), corsOrigins);
+    EmbeddedS3 s3 =
+        new EmbeddedS3(
+            baseDir,
+            port,
+            "lwise" + HexFormat.of().formatHex(random.generateSeed(6)),
+            HexFormat.of().formatHex(random.generateSeed(20)),
+            corsOrigins);
     s3.start();
     // The SDK's default credentials chain reads these first.
     System.setProperty("aws.accessKeyId", s3.accessKey);
@@ -74,13 +82,15 @@ public final class EmbeddedS3 implements AutoCloseable {
     }
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", baseDir.toAbsolutePath().toString());
-    S3Proxy started = S3Proxy.builder()
-        .blobStore(BlobStores.create("filesystem", props))
-        .endpoint(URI.create(endpoint))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
-        .ignoreUnknownHeaders(true) // the SDK's multipart client sends headers S3Proxy does not know
-        .corsRules(corsRules())
-        .build();
+    S3Proxy started =
+        S3Proxy.builder()
+            .blobStore(BlobStores.create("filesystem", props))
+            .endpoint(URI.create(endpoint))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+            .ignoreUnknownHeaders(
+                true) // the SDK's multipart client sends headers S3Proxy does not know
+            .corsRules(corsRules())
+            .build();
     try {
       started.start();
       while (!"STARTED".equals(started.getState())) {
@@ -90,10 +100,12 @@ public final class EmbeddedS3 implements AutoCloseable {
         Thread.sleep(20);
       }
     } catch (Exception e) {
-      throw new IllegalStateException("cannot start S3Proxy on port " + port + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot start S3Proxy on port " + port + ": " + e.getMessage(), e);
     }
     proxy = started;
-    log.info("S3 (S3Proxy) ready at {}, objects under {}, CORS for {}", endpoint, baseDir, corsOrigins);
+    log.info(
+        "S3 (S3Proxy) ready at {}, objects under {}, CORS for {}", endpoint, baseDir, corsOrigins);
   }
 
   /**
@@ -101,27 +113,41 @@ public final class EmbeddedS3 implements AutoCloseable {
    * regular expression, so they are quoted to mean exactly what the setting says.
    */
   private CrossOriginResourceSharing corsRules() {
-    List<String> origins = corsOrigins.contains(ANY_ORIGIN)
-        ? List.of(ANY_ORIGIN)
-        : corsOrigins.stream().map(Pattern::quote).toList();
-    return new CrossOriginResourceSharing(origins, List.of("GET", "HEAD"), List.of("*"),
-        List.of("ETag", "Content-Length", "Content-Type", "Last-Modified"), "false");
+    List<String> origins =
+        corsOrigins.contains(ANY_ORIGIN)
+            ? List.of(ANY_ORIGIN)
+            : corsOrigins.stream().map(Pattern::quote).toList();
+    return new CrossOriginResourceSharing(
+        origins,
+        List.of("GET", "HEAD"),
+        List.of("*"),
+        List.of("ETag", "Content-Length", "Content-Type", "Last-Modified"),
+        "false");
   }
 
   /**
    * Writes this run's keys as the {@code [default]} profile of an AWS shared-credentials file that
-   * only the user can read (the permissions are set before the secret is written), so other
-   * clients — the aws CLI, a stage started from another shell — can use the store.
+   * only the user can read (the permissions are set before the secret is written), so other clients
+   * — the aws CLI, a stage started from another shell — can use the store.
    */
   public void writeCredentials(Path file) {
     try {
-      Files.deleteIfExists(file); // an existing file keeps its permissions; start from an owner-only one
+      Files.deleteIfExists(
+          file); // an existing file keeps its permissions; start from an owner-only one
       if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       } else {
         Files.createFile(file);
       }
-      Files.writeString(file, "[default]\naws_access_key_id=" + accessKey + "\naws_secret_access_key=" + secretKey + "\n");
+      Files.writeString(
+          file,
+          "[default]\naws_access_key_id="
+              + accessKey
+              + "\naws_secret_access_key="
+              + secretKey
+              + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the S3 credentials file " + file, e);
     }

@@ -20,29 +20,52 @@ import picocli.CommandLine.Option;
 /**
  * Converts Fashion-MNIST (Debian package {@code dataset-fashion-mnist}, original IDX files) into a
  * dirmap dataset: grayscale PNGs under {@code images/<class>/} and a dirmap CSV written the way
- * pandas writes one (an unnamed index column first). This is how {@code demo/fashion-mnist} was made.
+ * pandas writes one (an unnamed index column first). This is how {@code demo/fashion-mnist} was
+ * made.
  */
-@Command(name = "fashion-mnist", mixinStandardHelpOptions = true,
-    description = "Convert Fashion-MNIST IDX files into a dirmap dataset (PNG images + dirmap.csv).")
+@Command(
+    name = "fashion-mnist",
+    mixinStandardHelpOptions = true,
+    description =
+        "Convert Fashion-MNIST IDX files into a dirmap dataset (PNG images + dirmap.csv).")
 public final class FashionMnistCommand implements Callable<Integer> {
-  static final List<String> CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
-      "Shirt", "Sneaker", "Bag", "Ankle boot");
+  static final List<String> CLASSES =
+      List.of(
+          "T-shirt/top",
+          "Trouser",
+          "Pullover",
+          "Dress",
+          "Coat",
+          "Sandal",
+          "Shirt",
+          "Sneaker",
+          "Bag",
+          "Ankle boot");
 
-  @Option(names = "--source", defaultValue = "/usr/share/datasets/fashion-mnist",
+  @Option(
+      names = "--source",
+      defaultValue = "/usr/share/datasets/fashion-mnist",
       description = "folder with the IDX .gz files (default ${DEFAULT-VALUE})")
   Path source;
 
   @Option(names = "--set", defaultValue = "t10k", description = "t10k (test set, default) or train")
   String set;
 
-  @Option(names = "--per-class", defaultValue = "30", description = "images per class (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--per-class",
+      defaultValue = "30",
+      description = "images per class (default ${DEFAULT-VALUE})")
   int perClass;
 
   @Option(names = "--out", required = true, description = "dataset folder to write")
   Path out;
 
-  @Option(names = "--fractions", split = ",", defaultValue = "0.6,0.2,0.2",
-      description = "fractions of each class in the train, val and test splits (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--fractions",
+      split = ",",
+      defaultValue = "0.6,0.2,0.2",
+      description =
+          "fractions of each class in the train, val and test splits (default ${DEFAULT-VALUE})")
   List<Double> fractions;
 
   @Override
@@ -53,7 +76,8 @@ public final class FashionMnistCommand implements Callable<Integer> {
     int[] taken = new int[CLASSES.size()];
     int rows = 0;
     try (Writer writer = Files.newBufferedWriter(out.resolve("dirmap.csv"));
-        CSVPrinter csv = new CSVPrinter(writer, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
+        CSVPrinter csv =
+            new CSVPrinter(writer, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
       csv.printRecord("", "split", "class", "class_num", "im_path", "fmnist_set", "fmnist_index");
       for (int i = 0; i < images.length && rows < perClass * CLASSES.size(); i++) {
         int label = labels[i];
@@ -62,14 +86,21 @@ public final class FashionMnistCommand implements Callable<Integer> {
         }
         // Per class, in file order: the first fraction train, the next val, the rest test.
         int k = taken[label]++;
-        String split = k < perClass * fractions.get(0) ? "train"
-            : k < perClass * (fractions.get(0) + fractions.get(1)) ? "val" : "test";
+        String split =
+            k < perClass * fractions.get(0)
+                ? "train"
+                : k < perClass * (fractions.get(0) + fractions.get(1)) ? "val" : "test";
         String folder = CLASSES.get(label).toLowerCase().replaceAll("[^a-z]+", "-");
         String imPath = "images/" + folder + "/" + set + "-" + i + ".png";
         Path file = out.resolve(imPath);
         Files.createDirectories(file.getParent());
         BufferedImage image = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
-        System.arraycopy(images[i], 0, ((DataBufferByte) image.getRaster().getDataBuffer()).getData(), 0, 28 * 28);
+        System.arraycopy(
+            images[i],
+            0,
+            ((DataBufferByte) image.getRaster().getDataBuffer()).getData(),
+            0,
+            28 * 28);
         ImageIO.write(image, "png", file.toFile());
         csv.printRecord(rows, split, CLASSES.get(label), label, imPath, set, i);
         rows++;
@@ -102,14 +133,16 @@ public final class FashionMnistCommand implements Callable<Integer> {
 
   private static DataInputStream open(Path file, int magic) throws IOException {
     if (!Files.exists(file)) {
-      throw new IllegalArgumentException(file + " not found; install it with: apt-get install dataset-fashion-mnist");
+      throw new IllegalArgumentException(
+          file + " not found; install it with: apt-get install dataset-fashion-mnist");
     }
     InputStream raw = new GZIPInputStream(Files.newInputStream(file));
     DataInputStream in = new DataInputStream(raw);
     int found = in.readInt();
     if (found != magic) {
       in.close();
-      throw new IllegalArgumentException(file + " is not an IDX file of the expected kind (magic " + found + ")");
+      throw new IllegalArgumentException(
+          file + " is not an IDX file of the expected kind (magic " + found + ")");
     }
     return in;
   }

@@ -18,8 +18,8 @@ import org.lwise.stream.common.TransientFailures;
 
 /**
  * Progress of one job as seen from outside the pipeline (for {@code submit --wait}): follows the
- * scores and dead-letters topics and counts the job's rows that were scored or failed. A client
- * of the topics, not of the aggregator, so it works whichever aggregator instance holds the job.
+ * scores and dead-letters topics and counts the job's rows that were scored or failed. A client of
+ * the topics, not of the aggregator, so it works whichever aggregator instance holds the job.
  */
 final class JobRowTally implements AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobRowTally.class);
@@ -36,10 +36,11 @@ final class JobRowTally implements AutoCloseable {
     this.jobId = jobId;
     this.rowKeyPrefix = RecordKeys.rowPrefix(jobId);
     this.consumer = KafkaClients.readCommittedConsumer(bootstrapServers, null, Map.of());
-    List<TopicPartition> partitions = Stream.of(topics.scores().name(), topics.deadLetters().name())
-        .flatMap(topic -> consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream())
-        .map(p -> new TopicPartition(p.topic(), p.partition()))
-        .toList();
+    List<TopicPartition> partitions =
+        Stream.of(topics.scores().name(), topics.deadLetters().name())
+            .flatMap(topic -> consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream())
+            .map(p -> new TopicPartition(p.topic(), p.partition()))
+            .toList();
     consumer.assign(partitions);
     consumer.seekToBeginning(partitions);
   }
@@ -62,7 +63,8 @@ final class JobRowTally implements AutoCloseable {
             throw e;
           }
           consumer.seek(partitions.get(p), record.offset());
-          partitions.subList(p + 1, partitions.size())
+          partitions
+              .subList(p + 1, partitions.size())
               .forEach(later -> consumer.seek(later, records.records(later).get(0).offset()));
           throw e;
         }
@@ -72,20 +74,28 @@ final class JobRowTally implements AutoCloseable {
 
   private void count(ConsumerRecord<byte[], byte[]> record) {
     if (record.topic().equals(topics.scores().name())) {
-      String key = topics.scores().keySerde().deserializer().deserialize(record.topic(), record.key());
+      String key =
+          topics.scores().keySerde().deserializer().deserialize(record.topic(), record.key());
       if (key != null && key.startsWith(rowKeyPrefix)) {
         accounted.add(Long.parseLong(key.substring(rowKeyPrefix.length())));
       }
       return;
     }
     // An outage is thrown (the record is read again later); a corrupt record is skipped.
-    TopicReader.readable(record,
-        () -> topics.deadLetters().valueSerde().deserializer().deserialize(record.topic(), record.value()))
+    TopicReader.readable(
+            record,
+            () ->
+                topics
+                    .deadLetters()
+                    .valueSerde()
+                    .deserializer()
+                    .deserialize(record.topic(), record.value()))
         .filter(dead -> jobId.equals(dead.getJobId()) && dead.getRowIndex() != null)
-        .ifPresent(dead -> {
-          failed.add(dead.getRowIndex());
-          accounted.add(dead.getRowIndex());
-        });
+        .ifPresent(
+            dead -> {
+              failed.add(dead.getRowIndex());
+              accounted.add(dead.getRowIndex());
+            });
   }
 
   /** Reads everything committed on both topics up to now. */

@@ -37,30 +37,55 @@ import picocli.CommandLine.Option;
  * {@code image} event on the API's SSE stream, and to its first appearance in {@code GET images}
  * (polled every 100 ms), is recorded. Prints p50/p95/p99 per rate.
  */
-@Command(name = "bench-latency", mixinStandardHelpOptions = true,
-    description = "Benchmark: latency from an image appended in watch mode to its score on the live API (SSE and GET), at steady rates.")
+@Command(
+    name = "bench-latency",
+    mixinStandardHelpOptions = true,
+    description =
+        "Benchmark: latency from an image appended in watch mode to its score on the live API (SSE and GET), at steady rates.")
 public final class LatencyBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--model",
+      defaultValue = "demo/models/fashion-cnn-robust",
+      description = "model card (default ${DEFAULT-VALUE})")
   Path model;
 
-  @Option(names = "--images", defaultValue = "demo/fashion-mnist", description = "dataset folder with dirmap.csv (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--images",
+      defaultValue = "demo/fashion-mnist",
+      description = "dataset folder with dirmap.csv (default ${DEFAULT-VALUE})")
   Path dataset;
 
-  @Option(names = "--rates", split = ",", defaultValue = "20,50", description = "images appended per second (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--rates",
+      split = ",",
+      defaultValue = "20,50",
+      description = "images appended per second (default ${DEFAULT-VALUE})")
   List<Double> rates;
 
-  @Option(names = "--seconds", defaultValue = "20", description = "how long each rate is held (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seconds",
+      defaultValue = "20",
+      description = "how long each rate is held (default ${DEFAULT-VALUE})")
   int seconds;
 
-  @Option(names = "--eps", split = ",", description = "enhancement budgets of the job (default: none, scoring only)")
+  @Option(
+      names = "--eps",
+      split = ",",
+      description = "enhancement budgets of the job (default: none, scoring only)")
   List<Double> eps = List.of();
 
-  @Option(names = "--watch-interval-ms", defaultValue = "100", description = "how often watch mode looks for new rows (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--watch-interval-ms",
+      defaultValue = "100",
+      description = "how often watch mode looks for new rows (default ${DEFAULT-VALUE})")
   long watchIntervalMs;
 
-  @Option(names = "--out", defaultValue = "lwise-bench-latency", description = "scratch output folder, emptied first (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--out",
+      defaultValue = "lwise-bench-latency",
+      description = "scratch output folder, emptied first (default ${DEFAULT-VALUE})")
   Path out;
 
   @Override
@@ -77,10 +102,12 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     }
     Files.writeString(dirmap, reference);
     List<Condition> conditions = new ArrayList<>();
-    eps.forEach(e -> conditions.add(Conditions.create(e, 0.5, null, Objective.LOGIT, List.of(), false)));
+    eps.forEach(
+        e -> conditions.add(Conditions.create(e, 0.5, null, Objective.LOGIT, List.of(), false)));
 
     System.err.println("Starting the embedded servers and the pipeline under " + out + " ...");
-    try (EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
+    try (EmbeddedInfrastructure infra =
+        EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
       Map<String, String> props = new HashMap<>(infra.connection());
       props.put("worker.model.card", model.toString());
       props.put("aggregator.output.dir", out.toString());
@@ -91,12 +118,31 @@ public final class LatencyBenchCommand implements Callable<Integer> {
       try (PipelineRun run = new PipelineRun(props, 1)) {
         run.awaitWorkersAssigned(Duration.ofMinutes(2));
         String datasetName = "latency";
-        JobRequest request = new JobRequest(dirmap, datasetName, modelId(), "class_num", true, conditions, ImageFormat.PNG, null);
-        IngestReport report = run.submit(request, n -> { });
-        run.awaitCompletion(report.jobId(), Duration.ofMinutes(10), (d, f) -> { });
+        JobRequest request =
+            new JobRequest(
+                dirmap,
+                datasetName,
+                modelId(),
+                "class_num",
+                true,
+                conditions,
+                ImageFormat.PNG,
+                null);
+        IngestReport report = run.submit(request, n -> {});
+        run.awaitCompletion(report.jobId(), Duration.ofMinutes(10), (d, f) -> {});
         String api = run.aggregator().apiUrl();
-        DirmapWatcher watcher = run.watch(new JobRequest(dirmap, datasetName, modelId(), "class_num", true, conditions,
-            ImageFormat.PNG, report.jobId()), null);
+        DirmapWatcher watcher =
+            run.watch(
+                new JobRequest(
+                    dirmap,
+                    datasetName,
+                    modelId(),
+                    "class_num",
+                    true,
+                    conditions,
+                    ImageFormat.PNG,
+                    report.jobId()),
+                null);
         while (watcher.published() == 0) {
           Thread.sleep(20);
         }
@@ -104,29 +150,47 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         Map<String, Long> onStream = new ConcurrentHashMap<>();
         Map<String, Long> onGet = new ConcurrentHashMap<>();
         HttpClient http = HttpClient.newHttpClient();
-        http.sendAsync(HttpRequest.newBuilder(URI.create(api + "events?dataset=" + datasetName)).build(),
-            HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> response.body().forEach(line -> {
-              if (line.startsWith("data:") && line.contains("\"im_path\"")) {
-                long now = System.nanoTime();
-                try {
-                  onStream.putIfAbsent(JSON.readTree(line.substring(5)).get("im_path").asText(), now);
-                } catch (IOException e) {
-                  throw new IllegalStateException(e);
-                }
-              }
-            }));
-        Thread poller = new Thread(() -> pollImages(http, api + "datasets/" + datasetName + "/images?limit=10000", onGet),
-            "latency-poller");
+        http.sendAsync(
+                HttpRequest.newBuilder(URI.create(api + "events?dataset=" + datasetName)).build(),
+                HttpResponse.BodyHandlers.ofLines())
+            .thenAccept(
+                response ->
+                    response
+                        .body()
+                        .forEach(
+                            line -> {
+                              if (line.startsWith("data:") && line.contains("\"im_path\"")) {
+                                long now = System.nanoTime();
+                                try {
+                                  onStream.putIfAbsent(
+                                      JSON.readTree(line.substring(5)).get("im_path").asText(),
+                                      now);
+                                } catch (IOException e) {
+                                  throw new IllegalStateException(e);
+                                }
+                              }
+                            }));
+        Thread poller =
+            new Thread(
+                () ->
+                    pollImages(
+                        http, api + "datasets/" + datasetName + "/images?limit=10000", onGet),
+                "latency-poller");
         poller.setDaemon(true);
         poller.start();
         Thread.sleep(1000); // the SSE subscription is in place
 
         int next = 50;
-        System.out.printf("Latency from an appended dirmap row to its score on the API (%s, %d-condition job, "
-            + "watch interval %d ms, %d CPU cores)%n", modelId(), conditions.size() + 1, watchIntervalMs,
+        System.out.printf(
+            "Latency from an appended dirmap row to its score on the API (%s, %d-condition job, "
+                + "watch interval %d ms, %d CPU cores)%n",
+            modelId(),
+            conditions.size() + 1,
+            watchIntervalMs,
             Runtime.getRuntime().availableProcessors());
-        System.out.printf("%8s %8s | %27s | %27s%n", "rate/s", "images", "SSE event p50 / p95 / p99 ms",
-            "GET images p50 / p95 / p99 ms");
+        System.out.printf(
+            "%8s %8s | %27s | %27s%n",
+            "rate/s", "images", "SSE event p50 / p95 / p99 ms", "GET images p50 / p95 / p99 ms");
         for (double rate : rates) {
           List<String> batch = new ArrayList<>();
           long periodNanos = (long) (1e9 / rate);
@@ -149,11 +213,16 @@ public final class LatencyBenchCommand implements Callable<Integer> {
           long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
           while (!onStream.keySet().containsAll(batch) || !onGet.keySet().containsAll(batch)) {
             if (System.nanoTime() > deadline) {
-              throw new IllegalStateException("images appended at " + rate + "/s did not all reach the API within 3 min");
+              throw new IllegalStateException(
+                  "images appended at " + rate + "/s did not all reach the API within 3 min");
             }
             Thread.sleep(100);
           }
-          System.out.printf("%8.0f %8d | %27s | %27s%n", rate, batch.size(), percentiles(batch, appended, onStream),
+          System.out.printf(
+              "%8.0f %8d | %27s | %27s%n",
+              rate,
+              batch.size(),
+              percentiles(batch, appended, onStream),
               percentiles(batch, appended, onGet));
         }
       }
@@ -162,7 +231,10 @@ public final class LatencyBenchCommand implements Callable<Integer> {
   }
 
   private String modelId() throws IOException {
-    return JSON.readTree((Files.isDirectory(model) ? model.resolve("model-card.json") : model).toFile()).get("id").asText();
+    return JSON.readTree(
+            (Files.isDirectory(model) ? model.resolve("model-card.json") : model).toFile())
+        .get("id")
+        .asText();
   }
 
   /** Copies a demo row's image under a new name and returns its dirmap line. */
@@ -172,15 +244,28 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     Path tmp = image.resolveSibling(name + ".tmp");
     Files.copy(dataset.resolve(source[4]), tmp);
     Files.move(tmp, image); // whole before its row is appended
-    return index + "," + source[1] + "," + source[2] + "," + source[3] + ",images/" + name + ".png," + source[5] + ","
+    return index
+        + ","
+        + source[1]
+        + ","
+        + source[2]
+        + ","
+        + source[3]
+        + ",images/"
+        + name
+        + ".png,"
+        + source[5]
+        + ","
         + source[6];
   }
 
   private static void pollImages(HttpClient http, String url, Map<String, Long> seen) {
     while (true) {
       try {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+            http.send(
+                HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
         long now = System.nanoTime();
         if (response.statusCode() == 200) {
           for (JsonNode image : JSON.readTree(response.body()).get("images")) {
@@ -196,10 +281,12 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     }
   }
 
-  private static String percentiles(List<String> images, Map<String, Long> appended, Map<String, Long> seen) {
+  private static String percentiles(
+      List<String> images, Map<String, Long> appended, Map<String, Long> seen) {
     DescriptiveStatistics ms = new DescriptiveStatistics();
     images.forEach(image -> ms.addValue((seen.get(image) - appended.get(image)) / 1e6));
-    return String.format("%7.0f / %7.0f / %7.0f", ms.getPercentile(50), ms.getPercentile(95), ms.getPercentile(99));
+    return String.format(
+        "%7.0f / %7.0f / %7.0f", ms.getPercentile(50), ms.getPercentile(95), ms.getPercentile(99));
   }
 
   private static void deleteTree(Path root) throws IOException {

@@ -6,30 +6,56 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code lwise} command line. */
-@Command(name = "lwise", mixinStandardHelpOptions = true, version = "L-WISE Stream 0.1.0",
+@Command(
+    name = "lwise",
+    mixinStandardHelpOptions = true,
+    version = "L-WISE Stream 0.1.0",
     description = "Robust-model difficulty scoring and enhancement of image datasets, on Kafka.",
-    subcommands = {RunCommand.class, SubmitCommand.class, StatusCommand.class, WatchCommand.class,
-        StageCommand.Worker.class, StageCommand.Uploader.class, StageCommand.Aggregator.class,
-        FashionMnistCommand.class, BenchCommand.class, PipelineBenchCommand.class, EncodeBenchCommand.class, LatencyBenchCommand.class, OutcomesBenchCommand.class, SimulateParticipantsCommand.class, TrainCommand.class, EvaluateCommand.class, GridCommand.class})
+    subcommands = {
+      RunCommand.class,
+      SubmitCommand.class,
+      StatusCommand.class,
+      WatchCommand.class,
+      StageCommand.Worker.class,
+      StageCommand.Uploader.class,
+      StageCommand.Aggregator.class,
+      FashionMnistCommand.class,
+      BenchCommand.class,
+      PipelineBenchCommand.class,
+      EncodeBenchCommand.class,
+      LatencyBenchCommand.class,
+      OutcomesBenchCommand.class,
+      SimulateParticipantsCommand.class,
+      TrainCommand.class,
+      EvaluateCommand.class,
+      GridCommand.class
+    })
 public final class Launcher {
   /** Where the registry server jar is; the {@code lwise} script passes it. */
   static Path registryJar() {
-    return Path.of(System.getProperty("lwise.registry.jar", "registry-server/target/lwise-registry-server-runner.jar"));
+    return Path.of(
+        System.getProperty(
+            "lwise.registry.jar", "registry-server/target/lwise-registry-server-runner.jar"));
   }
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
 
-  /** The command line as {@code lwise} runs it, failures included (tests run commands through it too). */
+  /**
+   * The command line as {@code lwise} runs it, failures included (tests run commands through it
+   * too).
+   */
   static CommandLine commandLine() {
     return new CommandLine(new Launcher())
         .setCaseInsensitiveEnumValuesAllowed(true)
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          // One line for the user; the stack trace goes to the log file only (ConsoleLogFilter).
-          cmd.getErr().println("lwise: " + e.getMessage());
-          LoggerFactory.getLogger(Launcher.class).error("command failed", e);
-          return 1;
-        });
+        .setExecutionExceptionHandler(
+            (e, cmd, parsed) -> {
+              // One line for the user; the stack trace goes to the log file only
+              // (ConsoleLogFilter).
+              cmd.getErr().println("lwise: " + e.getMessage());
+              LoggerFactory.getLogger(Launcher.class).error("command failed", e);
+              return 1;
+            });
   }
 }

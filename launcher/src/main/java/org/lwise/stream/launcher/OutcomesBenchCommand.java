@@ -29,39 +29,64 @@ import picocli.CommandLine.Option;
 /**
  * {@code lwise bench-outcomes}: the closed loop's intake. On the embedded default with one
  * aggregator, a scored job, then (1) sessions of answers posted by several clients at once for a
- * while — answers accepted per second; (2) single answers posted one at a time — the delay until the
- * dataset's calibration counts each (polled every 10 ms).
+ * while — answers accepted per second; (2) single answers posted one at a time — the delay until
+ * the dataset's calibration counts each (polled every 10 ms).
  */
-@Command(name = "bench-outcomes", mixinStandardHelpOptions = true,
-    description = "Benchmark: participants' answers accepted per second by one aggregator, and the delay until the calibration reflects one.")
+@Command(
+    name = "bench-outcomes",
+    mixinStandardHelpOptions = true,
+    description =
+        "Benchmark: participants' answers accepted per second by one aggregator, and the delay until the calibration reflects one.")
 public final class OutcomesBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", defaultValue = "demo/models/fashion-cnn-robust", description = "model card (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--model",
+      defaultValue = "demo/models/fashion-cnn-robust",
+      description = "model card (default ${DEFAULT-VALUE})")
   Path model;
 
-  @Option(names = "--images", defaultValue = "demo/fashion-mnist", description = "dataset folder with dirmap.csv (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--images",
+      defaultValue = "demo/fashion-mnist",
+      description = "dataset folder with dirmap.csv (default ${DEFAULT-VALUE})")
   Path dataset;
 
-  @Option(names = "--clients", defaultValue = "4", description = "clients posting at once (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--clients",
+      defaultValue = "4",
+      description = "clients posting at once (default ${DEFAULT-VALUE})")
   int clients;
 
-  @Option(names = "--trials", defaultValue = "100", description = "answers per posted session (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--trials",
+      defaultValue = "100",
+      description = "answers per posted session (default ${DEFAULT-VALUE})")
   int trialsPerSession;
 
-  @Option(names = "--seconds", defaultValue = "20", description = "how long the clients post (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seconds",
+      defaultValue = "20",
+      description = "how long the clients post (default ${DEFAULT-VALUE})")
   int seconds;
 
-  @Option(names = "--delays", defaultValue = "30", description = "single answers timed to the calibration (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--delays",
+      defaultValue = "30",
+      description = "single answers timed to the calibration (default ${DEFAULT-VALUE})")
   int delays;
 
-  @Option(names = "--out", defaultValue = "lwise-bench-outcomes", description = "scratch output folder (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--out",
+      defaultValue = "lwise-bench-outcomes",
+      description = "scratch output folder (default ${DEFAULT-VALUE})")
   Path out;
 
   @Override
   public Integer call() throws Exception {
     System.err.println("Starting the embedded servers and the pipeline under " + out + " ...");
-    try (EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
+    try (EmbeddedInfrastructure infra =
+        EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
       Map<String, String> props = new HashMap<>(infra.connection());
       props.put("worker.model.card", model.toString());
       props.put("aggregator.output.dir", out.toString());
@@ -69,15 +94,25 @@ public final class OutcomesBenchCommand implements Callable<Integer> {
       props.put("api.port", "0");
       try (PipelineRun run = new PipelineRun(props, 1)) {
         run.awaitWorkersAssigned(Duration.ofMinutes(2));
-        String modelId = JSON.readTree(model.resolve("model-card.json").toFile()).get("id").asText();
-        JobRequest request = new JobRequest(dataset.resolve("dirmap.csv"), "outcomes-bench", modelId, "class_num", true,
-            List.of(), ImageFormat.PNG, null);
-        IngestReport report = run.submit(request, n -> { });
-        run.awaitCompletion(report.jobId(), Duration.ofMinutes(10), (d, f) -> { });
+        String modelId =
+            JSON.readTree(model.resolve("model-card.json").toFile()).get("id").asText();
+        JobRequest request =
+            new JobRequest(
+                dataset.resolve("dirmap.csv"),
+                "outcomes-bench",
+                modelId,
+                "class_num",
+                true,
+                List.of(),
+                ImageFormat.PNG,
+                null);
+        IngestReport report = run.submit(request, n -> {});
+        run.awaitCompletion(report.jobId(), Duration.ofMinutes(10), (d, f) -> {});
         String api = run.aggregator().apiUrl();
         HttpClient http = HttpClient.newHttpClient();
         List<String> urls = new ArrayList<>();
-        get(http, api + "datasets/outcomes-bench/images?limit=10000").get("images")
+        get(http, api + "datasets/outcomes-bench/images?limit=10000")
+            .get("images")
             .forEach(image -> urls.add(image.get("url").asText()));
 
         AtomicLong accepted = new AtomicLong();
@@ -87,12 +122,18 @@ public final class OutcomesBenchCommand implements Callable<Integer> {
         List<Future<?>> running = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
           int client = c;
-          running.add(pool.submit(() -> {
-            for (int s = 0; System.nanoTime() < deadline; s++) {
-              accepted.addAndGet(post(http, api, session("c" + client + "-" + s, urls, trialsPerSession, s)));
-            }
-            return null;
-          }));
+          running.add(
+              pool.submit(
+                  () -> {
+                    for (int s = 0; System.nanoTime() < deadline; s++) {
+                      accepted.addAndGet(
+                          post(
+                              http,
+                              api,
+                              session("c" + client + "-" + s, urls, trialsPerSession, s)));
+                    }
+                    return null;
+                  }));
         }
         for (Future<?> future : running) {
           future.get();
@@ -102,18 +143,27 @@ public final class OutcomesBenchCommand implements Callable<Integer> {
 
         DescriptiveStatistics delay = new DescriptiveStatistics();
         for (int i = 0; i < delays; i++) {
-          long before = get(http, api + "datasets/outcomes-bench/calibration?min_trials=1").get("trials").asLong();
+          long before =
+              get(http, api + "datasets/outcomes-bench/calibration?min_trials=1")
+                  .get("trials")
+                  .asLong();
           long posted = System.nanoTime();
           post(http, api, session("delay-" + i, urls, 1, i));
-          while (get(http, api + "datasets/outcomes-bench/calibration?min_trials=1").get("trials").asLong() <= before) {
+          while (get(http, api + "datasets/outcomes-bench/calibration?min_trials=1")
+                  .get("trials")
+                  .asLong()
+              <= before) {
             Thread.sleep(10);
           }
           delay.addValue((System.nanoTime() - posted) / 1e6);
         }
-        System.out.printf("Outcomes intake, one aggregator (%d CPU cores): %d clients × sessions of %d answers for %.0f s%n",
+        System.out.printf(
+            "Outcomes intake, one aggregator (%d CPU cores): %d clients × sessions of %d answers for %.0f s%n",
             Runtime.getRuntime().availableProcessors(), clients, trialsPerSession, elapsed);
-        System.out.printf("  accepted: %d answers, %.0f answers/s%n", accepted.get(), accepted.get() / elapsed);
-        System.out.printf("  POST → calibration reflects it: p50 %.0f ms, p95 %.0f ms, max %.0f ms (%d single answers)%n",
+        System.out.printf(
+            "  accepted: %d answers, %.0f answers/s%n", accepted.get(), accepted.get() / elapsed);
+        System.out.printf(
+            "  POST → calibration reflects it: p50 %.0f ms, p95 %.0f ms, max %.0f ms (%d single answers)%n",
             delay.getPercentile(50), delay.getPercentile(95), delay.getMax(), delays);
       }
     }
@@ -135,19 +185,27 @@ public final class OutcomesBenchCommand implements Callable<Integer> {
   }
 
   private static long post(HttpClient http, String api, ObjectNode body) throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(api + "outcomes"))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(api + "outcomes"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
-      throw new IllegalStateException("POST outcomes answered " + response.statusCode() + ": " + response.body());
+      throw new IllegalStateException(
+          "POST outcomes answered " + response.statusCode() + ": " + response.body());
     }
     return JSON.readTree(response.body()).get("accepted").asLong();
   }
 
   private static JsonNode get(HttpClient http, String url) throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
-      throw new IllegalStateException(url + " answered " + response.statusCode() + ": " + response.body());
+      throw new IllegalStateException(
+          url + " answered " + response.statusCode() + ": " + response.body());
     }
     return JSON.readTree(response.body());
   }

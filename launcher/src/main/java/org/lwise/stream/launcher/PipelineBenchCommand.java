@@ -33,76 +33,143 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lwise bench-pipeline}: where the CPU goes in a whole job on the embedded default. All stages
- * run in this JVM, so each thread group's CPU time (ThreadMXBean) is read before and after the job:
- * the worker's inference thread (model passes split out by the worker's own profile), its codec
- * threads, its loop and Kafka clients; the uploader, its Kafka clients and the S3 client; Kafka
- * Streams; the in-process broker; S3Proxy's Jetty threads; the registry's child process from
- * /proc. Variants of stage settings ({@code --variant name:key=value,...}) run one after another
- * on the same servers and images, so before/after figures come from one sitting.
+ * {@code lwise bench-pipeline}: where the CPU goes in a whole job on the embedded default. All
+ * stages run in this JVM, so each thread group's CPU time (ThreadMXBean) is read before and after
+ * the job: the worker's inference thread (model passes split out by the worker's own profile), its
+ * codec threads, its loop and Kafka clients; the uploader, its Kafka clients and the S3 client;
+ * Kafka Streams; the in-process broker; S3Proxy's Jetty threads; the registry's child process from
+ * /proc. Variants of stage settings ({@code --variant name:key=value,...}) run one after another on
+ * the same servers and images, so before/after figures come from one sitting.
  */
-@Command(name = "bench-pipeline", mixinStandardHelpOptions = true,
-    description = "Benchmark: a whole job on the embedded default; CPU ms per output image per stage thread group, "
-        + "the inference thread's model-busy fraction, and variants of stage settings side by side.")
+@Command(
+    name = "bench-pipeline",
+    mixinStandardHelpOptions = true,
+    description =
+        "Benchmark: a whole job on the embedded default; CPU ms per output image per stage thread group, "
+            + "the inference thread's model-busy fraction, and variants of stage settings side by side.")
 public final class PipelineBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", defaultValue = "method/src/test/resources/models/slim-resnet18",
-      description = "model card (default ${DEFAULT-VALUE}; tiny-224 beside it measures the plumbing alone)")
+  @Option(
+      names = "--model",
+      defaultValue = "method/src/test/resources/models/slim-resnet18",
+      description =
+          "model card (default ${DEFAULT-VALUE}; tiny-224 beside it measures the plumbing alone)")
   Path model;
 
-  @Option(names = "--count", defaultValue = "64", description = "images per job (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--count",
+      defaultValue = "64",
+      description = "images per job (default ${DEFAULT-VALUE})")
   int count;
 
-  @Option(names = "--size", defaultValue = "256", description = "side of the generated input JPEGs in px (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--size",
+      defaultValue = "256",
+      description = "side of the generated input JPEGs in px (default ${DEFAULT-VALUE})")
   int size;
 
-  @Option(names = "--eps", split = ",", defaultValue = "0.25,0.5,1,2,4,8",
-      description = "enhancement budgets, step 0.5, steps 2*eps (default: the published sweep ${DEFAULT-VALUE})")
+  @Option(
+      names = "--eps",
+      split = ",",
+      defaultValue = "0.25,0.5,1,2,4,8",
+      description =
+          "enhancement budgets, step 0.5, steps 2*eps (default: the published sweep ${DEFAULT-VALUE})")
   List<Double> eps;
 
-  @Option(names = "--objective", defaultValue = "logit", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--objective",
+      defaultValue = "logit",
+      description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
   Objective objective;
 
-  @Option(names = "--batch-size", defaultValue = "16", description = "worker.max.batch.size (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "16",
+      description = "worker.max.batch.size (default ${DEFAULT-VALUE})")
   int batchSize;
 
-  @Option(names = "--variant", description = "name:key=value,key=value — stage settings of one variant; "
-      + "repeat the option to compare (default: one variant with the defaults)")
+  @Option(
+      names = "--variant",
+      description =
+          "name:key=value,key=value — stage settings of one variant; "
+              + "repeat the option to compare (default: one variant with the defaults)")
   List<String> variants = new ArrayList<>();
 
-  @Option(names = "--repeat", defaultValue = "1", description = "rounds over all variants, interleaved (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--repeat",
+      defaultValue = "1",
+      description = "rounds over all variants, interleaved (default ${DEFAULT-VALUE})")
   int repeat;
 
-  @Option(names = "--warmup", defaultValue = "16", description = "images of an unmeasured first job (JIT, model load; default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--warmup",
+      defaultValue = "16",
+      description = "images of an unmeasured first job (JIT, model load; default ${DEFAULT-VALUE})")
   int warmup;
 
-  @Option(names = "--threads", description = "also list the busiest threads by name (to check the grouping)")
+  @Option(
+      names = "--threads",
+      description = "also list the busiest threads by name (to check the grouping)")
   boolean listThreads;
 
-  @Option(names = "--out", defaultValue = "lwise-bench-pipeline", description = "scratch folder, emptied first (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--out",
+      defaultValue = "lwise-bench-pipeline",
+      description = "scratch folder, emptied first (default ${DEFAULT-VALUE})")
   Path out;
 
-  /** A thread group: a name and which threads (by name) belong to it; the first group that matches wins. */
-  private record Group(String name, boolean workerPlumbing, boolean uploader, Predicate<String> member) {}
+  /**
+   * A thread group: a name and which threads (by name) belong to it; the first group that matches
+   * wins.
+   */
+  private record Group(
+      String name, boolean workerPlumbing, boolean uploader, Predicate<String> member) {}
 
-  private static final List<Group> GROUPS = List.of(
-      new Group("worker inference thread", false, false, n -> n.equals("lwise-inference")),
-      new Group("worker codec pool (decode, encode)", true, false, n -> n.startsWith("lwise-codec")),
-      new Group("worker loop (poll, commit)", true, false, n -> n.startsWith("lwise-gpu-worker-")),
-      new Group("worker Kafka client threads", true, false, n -> n.contains("lwise-gpu-worker")),
-      new Group("uploader loop", false, true, n -> n.equals("lwise-uploader")),
-      new Group("uploader Kafka client threads", false, true, n -> n.contains("lwise-uploader")),
-      new Group("S3 client (AWS SDK, Netty)", false, true,
-          n -> n.startsWith("sdk-async-response") || n.startsWith("aws-java-sdk") || n.contains("NettyEventLoop")),
-      new Group("aggregator (Kafka Streams, API)", false, false,
-          n -> n.contains("lwise-aggregator") || n.contains("StreamThread") || n.startsWith("lwise-api")
-              || n.startsWith("vert.x") || n.startsWith("lwise-dirmap")),
-      new Group("S3 store (S3Proxy, Jetty)", false, false,
-          n -> n.startsWith("qtp") || n.toLowerCase(Locale.ROOT).contains("jetty") || n.contains("S3Proxy")),
-      new Group("ingest and this command", false, false,
-          n -> n.equals("main") || n.contains("lwise-ingest") || n.startsWith("ForkJoinPool")),
-      new Group("broker (in-process KRaft)", false, false, n -> true));
+  private static final List<Group> GROUPS =
+      List.of(
+          new Group("worker inference thread", false, false, n -> n.equals("lwise-inference")),
+          new Group(
+              "worker codec pool (decode, encode)", true, false, n -> n.startsWith("lwise-codec")),
+          new Group(
+              "worker loop (poll, commit)", true, false, n -> n.startsWith("lwise-gpu-worker-")),
+          new Group(
+              "worker Kafka client threads", true, false, n -> n.contains("lwise-gpu-worker")),
+          new Group("uploader loop", false, true, n -> n.equals("lwise-uploader")),
+          new Group(
+              "uploader Kafka client threads", false, true, n -> n.contains("lwise-uploader")),
+          new Group(
+              "S3 client (AWS SDK, Netty)",
+              false,
+              true,
+              n ->
+                  n.startsWith("sdk-async-response")
+                      || n.startsWith("aws-java-sdk")
+                      || n.contains("NettyEventLoop")),
+          new Group(
+              "aggregator (Kafka Streams, API)",
+              false,
+              false,
+              n ->
+                  n.contains("lwise-aggregator")
+                      || n.contains("StreamThread")
+                      || n.startsWith("lwise-api")
+                      || n.startsWith("vert.x")
+                      || n.startsWith("lwise-dirmap")),
+          new Group(
+              "S3 store (S3Proxy, Jetty)",
+              false,
+              false,
+              n ->
+                  n.startsWith("qtp")
+                      || n.toLowerCase(Locale.ROOT).contains("jetty")
+                      || n.contains("S3Proxy")),
+          new Group(
+              "ingest and this command",
+              false,
+              false,
+              n -> n.equals("main") || n.contains("lwise-ingest") || n.startsWith("ForkJoinPool")),
+          new Group("broker (in-process KRaft)", false, false, n -> true));
 
   @Override
   public Integer call() throws Exception {
@@ -114,15 +181,28 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       conditions.add(Conditions.create(e, 0.5, null, objective, List.of(), false));
     }
     Map<String, Map<String, String>> settings = parseVariants();
-    String modelId = JSON.readTree((Files.isDirectory(model) ? model.resolve("model-card.json") : model).toFile())
-        .get("id").asText();
+    String modelId =
+        JSON.readTree(
+                (Files.isDirectory(model) ? model.resolve("model-card.json") : model).toFile())
+            .get("id")
+            .asText();
     System.err.println("Starting the embedded servers under " + out + " ...");
-    try (EmbeddedInfrastructure infra = EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
+    try (EmbeddedInfrastructure infra =
+        EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
       long registryPid = infra.registry().processHandle().map(ProcessHandle::pid).orElse(-1L);
       int job = 0;
-      System.out.printf(Locale.ROOT, "Model %s, %d images (%d px JPEG) x %d outputs (natural + eps %s, %s), "
-              + "batch %d, %d CPU cores, OMP_NUM_THREADS=%s%n", modelId, count, size, conditions.size() + 1, eps,
-          objective.name().toLowerCase(Locale.ROOT), batchSize, Runtime.getRuntime().availableProcessors(),
+      System.out.printf(
+          Locale.ROOT,
+          "Model %s, %d images (%d px JPEG) x %d outputs (natural + eps %s, %s), "
+              + "batch %d, %d CPU cores, OMP_NUM_THREADS=%s%n",
+          modelId,
+          count,
+          size,
+          conditions.size() + 1,
+          eps,
+          objective.name().toLowerCase(Locale.ROOT),
+          batchSize,
+          Runtime.getRuntime().availableProcessors(),
           System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"));
       Map<String, List<Result>> results = new LinkedHashMap<>();
       for (int round = 0; round < repeat; round++) {
@@ -165,7 +245,8 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         for (String pair : variant.substring(colon + 1).split(",")) {
           String[] kv = pair.split("=", 2);
           if (kv.length != 2) {
-            throw new IllegalArgumentException("--variant " + variant + ": expected name:key=value,key=value");
+            throw new IllegalArgumentException(
+                "--variant " + variant + ": expected name:key=value,key=value");
           }
           props.put(kv[0].strip(), kv[1].strip());
         }
@@ -209,37 +290,70 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       }
       String name = String.format(Locale.ROOT, "images/img-%04d.jpg", i);
       ImageIO.write(image, "jpeg", root.resolve(name).toFile());
-      csv.append(i).append(",train,c").append(i % 7).append(',').append(i % 7).append(',').append(name).append('\n');
+      csv.append(i)
+          .append(",train,c")
+          .append(i % 7)
+          .append(',')
+          .append(i % 7)
+          .append(',')
+          .append(name)
+          .append('\n');
     }
     Path dirmap = root.resolve("dirmap.csv");
     Files.writeString(dirmap, csv);
     return dirmap;
   }
 
-  private IngestReport runJob(PipelineRun run, Path dirmap, String dataset, int rows, String modelId,
-      List<Condition> conditions) throws Exception {
+  private IngestReport runJob(
+      PipelineRun run,
+      Path dirmap,
+      String dataset,
+      int rows,
+      String modelId,
+      List<Condition> conditions)
+      throws Exception {
     Path csv = dirmap;
     if (rows < count) {
       List<String> lines = Files.readAllLines(dirmap);
       csv = dirmap.resolveSibling("dirmap-" + dataset + ".csv");
       Files.write(csv, lines.subList(0, rows + 1));
     }
-    IngestReport report = run.submit(new JobRequest(csv, dataset, modelId, "class_num", true, conditions,
-        ImageFormat.PNG, null), n -> { });
-    run.awaitCompletion(report.jobId(), Duration.ofMinutes(60), (d, f) -> { });
+    IngestReport report =
+        run.submit(
+            new JobRequest(
+                csv, dataset, modelId, "class_num", true, conditions, ImageFormat.PNG, null),
+            n -> {});
+    run.awaitCompletion(report.jobId(), Duration.ofMinutes(60), (d, f) -> {});
     return report;
   }
 
-  private record Result(double seconds, long outputs, long inputs, Map<String, Long> cpuNanos, long outsideThreadsNanos,
-      long registryNanos, WorkerProfile.Snapshot worker, double loadBefore, double loadAfter, long rssBeforeKb,
+  private record Result(
+      double seconds,
+      long outputs,
+      long inputs,
+      Map<String, Long> cpuNanos,
+      long outsideThreadsNanos,
+      long registryNanos,
+      WorkerProfile.Snapshot worker,
+      double loadBefore,
+      double loadAfter,
+      long rssBeforeKb,
       long rssAfterKb) {
     long totalNanos() {
-      return cpuNanos.values().stream().mapToLong(Long::longValue).sum() + outsideThreadsNanos + registryNanos;
+      return cpuNanos.values().stream().mapToLong(Long::longValue).sum()
+          + outsideThreadsNanos
+          + registryNanos;
     }
   }
 
-  private Result measure(PipelineRun run, Path dirmap, String dataset, String modelId, List<Condition> conditions,
-      long registryPid) throws Exception {
+  private Result measure(
+      PipelineRun run,
+      Path dirmap,
+      String dataset,
+      String modelId,
+      List<Condition> conditions,
+      long registryPid)
+      throws Exception {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     double loadBefore = os.getSystemLoadAverage();
@@ -259,9 +373,16 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     WorkerProfile.Snapshot worker = WorkerProfile.process().snapshot().minus(workerBefore);
     if (listThreads) {
       after.entrySet().stream()
-          .map(e -> Map.entry(names.get(e.getKey()), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
-          .sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(40)
-          .forEach(e -> System.out.printf(Locale.ROOT, "    %8.0f ms  %s%n", e.getValue() / 1e6, e.getKey()));
+          .map(
+              e ->
+                  Map.entry(
+                      names.get(e.getKey()), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+          .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+          .limit(40)
+          .forEach(
+              e ->
+                  System.out.printf(
+                      Locale.ROOT, "    %8.0f ms  %s%n", e.getValue() / 1e6, e.getKey()));
     }
     Map<String, Long> byGroup = new LinkedHashMap<>();
     GROUPS.forEach(g -> byGroup.put(g.name(), 0L));
@@ -273,8 +394,18 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       byGroup.merge(group.name(), delta, Long::sum);
       threadSum += delta;
     }
-    return new Result(seconds, worker.outputImages(), count, byGroup, Math.max(0, processCpu - threadSum), registryCpu,
-        worker, loadBefore, os.getSystemLoadAverage(), rssBefore, residentKb());
+    return new Result(
+        seconds,
+        worker.outputImages(),
+        count,
+        byGroup,
+        Math.max(0, processCpu - threadSum),
+        registryCpu,
+        worker,
+        loadBefore,
+        os.getSystemLoadAverage(),
+        rssBefore,
+        residentKb());
   }
 
   private static Map<Long, Long> threadCpu(ThreadMXBean threads, Map<Long, String> names) {
@@ -292,7 +423,10 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     return cpu;
   }
 
-  /** This JVM's resident set (Java heap, native memory of libtorch and the servers), or -1 off Linux. */
+  /**
+   * This JVM's resident set (Java heap, native memory of libtorch and the servers), or -1 off
+   * Linux.
+   */
   static long residentKb() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -306,7 +440,10 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     return -1;
   }
 
-  /** utime + stime of a child process from /proc (clock ticks of 10 ms on Linux), or 0 where unreadable. */
+  /**
+   * utime + stime of a child process from /proc (clock ticks of 10 ms on Linux), or 0 where
+   * unreadable.
+   */
   static long processCpuNanos(long pid) {
     if (pid < 0) {
       return 0;
@@ -324,17 +461,38 @@ public final class PipelineBenchCommand implements Callable<Integer> {
 
   private void print(String variant, int round, Result r) {
     double outputs = Math.max(1, r.outputs());
-    System.out.printf(Locale.ROOT, "%n[%s, round %d] %d images, %d outputs in %.1f s: %.1f images/s, %.1f outputs/s; "
-            + "load average %.2f -> %.2f%n", variant, round + 1, r.inputs(), r.outputs(), r.seconds(),
-        r.inputs() / r.seconds(), r.outputs() / r.seconds(), r.loadBefore(), r.loadAfter());
-    System.out.printf(Locale.ROOT, "  %-44s %10s %12s %9s %12s%n", "thread group", "CPU ms", "ms/output", "% CPU",
+    System.out.printf(
+        Locale.ROOT,
+        "%n[%s, round %d] %d images, %d outputs in %.1f s: %.1f images/s, %.1f outputs/s; "
+            + "load average %.2f -> %.2f%n",
+        variant,
+        round + 1,
+        r.inputs(),
+        r.outputs(),
+        r.seconds(),
+        r.inputs() / r.seconds(),
+        r.outputs() / r.seconds(),
+        r.loadBefore(),
+        r.loadAfter());
+    System.out.printf(
+        Locale.ROOT,
+        "  %-44s %10s %12s %9s %12s%n",
+        "thread group",
+        "CPU ms",
+        "ms/output",
+        "% CPU",
         "cores busy");
     long total = r.totalNanos();
     for (Map.Entry<String, Long> e : r.cpuNanos().entrySet()) {
       row(e.getKey(), e.getValue(), outputs, total, r.seconds());
     }
     row("registry (child process, /proc)", r.registryNanos(), outputs, total, r.seconds());
-    row("not in Java threads (GC, JIT, torch natives)", r.outsideThreadsNanos(), outputs, total, r.seconds());
+    row(
+        "not in Java threads (GC, JIT, torch natives)",
+        r.outsideThreadsNanos(),
+        outputs,
+        total,
+        r.seconds());
     row("total", total, outputs, total, r.seconds());
     WorkerProfile.Snapshot w = r.worker();
     long span = w.lastModelEnd() - w.firstModelStart();
@@ -349,39 +507,83 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         uploader += r.cpuNanos().get(g.name());
       }
     }
-    System.out.printf(Locale.ROOT, "  model passes: %.1f s wall (%.1f s CPU) in %d batches = %.3f of the inference "
-            + "thread's span (%.1f s), %.3f of the job's wall time%n", w.modelNanos() / 1e9, w.modelCpuNanos() / 1e9,
-        w.modelPasses(), span > 0 ? (double) w.modelNanos() / span : 0, span / 1e9, w.modelNanos() / 1e9 / r.seconds());
-    System.out.printf(Locale.ROOT, "  worker: decode %.2f ms CPU/input, encode %.2f ms CPU/output (%.1f KB/output), "
-            + "commit %.2f ms CPU/output%n", w.decodeCpuNanos() / 1e6 / Math.max(1, w.inputImages()),
-        w.encodeCpuNanos() / 1e6 / outputs, w.outputBytes() / 1024.0 / outputs, w.commitCpuNanos() / 1e6 / outputs);
-    System.out.printf(Locale.ROOT, "  worker plumbing (all worker threads but model passes) %.2f + uploader %.2f = "
-        + "%.2f ms CPU/output%n", workerPlumbing / 1e6 / outputs, uploader / 1e6 / outputs,
+    System.out.printf(
+        Locale.ROOT,
+        "  model passes: %.1f s wall (%.1f s CPU) in %d batches = %.3f of the inference "
+            + "thread's span (%.1f s), %.3f of the job's wall time%n",
+        w.modelNanos() / 1e9,
+        w.modelCpuNanos() / 1e9,
+        w.modelPasses(),
+        span > 0 ? (double) w.modelNanos() / span : 0,
+        span / 1e9,
+        w.modelNanos() / 1e9 / r.seconds());
+    System.out.printf(
+        Locale.ROOT,
+        "  worker: decode %.2f ms CPU/input, encode %.2f ms CPU/output (%.1f KB/output), "
+            + "commit %.2f ms CPU/output%n",
+        w.decodeCpuNanos() / 1e6 / Math.max(1, w.inputImages()),
+        w.encodeCpuNanos() / 1e6 / outputs,
+        w.outputBytes() / 1024.0 / outputs,
+        w.commitCpuNanos() / 1e6 / outputs);
+    System.out.printf(
+        Locale.ROOT,
+        "  worker plumbing (all worker threads but model passes) %.2f + uploader %.2f = "
+            + "%.2f ms CPU/output%n",
+        workerPlumbing / 1e6 / outputs,
+        uploader / 1e6 / outputs,
         (workerPlumbing + uploader) / 1e6 / outputs);
-    System.out.printf(Locale.ROOT, "  resident set of this JVM (all stages and the broker): %d MB before the job, %d MB after%n",
-        r.rssBeforeKb() / 1024, r.rssAfterKb() / 1024);
+    System.out.printf(
+        Locale.ROOT,
+        "  resident set of this JVM (all stages and the broker): %d MB before the job, %d MB after%n",
+        r.rssBeforeKb() / 1024,
+        r.rssAfterKb() / 1024);
   }
 
   private static void row(String name, long nanos, double outputs, long total, double seconds) {
-    System.out.printf(Locale.ROOT, "  %-44s %10.0f %12.2f %8.1f%% %12.2f%n", name, nanos / 1e6, nanos / 1e6 / outputs,
-        100.0 * nanos / Math.max(1, total), nanos / 1e9 / seconds);
+    System.out.printf(
+        Locale.ROOT,
+        "  %-44s %10.0f %12.2f %8.1f%% %12.2f%n",
+        name,
+        nanos / 1e6,
+        nanos / 1e6 / outputs,
+        100.0 * nanos / Math.max(1, total),
+        nanos / 1e9 / seconds);
   }
 
   private static void summary(Map<String, List<Result>> results) {
-    System.out.printf(Locale.ROOT, "%nSummary (median over rounds)%n  %-16s %10s %10s %14s %14s %18s%n", "variant",
-        "seconds", "images/s", "CPU ms/output", "model busy", "plumbing ms/out");
+    System.out.printf(
+        Locale.ROOT,
+        "%nSummary (median over rounds)%n  %-16s %10s %10s %14s %14s %18s%n",
+        "variant",
+        "seconds",
+        "images/s",
+        "CPU ms/output",
+        "model busy",
+        "plumbing ms/out");
     for (Map.Entry<String, List<Result>> e : results.entrySet()) {
       List<Result> rs = e.getValue();
-      System.out.printf(Locale.ROOT, "  %-16s %10.1f %10.2f %14.2f %14.3f %18s%n", e.getKey(),
+      System.out.printf(
+          Locale.ROOT,
+          "  %-16s %10.1f %10.2f %14.2f %14.3f %18s%n",
+          e.getKey(),
           median(rs.stream().mapToDouble(Result::seconds).toArray()),
           median(rs.stream().mapToDouble(r -> r.inputs() / r.seconds()).toArray()),
-          median(rs.stream().mapToDouble(r -> r.totalNanos() / 1e6 / Math.max(1, r.outputs())).toArray()),
-          median(rs.stream().mapToDouble(r -> {
-            long span = r.worker().lastModelEnd() - r.worker().firstModelStart();
-            return span > 0 ? (double) r.worker().modelNanos() / span : 0;
-          }).toArray()),
-          String.format(Locale.ROOT, "%.2f", median(rs.stream().mapToDouble(PipelineBenchCommand::plumbingPerOutput)
-              .toArray())));
+          median(
+              rs.stream()
+                  .mapToDouble(r -> r.totalNanos() / 1e6 / Math.max(1, r.outputs()))
+                  .toArray()),
+          median(
+              rs.stream()
+                  .mapToDouble(
+                      r -> {
+                        long span = r.worker().lastModelEnd() - r.worker().firstModelStart();
+                        return span > 0 ? (double) r.worker().modelNanos() / span : 0;
+                      })
+                  .toArray()),
+          String.format(
+              Locale.ROOT,
+              "%.2f",
+              median(rs.stream().mapToDouble(PipelineBenchCommand::plumbingPerOutput).toArray())));
     }
   }
 

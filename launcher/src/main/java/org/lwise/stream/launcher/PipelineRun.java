@@ -49,14 +49,19 @@ public final class PipelineRun implements AutoCloseable {
   public PipelineRun(Map<String, String> props, int workerCount) throws InterruptedException {
     this.props = props;
     IngestConfig ingestConfig = IngestConfig.from(props);
-    this.topics = PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
-    TopicSetup.ensureTopics(ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
+    this.topics =
+        PipelineTopics.create(new RegistrySerdes(ingestConfig.connection().registryUrl()));
+    TopicSetup.ensureTopics(
+        ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
     // The workers load their models while the uploader starts, and Kafka Streams starts while they
-    // join their group and work (nothing waits for the aggregator but the job's end): on 2 cores each
+    // join their group and work (nothing waits for the aggregator but the job's end): on 2 cores
+    // each
     // start takes seconds, and one after the other they held back the first image by their sum.
     List<CompletableFuture<WorkerApp>> loading = new ArrayList<>();
     for (int i = 0; i < workerCount; i++) {
-      loading.add(CompletableFuture.supplyAsync(() -> new WorkerApp(WorkerConfig.from(props)), PipelineRun::daemon));
+      loading.add(
+          CompletableFuture.supplyAsync(
+              () -> new WorkerApp(WorkerConfig.from(props)), PipelineRun::daemon));
     }
     UploaderApp startedUploader = null;
     try {
@@ -73,12 +78,15 @@ public final class PipelineRun implements AutoCloseable {
       this.uploader = startedUploader;
     } catch (RuntimeException e) {
       // Nothing half-started is left running behind the failure.
-      loading.forEach(f -> f.thenAccept(w -> {
-        w.stop();
-        if (!workers.contains(w)) {
-          w.close();
-        }
-      }));
+      loading.forEach(
+          f ->
+              f.thenAccept(
+                  w -> {
+                    w.stop();
+                    if (!workers.contains(w)) {
+                      w.close();
+                    }
+                  }));
       if (startedUploader != null) {
         startedUploader.stop();
       }
@@ -87,7 +95,9 @@ public final class PipelineRun implements AutoCloseable {
       if (startedUploader != null) {
         startedUploader.close();
       }
-      throw e instanceof CompletionException && e.getCause() instanceof RuntimeException cause ? cause : e;
+      throw e instanceof CompletionException && e.getCause() instanceof RuntimeException cause
+          ? cause
+          : e;
     }
   }
 
@@ -98,14 +108,17 @@ public final class PipelineRun implements AutoCloseable {
   }
 
   private void thread(String name, Runnable body) {
-    Thread thread = new Thread(() -> {
-      try {
-        body.run();
-      } catch (Throwable e) {
-        log.error("{} stopped: {}", name, e.toString(), e);
-        failure.compareAndSet(null, e);
-      }
-    }, name);
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                body.run();
+              } catch (Throwable e) {
+                log.error("{} stopped: {}", name, e.toString(), e);
+                failure.compareAndSet(null, e);
+              }
+            },
+            name);
     thread.start();
     threads.add(thread);
   }
@@ -120,7 +133,9 @@ public final class PipelineRun implements AutoCloseable {
     }
   }
 
-  /** Waits until every worker owns part of the work topic, so a new job is spread over all of them. */
+  /**
+   * Waits until every worker owns part of the work topic, so a new job is spread over all of them.
+   */
   public void awaitWorkersAssigned(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (workers.stream().anyMatch(w -> w.assignedPartitions() == 0)) {
@@ -144,11 +159,13 @@ public final class PipelineRun implements AutoCloseable {
     IngestApp ingest = new IngestApp(IngestConfig.from(props));
     DirmapWatcher watcher = ingest.watcher(request, fromRow);
     watchers.add(watcher);
-    thread("lwise-ingest-watch", () -> {
-      try (ingest) {
-        watcher.run();
-      }
-    });
+    thread(
+        "lwise-ingest-watch",
+        () -> {
+          try (ingest) {
+            watcher.run();
+          }
+        });
     return watcher;
   }
 
@@ -165,7 +182,8 @@ public final class PipelineRun implements AutoCloseable {
     }
     if (aggregator.state() == KafkaStreams.State.ERROR
         || aggregator.state() == KafkaStreams.State.NOT_RUNNING) {
-      throw new IllegalStateException("the aggregator stopped (state " + aggregator.state() + "); see the log");
+      throw new IllegalStateException(
+          "the aggregator stopped (state " + aggregator.state() + "); see the log");
     }
   }
 
@@ -201,7 +219,8 @@ public final class PipelineRun implements AutoCloseable {
    * from this process's aggregator; completion is also read from the dirmaps topic, so it is seen
    * even when another aggregator instance of the same application holds the job.
    */
-  public JobProgress awaitCompletion(String jobId, Duration timeout, ProgressListener listener) throws InterruptedException {
+  public JobProgress awaitCompletion(String jobId, Duration timeout, ProgressListener listener)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     WrittenDirmaps written = new WrittenDirmaps(props.get("bootstrap.servers"), topics.dirmaps());
     long lastTopicCheck = 0;
@@ -217,8 +236,11 @@ public final class PipelineRun implements AutoCloseable {
         lastTopicCheck = System.nanoTime();
         DirmapWritten natural = written.of(jobId).get(Conditions.NATURAL);
         if (natural != null) {
-          return JobProgress.newBuilder().setCompleted(natural.getRows()).setFailed(natural.getFailed())
-              .setEmitted(true).build();
+          return JobProgress.newBuilder()
+              .setCompleted(natural.getRows())
+              .setFailed(natural.getFailed())
+              .setEmitted(true)
+              .build();
         }
       }
       Thread.sleep(250);

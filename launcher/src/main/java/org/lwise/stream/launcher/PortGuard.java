@@ -29,9 +29,17 @@ final class PortGuard {
     long deadline = System.nanoTime() + grace.toNanos();
     while (!isFree(port)) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("port " + port + " (" + setting + " in " + portsFile + ") is in use by "
-            + listener(port).orElse("another process") + "; an embedded server is never shared between runs:"
-            + " stop that process and run again");
+        throw new IllegalStateException(
+            "port "
+                + port
+                + " ("
+                + setting
+                + " in "
+                + portsFile
+                + ") is in use by "
+                + listener(port).orElse("another process")
+                + "; an embedded server is never shared between runs:"
+                + " stop that process and run again");
       }
       try {
         Thread.sleep(200);
@@ -44,7 +52,8 @@ final class PortGuard {
 
   static boolean isFree(int port) {
     try (ServerSocket socket = new ServerSocket()) {
-      socket.setReuseAddress(true); // as the servers themselves bind: a closed connection's TIME_WAIT is no owner
+      socket.setReuseAddress(
+          true); // as the servers themselves bind: a closed connection's TIME_WAIT is no owner
       socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
       return true;
     } catch (IOException taken) {
@@ -52,7 +61,10 @@ final class PortGuard {
     }
   }
 
-  /** "pid 1234 (java -jar …)" for the process listening on {@code port}, where the system tells (Linux /proc). */
+  /**
+   * "pid 1234 (java -jar …)" for the process listening on {@code port}, where the system tells
+   * (Linux /proc).
+   */
   static Optional<String> listener(int port) {
     Optional<String> inode = listeningSocketInode(port);
     if (inode.isEmpty()) {
@@ -74,12 +86,14 @@ final class PortGuard {
     String localPort = String.format(Locale.ROOT, ":%04X", port);
     for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
       try (Stream<String> lines = Files.lines(Path.of(table))) {
-        Optional<String> inode = lines.skip(1)
-            .map(line -> line.trim().split("\\s+"))
-            // fields: sl local_address rem_address st … inode; st 0A = LISTEN
-            .filter(f -> f.length > 9 && f[1].endsWith(localPort) && f[3].equals("0A"))
-            .map(f -> f[9])
-            .findFirst();
+        Optional<String> inode =
+            lines
+                .skip(1)
+                .map(line -> line.trim().split("\\s+"))
+                // fields: sl local_address rem_address st … inode; st 0A = LISTEN
+                .filter(f -> f.length > 9 && f[1].endsWith(localPort) && f[3].equals("0A"))
+                .map(f -> f[9])
+                .findFirst();
         if (inode.isPresent()) {
           return inode;
         }
@@ -92,13 +106,14 @@ final class PortGuard {
 
   private static boolean holds(Path fdDir, String socket) {
     try (Stream<Path> fds = Files.list(fdDir)) {
-      return fds.anyMatch(fd -> {
-        try {
-          return Files.readSymbolicLink(fd).toString().equals(socket);
-        } catch (IOException | UnsupportedOperationException gone) {
-          return false; // the descriptor closed while we looked: it holds nothing now
-        }
-      });
+      return fds.anyMatch(
+          fd -> {
+            try {
+              return Files.readSymbolicLink(fd).toString().equals(socket);
+            } catch (IOException | UnsupportedOperationException gone) {
+              return false; // the descriptor closed while we looked: it holds nothing now
+            }
+          });
     } catch (IOException | UncheckedIOException notOurs) {
       return false; // another user's process, or one that just exited
     }

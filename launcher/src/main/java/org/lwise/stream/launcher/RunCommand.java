@@ -33,23 +33,29 @@ import picocli.CommandLine.Option;
  * {@code lwise run}: scores and enhances one dirmap end to end. Without a {@code bootstrap.servers}
  * setting it starts the embedded default (Kafka, registry, S3Proxy) under the output folder.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).")
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description =
+        "Score and enhance a dirmap end to end (embedded Kafka, registry and S3 unless configured otherwise).")
 public final class RunCommand implements Callable<Integer> {
   private static final String AGGREGATOR_OUTPUT_DIR = "aggregator.output.dir";
   private static final String UPLOADER_LOCAL_DIR = "uploader.local.dir";
 
-  @Mixin
-  JobOptions job = new JobOptions();
+  @Mixin JobOptions job = new JobOptions();
 
   static final String DEFAULT_OUT = "lwise-out";
 
   /** Null when not given: then a file's aggregator.output.dir, else {@link #DEFAULT_OUT}. */
-  @Option(names = "--out", description = "output folder (default: aggregator.output.dir if configured, else "
-      + DEFAULT_OUT + ")")
+  @Option(
+      names = "--out",
+      description =
+          "output folder (default: aggregator.output.dir if configured, else " + DEFAULT_OUT + ")")
   Path out;
 
-  @Option(names = "--config", description = "properties file: connection and stage settings (see README)")
+  @Option(
+      names = "--config",
+      description = "properties file: connection and stage settings (see README)")
   Path config;
 
   @Option(names = "--batch-size", description = "images per micro-batch (worker.max.batch.size)")
@@ -58,30 +64,48 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (worker.device)")
   String device;
 
-  @Option(names = "--watch", description = "after the job, keep publishing rows appended to the dirmap "
-      + "(new images), scored against this job's logit range, until Ctrl-C")
+  @Option(
+      names = "--watch",
+      description =
+          "after the job, keep publishing rows appended to the dirmap "
+              + "(new images), scored against this job's logit range, until Ctrl-C")
   boolean watch;
 
-  @Option(names = "--serve", description = "after the job, keep serving the live difficulty API and the demo "
-      + "experiment (" + "http://127.0.0.1:<api.port>/experiment/) until Ctrl-C; --watch serves too")
+  @Option(
+      names = "--serve",
+      description =
+          "after the job, keep serving the live difficulty API and the demo "
+              + "experiment ("
+              + "http://127.0.0.1:<api.port>/experiment/) until Ctrl-C; --watch serves too")
   boolean serve;
 
-  @Option(names = "--timeout-minutes", defaultValue = "120", description = "give up after this long (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--timeout-minutes",
+      defaultValue = "120",
+      description = "give up after this long (default ${DEFAULT-VALUE})")
   long timeoutMinutes;
 
   private void watchUntilStopped(PipelineRun run, String referenceJobId, long referenceRows)
       throws InterruptedException {
     DirmapWatcher watcher = run.watch(job.toRequest(referenceJobId), referenceRows);
-    System.err.println("Watching " + job.dirmap + " for new rows (job " + watcher.jobId()
-        + "); their dirmaps: *_incoming_dirmap.csv. Ctrl-C to stop.");
+    System.err.println(
+        "Watching "
+            + job.dirmap
+            + " for new rows (job "
+            + watcher.jobId()
+            + "); their dirmaps: *_incoming_dirmap.csv. Ctrl-C to stop.");
     String reported = "";
     while (true) {
       JobProgress progress = run.progress(watcher.jobId());
       long done = progress == null ? 0 : progress.getCompleted() + progress.getFailed();
       long waiting = watcher.waitingRows();
       // Rows waiting for their image file are neither done nor lost: say so, rather than "done".
-      String line = String.format("incoming: %d of %d new rows done%s", done, watcher.newRows(),
-          waiting > 0 ? String.format("; %d waiting for their image file", waiting) : "");
+      String line =
+          String.format(
+              "incoming: %d of %d new rows done%s",
+              done,
+              watcher.newRows(),
+              waiting > 0 ? String.format("; %d waiting for their image file", waiting) : "");
       if ((watcher.newRows() > 0 || waiting > 0) && !line.equals(reported)) {
         System.err.println(line);
         reported = line;
@@ -90,18 +114,25 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
-  /** The output folder: {@code --out}, else the configured {@code aggregator.output.dir}, else the default. */
+  /**
+   * The output folder: {@code --out}, else the configured {@code aggregator.output.dir}, else the
+   * default.
+   */
   Path outputFolder(Map<String, String> userSettings) {
-    return out != null ? out : Path.of(userSettings.getOrDefault(AGGREGATOR_OUTPUT_DIR, DEFAULT_OUT));
+    return out != null
+        ? out
+        : Path.of(userSettings.getOrDefault(AGGREGATOR_OUTPUT_DIR, DEFAULT_OUT));
   }
 
   /**
-   * Every setting of this run ({@link StageSettings#forRun}: defaults, embedded connection, your file
-   * and environment, then these options), so each key wins over the embedded default.
+   * Every setting of this run ({@link StageSettings#forRun}: defaults, embedded connection, your
+   * file and environment, then these options), so each key wins over the embedded default.
    */
-  Map<String, String> settings(Map<String, String> userSettings, Map<String, String> embeddedConnection) {
+  Map<String, String> settings(
+      Map<String, String> userSettings, Map<String, String> embeddedConnection) {
     Path folder = outputFolder(userSettings);
-    Map<String, String> defaults = Map.of(AGGREGATOR_OUTPUT_DIR, folder.toString(), UPLOADER_LOCAL_DIR, folder.toString());
+    Map<String, String> defaults =
+        Map.of(AGGREGATOR_OUTPUT_DIR, folder.toString(), UPLOADER_LOCAL_DIR, folder.toString());
     Map<String, String> commandLine = new HashMap<>();
     commandLine.put("worker.model.card", job.model.toString());
     if (out != null) {
@@ -119,23 +150,30 @@ public final class RunCommand implements Callable<Integer> {
 
   /**
    * A job that an earlier run finished is reported from its written dirmaps, without starting the
-   * stages (which takes longer than the report: the model load, the consumer groups, Kafka Streams).
-   * Returns the exit code, or null when the job is not finished (or was never submitted).
+   * stages (which takes longer than the report: the model load, the consumer groups, Kafka
+   * Streams). Returns the exit code, or null when the job is not finished (or was never submitted).
    */
-  private static Integer reportIfFinished(Map<String, String> props, JobRequest request, Path folder,
-      EmbeddedInfrastructure embedded) {
+  private static Integer reportIfFinished(
+      Map<String, String> props, JobRequest request, Path folder, EmbeddedInfrastructure embedded) {
     String bootstrap = props.get(ConnectionConfig.BOOTSTRAP_SERVERS);
     TopicSetup.ensureTopics(bootstrap, ConnectionConfig.from(props).topicPartitions());
-    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(props.get(ConnectionConfig.REGISTRY_URL)));
+    PipelineTopics topics =
+        PipelineTopics.create(new RegistrySerdes(props.get(ConnectionConfig.REGISTRY_URL)));
     String jobId = IngestPipeline.jobId(request);
-    DirmapWritten natural = new WrittenDirmaps(bootstrap, topics.dirmaps()).of(jobId).get(Conditions.NATURAL);
+    DirmapWritten natural =
+        new WrittenDirmaps(bootstrap, topics.dirmaps()).of(jobId).get(Conditions.NATURAL);
     if (natural == null) {
       return null;
     }
     System.err.println("Job " + jobId + " was finished by an earlier run; its results:");
-    JobProgress done = JobProgress.newBuilder().setCompleted(natural.getRows()).setFailed(natural.getFailed())
-        .setEmitted(true).build();
-    IngestReport report = new IngestReport(jobId, natural.getRows() + natural.getFailed(), 0, 0, true);
+    JobProgress done =
+        JobProgress.newBuilder()
+            .setCompleted(natural.getRows())
+            .setFailed(natural.getFailed())
+            .setEmitted(true)
+            .build();
+    IngestReport report =
+        new IngestReport(jobId, natural.getRows() + natural.getFailed(), 0, 0, true);
     new RunSummary(props, request, report, done, folder, embedded, Double.NaN, null)
         .print(System.out);
     if (embedded != null) {
@@ -163,10 +201,16 @@ public final class RunCommand implements Callable<Integer> {
     EmbeddedInfrastructure infra = null;
     long started = System.nanoTime();
     if (!userSettings.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
-      System.err.println("Starting the embedded Kafka broker, schema registry and S3 store under " + folder + " ...");
-      infra = EmbeddedInfrastructure.start(folder, Launcher.registryJar(), StageSettings.corsOrigins(userSettings));
+      System.err.println(
+          "Starting the embedded Kafka broker, schema registry and S3 store under "
+              + folder
+              + " ...");
+      infra =
+          EmbeddedInfrastructure.start(
+              folder, Launcher.registryJar(), StageSettings.corsOrigins(userSettings));
     }
-    Map<String, String> props = settings(userSettings, infra == null ? Map.of() : infra.connection());
+    Map<String, String> props =
+        settings(userSettings, infra == null ? Map.of() : infra.connection());
     EmbeddedInfrastructure embedded = infra;
     if (!watch && !serve) {
       try {
@@ -181,16 +225,21 @@ public final class RunCommand implements Callable<Integer> {
         throw e;
       }
     }
-    // Published while the stages start (it needs only the servers): the work is on Kafka by the time
+    // Published while the stages start (it needs only the servers): the work is on Kafka by the
+    // time
     // the worker joins its group, which reads from the committed offsets whenever it joins.
-    CompletableFuture<IngestReport> submission = watch || serve ? null
-        : CompletableFuture.supplyAsync(() -> {
-          TopicSetup.ensureTopics(props.get(ConnectionConfig.BOOTSTRAP_SERVERS),
-              ConnectionConfig.from(props).topicPartitions());
-          try (IngestApp ingest = new IngestApp(IngestConfig.from(props))) {
-            return ingest.submit(request, n -> { });
-          }
-        });
+    CompletableFuture<IngestReport> submission =
+        watch || serve
+            ? null
+            : CompletableFuture.supplyAsync(
+                () -> {
+                  TopicSetup.ensureTopics(
+                      props.get(ConnectionConfig.BOOTSTRAP_SERVERS),
+                      ConnectionConfig.from(props).topicPartitions());
+                  try (IngestApp ingest = new IngestApp(IngestConfig.from(props))) {
+                    return ingest.submit(request, n -> {});
+                  }
+                });
     PipelineRun run;
     try {
       run = new PipelineRun(props, 1);
@@ -202,26 +251,35 @@ public final class RunCommand implements Callable<Integer> {
     }
     AtomicBoolean closed = new AtomicBoolean();
     AtomicBoolean interrupted = new AtomicBoolean();
-    Runnable closeAll = () -> {
-      if (closed.compareAndSet(false, true)) {
-        run.close();
-        if (embedded != null) {
-          embedded.close();
-        }
-      }
-    };
+    Runnable closeAll =
+        () -> {
+          if (closed.compareAndSet(false, true)) {
+            run.close();
+            if (embedded != null) {
+              embedded.close();
+            }
+          }
+        };
     // Ctrl-C: stop the stages and servers cleanly; committed work is kept and a re-run resumes.
-    Thread hook = new Thread(() -> {
-      interrupted.set(true);
-      ConsoleLogFilter.quietFromNowOn();
-      System.err.println("\nStopping (Ctrl-C): committed work is kept; run the same command again to resume.");
-      closeAll.run();
-    }, "lwise-run-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              interrupted.set(true);
+              ConsoleLogFilter.quietFromNowOn();
+              System.err.println(
+                  "\nStopping (Ctrl-C): committed work is kept; run the same command again to resume.");
+              closeAll.run();
+            },
+            "lwise-run-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     String apiUrl = run.aggregator().apiUrl();
     if (apiUrl != null) {
-      System.err.println("API: " + apiUrl + " (live difficulty; demo experiment "
-          + RunSummary.experimentUrl(apiUrl) + ")");
+      System.err.println(
+          "API: "
+              + apiUrl
+              + " (live difficulty; demo experiment "
+              + RunSummary.experimentUrl(apiUrl)
+              + ")");
     }
     try {
       IngestReport report;
@@ -229,31 +287,42 @@ public final class RunCommand implements Callable<Integer> {
         report = joinSubmission(submission);
       } else {
         run.awaitWorkersAssigned(Duration.ofMinutes(2));
-        report = run.submit(request, n -> { });
+        report = run.submit(request, n -> {});
       }
       if (report.alreadySubmitted()) {
-        System.err.println("Job " + report.jobId() + " was submitted by an earlier run; resuming it.");
+        System.err.println(
+            "Job " + report.jobId() + " was submitted by an earlier run; resuming it.");
       }
       JobProgress done;
-      try (ProgressBar bar = new ProgressBarBuilder()
-          .setTaskName("Images")
-          .setInitialMax(report.rows())
-          .setStyle(ProgressBarStyle.ASCII)
-          .setUpdateIntervalMillis(500)
-          .showSpeed()
-          .build()) {
-        done = run.awaitCompletion(report.jobId(), Duration.ofMinutes(timeoutMinutes), (completed, failed) -> {
-          bar.stepTo(completed + failed);
-          bar.setExtraMessage(failed > 0 ? failed + " failed" : "");
-        });
+      try (ProgressBar bar =
+          new ProgressBarBuilder()
+              .setTaskName("Images")
+              .setInitialMax(report.rows())
+              .setStyle(ProgressBarStyle.ASCII)
+              .setUpdateIntervalMillis(500)
+              .showSpeed()
+              .build()) {
+        done =
+            run.awaitCompletion(
+                report.jobId(),
+                Duration.ofMinutes(timeoutMinutes),
+                (completed, failed) -> {
+                  bar.stepTo(completed + failed);
+                  bar.setExtraMessage(failed > 0 ? failed + " failed" : "");
+                });
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl).print(System.out);
+      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl)
+          .print(System.out);
       if (watch) {
         watchUntilStopped(run, report.jobId(), report.rows());
       } else if (serve) {
-        System.err.println("Serving " + (apiUrl == null ? "(no API: api.port is -1)" : apiUrl + " and "
-            + RunSummary.experimentUrl(apiUrl)) + " until Ctrl-C.");
+        System.err.println(
+            "Serving "
+                + (apiUrl == null
+                    ? "(no API: api.port is -1)"
+                    : apiUrl + " and " + RunSummary.experimentUrl(apiUrl))
+                + " until Ctrl-C.");
         run.awaitStopped();
       }
       return done.getFailed() > 0 ? 2 : 0;

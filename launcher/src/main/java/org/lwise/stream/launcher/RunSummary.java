@@ -17,7 +17,10 @@ import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.JobProgress;
 
-/** The short report printed at the end of {@code lwise run}: where things are, counts, failures, speed. */
+/**
+ * The short report printed at the end of {@code lwise run}: where things are, counts, failures,
+ * speed.
+ */
 final class RunSummary {
   private final Map<String, String> props;
   private final JobRequest request;
@@ -28,8 +31,15 @@ final class RunSummary {
   private final double seconds;
   private final String apiUrl;
 
-  RunSummary(Map<String, String> props, JobRequest request, IngestReport report, JobProgress progress, Path out,
-      EmbeddedInfrastructure embedded, double seconds, String apiUrl) {
+  RunSummary(
+      Map<String, String> props,
+      JobRequest request,
+      IngestReport report,
+      JobProgress progress,
+      Path out,
+      EmbeddedInfrastructure embedded,
+      double seconds,
+      String apiUrl) {
     this.props = props;
     this.apiUrl = apiUrl;
     this.request = request;
@@ -40,70 +50,123 @@ final class RunSummary {
     this.seconds = seconds;
   }
 
-  /** How to reach the embedded store with the aws CLI (or any client that reads the shared-credentials file). */
+  /**
+   * How to reach the embedded store with the aws CLI (or any client that reads the
+   * shared-credentials file).
+   */
   static String awsCliExample(EmbeddedInfrastructure embedded) {
-    return "AWS_SHARED_CREDENTIALS_FILE=" + embedded.credentialsFile().toAbsolutePath().normalize()
-        + " aws --endpoint-url " + embedded.s3Endpoint() + " s3 ls";
+    return "AWS_SHARED_CREDENTIALS_FILE="
+        + embedded.credentialsFile().toAbsolutePath().normalize()
+        + " aws --endpoint-url "
+        + embedded.s3Endpoint()
+        + " s3 ls";
   }
 
   void print(PrintStream console) {
     ConnectionConfig connection = ConnectionConfig.from(props);
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(connection.registryUrl()));
     List<DirmapWritten> dirmaps = new ArrayList<>();
-    TopicReader.readAll(connection.bootstrapServers(), topics.dirmaps(), (key, written) -> {
-      if (written != null && written.getJobId().equals(report.jobId()) && written.getComplete()) {
-        dirmaps.removeIf(d -> d.getConditionId().equals(written.getConditionId()));
-        dirmaps.add(written);
-      }
-    });
+    TopicReader.readAll(
+        connection.bootstrapServers(),
+        topics.dirmaps(),
+        (key, written) -> {
+          if (written != null
+              && written.getJobId().equals(report.jobId())
+              && written.getComplete()) {
+            dirmaps.removeIf(d -> d.getConditionId().equals(written.getConditionId()));
+            dirmaps.add(written);
+          }
+        });
     List<DeadLetter> failures = new ArrayList<>();
-    TopicReader.readAll(connection.bootstrapServers(), topics.deadLetters(), (key, dead) -> {
-      if (dead != null && report.jobId().equals(dead.getJobId())) {
-        failures.add(dead);
-      }
-    });
+    TopicReader.readAll(
+        connection.bootstrapServers(),
+        topics.deadLetters(),
+        (key, dead) -> {
+          if (dead != null && report.jobId().equals(dead.getJobId())) {
+            failures.add(dead);
+          }
+        });
     // In the order the user asked for them: natural first, then each condition.
     List<String> order = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> order.add(c.getId()));
     dirmaps.sort(Comparator.comparingInt(d -> order.indexOf(d.getConditionId())));
     console.println();
     // NaN: a job an earlier run finished, reported without running it (no timing of its own).
-    String timing = Double.isNaN(seconds) ? "(finished by an earlier run)"
-        : String.format("in %.1f s (%.1f images/s)", seconds, report.rows() / Math.max(seconds, 1e-9));
-    console.printf("Job %s (%s, model %s): %d rows, %d done, %d failed %s%n",
-        report.jobId(), request.dataset(), request.modelId(), report.rows(), progress.getCompleted(),
-        progress.getFailed(), timing);
+    String timing =
+        Double.isNaN(seconds)
+            ? "(finished by an earlier run)"
+            : String.format(
+                "in %.1f s (%.1f images/s)", seconds, report.rows() / Math.max(seconds, 1e-9));
+    console.printf(
+        "Job %s (%s, model %s): %d rows, %d done, %d failed %s%n",
+        report.jobId(),
+        request.dataset(),
+        request.modelId(),
+        report.rows(),
+        progress.getCompleted(),
+        progress.getFailed(),
+        timing);
     console.println("Output folder: " + out.toAbsolutePath().normalize());
     for (DirmapWritten d : dirmaps) {
       String bucket = connection.s3Layout().bucket(request.dataset(), d.getConditionId());
-      console.printf("  %-28s %4d rows  dirmap %s%n", d.getConditionId(), d.getRows(),
-          out.toAbsolutePath().normalize().relativize(Path.of(d.getCsvPath()).toAbsolutePath().normalize()));
+      console.printf(
+          "  %-28s %4d rows  dirmap %s%n",
+          d.getConditionId(),
+          d.getRows(),
+          out.toAbsolutePath()
+              .normalize()
+              .relativize(Path.of(d.getCsvPath()).toAbsolutePath().normalize()));
       console.printf("  %-28s           S3 bucket %s%n", "", bucket);
     }
     if (embedded != null) {
-      console.println("S3 objects (S3Proxy, browsable files): " + embedded.s3Dir().toAbsolutePath().normalize()
-          + "/<bucket>/<key>");
+      console.println(
+          "S3 objects (S3Proxy, browsable files): "
+              + embedded.s3Dir().toAbsolutePath().normalize()
+              + "/<bucket>/<key>");
       // The keys stay in the file: the console and the log only ever show its path.
-      console.println("S3 store " + embedded.s3Endpoint() + " while this run is up; its keys are in "
-          + embedded.credentialsFile().toAbsolutePath().normalize() + ", e.g.");
+      console.println(
+          "S3 store "
+              + embedded.s3Endpoint()
+              + " while this run is up; its keys are in "
+              + embedded.credentialsFile().toAbsolutePath().normalize()
+              + ", e.g.");
       console.println("  " + awsCliExample(embedded));
-      console.println("More stages on these servers: lwise worker --config "
-          + embedded.connectionFile().toAbsolutePath().normalize());
+      console.println(
+          "More stages on these servers: lwise worker --config "
+              + embedded.connectionFile().toAbsolutePath().normalize());
     }
     if (!failures.isEmpty()) {
-      console.println("Failures (dead letters; all of them in lwise.log and on topic " + topics.deadLetters().name() + "):");
-      failures.stream().limit(20).forEach(f -> console.println("  [" + f.getStage() + "] " + f.getReason()));
+      console.println(
+          "Failures (dead letters; all of them in lwise.log and on topic "
+              + topics.deadLetters().name()
+              + "):");
+      failures.stream()
+          .limit(20)
+          .forEach(f -> console.println("  [" + f.getStage() + "] " + f.getReason()));
       if (failures.size() > 20) {
-        console.println("  ... and " + (failures.size() - 20) + " more on topic " + topics.deadLetters().name());
+        console.println(
+            "  ... and "
+                + (failures.size() - 20)
+                + " more on topic "
+                + topics.deadLetters().name());
       }
     }
     if (!request.conditions().isEmpty()) {
-      console.println("Conditions: " + Conditions.NATURAL + ", "
-          + String.join(", ", request.conditions().stream().map(c -> c.getId()).toList()));
+      console.println(
+          "Conditions: "
+              + Conditions.NATURAL
+              + ", "
+              + String.join(", ", request.conditions().stream().map(c -> c.getId()).toList()));
     }
     if (apiUrl != null) {
-      console.println("API: " + apiUrl + "  (live difficulty; demo experiment: " + experimentUrl(apiUrl)
-          + "?dataset=" + request.dataset() + ")");
+      console.println(
+          "API: "
+              + apiUrl
+              + "  (live difficulty; demo experiment: "
+              + experimentUrl(apiUrl)
+              + "?dataset="
+              + request.dataset()
+              + ")");
     }
   }
 

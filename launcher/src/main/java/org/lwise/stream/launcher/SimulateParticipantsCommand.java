@@ -26,54 +26,93 @@ import picocli.CommandLine.Option;
  * posts the session's jsPsych data through {@code POST /api/v1/outcomes}, as a real experiment page
  * does. Seeded: the same seed gives the same answers.
  */
-@Command(name = "simulate-participants", mixinStandardHelpOptions = true,
-    description = "Simulated participants: answer curriculum trials with a known psychometric function and post them to the live API.",
-    footer = {"", "Example (while `lwise run … --serve` is up):",
-        "  lwise simulate-participants --dataset fashion-mnist --sessions 20"})
+@Command(
+    name = "simulate-participants",
+    mixinStandardHelpOptions = true,
+    description =
+        "Simulated participants: answer curriculum trials with a known psychometric function and post them to the live API.",
+    footer = {
+      "",
+      "Example (while `lwise run … --serve` is up):",
+      "  lwise simulate-participants --dataset fashion-mnist --sessions 20"
+    })
 public final class SimulateParticipantsCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--api", defaultValue = "http://127.0.0.1:8090/api/v1/", description = "the live API (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--api",
+      defaultValue = "http://127.0.0.1:8090/api/v1/",
+      description = "the live API (default ${DEFAULT-VALUE})")
   String api;
 
   @Option(names = "--dataset", required = true, description = "dataset to answer")
   String dataset;
 
-  @Option(names = "--sessions", defaultValue = "10", description = "participants (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--sessions",
+      defaultValue = "10",
+      description = "participants (default ${DEFAULT-VALUE})")
   int sessions;
 
-  @Option(names = "--per-class", defaultValue = "2", description = "images per class and block (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--per-class",
+      defaultValue = "2",
+      description = "images per class and block (default ${DEFAULT-VALUE})")
   int perClass;
 
-  @Option(names = "--easiest", defaultValue = "1", description = "the blocks' easiest fractions, comma-separated (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--easiest",
+      defaultValue = "1",
+      description = "the blocks' easiest fractions, comma-separated (default ${DEFAULT-VALUE})")
   String easiest;
 
-  @Option(names = "--condition", defaultValue = "natural", description = "the blocks' conditions, comma-separated (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--condition",
+      defaultValue = "natural",
+      description = "the blocks' conditions, comma-separated (default ${DEFAULT-VALUE})")
   String condition;
 
-  @Option(names = "--intercept", defaultValue = "3", description = "psychometric a (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--intercept",
+      defaultValue = "3",
+      description = "psychometric a (default ${DEFAULT-VALUE})")
   double intercept;
 
-  @Option(names = "--slope", defaultValue = "6", description = "psychometric b: how much harder difficulty 1 is than 0 (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--slope",
+      defaultValue = "6",
+      description =
+          "psychometric b: how much harder difficulty 1 is than 0 (default ${DEFAULT-VALUE})")
   double slope;
 
-  @Option(names = "--eps-gain", defaultValue = "0.5", description = "psychometric g: added per unit of the condition's eps (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--eps-gain",
+      defaultValue = "0.5",
+      description =
+          "psychometric g: added per unit of the condition's eps (default ${DEFAULT-VALUE})")
   double epsGain;
 
-  @Option(names = "--seed", defaultValue = "1", description = "random seed (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "random seed (default ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--token", description = "bearer token, when the API requires one (api.outcomes.token); default: $LWISE_API_OUTCOMES_TOKEN")
+  @Option(
+      names = "--token",
+      description =
+          "bearer token, when the API requires one (api.outcomes.token); default: $LWISE_API_OUTCOMES_TOKEN")
   String token = System.getenv("LWISE_API_OUTCOMES_TOKEN");
 
   /**
-   * The planted psychometric function: P(correct) = chance + (1 − chance) · σ(a + g·eps − b·difficulty),
-   * with chance = 1 / classes.
+   * The planted psychometric function: P(correct) = chance + (1 − chance) · σ(a + g·eps −
+   * b·difficulty), with chance = 1 / classes.
    */
   public record Psychometric(double intercept, double slope, double epsGain, int classes) {
     public double probability(double difficulty, double eps) {
       double chance = 1.0 / classes;
-      return chance + (1 - chance) / (1 + Math.exp(-(intercept + epsGain * eps - slope * difficulty)));
+      return chance
+          + (1 - chance) / (1 + Math.exp(-(intercept + epsGain * eps - slope * difficulty)));
     }
   }
 
@@ -89,8 +128,20 @@ public final class SimulateParticipantsCommand implements Callable<Integer> {
     for (int s = 0; s < sessions; s++) {
       Random random = new Random(seed * 1_000_003L + s);
       String session = "sim-" + seed + "-" + s;
-      JsonNode curriculum = get(http, base + "datasets/" + encode(dataset) + "/curriculum?split=train&per_class=" + perClass
-          + "&easiest=" + encode(easiest) + "&condition=" + encode(condition) + "&seed=" + (seed * 7919 + s));
+      JsonNode curriculum =
+          get(
+              http,
+              base
+                  + "datasets/"
+                  + encode(dataset)
+                  + "/curriculum?split=train&per_class="
+                  + perClass
+                  + "&easiest="
+                  + encode(easiest)
+                  + "&condition="
+                  + encode(condition)
+                  + "&seed="
+                  + (seed * 7919 + s));
       ObjectNode body = JSON.createObjectNode();
       body.put("session_id", session);
       ArrayNode trials = body.putArray("trials");
@@ -101,7 +152,9 @@ public final class SimulateParticipantsCommand implements Callable<Integer> {
         double eps = epsOf(info, block.get("condition").asText());
         for (JsonNode image : block.get("images")) {
           int right = classes.indexOf(image.get("class").asText());
-          boolean answerRight = random.nextDouble() < psychometric.probability(image.get("difficulty").asDouble(), eps);
+          boolean answerRight =
+              random.nextDouble()
+                  < psychometric.probability(image.get("difficulty").asDouble(), eps);
           int choice = answerRight ? right : otherThan(right, classes.size(), random);
           ObjectNode trial = trials.addObject();
           trial.put("trial_type", "html-button-response");
@@ -121,21 +174,25 @@ public final class SimulateParticipantsCommand implements Callable<Integer> {
           correct += answerRight ? 1 : 0;
         }
       }
-      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "outcomes"))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create(base + "outcomes"))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
       if (token != null && !token.isBlank()) {
         request.header("Authorization", "Bearer " + token);
       }
-      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {
-        throw new IllegalStateException("POST outcomes answered " + response.statusCode() + ": " + response.body());
+        throw new IllegalStateException(
+            "POST outcomes answered " + response.statusCode() + ": " + response.body());
       }
       posted += JSON.readTree(response.body()).get("accepted").asLong();
     }
     PrintStream out = System.out;
-    out.printf("%d sessions posted %d answers to %s (%.0f%% correct)%n", sessions, posted, dataset,
-        100.0 * correct / Math.max(posted, 1));
+    out.printf(
+        "%d sessions posted %d answers to %s (%.0f%% correct)%n",
+        sessions, posted, dataset, 100.0 * correct / Math.max(posted, 1));
     return 0;
   }
 
@@ -153,10 +210,14 @@ public final class SimulateParticipantsCommand implements Callable<Integer> {
     return choice >= right ? choice + 1 : choice;
   }
 
-  private static JsonNode get(HttpClient http, String url) throws IOException, InterruptedException {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+  private static JsonNode get(HttpClient http, String url)
+      throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
-      throw new IllegalStateException(url + " answered " + response.statusCode() + ": " + response.body());
+      throw new IllegalStateException(
+          url + " answered " + response.statusCode() + ": " + response.body());
     }
     return JSON.readTree(response.body());
   }

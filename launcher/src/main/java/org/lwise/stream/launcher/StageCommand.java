@@ -9,16 +9,23 @@ import org.lwise.stream.worker.WorkerApp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** One stage as its own process, configured by a properties file and LWISE_* environment variables. */
+/**
+ * One stage as its own process, configured by a properties file and LWISE_* environment variables.
+ */
 abstract class StageCommand implements Callable<Integer> {
-  @Option(names = "--config", description = "properties file (keys in README; environment LWISE_* overrides it)")
+  @Option(
+      names = "--config",
+      description = "properties file (keys in README; environment LWISE_* overrides it)")
   Path config;
 
   Map<String, String> props() {
     return StageSettings.load(config);
   }
 
-  @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run one gpu-worker (one per device).")
+  @Command(
+      name = "worker",
+      mixinStandardHelpOptions = true,
+      description = "Run one gpu-worker (one per device).")
   static final class Worker extends StageCommand {
     @Option(names = "--model", description = "model card (overrides worker.model.card)")
     Path model;
@@ -49,7 +56,10 @@ abstract class StageCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "aggregator", mixinStandardHelpOptions = true, description = "Run the aggregator.")
+  @Command(
+      name = "aggregator",
+      mixinStandardHelpOptions = true,
+      description = "Run the aggregator.")
   static final class Aggregator extends StageCommand {
     @Override
     public Integer call() throws InterruptedException {

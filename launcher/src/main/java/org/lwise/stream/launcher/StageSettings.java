@@ -20,26 +20,39 @@ import org.lwise.stream.worker.WorkerConfig;
 
 /**
  * The settings every command starts from: properties file, then LWISE_* environment variables
- * ({@link ConfigSources}). One file configures all four stages, so a key that none of them
- * defines is a typo that would silently leave a default in place: it is refused, naming the
- * keys it may have meant.
+ * ({@link ConfigSources}). One file configures all four stages, so a key that none of them defines
+ * is a typo that would silently leave a default in place: it is refused, naming the keys it may
+ * have meant.
  */
 final class StageSettings {
   static final String S3_CORS_ORIGINS = "s3.cors.origins";
 
   /** Settings of the embedded servers, read by {@code lwise run} only (no stage uses them). */
-  static final ConfigDef EMBEDDED_DEFINITION = new ConfigDef()
-      .define(S3_CORS_ORIGINS, Type.LIST, EmbeddedS3.ANY_ORIGIN, Importance.LOW,
-          "origins (scheme://host[:port]) whose web pages may GET the embedded S3 store's objects; * = any");
+  static final ConfigDef EMBEDDED_DEFINITION =
+      new ConfigDef()
+          .define(
+              S3_CORS_ORIGINS,
+              Type.LIST,
+              EmbeddedS3.ANY_ORIGIN,
+              Importance.LOW,
+              "origins (scheme://host[:port]) whose web pages may GET the embedded S3 store's objects; * = any");
 
   /** Every key a stage or the embedded servers define. */
-  static final Set<String> KNOWN = Stream.of(IngestConfig.DEFINITION, WorkerConfig.DEFINITION,
-          AggregatorConfig.DEFINITION, UploaderConfig.DEFINITION, EMBEDDED_DEFINITION)
-      .map(ConfigDef::names)
-      .flatMap(Set::stream)
-      .collect(Collectors.toCollection(TreeSet::new));
+  static final Set<String> KNOWN =
+      Stream.of(
+              IngestConfig.DEFINITION,
+              WorkerConfig.DEFINITION,
+              AggregatorConfig.DEFINITION,
+              UploaderConfig.DEFINITION,
+              EMBEDDED_DEFINITION)
+          .map(ConfigDef::names)
+          .flatMap(Set::stream)
+          .collect(Collectors.toCollection(TreeSet::new));
 
-  /** LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a stage. */
+  /**
+   * LWISE_JAVA_OPTS, LWISE_LOG_FILE and LWISE_MAVEN_ARGS are read by the lwise script, not by a
+   * stage.
+   */
   private static final Set<String> SCRIPT_ONLY = Set.of("java.opts", "log.file", "maven.args");
 
   private StageSettings() {}
@@ -64,8 +77,11 @@ final class StageSettings {
    * then environment), the command line. So a file's {@code s3.url.template} beats the embedded
    * store's URL, and {@code --model} beats a file's {@code worker.model.card}.
    */
-  static Map<String, String> forRun(Map<String, String> defaults, Map<String, String> embeddedConnection,
-      Map<String, String> userSettings, Map<String, String> commandLine) {
+  static Map<String, String> forRun(
+      Map<String, String> defaults,
+      Map<String, String> embeddedConnection,
+      Map<String, String> userSettings,
+      Map<String, String> commandLine) {
     Map<String, String> merged = new HashMap<>(defaults);
     merged.putAll(embeddedConnection);
     merged.putAll(userSettings);
@@ -86,10 +102,18 @@ final class StageSettings {
     }
     String key = unknown.iterator().next();
     String group = key.contains(".") ? key.substring(0, key.indexOf('.') + 1) : key;
-    Set<String> sameGroup = KNOWN.stream().filter(k -> k.startsWith(group)).collect(Collectors.toCollection(TreeSet::new));
-    throw new IllegalArgumentException("unknown setting" + (unknown.size() > 1 ? "s " + unknown : " '" + key + "'")
-        + " " + where + "; " + (sameGroup.isEmpty()
-            ? "the settings are listed in README \"Configuration\""
-            : "the " + group + "* settings are " + String.join(", ", sameGroup)));
+    Set<String> sameGroup =
+        KNOWN.stream()
+            .filter(k -> k.startsWith(group))
+            .collect(Collectors.toCollection(TreeSet::new));
+    throw new IllegalArgumentException(
+        "unknown setting"
+            + (unknown.size() > 1 ? "s " + unknown : " '" + key + "'")
+            + " "
+            + where
+            + "; "
+            + (sameGroup.isEmpty()
+                ? "the settings are listed in README \"Configuration\""
+                : "the " + group + "* settings are " + String.join(", ", sameGroup)));
   }
 }

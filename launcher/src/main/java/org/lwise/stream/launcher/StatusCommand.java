@@ -18,37 +18,52 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code lwise status JOB_ID}: where a submitted job stands, read from the topics (any process can
- * ask, whichever aggregator holds the job). Exit code 0: finished; 2: finished with failed rows;
- * 3: still running.
+ * ask, whichever aggregator holds the job). Exit code 0: finished; 2: finished with failed rows; 3:
+ * still running.
  */
-@Command(name = "status", mixinStandardHelpOptions = true,
-    description = "Where a submitted job stands: rows scored or failed, dirmaps written (exit 0 done, 2 done with"
-        + " failed rows, 3 running).")
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description =
+        "Where a submitted job stands: rows scored or failed, dirmaps written (exit 0 done, 2 done with"
+            + " failed rows, 3 running).")
 public final class StatusCommand implements Callable<Integer> {
   static final int RUNNING = 3;
 
-  @Option(names = "--config", required = true, description = "properties file with at least bootstrap.servers and registry.url")
+  @Option(
+      names = "--config",
+      required = true,
+      description = "properties file with at least bootstrap.servers and registry.url")
   Path config;
 
   @Parameters(paramLabel = "JOB_ID", description = "as printed by submit or run")
   String jobId;
 
   /** What the topics say about the job at one moment. */
-  private record Snapshot(Job job, long accounted, long failed, Map<String, DirmapWritten> written) {}
+  private record Snapshot(
+      Job job, long accounted, long failed, Map<String, DirmapWritten> written) {}
 
   @Override
   public Integer call() {
     ConnectionConfig connection = ConnectionConfig.from(StageSettings.load(config));
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(connection.registryUrl()));
     // One read of everything, repeated as a whole while the broker or registry is away.
-    Snapshot snapshot = new InfrastructureOutage(connection).retrying(() -> read(connection, topics));
+    Snapshot snapshot =
+        new InfrastructureOutage(connection).retrying(() -> read(connection, topics));
     Job job = snapshot.job();
     Map<String, DirmapWritten> written = snapshot.written();
     List<String> conditions = new ArrayList<>(List.of(Conditions.NATURAL));
     job.getConditions().forEach(c -> conditions.add(c.getId()));
-    System.out.printf("Job %s (%s, model %s): %d rows, %d scored or failed (%d failed); dirmaps written: %d of %d%n",
-        jobId, job.getDataset(), job.getModelId(), job.getRowCount(), snapshot.accounted(), snapshot.failed(),
-        conditions.stream().filter(written::containsKey).count(), conditions.size());
+    System.out.printf(
+        "Job %s (%s, model %s): %d rows, %d scored or failed (%d failed); dirmaps written: %d of %d%n",
+        jobId,
+        job.getDataset(),
+        job.getModelId(),
+        job.getRowCount(),
+        snapshot.accounted(),
+        snapshot.failed(),
+        conditions.stream().filter(written::containsKey).count(),
+        conditions.size());
     for (String condition : conditions) {
       DirmapWritten d = written.get(condition);
       System.out.printf("  %-28s %s%n", condition, d == null ? "not yet" : d.getCsvPath());
@@ -66,7 +81,8 @@ public final class StatusCommand implements Callable<Integer> {
     }
     try (JobRowTally tally = new JobRowTally(connection.bootstrapServers(), topics, jobId)) {
       tally.catchUp();
-      Map<String, DirmapWritten> written = new WrittenDirmaps(connection.bootstrapServers(), topics.dirmaps()).of(jobId);
+      Map<String, DirmapWritten> written =
+          new WrittenDirmaps(connection.bootstrapServers(), topics.dirmaps()).of(jobId);
       return new Snapshot(job, tally.accounted(), tally.failed(), written);
     }
   }

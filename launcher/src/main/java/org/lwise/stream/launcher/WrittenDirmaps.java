@@ -7,8 +7,8 @@ import org.lwise.stream.common.TopicReader;
 import org.lwise.stream.schema.DirmapWritten;
 
 /**
- * A job's finished dirmaps as the aggregator announces them on the dirmaps topic — visible from
- * any process, whichever aggregator instance holds the job.
+ * A job's finished dirmaps as the aggregator announces them on the dirmaps topic — visible from any
+ * process, whichever aggregator instance holds the job.
  */
 final class WrittenDirmaps {
   private final String bootstrapServers;
@@ -22,11 +22,14 @@ final class WrittenDirmaps {
   /** The final dirmap of each condition written so far, by condition id. */
   Map<String, DirmapWritten> of(String jobId) {
     Map<String, DirmapWritten> written = new HashMap<>();
-    TopicReader.readAll(bootstrapServers, topic, (key, value) -> {
-      if (value != null && value.getJobId().equals(jobId) && value.getComplete()) {
-        written.put(value.getConditionId(), value);
-      }
-    });
+    TopicReader.readAll(
+        bootstrapServers,
+        topic,
+        (key, value) -> {
+          if (value != null && value.getJobId().equals(jobId) && value.getComplete()) {
+            written.put(value.getConditionId(), value);
+          }
+        });
     return written;
   }
 }

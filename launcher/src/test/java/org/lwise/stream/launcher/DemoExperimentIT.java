@@ -27,8 +27,8 @@ import org.openqa.selenium.WebElement;
 
 /**
  * The README's first command, with {@code --serve}, then the demo experiment it serves, in headless
- * Chromium: the page builds its tapering curriculum from the live API and its first trials show
- * the easiest images of their class under the first block's enhanced condition.
+ * Chromium: the page builds its tapering curriculum from the live API and its first trials show the
+ * easiest images of their class under the first block's enhanced condition.
  */
 class DemoExperimentIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,10 +42,23 @@ class DemoExperimentIT {
   @BeforeAll
   static void runTheDemoAndServeIt() throws Exception {
     Path console = tmp.resolve("run.console");
-    ProcessBuilder builder = EmbeddedRunIT.launcher(tmp.resolve("lwise.log"), console, "run", "--dirmap", "../demo/fashion-mnist/dirmap.csv",
-        "--model", "../demo/models/fashion-cnn-robust", "--eps", "1,2,4", "--out", tmp.resolve("lwise-out").toString(),
-        "--serve");
-    builder.environment().put("LWISE_API_PORT", "0"); // the default 8090 may be taken on a test machine
+    ProcessBuilder builder =
+        EmbeddedRunIT.launcher(
+            tmp.resolve("lwise.log"),
+            console,
+            "run",
+            "--dirmap",
+            "../demo/fashion-mnist/dirmap.csv",
+            "--model",
+            "../demo/models/fashion-cnn-robust",
+            "--eps",
+            "1,2,4",
+            "--out",
+            tmp.resolve("lwise-out").toString(),
+            "--serve");
+    builder
+        .environment()
+        .put("LWISE_API_PORT", "0"); // the default 8090 may be taken on a test machine
     run = builder.start();
     long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
     String text = "";
@@ -76,12 +89,20 @@ class DemoExperimentIT {
     try (HeadlessChromium chromium = HeadlessChromium.start()) {
       String page = api.replace("/api/v1/", "/experiment/") + "?seed=11&feedback_ms=50";
       chromium.open(page);
-      chromium.waitFor(WAIT, d -> "running".equals(chromium.script(
-          "return window.lwiseExperiment && window.lwiseExperiment.status")));
-      assertThat(chromium.script("return window.lwiseExperiment.dataset")).isEqualTo("fashion-mnist");
+      chromium.waitFor(
+          WAIT,
+          d ->
+              "running"
+                  .equals(
+                      chromium.script(
+                          "return window.lwiseExperiment && window.lwiseExperiment.status")));
+      assertThat(chromium.script("return window.lwiseExperiment.dataset"))
+          .isEqualTo("fashion-mnist");
       @SuppressWarnings("unchecked")
-      List<Map<String, Object>> blocks = (List<Map<String, Object>>) chromium.script(
-          "return window.lwiseExperiment.blocks.map(b => ({easiest: b.easiest, condition: b.condition}))");
+      List<Map<String, Object>> blocks =
+          (List<Map<String, Object>>)
+              chromium.script(
+                  "return window.lwiseExperiment.blocks.map(b => ({easiest: b.easiest, condition: b.condition}))");
       assertThat(blocks.get(0)).containsEntry("condition", "4_0.5_8_logit");
       assertThat(blocks.get(1)).containsEntry("condition", "2_0.5_4_logit");
       assertThat(blocks.get(2)).containsEntry("condition", "1_0.5_2_logit");
@@ -92,42 +113,70 @@ class DemoExperimentIT {
       List<String> classes = JsonList.texts(datasets.get("datasets").get(0).get("classes"));
       for (int n = 0; n < 3; n++) {
         int trial = n;
-        WebElement img = chromium.waitFor(WAIT, d -> {
-          List<WebElement> found = d.findElements(By.cssSelector("img.lwise-stimulus[data-trial='" + trial + "']"));
-          return found.isEmpty() ? null : found.get(0);
-        });
-        chromium.waitFor(WAIT, d -> (Boolean) chromium.script("return arguments[0].complete && arguments[0].naturalWidth > 0", img));
+        WebElement img =
+            chromium.waitFor(
+                WAIT,
+                d -> {
+                  List<WebElement> found =
+                      d.findElements(
+                          By.cssSelector("img.lwise-stimulus[data-trial='" + trial + "']"));
+                  return found.isEmpty() ? null : found.get(0);
+                });
+        chromium.waitFor(
+            WAIT,
+            d ->
+                (Boolean)
+                    chromium.script(
+                        "return arguments[0].complete && arguments[0].naturalWidth > 0", img));
         if (n == 0) {
           chromium.screenshot(Path.of("target", "demo-experiment", "first-trial.png"));
         }
         // Trial n shows class n's easiest pick of block 0: one of the class's 2 easiest train
         // images (round(18 × 0.1) = 2), under eps 4, loaded from the S3 store.
         String className = classes.get(n);
-        JsonNode easiest = get(api + "datasets/fashion-mnist/images?split=train&order=difficulty&limit=2&class="
-            + className.replace(" ", "%20").replace("/", "%2F"));
+        JsonNode easiest =
+            get(
+                api
+                    + "datasets/fashion-mnist/images?split=train&order=difficulty&limit=2&class="
+                    + className.replace(" ", "%20").replace("/", "%2F"));
         List<String> easiestRows = JsonList.texts(easiest.get("images"), "row_index");
         assertThat(img.getAttribute("data-condition")).isEqualTo("4_0.5_8_logit");
         assertThat(easiestRows).contains(img.getAttribute("data-row-index"));
-        JsonNode shown = get(api + "datasets/fashion-mnist/images/" + img.getAttribute("data-row-index"));
+        JsonNode shown =
+            get(api + "datasets/fashion-mnist/images/" + img.getAttribute("data-row-index"));
         assertThat(shown.get("class").asText()).isEqualTo(className);
-        assertThat(img.getAttribute("src")).isEqualTo(shown.get("urls").get("4_0.5_8_logit").asText());
-        assertThat((Boolean) chromium.script("return arguments[0].naturalWidth > 0", img)).as("loaded").isTrue();
-        for (WebElement button : chromium.driver().findElements(By.cssSelector("#jspsych-html-button-response-btngroup button"))) {
+        assertThat(img.getAttribute("src"))
+            .isEqualTo(shown.get("urls").get("4_0.5_8_logit").asText());
+        assertThat((Boolean) chromium.script("return arguments[0].naturalWidth > 0", img))
+            .as("loaded")
+            .isTrue();
+        for (WebElement button :
+            chromium
+                .driver()
+                .findElements(By.cssSelector("#jspsych-html-button-response-btngroup button"))) {
           if (button.getText().equals(className)) {
             button.click();
             break;
           }
         }
       }
-      chromium.waitFor(WAIT, d -> ((Number) chromium.script(
-          "return window.lwiseExperiment.trials.length")).intValue() >= 3);
-      assertThat(chromium.consoleErrors()).filteredOn(e -> !e.contains("/api/v1/outcomes")).isEmpty();
+      chromium.waitFor(
+          WAIT,
+          d ->
+              ((Number) chromium.script("return window.lwiseExperiment.trials.length")).intValue()
+                  >= 3);
+      assertThat(chromium.consoleErrors())
+          .filteredOn(e -> !e.contains("/api/v1/outcomes"))
+          .isEmpty();
     }
   }
 
   private static JsonNode get(String url) throws Exception {
-    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(url + " → " + response.body()).isEqualTo(200);
     return JSON.readTree(response.body());
   }

@@ -41,22 +41,27 @@ import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Objective;
 
 /**
- * The fault campaign: every stage runs as its own `lwise` process on the embedded servers, and
- * each scenario injects one fault while a job is half done — a worker, the uploader or the
- * aggregator killed with SIGKILL (mid-transaction, as it happens), the broker restarted, S3 or the
- * registry stopped for 30 s. After each, the job must complete within a bound, every row must be
- * accounted for, and every output must be on its topic exactly once. Recovery times are appended
- * to {@code target/fault-campaign.txt} (the README's Reliability table comes from it).
+ * The fault campaign: every stage runs as its own `lwise` process on the embedded servers, and each
+ * scenario injects one fault while a job is half done — a worker, the uploader or the aggregator
+ * killed with SIGKILL (mid-transaction, as it happens), the broker restarted, S3 or the registry
+ * stopped for 30 s. After each, the job must complete within a bound, every row must be accounted
+ * for, and every output must be on its topic exactly once. Recovery times are appended to {@code
+ * target/fault-campaign.txt} (the README's Reliability table comes from it).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultCampaignIT {
-  /** How long a job may take beyond the end of a fault: the one minute, plus the job's own work. */
+  /**
+   * How long a job may take beyond the end of a fault: the issue's one minute, plus the job's own
+   * work.
+   */
   private static final Duration RECOVERY_BOUND = Duration.ofSeconds(60);
+
   private static final Duration OUTAGE = Duration.ofSeconds(30);
   private static final int ROWS = 300;
-  private static final List<Condition> CONDITIONS = List.of(
-      Conditions.create(1, 0.5, null, Objective.LOGIT, List.of(), false),
-      Conditions.create(2, 0.5, null, Objective.LOGIT, List.of(), false));
+  private static final List<Condition> CONDITIONS =
+      List.of(
+          Conditions.create(1, 0.5, null, Objective.LOGIT, List.of(), false),
+          Conditions.create(2, 0.5, null, Objective.LOGIT, List.of(), false));
 
   @TempDir static Path tmp;
   static EmbeddedInfrastructure infra;
@@ -71,10 +76,14 @@ class FaultCampaignIT {
     props = new HashMap<>(infra.connection());
     // Stage consoles and logs stay in target/ after the run: they are what explains a failure.
     Path logs = Files.createDirectories(Path.of("target", "fault-campaign-logs"));
-    stages = new StageJvms(logs, infra.connectionFile(), Map.of(
-        "LWISE_WORKER_MAX_BATCH_SIZE", "8",
-        "LWISE_WORKER_MAX_BATCH_WAIT_MS", "50",
-        "LWISE_AGGREGATOR_OUTPUT_DIR", out.toString()));
+    stages =
+        new StageJvms(
+            logs,
+            infra.connectionFile(),
+            Map.of(
+                "LWISE_WORKER_MAX_BATCH_SIZE", "8",
+                "LWISE_WORKER_MAX_BATCH_WAIT_MS", "50",
+                "LWISE_AGGREGATOR_OUTPUT_DIR", out.toString()));
     stages.start("worker", "--model", "../demo/models/fashion-cnn-standard");
     stages.start("uploader");
     stages.start("aggregator");
@@ -82,7 +91,8 @@ class FaultCampaignIT {
     awaitGroupMembers("lwise-uploader", 1);
     awaitGroupMembers("lwise-aggregator", 1);
     Files.createDirectories(REPORT.getParent());
-    Files.writeString(REPORT, "fault | job rows | rows done | failed | completed after fault ends (s)\n");
+    Files.writeString(
+        REPORT, "fault | job rows | rows done | failed | completed after fault ends (s)\n");
   }
 
   @AfterAll
@@ -98,57 +108,75 @@ class FaultCampaignIT {
   @Test
   @Order(1)
   void shouldFinishAJobWhoseWorkerIsKilledMidTransaction() throws Exception {
-    survives("gpu-worker killed (SIGKILL) and restarted", "faults-worker", () -> {
-      stages.kill("worker");
-      stages.start("worker", "--model", "../demo/models/fashion-cnn-standard");
-    });
+    survives(
+        "gpu-worker killed (SIGKILL) and restarted",
+        "faults-worker",
+        () -> {
+          stages.kill("worker");
+          stages.start("worker", "--model", "../demo/models/fashion-cnn-standard");
+        });
   }
 
   @Test
   @Order(2)
   void shouldFinishAJobWhoseUploaderIsKilled() throws Exception {
-    survives("uploader killed (SIGKILL) and restarted", "faults-uploader", () -> {
-      stages.kill("uploader");
-      stages.start("uploader");
-    });
+    survives(
+        "uploader killed (SIGKILL) and restarted",
+        "faults-uploader",
+        () -> {
+          stages.kill("uploader");
+          stages.start("uploader");
+        });
   }
 
   @Test
   @Order(3)
   void shouldFinishAJobWhoseAggregatorIsKilled() throws Exception {
-    survives("aggregator killed (SIGKILL) and restarted", "faults-aggregator", () -> {
-      stages.kill("aggregator");
-      stages.start("aggregator");
-    });
+    survives(
+        "aggregator killed (SIGKILL) and restarted",
+        "faults-aggregator",
+        () -> {
+          stages.kill("aggregator");
+          stages.start("aggregator");
+        });
   }
 
   @Test
   @Order(4)
   void shouldFinishAJobAcrossABrokerRestart() throws Exception {
-    survives("broker restarted", "faults-broker", () -> {
-      infra.kafka().stop();
-      infra.kafka().start();
-    });
+    survives(
+        "broker restarted",
+        "faults-broker",
+        () -> {
+          infra.kafka().stop();
+          infra.kafka().start();
+        });
   }
 
   @Test
   @Order(5)
   void shouldFinishAJobAfterS3IsAwayForThirtySeconds() throws Exception {
-    survives("S3 store stopped for 30 s", "faults-s3", () -> {
-      infra.s3().stop();
-      pause(OUTAGE);
-      infra.s3().start();
-    });
+    survives(
+        "S3 store stopped for 30 s",
+        "faults-s3",
+        () -> {
+          infra.s3().stop();
+          pause(OUTAGE);
+          infra.s3().start();
+        });
   }
 
   @Test
   @Order(6)
   void shouldFinishAJobAfterTheRegistryIsAwayForThirtySeconds() throws Exception {
-    survives("schema registry stopped for 30 s", "faults-registry", () -> {
-      infra.registry().stop();
-      pause(OUTAGE);
-      infra.registry().start();
-    });
+    survives(
+        "schema registry stopped for 30 s",
+        "faults-registry",
+        () -> {
+          infra.registry().stop();
+          pause(OUTAGE);
+          infra.registry().start();
+        });
   }
 
   /**
@@ -156,11 +184,19 @@ class FaultCampaignIT {
    * completes within the bound with every row accounted for and every output exactly once.
    */
   private void survives(String fault, String dataset, Fault inject) throws Exception {
-    JobRequest request = new JobRequest(Path.of("../demo/fashion-mnist/dirmap.csv").toAbsolutePath(), dataset,
-        "fashion-cnn-standard", "class_num", true, CONDITIONS, ImageFormat.PNG, null);
+    JobRequest request =
+        new JobRequest(
+            Path.of("../demo/fashion-mnist/dirmap.csv").toAbsolutePath(),
+            dataset,
+            "fashion-cnn-standard",
+            "class_num",
+            true,
+            CONDITIONS,
+            ImageFormat.PNG,
+            null);
     IngestReport submitted;
     try (var ingest = new IngestApp(IngestConfig.from(props))) {
-      submitted = ingest.submit(request, n -> { });
+      submitted = ingest.submit(request, n -> {});
     }
     String jobId = submitted.jobId();
     try (var tally = new JobRowTally(bootstrap(), topics(), jobId)) {
@@ -168,7 +204,9 @@ class FaultCampaignIT {
       while (tally.accounted() < ROWS / 6 && System.nanoTime() < deadline) {
         tally.poll(Duration.ofMillis(200));
       }
-      assertThat(tally.accounted()).as("rows scored before the fault").isGreaterThanOrEqualTo(ROWS / 6);
+      assertThat(tally.accounted())
+          .as("rows scored before the fault")
+          .isGreaterThanOrEqualTo(ROWS / 6);
     }
     inject.run();
     long faultEnded = System.nanoTime();
@@ -183,22 +221,43 @@ class FaultCampaignIT {
       Thread.sleep(500);
     }
     double seconds = (System.nanoTime() - faultEnded) / 1e9;
-    assertThat(written).as(fault + ": final dirmaps within " + bound.toSeconds() + " s of the fault's end; stages: "
-        + stages.describe() + "\nopen transactions: " + openTransactions()).hasSize(CONDITIONS.size() + 1);
+    assertThat(written)
+        .as(
+            fault
+                + ": final dirmaps within "
+                + bound.toSeconds()
+                + " s of the fault's end; stages: "
+                + stages.describe()
+                + "\nopen transactions: "
+                + openTransactions())
+        .hasSize(CONDITIONS.size() + 1);
     var natural = written.get(Conditions.NATURAL);
-    assertThat(natural.getRows() + natural.getFailed()).as("every row accounted for").isEqualTo(ROWS);
+    assertThat(natural.getRows() + natural.getFailed())
+        .as("every row accounted for")
+        .isEqualTo(ROWS);
     assertThat(natural.getFailed()).as("no row lost to the fault").isZero();
     assertThat(Files.readAllLines(Path.of(natural.getCsvPath()))).hasSize(ROWS + 1);
 
     // Exactly once: each output key of the job once on its topic (read_committed), none missing.
-    assertThat(countsByKey(topics().scores(), jobId)).as("scores").hasSize(ROWS).allSatisfy((k, n) -> assertThat(n).isOne());
+    assertThat(countsByKey(topics().scores(), jobId))
+        .as("scores")
+        .hasSize(ROWS)
+        .allSatisfy((k, n) -> assertThat(n).isOne());
     int outputs = ROWS * (CONDITIONS.size() + 1);
-    assertThat(countsByKey(topics().enhanced(), jobId)).as("output images").hasSize(outputs)
+    assertThat(countsByKey(topics().enhanced(), jobId))
+        .as("output images")
+        .hasSize(outputs)
         .allSatisfy((k, n) -> assertThat(n).isOne());
-    assertThat(countsByKey(topics().uploads(), jobId)).as("uploads").hasSize(outputs)
+    assertThat(countsByKey(topics().uploads(), jobId))
+        .as("uploads")
+        .hasSize(outputs)
         .allSatisfy((k, n) -> assertThat(n).isOne());
-    Files.writeString(REPORT, String.format("%s | %d | %d | %d | %.1f%n", fault, ROWS, natural.getRows(),
-        natural.getFailed(), seconds), StandardOpenOption.APPEND);
+    Files.writeString(
+        REPORT,
+        String.format(
+            "%s | %d | %d | %d | %.1f%n",
+            fault, ROWS, natural.getRows(), natural.getFailed(), seconds),
+        StandardOpenOption.APPEND);
   }
 
   /**
@@ -208,14 +267,26 @@ class FaultCampaignIT {
   private static String openTransactions() {
     try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap()))) {
       List<TopicPartition> partitions = new ArrayList<>();
-      for (String topic : List.of("lwise.scores", "lwise.enhanced", "lwise.uploads", "lwise.dead-letters")) {
-        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+      for (String topic :
+          List.of("lwise.scores", "lwise.enhanced", "lwise.uploads", "lwise.dead-letters")) {
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get()
+            .get(topic)
+            .partitions()
             .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
       }
       StringBuilder open = new StringBuilder();
-      admin.describeProducers(partitions).all().get().forEach((partition, producers) ->
-          producers.activeProducers().stream().filter(p -> p.currentTransactionStartOffset().isPresent())
-              .forEach(p -> open.append('\n').append(partition).append(": ").append(p)));
+      admin
+          .describeProducers(partitions)
+          .all()
+          .get()
+          .forEach(
+              (partition, producers) ->
+                  producers.activeProducers().stream()
+                      .filter(p -> p.currentTransactionStartOffset().isPresent())
+                      .forEach(p -> open.append('\n').append(partition).append(": ").append(p)));
       admin.listTransactions().all().get().forEach(t -> open.append('\n').append(t));
       return open.isEmpty() ? "none" : open.toString();
     } catch (Exception e) {
@@ -225,11 +296,14 @@ class FaultCampaignIT {
 
   private static <V> Map<String, Integer> countsByKey(Topic<String, V> topic, String jobId) {
     Map<String, Integer> counts = new HashMap<>();
-    TopicReader.readAll(bootstrap(), topic, (key, value) -> {
-      if (key != null && key.startsWith(jobId + "/")) {
-        counts.merge(key, 1, Integer::sum);
-      }
-    });
+    TopicReader.readAll(
+        bootstrap(),
+        topic,
+        (key, value) -> {
+          if (key != null && key.startsWith(jobId + "/")) {
+            counts.merge(key, 1, Integer::sum);
+          }
+        });
     return counts;
   }
 
@@ -239,7 +313,8 @@ class FaultCampaignIT {
       while (System.nanoTime() < deadline) {
         stages.assertAlive();
         try {
-          ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+          ConsumerGroupDescription description =
+              admin.describeConsumerGroups(List.of(group)).all().get().get(group);
           if (description.members().size() >= members) {
             return;
           }
@@ -250,7 +325,8 @@ class FaultCampaignIT {
         }
         Thread.sleep(250);
       }
-      throw new IllegalStateException("group " + group + " did not reach " + members + " members: " + stages.describe());
+      throw new IllegalStateException(
+          "group " + group + " did not reach " + members + " members: " + stages.describe());
     }
   }
 
@@ -292,14 +368,24 @@ class FaultCampaignIT {
 
     void start(String stage, String... args) {
       int n = starts.merge(stage, 1, Integer::sum);
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
-          "-Dai.djl.offline=true", "-Dlwise.log.file=" + logs.resolve(stage + "-" + n + ".log"),
-          "-cp", System.getProperty("java.class.path"), "org.lwise.stream.launcher.Launcher",
-          stage, "--config", connectionFile.toString()));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-XX:TieredStopAtLevel=1",
+                  "-Dai.djl.offline=true",
+                  "-Dlwise.log.file=" + logs.resolve(stage + "-" + n + ".log"),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "org.lwise.stream.launcher.Launcher",
+                  stage,
+                  "--config",
+                  connectionFile.toString()));
       command.addAll(List.of(args));
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(logs.resolve(stage + "-" + n + ".out").toFile());
+      ProcessBuilder builder =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(logs.resolve(stage + "-" + n + ".out").toFile());
       builder.environment().put("DJL_OFFLINE", "true");
       builder.environment().put("OPT_OUT_TRACKING", "true");
       builder.environment().put("AWS_ACCESS_KEY_ID", System.getProperty("aws.accessKeyId"));
@@ -320,43 +406,53 @@ class FaultCampaignIT {
     }
 
     void assertAlive() {
-      running.forEach((stage, process) -> {
-        if (!process.isAlive()) {
-          throw new IllegalStateException(stage + " exited with " + process.exitValue() + ": " + describe());
-        }
-      });
+      running.forEach(
+          (stage, process) -> {
+            if (!process.isAlive()) {
+              throw new IllegalStateException(
+                  stage + " exited with " + process.exitValue() + ": " + describe());
+            }
+          });
     }
 
     /** Which stages are alive, with the tail of each one's console. */
     String describe() {
       StringBuilder text = new StringBuilder();
-      starts.forEach((stage, n) -> {
-        Process process = running.get(stage);
-        text.append('\n').append(stage).append(process != null && process.isAlive() ? " alive" : " NOT running");
-        Function<Path, String> tail = file -> {
-          try {
-            List<String> lines = Files.readAllLines(file);
-            return String.join("\n  ", lines.subList(Math.max(0, lines.size() - 8), lines.size()));
-          } catch (IOException e) {
-            return "(no output)";
-          }
-        };
-        text.append("\n  ").append(tail.apply(logs.resolve(stage + "-" + n + ".out")));
-      });
+      starts.forEach(
+          (stage, n) -> {
+            Process process = running.get(stage);
+            text.append('\n')
+                .append(stage)
+                .append(process != null && process.isAlive() ? " alive" : " NOT running");
+            Function<Path, String> tail =
+                file -> {
+                  try {
+                    List<String> lines = Files.readAllLines(file);
+                    return String.join(
+                        "\n  ", lines.subList(Math.max(0, lines.size() - 8), lines.size()));
+                  } catch (IOException e) {
+                    return "(no output)";
+                  }
+                };
+            text.append("\n  ").append(tail.apply(logs.resolve(stage + "-" + n + ".out")));
+          });
       return text.toString();
     }
 
     @Override
     public void close() {
       running.values().forEach(Process::destroy);
-      running.values().forEach(p -> {
-        try {
-          p.waitFor(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        p.destroyForcibly();
-      });
+      running
+          .values()
+          .forEach(
+              p -> {
+                try {
+                  p.waitFor(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                p.destroyForcibly();
+              });
     }
   }
 }

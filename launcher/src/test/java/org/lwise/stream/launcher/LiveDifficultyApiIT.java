@@ -49,16 +49,17 @@ import org.lwise.stream.schema.Objective;
 import org.openqa.selenium.By;
 
 /**
- * The live difficulty API against the running pipeline on the embedded servers, with two
- * aggregator instances of one application: every request is asked of both, so one of them always
- * answers for data the other holds. Responses are checked against the OpenAPI document.
+ * The live difficulty API against the running pipeline on the embedded servers, with two aggregator
+ * instances of one application: every request is asked of both, so one of them always answers for
+ * data the other holds. Responses are checked against the OpenAPI document.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LiveDifficultyApiIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<Condition> CONDITIONS = List.of(
-      Conditions.create(1, 0.5, null, Objective.LOGIT, List.of(), false),
-      Conditions.create(2, 0.5, null, Objective.LOGIT, List.of(), false));
+  private static final List<Condition> CONDITIONS =
+      List.of(
+          Conditions.create(1, 0.5, null, Objective.LOGIT, List.of(), false),
+          Conditions.create(2, 0.5, null, Objective.LOGIT, List.of(), false));
   private static final String LARGE = "2_0.5_4_logit";
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -94,13 +95,21 @@ class LiveDifficultyApiIT {
     run.awaitWorkersAssigned(Duration.ofMinutes(1));
     // Three datasets, so that (almost surely) each instance holds at least one job group.
     for (String dataset : List.of("api-a", "api-b", "api-c")) {
-      JobRequest request = new JobRequest(subset(tmp.resolve(dataset), 6), dataset, "fashion-cnn-robust", "class_num",
-          true, CONDITIONS, ImageFormat.PNG, null);
+      JobRequest request =
+          new JobRequest(
+              subset(tmp.resolve(dataset), 6),
+              dataset,
+              "fashion-cnn-robust",
+              "class_num",
+              true,
+              CONDITIONS,
+              ImageFormat.PNG,
+              null);
       requests.put(dataset, request);
-      jobs.put(dataset, run.submit(request, n -> { }));
+      jobs.put(dataset, run.submit(request, n -> {}));
     }
     for (IngestReport report : jobs.values()) {
-      run.awaitCompletion(report.jobId(), Duration.ofMinutes(5), (done, failed) -> { });
+      run.awaitCompletion(report.jobId(), Duration.ofMinutes(5), (done, failed) -> {});
     }
     openApi = getJson(apiA + "openapi.json");
   }
@@ -118,7 +127,10 @@ class LiveDifficultyApiIT {
     }
   }
 
-  /** The first {@code perClass} demo images of each class: all but the last of each in train, the last in test. */
+  /**
+   * The first {@code perClass} demo images of each class: all but the last of each in train, the
+   * last in test.
+   */
   static Path subset(Path root, int perClass) throws IOException {
     Path demo = Path.of("../demo/fashion-mnist");
     List<String> lines = Files.readAllLines(demo.resolve("dirmap.csv"));
@@ -134,8 +146,16 @@ class LiveDifficultyApiIT {
       Path image = root.resolve(cells[4]);
       Files.createDirectories(image.getParent());
       Files.copy(demo.resolve(cells[4]), image);
-      csv.append(index++).append(',').append(n < perClass ? "train" : "test").append(',').append(cells[2]).append(',')
-          .append(cells[3]).append(',').append(cells[4]).append(",28\n");
+      csv.append(index++)
+          .append(',')
+          .append(n < perClass ? "train" : "test")
+          .append(',')
+          .append(cells[2])
+          .append(',')
+          .append(cells[3])
+          .append(',')
+          .append(cells[4])
+          .append(",28\n");
     }
     Files.writeString(root.resolve("dirmap.csv"), csv.toString());
     return root.resolve("dirmap.csv");
@@ -146,15 +166,20 @@ class LiveDifficultyApiIT {
   void bothInstancesListTheSameDatasetsAndJobs() throws Exception {
     JsonNode datasets = getJson(apiA + "datasets");
     assertThat(getJson(apiB + "datasets")).isEqualTo(datasets);
-    conforms(datasets.toString(), "#/paths/~1datasets/get/responses/200/content/application~1json/schema");
-    assertThat(datasets.get("datasets")).extracting(d -> d.get("dataset").asText()).containsExactly("api-a", "api-b", "api-c");
+    conforms(
+        datasets.toString(),
+        "#/paths/~1datasets/get/responses/200/content/application~1json/schema");
+    assertThat(datasets.get("datasets"))
+        .extracting(d -> d.get("dataset").asText())
+        .containsExactly("api-a", "api-b", "api-c");
     JsonNode a = datasets.get("datasets").get(0);
     assertThat(a.get("job_id").asText()).isEqualTo(jobs.get("api-a").jobId());
     assertThat(a.get("complete").asBoolean()).isTrue();
     assertThat(a.get("images").asInt()).isEqualTo(60);
     assertThat(a.get("classes")).hasSize(10);
     assertThat(a.get("classes").get(0).asText()).isEqualTo("T-shirt/top"); // class_num 0 first
-    assertThat(a.get("conditions")).extracting(c -> c.get("id").asText())
+    assertThat(a.get("conditions"))
+        .extracting(c -> c.get("id").asText())
         .containsExactly("natural", "1_0.5_2_logit", LARGE);
 
     JsonNode list = getJson(apiB + "jobs");
@@ -176,13 +201,17 @@ class LiveDifficultyApiIT {
   void imagesAreTypedOrderedAndPagedIdenticallyOnBothInstances() throws Exception {
     JsonNode all = getJson(apiA + "datasets/api-b/images?limit=1000");
     assertThat(getJson(apiB + "datasets/api-b/images?limit=1000")).isEqualTo(all);
-    conforms(all.toString(), "#/paths/~1datasets~1{dataset}~1images/get/responses/200/content/application~1json/schema");
+    conforms(
+        all.toString(),
+        "#/paths/~1datasets~1{dataset}~1images/get/responses/200/content/application~1json/schema");
     assertThat(all.get("total").asInt()).isEqualTo(60);
     JsonNode first = all.get("images").get(0);
     assertThat(first.get("class_num").isIntegralNumber()).isTrue();
     assertThat(first.get("size").isIntegralNumber()).isTrue();
     assertThat(first.get("robust_gt_logit").isDouble()).isTrue();
-    assertThat(first.get("urls").fieldNames()).toIterable().containsExactlyInAnyOrder("natural", "1_0.5_2_logit", LARGE);
+    assertThat(first.get("urls").fieldNames())
+        .toIterable()
+        .containsExactlyInAnyOrder("natural", "1_0.5_2_logit", LARGE);
     assertThat(first.get("url").asText()).isEqualTo(first.get("urls").get("natural").asText());
     List<Double> difficulties = new ArrayList<>();
     all.get("images").forEach(i -> difficulties.add(i.get("difficulty").asDouble()));
@@ -191,14 +220,19 @@ class LiveDifficultyApiIT {
     JsonNode easiest = getJson(apiB + "datasets/api-b/images?order=difficulty&split=train&limit=7");
     assertThat(easiest.get("total").asInt()).isEqualTo(50);
     assertThat(easiest.get("images")).hasSize(7);
-    JsonNode next = getJson(apiA + "datasets/api-b/images?order=difficulty&split=train&limit=7&cursor="
-        + easiest.get("next_cursor").asText());
+    JsonNode next =
+        getJson(
+            apiA
+                + "datasets/api-b/images?order=difficulty&split=train&limit=7&cursor="
+                + easiest.get("next_cursor").asText());
     List<Double> paged = new ArrayList<>();
-    Stream.concat(stream(easiest.get("images")), stream(next.get("images"))).forEach(i -> paged.add(i.get("difficulty").asDouble()));
+    Stream.concat(stream(easiest.get("images")), stream(next.get("images")))
+        .forEach(i -> paged.add(i.get("difficulty").asDouble()));
     assertThat(paged).hasSize(14).isSorted();
     JsonNode hardest = getJson(apiA + "datasets/api-b/images?order=-difficulty&class=Bag");
     assertThat(hardest.get("total").asInt()).isEqualTo(6);
-    assertThat(stream(hardest.get("images")).map(i -> -i.get("difficulty").asDouble()).toList()).isSorted();
+    assertThat(stream(hardest.get("images")).map(i -> -i.get("difficulty").asDouble()).toList())
+        .isSorted();
 
     JsonNode byRow = getJson(apiA + "datasets/api-b/images/3");
     assertThat(byRow.get("row_index").asInt()).isEqualTo(3);
@@ -209,24 +243,37 @@ class LiveDifficultyApiIT {
   @Test
   @Order(3)
   void aWholeTaperingCurriculumInOneRequestDrawsFromTheEasiestOfEachClass() throws Exception {
-    String query = "datasets/api-c/curriculum?split=train&per_class=2&easiest=0.4,1&condition=" + LARGE + ",natural&seed=7";
+    String query =
+        "datasets/api-c/curriculum?split=train&per_class=2&easiest=0.4,1&condition="
+            + LARGE
+            + ",natural&seed=7";
     JsonNode curriculum = getJson(apiA + query);
-    assertThat(getJson(apiB + query)).as("seeded: the same picks on both instances").isEqualTo(curriculum);
+    assertThat(getJson(apiB + query))
+        .as("seeded: the same picks on both instances")
+        .isEqualTo(curriculum);
     conforms(curriculum.toString(), "#/components/schemas/Curriculum");
-    JsonNode images = getJson(apiA + "datasets/api-c/images?split=train&order=difficulty&limit=1000");
+    JsonNode images =
+        getJson(apiA + "datasets/api-c/images?split=train&order=difficulty&limit=1000");
     JsonNode first = curriculum.get("blocks").get(0);
     assertThat(first.get("condition").asText()).isEqualTo(LARGE);
     assertThat(first.get("images")).hasSize(20);
     for (int c = 0; c < 10; c++) {
       String className = curriculum.get("classes").get(c).asText();
       // round(5 × 0.4) = 2: the two easiest train images of the class, easiest first.
-      List<JsonNode> easiestTwo = stream(images.get("images")).filter(i -> i.get("class").asText().equals(className))
-          .limit(2).toList();
+      List<JsonNode> easiestTwo =
+          stream(images.get("images"))
+              .filter(i -> i.get("class").asText().equals(className))
+              .limit(2)
+              .toList();
       JsonNode pick0 = first.get("images").get(2 * c);
       JsonNode pick1 = first.get("images").get(2 * c + 1);
       assertThat(List.of(pick0.get("row_index").asInt(), pick1.get("row_index").asInt()))
-          .containsExactly(easiestTwo.get(0).get("row_index").asInt(), easiestTwo.get(1).get("row_index").asInt());
-      assertThat(pick0.get("url").asText()).isEqualTo(pick0.get("urls").get(LARGE).asText()).contains("2-0dot5-4-logit");
+          .containsExactly(
+              easiestTwo.get(0).get("row_index").asInt(),
+              easiestTwo.get(1).get("row_index").asInt());
+      assertThat(pick0.get("url").asText())
+          .isEqualTo(pick0.get("urls").get(LARGE).asText())
+          .contains("2-0dot5-4-logit");
     }
     JsonNode natural = curriculum.get("blocks").get(1);
     assertThat(natural.get("images")).hasSize(20);
@@ -241,10 +288,15 @@ class LiveDifficultyApiIT {
     for (String condition : List.of("natural", LARGE)) {
       Path file = tmp.resolve("out/api-a_" + condition + "/api-a_" + condition + "_dirmap.csv");
       for (String api : List.of(apiA, apiB)) {
-        HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(URI.create(api
-            + "datasets/api-a/dirmap.csv?condition=" + condition)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response =
+            HTTP.send(
+                HttpRequest.newBuilder(
+                        URI.create(api + "datasets/api-a/dirmap.csv?condition=" + condition))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/csv"));
+        assertThat(response.headers().firstValue("Content-Type"))
+            .hasValueSatisfying(t -> assertThat(t).startsWith("text/csv"));
         assertThat(response.body()).isEqualTo(Files.readAllBytes(file));
       }
     }
@@ -253,18 +305,37 @@ class LiveDifficultyApiIT {
   @Test
   @Order(5)
   void errorsNameWhatIsWrongAsJson() throws Exception {
-    expectError(apiA + "datasets/nope/images", 404, "unknown dataset 'nope'; known: api-a, api-b, api-c");
+    expectError(
+        apiA + "datasets/nope/images", 404, "unknown dataset 'nope'; known: api-a, api-b, api-c");
     expectError(apiB + "jobs/no-such-job", 404, "unknown job 'no-such-job'");
     expectError(apiA + "datasets/api-a/images/99999", 404, "has no scored image '99999'");
     expectError(apiA + "nothing/here", 404, "no such path");
-    expectError(apiA + "datasets/api-a/images?order=random", 400, "order=random is not allowed; use one of dirmap, difficulty, -difficulty");
-    expectError(apiB + "datasets/api-a/images?limit=0", 400, "limit=0 must be an integer from 1 to 10000");
-    expectError(apiA + "datasets/api-a/images?split=training", 400, "split 'training' is not one of the dataset's: test, train");
-    expectError(apiA + "datasets/api-a/curriculum?easiest=0,0.5", 400, "easiest=0 must be a fraction in (0, 1]");
-    expectError(apiB + "datasets/api-a/curriculum?condition=8_0.5_16_logit", 400,
-        "condition '8_0.5_16_logit' is not one of dataset api-a's: natural, 1_0.5_2_logit, " + LARGE);
-    expectError(apiA + "datasets/api-a/curriculum?per_class=3&easiest=0.1", 400, "per_class=3 is more than the easiest 0.1");
-    expectError(apiA + "datasets/api-a/curriculum?easiest=0.1,0.2,0.3&condition=natural,natural", 400,
+    expectError(
+        apiA + "datasets/api-a/images?order=random",
+        400,
+        "order=random is not allowed; use one of dirmap, difficulty, -difficulty");
+    expectError(
+        apiB + "datasets/api-a/images?limit=0", 400, "limit=0 must be an integer from 1 to 10000");
+    expectError(
+        apiA + "datasets/api-a/images?split=training",
+        400,
+        "split 'training' is not one of the dataset's: test, train");
+    expectError(
+        apiA + "datasets/api-a/curriculum?easiest=0,0.5",
+        400,
+        "easiest=0 must be a fraction in (0, 1]");
+    expectError(
+        apiB + "datasets/api-a/curriculum?condition=8_0.5_16_logit",
+        400,
+        "condition '8_0.5_16_logit' is not one of dataset api-a's: natural, 1_0.5_2_logit, "
+            + LARGE);
+    expectError(
+        apiA + "datasets/api-a/curriculum?per_class=3&easiest=0.1",
+        400,
+        "per_class=3 is more than the easiest 0.1");
+    expectError(
+        apiA + "datasets/api-a/curriculum?easiest=0.1,0.2,0.3&condition=natural,natural",
+        400,
         "condition lists 2 conditions and easiest 3 fractions");
   }
 
@@ -278,11 +349,14 @@ class LiveDifficultyApiIT {
     try (AggregatorApp starting = new AggregatorApp(AggregatorConfig.from(props))) {
       // Listening, not started: what a client sees while an instance starts or restores its state.
       String api = starting.apiUrl();
-      HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(api + "datasets")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(api + "datasets")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).isEqualTo(503);
       assertThat(response.headers().firstValue("Retry-After")).hasValue("2");
-      assertThat(JSON.readTree(response.body()).get("error").asText()).contains("retry in a few seconds");
+      assertThat(JSON.readTree(response.body()).get("error").asText())
+          .contains("retry in a few seconds");
       conforms(response.body(), "#/components/schemas/Error");
     }
   }
@@ -290,8 +364,12 @@ class LiveDifficultyApiIT {
   @Test
   @Order(7)
   void corsLetsAnExperimentPageOnAnotherOriginCallTheApi() throws Exception {
-    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(apiA + "datasets"))
-        .header("Origin", "https://experiments.example.org").build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(apiA + "datasets"))
+                .header("Origin", "https://experiments.example.org")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(response.headers().firstValue("Access-Control-Allow-Origin"))
         .hasValueSatisfying(v -> assertThat(v).isIn("*", "https://experiments.example.org"));
   }
@@ -302,23 +380,41 @@ class LiveDifficultyApiIT {
     BlockingQueue<String[]> eventsA = events(apiA + "events?dataset=api-a");
     BlockingQueue<String[]> eventsB = events(apiB + "events");
     JobRequest reference = requests.get("api-a");
-    DirmapWatcher watcher = run.watch(new JobRequest(reference.dirmap(), "api-a", "fashion-cnn-robust", "class_num", true,
-        CONDITIONS, ImageFormat.PNG, jobs.get("api-a").jobId()), null);
+    DirmapWatcher watcher =
+        run.watch(
+            new JobRequest(
+                reference.dirmap(),
+                "api-a",
+                "fashion-cnn-robust",
+                "class_num",
+                true,
+                CONDITIONS,
+                ImageFormat.PNG,
+                jobs.get("api-a").jobId()),
+            null);
     long start = System.nanoTime();
-    while (watcher.published() == 0 && System.nanoTime() - start < Duration.ofSeconds(30).toNanos()) {
+    while (watcher.published() == 0
+        && System.nanoTime() - start < Duration.ofSeconds(30).toNanos()) {
       Thread.sleep(50); // the watcher records where the dirmap ends before rows are appended
     }
     Path root = reference.dirmap().getParent();
-    Files.copy(Path.of("../demo/fashion-mnist/images/bag/t10k-105.png"), root.resolve("images/new-bag.png"));
-    Files.writeString(reference.dirmap(), "60,train,Bag,8,images/new-bag.png,28\n", StandardOpenOption.APPEND);
+    Files.copy(
+        Path.of("../demo/fashion-mnist/images/bag/t10k-105.png"),
+        root.resolve("images/new-bag.png"));
+    Files.writeString(
+        reference.dirmap(), "60,train,Bag,8,images/new-bag.png,28\n", StandardOpenOption.APPEND);
 
     JsonNode event = nextImageEvent(eventsA, Duration.ofMinutes(2));
     conforms(event.toString(), "#/components/schemas/ImageEvent");
     assertThat(event.get("im_path").asText()).isEqualTo("images/new-bag.png");
     assertThat(event.get("incoming").asBoolean()).isTrue();
     assertThat(event.get("class_num").asInt()).isEqualTo(8);
-    assertThat(event.get("urls").fieldNames()).toIterable().containsExactlyInAnyOrder("natural", "1_0.5_2_logit", LARGE);
-    assertThat(nextImageEvent(eventsB, Duration.ofSeconds(30))).as("every instance streams every event").isEqualTo(event);
+    assertThat(event.get("urls").fieldNames())
+        .toIterable()
+        .containsExactlyInAnyOrder("natural", "1_0.5_2_logit", LARGE);
+    assertThat(nextImageEvent(eventsB, Duration.ofSeconds(30)))
+        .as("every instance streams every event")
+        .isEqualTo(event);
 
     JsonNode image = getJson(apiB + "datasets/api-a/images/images/new-bag.png");
     assertThat(image.get("incoming").asBoolean()).isTrue();
@@ -328,25 +424,44 @@ class LiveDifficultyApiIT {
     // Each class has 5 train images but Bag now 6: 5 of 6 drawn, so some seed of a few draws it.
     boolean drawn = false;
     for (int seed = 0; seed < 20 && !drawn; seed++) {
-      JsonNode curriculum = getJson(apiA + "datasets/api-a/curriculum?split=train&per_class=5&easiest=1&seed=" + seed);
-      drawn = stream(curriculum.get("blocks").get(0).get("images")).anyMatch(i -> i.get("im_path").asText()
-          .equals("images/new-bag.png") && i.get("incoming").asBoolean());
+      JsonNode curriculum =
+          getJson(
+              apiA + "datasets/api-a/curriculum?split=train&per_class=5&easiest=1&seed=" + seed);
+      drawn =
+          stream(curriculum.get("blocks").get(0).get("images"))
+              .anyMatch(
+                  i ->
+                      i.get("im_path").asText().equals("images/new-bag.png")
+                          && i.get("incoming").asBoolean());
     }
     assertThat(drawn).as("the new image is among the curriculum's candidates").isTrue();
-    assertThat(getJson(apiA + "datasets").get("datasets").get(0).get("incoming_images").asInt()).isEqualTo(1);
+    assertThat(getJson(apiA + "datasets").get("datasets").get(0).get("incoming_images").asInt())
+        .isEqualTo(1);
   }
 
   @Test
   @Order(9)
   void theOpenApiDocumentDescribesEveryPath() {
     assertThat(openApi.get("openapi").asText()).startsWith("3.");
-    assertThat(openApi.get("paths").fieldNames()).toIterable().contains("/datasets", "/datasets/{dataset}",
-        "/datasets/{dataset}/images", "/datasets/{dataset}/images/{rowOrImPath}", "/datasets/{dataset}/curriculum",
-        "/datasets/{dataset}/dirmap.csv", "/datasets/{dataset}/calibration", "/outcomes", "/jobs", "/jobs/{jobId}",
-        "/events", "/openapi.json");
+    assertThat(openApi.get("paths").fieldNames())
+        .toIterable()
+        .contains(
+            "/datasets",
+            "/datasets/{dataset}",
+            "/datasets/{dataset}/images",
+            "/datasets/{dataset}/images/{rowOrImPath}",
+            "/datasets/{dataset}/curriculum",
+            "/datasets/{dataset}/dirmap.csv",
+            "/datasets/{dataset}/calibration",
+            "/outcomes",
+            "/jobs",
+            "/jobs/{jobId}",
+            "/events",
+            "/openapi.json");
   }
 
-  // ---- The closed loop: participants' answers in, human accuracy and calibration out -----------------
+  // ---- The closed loop: participants' answers in, human accuracy and calibration out
+  // -----------------
 
   @Test
   @Order(10)
@@ -359,56 +474,88 @@ class LiveDifficultyApiIT {
     session.put("session_id", "participant-1");
     var trials = session.putArray("trials");
     trials.addObject().put("trial_type", "instructions").put("trial_index", 0);
-    trialOutcome(trials.addObject().put("trial_index", 1)).put("stimulus_image_url", first.get("url").asText())
-        .put("perf", 1).put("reaction_time_msec", 800).put("block", 0);
-    trialOutcome(trials.addObject().put("trial_index", 2)).put("stimulus_image_url", second.get("urls").get(LARGE).asText())
-        .put("perf", 0).put("reaction_time_msec", 1200).put("block", 0);
-    trialOutcome(trials.addObject().put("trial_index", 3)).put("stimulus_image_url", first.get("url").asText()).put("perf", 2);
-    trialOutcome(trials.addObject().put("trial_index", 4)).put("stimulus_image_url", "http://nowhere.example/x.png").put("perf", 1);
+    trialOutcome(trials.addObject().put("trial_index", 1))
+        .put("stimulus_image_url", first.get("url").asText())
+        .put("perf", 1)
+        .put("reaction_time_msec", 800)
+        .put("block", 0);
+    trialOutcome(trials.addObject().put("trial_index", 2))
+        .put("stimulus_image_url", second.get("urls").get(LARGE).asText())
+        .put("perf", 0)
+        .put("reaction_time_msec", 1200)
+        .put("block", 0);
+    trialOutcome(trials.addObject().put("trial_index", 3))
+        .put("stimulus_image_url", first.get("url").asText())
+        .put("perf", 2);
+    trialOutcome(trials.addObject().put("trial_index", 4))
+        .put("stimulus_image_url", "http://nowhere.example/x.png")
+        .put("perf", 1);
     trialOutcome(trials.addObject().put("trial_index", 5)).put("perf", 1);
-    // A plain outcome object naming the image by dataset and row, as an experiment server may send it.
-    trials.addObject().put("trial_index", 6).put("dataset", "api-b").put("row_index", third.get("row_index").asLong())
-        .put("condition_id", "natural").put("perf", 1).put("reaction_time_msec", 700);
+    // A plain outcome object naming the image by dataset and row, as an experiment server may send
+    // it.
+    trials
+        .addObject()
+        .put("trial_index", 6)
+        .put("dataset", "api-b")
+        .put("row_index", third.get("row_index").asLong())
+        .put("condition_id", "natural")
+        .put("perf", 1)
+        .put("reaction_time_msec", 700);
 
-    for (int post = 0; post < 2; post++) { // the second post is the same session again: counted once
+    for (int post = 0;
+        post < 2;
+        post++) { // the second post is the same session again: counted once
       HttpResponse<String> response = post(apiB + "outcomes", session.toString());
       assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
       JsonNode result = JSON.readTree(response.body());
       conforms(response.body(), "#/components/schemas/OutcomesResult");
       assertThat(result.get("accepted").asInt()).isEqualTo(3);
       assertThat(result.get("ignored").asInt()).isEqualTo(1);
-      assertThat(result.get("errors")).extracting(e -> e.get("trial_index").asInt() + ": " + e.get("error").asText())
-          .containsExactly("3: perf must be 0 or 1, not 2",
+      assertThat(result.get("errors"))
+          .extracting(e -> e.get("trial_index").asInt() + ": " + e.get("error").asText())
+          .containsExactly(
+              "3: perf must be 0 or 1, not 2",
               "4: no scored image has the stimulus URL http://nowhere.example/x.png",
               "5: no stimulus_image_url (or dataset or job_id with row_index) says which image was shown");
     }
-    JsonNode human = awaitHuman(apiA + "datasets/api-b/images/" + first.get("row_index").asText(), 1);
+    JsonNode human =
+        awaitHuman(apiA + "datasets/api-b/images/" + first.get("row_index").asText(), 1);
     conforms(human.toString(), "#/components/schemas/Human");
     assertThat(human.get("correct").asInt()).isEqualTo(1);
     assertThat(human.get("ci_low").asDouble()).isBetween(0.0, 1.0);
     assertThat(human.get("median_rt_ms").asDouble()).isEqualTo(800.0);
-    JsonNode wrong = awaitHuman(apiB + "datasets/api-b/images/" + second.get("row_index").asText(), 1);
+    JsonNode wrong =
+        awaitHuman(apiB + "datasets/api-b/images/" + second.get("row_index").asText(), 1);
     assertThat(wrong.get("by_condition").get(LARGE).get("accuracy").asDouble()).isEqualTo(0.0);
     awaitHuman(apiA + "datasets/api-b/images/" + third.get("row_index").asText(), 1);
     Thread.sleep(1500); // the repeated post, were it counted, would have arrived by now
-    assertThat(getJson(apiA + "datasets/api-b/calibration?min_trials=1").get("trials").asInt()).isEqualTo(3);
+    assertThat(getJson(apiA + "datasets/api-b/calibration?min_trials=1").get("trials").asInt())
+        .isEqualTo(3);
 
     // The dirmaps gain human_trials and human_accuracy at the end; the API serves the same bytes.
     Path natural = tmp.resolve("out/api-b_natural/api-b_natural_dirmap.csv");
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!Files.readAllLines(natural).get(0).endsWith(",human_trials,human_accuracy") && System.nanoTime() < deadline) {
+    while (!Files.readAllLines(natural).get(0).endsWith(",human_trials,human_accuracy")
+        && System.nanoTime() < deadline) {
       Thread.sleep(200);
     }
     List<String> lines = Files.readAllLines(natural);
     assertThat(lines.get(0)).endsWith("robust_predicted_class,human_trials,human_accuracy");
     assertThat(lines.get(1 + first.get("row_index").asInt())).endsWith(",1,1.0");
-    HttpResponse<byte[]> csv = HTTP.send(HttpRequest.newBuilder(URI.create(apiB + "datasets/api-b/dirmap.csv")).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> csv =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(apiB + "datasets/api-b/dirmap.csv")).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(csv.body()).isEqualTo(Files.readAllBytes(natural));
 
-    expectPostError(apiA + "outcomes", "{\"session_id\": \"x\", \"trials\": [", 400, "the body is not JSON");
+    expectPostError(
+        apiA + "outcomes", "{\"session_id\": \"x\", \"trials\": [", 400, "the body is not JSON");
     expectPostError(apiA + "outcomes", "{\"trials\": []}", 400, "session_id is missing");
-    expectPostError(apiA + "outcomes", "{\"session_id\": \"x\", \"trials\": 3}", 400, "trials must be an array");
+    expectPostError(
+        apiA + "outcomes",
+        "{\"session_id\": \"x\", \"trials\": 3}",
+        400,
+        "trials must be an array");
   }
 
   @Test
@@ -423,36 +570,54 @@ class LiveDifficultyApiIT {
     try (AggregatorApp guarded = new AggregatorApp(AggregatorConfig.from(props))) {
       String body = "{\"session_id\": \"x\", \"trials\": []}";
       expectPostError(guarded.apiUrl() + "outcomes", body, 401, "Authorization: Bearer");
-      HttpResponse<String> wrongToken = HTTP.send(HttpRequest.newBuilder(URI.create(guarded.apiUrl() + "outcomes"))
-          .header("Authorization", "Bearer nope").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> wrongToken =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(guarded.apiUrl() + "outcomes"))
+                  .header("Authorization", "Bearer nope")
+                  .POST(HttpRequest.BodyPublishers.ofString(body))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(wrongToken.statusCode()).isEqualTo(401);
-      HttpResponse<String> tooLarge = HTTP.send(HttpRequest.newBuilder(URI.create(guarded.apiUrl() + "outcomes"))
-          .header("Authorization", "Bearer s3cret").POST(HttpRequest.BodyPublishers.ofString("[" + " ".repeat(4096) + "]"))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> tooLarge =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(guarded.apiUrl() + "outcomes"))
+                  .header("Authorization", "Bearer s3cret")
+                  .POST(HttpRequest.BodyPublishers.ofString("[" + " ".repeat(4096) + "]"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(tooLarge.statusCode()).isEqualTo(413);
       assertThat(tooLarge.body()).doesNotContain("s3cret");
     }
     // Experiment pages on other origins may post (a CORS preflight for JSON bodies).
-    HttpResponse<String> preflight = HTTP.send(HttpRequest.newBuilder(URI.create(apiA + "outcomes"))
-        .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
-        .header("Origin", "https://experiments.example.org")
-        .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type").build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> preflight =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(apiA + "outcomes"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://experiments.example.org")
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "content-type")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isPresent();
-    assertThat(preflight.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase()).contains("content-type");
+    assertThat(
+            preflight.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase())
+        .contains("content-type");
   }
 
   @Test
   @Order(12)
-  void simulatedParticipantsCloseTheLoopAndTheCalibrationRecoversThePlantedRelation() throws Exception {
+  void simulatedParticipantsCloseTheLoopAndTheCalibrationRecoversThePlantedRelation()
+      throws Exception {
     BlockingQueue<String[]> events = events(apiB + "events?dataset=api-c");
     assertThat(simulate("--sessions", "8", "--seed", "3")).isZero();
     double early = meanError("api-c", 8 * 50);
     assertThat(simulate("--sessions", "32", "--seed", "4")).isZero();
     double late = meanError("api-c", 40 * 50);
     // 50 train images, all answered each session (5 per class of 5): ~8 then ~40 answers per image.
-    assertThat(late).as("per-image accuracy converges to the planted one").isLessThan(early).isLessThan(0.1);
+    assertThat(late)
+        .as("per-image accuracy converges to the planted one")
+        .isLessThan(early)
+        .isLessThan(0.1);
 
     JsonNode calibration = getJson(apiA + "datasets/api-c/calibration");
     assertThat(getJson(apiB + "datasets/api-c/calibration")).isEqualTo(calibration);
@@ -465,32 +630,44 @@ class LiveDifficultyApiIT {
     assertThat(calibration.get("curve").get("b").asDouble()).isPositive();
     assertThat(calibration.get("curve").get("direction").asText()).isEqualTo("increasing");
     List<Double> curve = new ArrayList<>();
-    calibration.get("curve").get("points").forEach(p -> curve.add(p.get("predicted_accuracy").asDouble()));
+    calibration
+        .get("curve")
+        .get("points")
+        .forEach(p -> curve.add(p.get("predicted_accuracy").asDouble()));
     assertThat(curve).isSorted();
     JsonNode event = nextEvent(events, "calibration", Duration.ofSeconds(30));
     assertThat(event.get("dataset").asText()).isEqualTo("api-c");
 
-    // Enhanced images help the planted learners: eps 2 adds 1 to the psychometric function's argument.
+    // Enhanced images help the planted learners: eps 2 adds 1 to the psychometric function's
+    // argument.
     assertThat(simulate("--sessions", "10", "--seed", "5", "--condition", LARGE)).isZero();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     JsonNode large;
     do {
       Thread.sleep(300);
-      large = stream(getJson(apiA + "datasets/api-c/calibration").get("conditions"))
-          .filter(c -> c.get("condition").asText().equals(LARGE)).findFirst().orElseThrow();
+      large =
+          stream(getJson(apiA + "datasets/api-c/calibration").get("conditions"))
+              .filter(c -> c.get("condition").asText().equals(LARGE))
+              .findFirst()
+              .orElseThrow();
     } while (large.get("trials").asInt() < 500 && System.nanoTime() < deadline);
     assertThat(large.get("trials").asInt()).isEqualTo(500);
     assertThat(large.get("gain_over_natural").asDouble()).isPositive();
 
-    // The curriculum can order by people: observed accuracy, or the calibrated prediction blended with it.
+    // The curriculum can order by people: observed accuracy, or the calibrated prediction blended
+    // with it.
     for (String order : List.of("human", "blend")) {
-      JsonNode ranked = getJson(apiA + "datasets/api-c/curriculum?per_class=1&easiest=0.2&seed=2&order=" + order);
+      JsonNode ranked =
+          getJson(apiA + "datasets/api-c/curriculum?per_class=1&easiest=0.2&seed=2&order=" + order);
       assertThat(ranked.get("order").asText()).isEqualTo(order);
       for (JsonNode image : ranked.get("blocks").get(0).get("images")) {
         assertThat(image.get("ranked_difficulty").asDouble()).isBetween(0.0, 1.0);
       }
     }
-    expectError(apiA + "datasets/api-c/curriculum?order=random", 400, "order=random is not allowed; use one of model, human, blend");
+    expectError(
+        apiA + "datasets/api-c/curriculum?order=random",
+        400,
+        "order=random is not allowed; use one of model, human, blend");
   }
 
   @Test
@@ -499,13 +676,27 @@ class LiveDifficultyApiIT {
     HeadlessChromium.assumeInstalled();
     try (HeadlessChromium chromium = HeadlessChromium.start()) {
       chromium.open(apiA.replace("/api/v1/", "/experiment/calibration.html") + "?dataset=api-c");
-      chromium.waitFor(Duration.ofSeconds(60), d -> "drawn".equals(chromium.script(
-          "return window.lwiseCalibration && window.lwiseCalibration.status")));
-      assertThat(((Number) chromium.script("return window.lwiseCalibration.chart.data.datasets[0].data.length")).intValue())
+      chromium.waitFor(
+          Duration.ofSeconds(60),
+          d ->
+              "drawn"
+                  .equals(
+                      chromium.script(
+                          "return window.lwiseCalibration && window.lwiseCalibration.status")));
+      assertThat(
+              ((Number)
+                      chromium.script(
+                          "return window.lwiseCalibration.chart.data.datasets[0].data.length"))
+                  .intValue())
           .isEqualTo(50);
-      assertThat(((Number) chromium.script("return window.lwiseCalibration.chart.data.datasets[1].data.length")).intValue())
+      assertThat(
+              ((Number)
+                      chromium.script(
+                          "return window.lwiseCalibration.chart.data.datasets[1].data.length"))
+                  .intValue())
           .isEqualTo(21);
-      assertThat(chromium.driver().findElement(By.id("lwise-summary")).getText()).contains("Spearman");
+      assertThat(chromium.driver().findElement(By.id("lwise-summary")).getText())
+          .contains("Spearman");
       assertThat(chromium.consoleErrors()).isEmpty();
       chromium.screenshot(Path.of("target", "closed-loop", "calibration.png"));
     }
@@ -517,8 +708,10 @@ class LiveDifficultyApiIT {
   }
 
   private static int simulate(String... args) {
-    List<String> command = new ArrayList<>(List.of("simulate-participants", "--api", apiA, "--dataset", "api-c",
-        "--per-class", "5"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "simulate-participants", "--api", apiA, "--dataset", "api-c", "--per-class", "5"));
     command.addAll(List.of(args));
     return Launcher.commandLine().execute(command.toArray(String[]::new));
   }
@@ -530,14 +723,30 @@ class LiveDifficultyApiIT {
     do { // until every posted answer is counted
       Thread.sleep(300);
       images = getJson(apiA + "datasets/" + dataset + "/images?split=train&limit=1000");
-    } while (stream(images.get("images")).mapToLong(i -> i.get("human").isNull() ? 0
-        : i.get("human").get("by_condition").path("natural").path("trials").asLong()).sum() < naturalAnswers
+    } while (stream(images.get("images"))
+                .mapToLong(
+                    i ->
+                        i.get("human").isNull()
+                            ? 0
+                            : i.get("human")
+                                .get("by_condition")
+                                .path("natural")
+                                .path("trials")
+                                .asLong())
+                .sum()
+            < naturalAnswers
         && System.nanoTime() < deadline);
-    SimulateParticipantsCommand.Psychometric planted = new SimulateParticipantsCommand.Psychometric(3, 6, 0.5, 10);
-    return stream(images.get("images")).filter(i -> !i.get("human").isNull())
-        .mapToDouble(i -> Math.abs(i.get("human").get("by_condition").get("natural").get("accuracy").asDouble()
-            - planted.probability(i.get("difficulty").asDouble(), 0)))
-        .average().orElseThrow();
+    SimulateParticipantsCommand.Psychometric planted =
+        new SimulateParticipantsCommand.Psychometric(3, 6, 0.5, 10);
+    return stream(images.get("images"))
+        .filter(i -> !i.get("human").isNull())
+        .mapToDouble(
+            i ->
+                Math.abs(
+                    i.get("human").get("by_condition").get("natural").get("accuracy").asDouble()
+                        - planted.probability(i.get("difficulty").asDouble(), 0)))
+        .average()
+        .orElseThrow();
   }
 
   private static JsonNode awaitHuman(String url, int trials) throws Exception {
@@ -553,18 +762,24 @@ class LiveDifficultyApiIT {
   }
 
   private static HttpResponse<String> post(String url, String body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void expectPostError(String url, String body, int status, String message) throws Exception {
+  private static void expectPostError(String url, String body, int status, String message)
+      throws Exception {
     HttpResponse<String> response = post(url, body);
     assertThat(response.statusCode()).as(url + " → " + response.body()).isEqualTo(status);
     assertThat(JSON.readTree(response.body()).get("error").asText()).contains(message);
     conforms(response.body(), "#/components/schemas/Error");
   }
 
-  private static JsonNode nextEvent(BlockingQueue<String[]> events, String name, Duration timeout) throws Exception {
+  private static JsonNode nextEvent(BlockingQueue<String[]> events, String name, Duration timeout)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String[] event = events.poll(1, TimeUnit.SECONDS);
@@ -575,19 +790,23 @@ class LiveDifficultyApiIT {
     throw new AssertionError("no " + name + " event within " + timeout);
   }
 
-  // ---- helpers -----------------------------------------------------------------------------------
+  // ---- helpers
+  // -----------------------------------------------------------------------------------
 
   private static JsonNode getJson(String url) throws Exception {
-    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(url + " → " + response.body()).isEqualTo(200);
-    assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+    assertThat(response.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
     return JSON.readTree(response.body());
   }
 
   private static void expectError(String url, int status, String message) throws Exception {
-    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(url + " → " + response.body()).isEqualTo(status);
     JsonNode body = JSON.readTree(response.body());
     assertThat(body.get("error").asText()).contains(message);
@@ -603,8 +822,9 @@ class LiveDifficultyApiIT {
     document.put("$ref", pointer);
     document.set("components", openApi.get("components"));
     document.set("paths", openApi.get("paths"));
-    Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-        .getSchema(document.toString(), InputFormat.JSON);
+    Schema schema =
+        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+            .getSchema(document.toString(), InputFormat.JSON);
     List<Error> errors = schema.validate(json, InputFormat.JSON);
     assertThat(errors).as(pointer + " for " + json).isEmpty();
   }
@@ -612,29 +832,38 @@ class LiveDifficultyApiIT {
   /** Server-sent events as (event, data) pairs, read on a background thread. */
   private static BlockingQueue<String[]> events(String url) {
     BlockingQueue<String[]> queue = new LinkedBlockingQueue<>();
-    CompletableFuture<HttpResponse<Stream<String>>> response = HTTP.sendAsync(
-        HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").build(),
-        HttpResponse.BodyHandlers.ofLines());
-    Thread reader = new Thread(() -> {
-      try {
-        String[] event = {null};
-        response.get(30, TimeUnit.SECONDS).body().forEach(line -> {
-          if (line.startsWith("event:")) {
-            event[0] = line.substring(6).trim();
-          } else if (line.startsWith("data:")) {
-            queue.add(new String[] {event[0], line.substring(5).trim()});
-          }
-        });
-      } catch (Exception e) {
-        queue.add(new String[] {"error", e.toString()});
-      }
-    }, "sse-reader");
+    CompletableFuture<HttpResponse<Stream<String>>> response =
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").build(),
+            HttpResponse.BodyHandlers.ofLines());
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                String[] event = {null};
+                response
+                    .get(30, TimeUnit.SECONDS)
+                    .body()
+                    .forEach(
+                        line -> {
+                          if (line.startsWith("event:")) {
+                            event[0] = line.substring(6).trim();
+                          } else if (line.startsWith("data:")) {
+                            queue.add(new String[] {event[0], line.substring(5).trim()});
+                          }
+                        });
+              } catch (Exception e) {
+                queue.add(new String[] {"error", e.toString()});
+              }
+            },
+            "sse-reader");
     reader.setDaemon(true);
     reader.start();
     return queue;
   }
 
-  private static JsonNode nextImageEvent(BlockingQueue<String[]> events, Duration timeout) throws Exception {
+  private static JsonNode nextImageEvent(BlockingQueue<String[]> events, Duration timeout)
+      throws Exception {
     return nextEvent(events, "image", timeout);
   }
 

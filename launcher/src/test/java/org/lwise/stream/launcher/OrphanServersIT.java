@@ -23,36 +23,57 @@ class OrphanServersIT {
   @Test
   void shouldEndTheRegistryWhenItsParentIsKilled() throws Exception {
     int port = freePort();
-    Process parent = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), RegistryParentProcess.class.getName(),
-        Launcher.registryJar().toString(), tmp.resolve("registry").toString(), String.valueOf(port))
-        .redirectError(tmp.resolve("parent.err").toFile())
-        .start();
+    Process parent =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                RegistryParentProcess.class.getName(),
+                Launcher.registryJar().toString(),
+                tmp.resolve("registry").toString(),
+                String.valueOf(port))
+            .redirectError(tmp.resolve("parent.err").toFile())
+            .start();
     ProcessHandle registry = null;
     try {
       long registryPid;
-      try (BufferedReader out = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))) {
         String line = out.readLine(); // the parent's log lines come first
         while (line != null && !line.startsWith("registry pid ")) {
           line = out.readLine();
         }
-        assertThat(line).as(Files.readString(tmp.resolve("parent.err"))).startsWith("registry pid ");
+        assertThat(line)
+            .as(Files.readString(tmp.resolve("parent.err")))
+            .startsWith("registry pid ");
         registryPid = Long.parseLong(line.substring("registry pid ".length()));
       }
       registry = ProcessHandle.of(registryPid).orElseThrow();
 
-      parent.destroyForcibly().waitFor(); // kill -9: no shutdown hook runs, nothing closes the child
+      parent
+          .destroyForcibly()
+          .waitFor(); // kill -9: no shutdown hook runs, nothing closes the child
       long killed = System.nanoTime();
-      boolean ended = registry.onExit().thenApply(p -> true).completeOnTimeout(false, 10, TimeUnit.SECONDS).get();
+      boolean ended =
+          registry
+              .onExit()
+              .thenApply(p -> true)
+              .completeOnTimeout(false, 10, TimeUnit.SECONDS)
+              .get();
       double seconds = (System.nanoTime() - killed) / 1e9;
-      System.out.printf("registry pid %d ended %.1f s after its parent's kill -9%n", registryPid, seconds);
+      System.out.printf(
+          "registry pid %d ended %.1f s after its parent's kill -9%n", registryPid, seconds);
 
-      assertThat(ended).as("registry pid %d still running 10 s after its parent was killed", registryPid).isTrue();
+      assertThat(ended)
+          .as("registry pid %d still running 10 s after its parent was killed", registryPid)
+          .isTrue();
       assertThat(seconds).as("seconds from the kill to the registry's exit").isLessThan(8);
       assertThat(PortGuard.isFree(port)).isTrue();
     } finally {
-      // A failed assertion must not leave the parent (or, were the watch broken, its registry) running.
+      // A failed assertion must not leave the parent (or, were the watch broken, its registry)
+      // running.
       parent.destroyForcibly();
       if (registry != null) {
         registry.destroyForcibly();

@@ -15,12 +15,13 @@ import picocli.CommandLine;
  * environment → command line, for every key.
  */
 class RunSettingsTest {
-  static final Map<String, String> EMBEDDED = Map.of(
-      "bootstrap.servers", "127.0.0.1:40001",
-      "registry.url", "http://127.0.0.1:40002/apis/registry/v2",
-      "s3.endpoint", "http://127.0.0.1:40003",
-      "s3.path.style", "true",
-      "s3.url.template", "http://127.0.0.1:40003/{bucket}/{key}");
+  static final Map<String, String> EMBEDDED =
+      Map.of(
+          "bootstrap.servers", "127.0.0.1:40001",
+          "registry.url", "http://127.0.0.1:40002/apis/registry/v2",
+          "s3.endpoint", "http://127.0.0.1:40003",
+          "s3.path.style", "true",
+          "s3.url.template", "http://127.0.0.1:40003/{bucket}/{key}");
 
   static RunCommand parsed(String... args) {
     RunCommand run = new RunCommand();
@@ -30,7 +31,9 @@ class RunSettingsTest {
 
   static Path awsStyleFile(Path dir) throws Exception {
     Path file = dir.resolve("lwise.properties");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         s3.bucket.prefix=morgan
         s3.url.template=https://{bucket}.s3.amazonaws.com/{key}
         worker.model.card=models/another
@@ -40,9 +43,11 @@ class RunSettingsTest {
   }
 
   @Test
-  void shouldLetTheFilesUrlTemplateAndPrefixWinOverTheEmbeddedConnection(@TempDir Path dir) throws Exception {
+  void shouldLetTheFilesUrlTemplateAndPrefixWinOverTheEmbeddedConnection(@TempDir Path dir)
+      throws Exception {
     RunCommand run = parsed("--dirmap", "d.csv", "--model", "models/robust", "--out", "out");
-    Map<String, String> settings = run.settings(StageSettings.load(awsStyleFile(dir), Map.of()), EMBEDDED);
+    Map<String, String> settings =
+        run.settings(StageSettings.load(awsStyleFile(dir), Map.of()), EMBEDDED);
     assertThat(settings)
         .containsEntry("s3.url.template", "https://{bucket}.s3.amazonaws.com/{key}")
         .containsEntry("s3.bucket.prefix", "morgan")
@@ -54,7 +59,8 @@ class RunSettingsTest {
   @Test
   void shouldLetModelAndOutWinOverTheFile(@TempDir Path dir) throws Exception {
     RunCommand run = parsed("--dirmap", "d.csv", "--model", "models/robust", "--out", "out");
-    Map<String, String> settings = run.settings(StageSettings.load(awsStyleFile(dir), Map.of()), EMBEDDED);
+    Map<String, String> settings =
+        run.settings(StageSettings.load(awsStyleFile(dir), Map.of()), EMBEDDED);
     assertThat(settings)
         .containsEntry("worker.model.card", "models/robust")
         .containsEntry("aggregator.output.dir", "out")
@@ -73,11 +79,17 @@ class RunSettingsTest {
   }
 
   @Test
-  void shouldLetTheEnvironmentWinOverTheFileAndTheCommandLineOverBoth(@TempDir Path dir) throws Exception {
+  void shouldLetTheEnvironmentWinOverTheFileAndTheCommandLineOverBoth(@TempDir Path dir)
+      throws Exception {
     RunCommand run = parsed("--dirmap", "d.csv", "--model", "models/robust", "--batch-size", "4");
-    Map<String, String> settings = run.settings(StageSettings.load(awsStyleFile(dir), Map.of(
-        "LWISE_S3_URL_TEMPLATE", "https://cdn.example/{bucket}/{key}",
-        "LWISE_WORKER_MAX_BATCH_SIZE", "16")), EMBEDDED);
+    Map<String, String> settings =
+        run.settings(
+            StageSettings.load(
+                awsStyleFile(dir),
+                Map.of(
+                    "LWISE_S3_URL_TEMPLATE", "https://cdn.example/{bucket}/{key}",
+                    "LWISE_WORKER_MAX_BATCH_SIZE", "16")),
+            EMBEDDED);
     assertThat(settings)
         .containsEntry("s3.url.template", "https://cdn.example/{bucket}/{key}")
         .containsEntry("worker.max.batch.size", "4");

@@ -28,22 +28,40 @@ class StageSettingsTest {
     assertThatThrownBy(() -> StageSettings.load(null, Map.of("LWISE_S3_ENDPIONT", "http://s3")))
         .hasMessageContaining("'s3.endpiont' from the environment")
         .hasMessageContaining("s3.endpoint");
-    Map<String, String> loaded = StageSettings.load(null,
-        Map.of("LWISE_JAVA_OPTS", "-Xmx8g", "LWISE_LOG_FILE", "x.log", "LWISE_MAVEN_ARGS", "-Pcuda",
-            "LWISE_WORKER_MAX_BATCH_SIZE", "16", "HOME", "/"));
+    Map<String, String> loaded =
+        StageSettings.load(
+            null,
+            Map.of(
+                "LWISE_JAVA_OPTS",
+                "-Xmx8g",
+                "LWISE_LOG_FILE",
+                "x.log",
+                "LWISE_MAVEN_ARGS",
+                "-Pcuda",
+                "LWISE_WORKER_MAX_BATCH_SIZE",
+                "16",
+                "HOME",
+                "/"));
     assertThat(loaded).containsOnly(Map.entry("worker.max.batch.size", "16"));
   }
 
   @Test
   void shouldKnowEveryKeyOfTheComposeConfiguration() throws Exception {
     // Compose cannot run here; this keeps its stage configuration in step with the code.
-    Map<String, String> compose = StageSettings.load(Path.of("../compose/lwise.properties"), Map.of());
-    assertThat(compose).containsKeys("bootstrap.servers", "registry.url", "s3.endpoint", "worker.model.card");
-    assertThat(Path.of("..", compose.get("worker.model.card").replace("/opt/lwise/", ""), "model-card.json"))
+    Map<String, String> compose =
+        StageSettings.load(Path.of("../compose/lwise.properties"), Map.of());
+    assertThat(compose)
+        .containsKeys("bootstrap.servers", "registry.url", "s3.endpoint", "worker.model.card");
+    assertThat(
+            Path.of(
+                "..",
+                compose.get("worker.model.card").replace("/opt/lwise/", ""),
+                "model-card.json"))
         .exists();
     Map<String, String> environment = new HashMap<>();
-    Matcher variable = Pattern.compile("(?m)^\\s+(LWISE_[A-Z_]+):\\s+(\\S+)") // environment entries
-        .matcher(Files.readString(Path.of("../compose/docker-compose.yml")));
+    Matcher variable =
+        Pattern.compile("(?m)^\\s+(LWISE_[A-Z_]+):\\s+(\\S+)") // environment entries
+            .matcher(Files.readString(Path.of("../compose/docker-compose.yml")));
     while (variable.find()) {
       environment.put(variable.group(1), variable.group(2));
     }
@@ -54,6 +72,7 @@ class StageSettingsTest {
   @Test
   void shouldDocumentEveryKeyInTheReadme() throws Exception {
     String readme = Files.readString(Path.of("../README.md"));
-    assertThat(StageSettings.KNOWN).allSatisfy(key -> assertThat(readme).contains("| `" + key + "` |"));
+    assertThat(StageSettings.KNOWN)
+        .allSatisfy(key -> assertThat(readme).contains("| `" + key + "` |"));
   }
 }

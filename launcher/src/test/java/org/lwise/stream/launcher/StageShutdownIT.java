@@ -15,14 +15,15 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.lwise.stream.common.TopicSetup;
 
 /**
- * Each stage as its own process, started the way an operator starts it ({@code lwise worker|uploader|aggregator
- * --config …}): once it consumes, SIGTERM (what Ctrl-C, systemd and Docker send) must end it within 10 s.
+ * Each stage as its own process, started the way an operator starts it ({@code lwise
+ * worker|uploader|aggregator --config …}): once it consumes, SIGTERM (what Ctrl-C, systemd and
+ * Docker send) must end it within 10 s.
  */
 class StageShutdownIT {
   private static final Duration STOP_LIMIT = Duration.ofSeconds(10);
@@ -53,10 +54,15 @@ class StageShutdownIT {
       process.destroy(); // SIGTERM
       boolean exited = process.waitFor(30, TimeUnit.SECONDS);
       double seconds = (System.nanoTime() - signalled) / 1e9;
-      System.out.printf("lwise %s: exited %s %.1f s after SIGTERM%n", stage,
-          exited ? "(code " + process.exitValue() + ")" : "NOT (still running)", seconds);
-      assertThat(exited).as("lwise %s still running 30 s after SIGTERM; output: %s", stage, output(stage)).isTrue();
-      assertThat(seconds).as("seconds from SIGTERM to exit of lwise %s", stage).isLessThan(STOP_LIMIT.toSeconds());
+      System.out.printf(
+          "lwise %s: exited %s %.1f s after SIGTERM%n",
+          stage, exited ? "(code " + process.exitValue() + ")" : "NOT (still running)", seconds);
+      assertThat(exited)
+          .as("lwise %s still running 30 s after SIGTERM; output: %s", stage, output(stage))
+          .isTrue();
+      assertThat(seconds)
+          .as("seconds from SIGTERM to exit of lwise %s", stage)
+          .isLessThan(STOP_LIMIT.toSeconds());
     } finally {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
@@ -71,17 +77,26 @@ class StageShutdownIT {
   }
 
   private static Process start(String stage) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
-        "-Dai.djl.offline=true", "-Dlwise.log.file=" + tmp.resolve(stage + ".log"),
-        "-cp", System.getProperty("java.class.path"), Launcher.class.getName(),
-        stage, "--config", infra.connectionFile().toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-Dai.djl.offline=true",
+                "-Dlwise.log.file=" + tmp.resolve(stage + ".log"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                Launcher.class.getName(),
+                stage,
+                "--config",
+                infra.connectionFile().toString()));
     if (stage.equals("worker")) {
       command.addAll(List.of("--model", "../demo/models/fashion-cnn-standard"));
     }
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(tmp.resolve(stage + ".out").toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve(stage + ".out").toFile());
     builder.environment().put("DJL_OFFLINE", "true");
     builder.environment().put("OPT_OUT_TRACKING", "true");
     builder.environment().put("LWISE_AGGREGATOR_OUTPUT_DIR", tmp.resolve("out").toString());
@@ -92,17 +107,21 @@ class StageShutdownIT {
   }
 
   /** Until the stage's consumer group has a member with partitions: the stage is in its loop. */
-  private static void awaitConsuming(Process process, String stage, String group, Duration timeout) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", infra.kafka().bootstrapServers()))) {
+  private static void awaitConsuming(Process process, String stage, String group, Duration timeout)
+      throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of("bootstrap.servers", infra.kafka().bootstrapServers()))) {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
         if (!process.isAlive()) {
           throw new IllegalStateException("lwise " + stage + " exited: " + output(stage));
         }
         try {
-          ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+          ConsumerGroupDescription description =
+              admin.describeConsumerGroups(List.of(group)).all().get().get(group);
           if (!description.members().isEmpty()
-              && description.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
+              && description.members().stream()
+                  .allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
             return;
           }
         } catch (ExecutionException e) {
@@ -112,7 +131,8 @@ class StageShutdownIT {
         }
         Thread.sleep(200);
       }
-      throw new IllegalStateException("lwise " + stage + " did not join " + group + ": " + output(stage));
+      throw new IllegalStateException(
+          "lwise " + stage + " did not join " + group + ": " + output(stage));
     }
   }
 

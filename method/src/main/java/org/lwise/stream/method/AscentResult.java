@@ -11,4 +11,5 @@ import java.util.List;
  * @param losses the loss at every iterate x0..xT (of the objective, before the attack sign)
  * @param last the final iterate xT
  */
-public record AscentResult(float[] logits0, List<float[]> best, List<Integer> bestStep, float[] losses, float[] last) {}
+public record AscentResult(
+    float[] logits0, List<float[]> best, List<Integer> bestStep, float[] losses, float[] last) {}

@@ -9,9 +9,20 @@ import java.util.List;
  * A batch of trajectories as the tensors the loop needs: x0, one-hot labels, the divergence masks
  * and counts, attack signs, objective ids, step sizes and budgets — built once per batch.
  */
-record BatchInputs(int n, int size, int pixels, float[] x0Flat, NDArray x0, NDArray oneHot, NDArray divergeMask,
-                   NDArray divergeCount, NDArray sign, float[] signs, NDArray objectives, NDArray stepSizes,
-                   NDArray eps) {
+record BatchInputs(
+    int n,
+    int size,
+    int pixels,
+    float[] x0Flat,
+    NDArray x0,
+    NDArray oneHot,
+    NDArray divergeMask,
+    NDArray divergeCount,
+    NDArray sign,
+    float[] signs,
+    NDArray objectives,
+    NDArray stepSizes,
+    NDArray eps) {
 
   static BatchInputs of(List<Trajectory> batch, int size, int classes, NDManager scope) {
     int n = batch.size();
@@ -27,7 +38,8 @@ record BatchInputs(int n, int size, int pixels, float[] x0Flat, NDArray x0, NDAr
     for (int i = 0; i < n; i++) {
       Trajectory t = batch.get(i);
       if (t.x0().length != pixels) {
-        throw new IllegalArgumentException("image " + i + " has " + t.x0().length + " values, the model takes " + pixels);
+        throw new IllegalArgumentException(
+            "image " + i + " has " + t.x0().length + " values, the model takes " + pixels);
       }
       System.arraycopy(t.x0(), 0, x0Flat, i * pixels, pixels);
       oneHot[i * classes + t.label()] = 1f;
@@ -40,7 +52,11 @@ record BatchInputs(int n, int size, int pixels, float[] x0Flat, NDArray x0, NDAr
       sign[i] = t.attack() ? -1f : 1f;
       objective[i] = t.objective().ordinal();
     }
-    return new BatchInputs(n, size, pixels, x0Flat,
+    return new BatchInputs(
+        n,
+        size,
+        pixels,
+        x0Flat,
         scope.create(x0Flat, new Shape(n, 3, size, size)),
         scope.create(oneHot, new Shape(n, classes)),
         scope.create(divergeMask, new Shape(n, classes)),
@@ -55,7 +71,8 @@ record BatchInputs(int n, int size, int pixels, float[] x0Flat, NDArray x0, NDAr
   /** The first iterate: x0, or seeded random starts where trajectories ask for them. */
   NDArray start(List<Trajectory> batch, NDManager scope) {
     return batch.stream().anyMatch(t -> t.randomSeed() != null)
-        ? scope.create(L2ProjectedAscent.randomStarts(batch, x0Flat, pixels), new Shape(n, 3, size, size))
+        ? scope.create(
+            L2ProjectedAscent.randomStarts(batch, x0Flat, pixels), new Shape(n, 3, size, size))
         : x0.duplicate();
   }
 

@@ -11,11 +11,20 @@ import java.util.List;
  * @param attack ascend the loss (make the image harder)
  * @param randomStart start from a seeded random point of the eps sphere instead of x0
  * @param numAugs the multi-view variant's views per step; 0 = the plain loop
- * @param augTypes the views' augmentations in order; empty = all (see {@link ViewAugmentation.Type})
+ * @param augTypes the views' augmentations in order; empty = all (see {@link
+ *     ViewAugmentation.Type})
  */
 public record EnhancementCondition(
-    String id, double eps, double stepSize, int numSteps, Objective objective, List<Integer> divergeFrom,
-    boolean attack, boolean randomStart, int numAugs, List<String> augTypes) {
+    String id,
+    double eps,
+    double stepSize,
+    int numSteps,
+    Objective objective,
+    List<Integer> divergeFrom,
+    boolean attack,
+    boolean randomStart,
+    int numAugs,
+    List<String> augTypes) {
 
   public EnhancementCondition {
     divergeFrom = List.copyOf(divergeFrom);
@@ -23,7 +32,9 @@ public record EnhancementCondition(
   }
 
   /** A plain condition: best iterate of the loop from x0, no views. */
-  public static EnhancementCondition plain(String id, double eps, double stepSize, int numSteps, Objective objective) {
-    return new EnhancementCondition(id, eps, stepSize, numSteps, objective, List.of(), false, false, 0, List.of());
+  public static EnhancementCondition plain(
+      String id, double eps, double stepSize, int numSteps, Objective objective) {
+    return new EnhancementCondition(
+        id, eps, stepSize, numSteps, objective, List.of(), false, false, 0, List.of());
   }
 }

@@ -1,9 +1,9 @@
 package org.lwise.stream.method;
 
 /**
- * Difficulty scores from the logits at x0: {@code robust_gt_logit = z[y]} (low = hard), the
- * entropy of softmax(z), the cross-entropy −log softmax(z)[y], and the predicted class. Computed in
- * double from the float logits the model returned.
+ * Difficulty scores from the logits at x0: {@code robust_gt_logit = z[y]} (low = hard), the entropy
+ * of softmax(z), the cross-entropy −log softmax(z)[y], and the predicted class. Computed in double
+ * from the float logits the model returned.
  */
 public final class GroundTruthLogitScorer {
   private GroundTruthLogitScorer() {}
@@ -12,7 +12,8 @@ public final class GroundTruthLogitScorer {
 
   public static Scores score(float[] logits, int label) {
     if (label < 0 || label >= logits.length) {
-      throw new IllegalArgumentException("label " + label + " is out of range for a model with " + logits.length + " outputs");
+      throw new IllegalArgumentException(
+          "label " + label + " is out of range for a model with " + logits.length + " outputs");
     }
     double max = Double.NEGATIVE_INFINITY;
     int predicted = 0;

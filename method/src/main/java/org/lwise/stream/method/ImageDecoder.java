@@ -30,11 +30,12 @@ import javax.imageio.stream.ImageInputStream;
 public final class ImageDecoder {
   /**
    * Default {@link #ImageDecoder(long) pixel limit}. Decoding takes about 18 bytes per pixel at its
-   * peak (the image, three int sample planes, the RGB copy), so two codec threads at this limit stay
-   * under 2 GB of the worker's default 3 GB heap; real datasets (ImageNet, ISIC dermoscopy up to
-   * about 24 MP) are far below it. PIL itself warns of a decompression bomb from 89.5 MP.
+   * peak (the image, three int sample planes, the RGB copy), so two codec threads at this limit
+   * stay under 2 GB of the worker's default 3 GB heap; real datasets (ImageNet, ISIC dermoscopy up
+   * to about 24 MP) are far below it. PIL itself warns of a decompression bomb from 89.5 MP.
    */
   public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
+
   /** Largest limit accepted: {@code width × height × 3} must still fit in one Java array. */
   public static final long LARGEST_MAX_PIXELS = Integer.MAX_VALUE / 3;
 
@@ -48,18 +49,21 @@ public final class ImageDecoder {
     this(DEFAULT_MAX_PIXELS);
   }
 
-  /** @param maxPixels images declaring more pixels ({@code width × height}) are refused unread */
+  /**
+   * @param maxPixels images declaring more pixels ({@code width × height}) are refused unread
+   */
   public ImageDecoder(long maxPixels) {
     if (maxPixels < 1 || maxPixels > LARGEST_MAX_PIXELS) {
-      throw new IllegalArgumentException("pixel limit must be between 1 and " + LARGEST_MAX_PIXELS + ": " + maxPixels);
+      throw new IllegalArgumentException(
+          "pixel limit must be between 1 and " + LARGEST_MAX_PIXELS + ": " + maxPixels);
     }
     this.maxPixels = maxPixels;
   }
 
   /**
-   * Throws {@link UndecodableImageException} with the reason when the bytes are not an image we read.
-   * The declared size is checked against the pixel limit before any pixel buffer is allocated, so a
-   * decompression bomb (a few kilobytes declaring gigapixels) costs nothing.
+   * Throws {@link UndecodableImageException} with the reason when the bytes are not an image we
+   * read. The declared size is checked against the pixel limit before any pixel buffer is
+   * allocated, so a decompression bomb (a few kilobytes declaring gigapixels) costs nothing.
    */
   public RgbImage decode(byte[] bytes) {
     if (bytes.length == 0) {
@@ -68,8 +72,12 @@ public final class ImageDecoder {
     try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
       if (!readers.hasNext()) {
-        throw new UndecodableImageException("not an image in a supported format (JPEG, PNG, TIFF, BMP, GIF); "
-            + bytes.length + " bytes starting with " + leadingBytes(bytes), null);
+        throw new UndecodableImageException(
+            "not an image in a supported format (JPEG, PNG, TIFF, BMP, GIF); "
+                + bytes.length
+                + " bytes starting with "
+                + leadingBytes(bytes),
+            null);
       }
       ImageReader reader = readers.next();
       try {
@@ -95,8 +103,18 @@ public final class ImageDecoder {
     }
     long pixels = (long) width * height;
     if (pixels > maxPixels) {
-      throw new UndecodableImageException(format + " of " + width + "×" + height + " = " + pixels
-          + " pixels is larger than the limit of " + maxPixels + " pixels (worker.max.image.pixels)", null);
+      throw new UndecodableImageException(
+          format
+              + " of "
+              + width
+              + "×"
+              + height
+              + " = "
+              + pixels
+              + " pixels is larger than the limit of "
+              + maxPixels
+              + " pixels (worker.max.image.pixels)",
+          null);
     }
     TruncationWarnings truncation = new TruncationWarnings();
     reader.addIIOReadWarningListener(truncation);
@@ -104,25 +122,26 @@ public final class ImageDecoder {
     try {
       image = reader.read(0, readParam(reader, format));
     } catch (IOException | RuntimeException e) {
-      throw new UndecodableImageException("truncated or corrupt " + format + " data (" + width + "×" + height
-          + "): " + reason(e), e);
+      throw new UndecodableImageException(
+          "truncated or corrupt " + format + " data (" + width + "×" + height + "): " + reason(e),
+          e);
     }
     if (truncation.warning != null) {
       // The JDK fills a truncated JPEG with gray and only warns; PIL refuses it ("image file is
       // truncated"), so do we.
-      throw new UndecodableImageException("truncated " + format + " (" + width + "×" + height + "): "
-          + truncation.warning, null);
+      throw new UndecodableImageException(
+          "truncated " + format + " (" + width + "×" + height + "): " + truncation.warning, null);
     }
     return image;
   }
 
   /**
-   * PIL ignores an embedded ICC profile: a tagged JPEG decodes to libjpeg's plain YCbCr→RGB (or RGB)
-   * output (SPEC.md). The JDK's JPEG reader instead converts every scanline from the embedded profile
-   * to sRGB with a ColorConvertOp (an sRGB-tagged file then differs from PIL by one level here and
-   * there, a linear-RGB-tagged one by up to 73 levels). Naming the source bands keeps libjpeg's output
-   * as it is: with bands selected the reader leaves out any conversion of its own ("if we are
-   * rearranging channels at all, the default conversions remain in place",
+   * PIL ignores an embedded ICC profile: a tagged JPEG decodes to libjpeg's plain YCbCr→RGB (or
+   * RGB) output (SPEC.md). The JDK's JPEG reader instead converts every scanline from the embedded
+   * profile to sRGB with a ColorConvertOp (an sRGB-tagged file then differs from PIL by one level
+   * here and there, a linear-RGB-tagged one by up to 73 levels). Naming the source bands keeps
+   * libjpeg's output as it is: with bands selected the reader leaves out any conversion of its own
+   * ("if we are rearranging channels at all, the default conversions remain in place",
    * JPEGImageReader.checkColorConversion). The other way out, reading into the profile's own colour
    * space, fails for some profiles (the reader rebuilds that colour space when it reads the header
    * again, then rejects its own type). Untagged files are converted by neither path, and gray JPEGs
@@ -160,7 +179,9 @@ public final class ImageDecoder {
 
   private static String reason(Throwable e) {
     StringBuilder reason = new StringBuilder(String.valueOf(e.getMessage()));
-    for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+    for (Throwable cause = e.getCause();
+        cause != null && cause != cause.getCause();
+        cause = cause.getCause()) {
       reason.append(" (").append(cause.getClass().getSimpleName());
       if (cause.getMessage() != null) {
         reason.append(": ").append(cause.getMessage());
@@ -170,12 +191,17 @@ public final class ImageDecoder {
     return reason.toString();
   }
 
-  /** The first bytes, printable ASCII as text, so a text file or an HTML error page is recognisable. */
+  /**
+   * The first bytes, printable ASCII as text, so a text file or an HTML error page is recognisable.
+   */
   private static String leadingBytes(byte[] bytes) {
     StringBuilder text = new StringBuilder("\"");
     for (int i = 0; i < Math.min(16, bytes.length); i++) {
       int b = bytes[i] & 0xFF;
-      text.append(b >= 0x20 && b < 0x7F && b != '\\' && b != '"' ? String.valueOf((char) b) : String.format("\\x%02x", b));
+      text.append(
+          b >= 0x20 && b < 0x7F && b != '\\' && b != '"'
+              ? String.valueOf((char) b)
+              : String.format("\\x%02x", b));
     }
     return text.append(bytes.length > 16 ? "…\"" : "\"").toString();
   }
@@ -199,7 +225,8 @@ public final class ImageDecoder {
     boolean wide = raster.getDataBuffer().getDataType() != DataBuffer.TYPE_BYTE;
     int colorBands = colorModel.getNumColorComponents();
     if (colorBands == 4) {
-      throw new UndecodableImageException("CMYK images are not supported; convert them to RGB first", null);
+      throw new UndecodableImageException(
+          "CMYK images are not supported; convert them to RGB first", null);
     }
     int[] first = raster.getSamples(0, 0, w, h, 0, (int[]) null);
     if (colorBands == 1 || bands < 3) {

@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 /**
  * The device a model runs on, from the {@code worker.device} setting: {@code auto} (the first GPU
  * the PyTorch engine sees, else the CPU), {@code cpu}, {@code gpu} or {@code gpu:N}. One worker
- * process per GPU: give each its own {@code gpu:N}, or the same setting and its own
- * {@code CUDA_VISIBLE_DEVICES}.
+ * process per GPU: give each its own {@code gpu:N}, or the same setting and its own {@code
+ * CUDA_VISIBLE_DEVICES}.
  */
 public final class InferenceDevice {
   public static final String AUTO = "auto";
@@ -27,11 +27,15 @@ public final class InferenceDevice {
     return select(setting, Engine.getEngine("PyTorch").getGpuCount());
   }
 
-  /** The device for {@code setting} given the GPUs the engine sees; a GPU that is not there is an error. */
+  /**
+   * The device for {@code setting} given the GPUs the engine sees; a GPU that is not there is an
+   * error.
+   */
   static Device select(String setting, int gpus) {
     Matcher m = SETTING.matcher(setting == null ? "" : setting);
     if (!m.matches()) {
-      throw new IllegalArgumentException("device '" + setting + "' is not one of auto, cpu, gpu, gpu:N");
+      throw new IllegalArgumentException(
+          "device '" + setting + "' is not one of auto, cpu, gpu, gpu:N");
     }
     if (setting.equals(AUTO)) {
       return gpus > 0 ? Device.gpu(0) : Device.cpu();
@@ -41,9 +45,13 @@ public final class InferenceDevice {
     }
     int index = m.group(1) == null ? 0 : Integer.parseInt(m.group(1));
     if (index >= gpus) {
-      throw new IllegalArgumentException("device " + setting + " asked for, but the PyTorch engine sees " + gpus
-          + " GPU(s): the build carries DJL's CPU natives unless built with -Pcuda (README \"GPU build\"), or no CUDA device"
-          + " is visible");
+      throw new IllegalArgumentException(
+          "device "
+              + setting
+              + " asked for, but the PyTorch engine sees "
+              + gpus
+              + " GPU(s): the build carries DJL's CPU natives unless built with -Pcuda (README \"GPU build\"), or no CUDA device"
+              + " is visible");
     }
     return Device.gpu(index);
   }

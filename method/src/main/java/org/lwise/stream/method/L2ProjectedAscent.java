@@ -94,7 +94,8 @@ public final class L2ProjectedAscent {
             }
           }
           NDArray current = x.stopGradient();
-          keepBest(batch, t, loss, in.signs(), current, pixels, best, bestSteps, bestLoss, lossHistory);
+          keepBest(
+              batch, t, loss, in.signs(), current, pixels, best, bestSteps, bestLoss, lossHistory);
           if (last) {
             lastFlat = current.toFloatArray();
             break;
@@ -112,17 +113,24 @@ public final class L2ProjectedAscent {
         steps.add(s);
       }
       float[] history = Arrays.copyOf(lossHistory[i], batch.get(i).steps() + 1);
-      results.add(new AscentResult(logits0[i], Arrays.asList(best[i]), steps, history,
-          Arrays.copyOfRange(lastFlat, i * pixels, (i + 1) * pixels)));
+      results.add(
+          new AscentResult(
+              logits0[i],
+              Arrays.asList(best[i]),
+              steps,
+              history,
+              Arrays.copyOfRange(lastFlat, i * pixels, (i + 1) * pixels)));
     }
     return results;
   }
 
   /**
-   * One normalized step down the gradient, then the L2 projection onto the eps ball around x0 (torch
-   * {@code renorm} arithmetic) and the clamp to [0,1]: {@code x - step * g / (||g|| + 1e-10)}.
+   * One normalized step down the gradient, then the L2 projection onto the eps ball around x0
+   * (torch {@code renorm} arithmetic) and the clamp to [0,1]: {@code x - step * g / (||g|| +
+   * 1e-10)}.
    */
-  static NDArray stepAndProject(NDArray x, NDArray grad, NDArray x0, NDArray stepSizes, NDArray eps) {
+  static NDArray stepAndProject(
+      NDArray x, NDArray grad, NDArray x0, NDArray stepSizes, NDArray eps) {
     long n = x.getShape().get(0);
     NDArray gradNorm = grad.reshape(n, -1).norm(new int[] {1}).reshape(n, 1, 1, 1);
     NDArray scaled = grad.div(gradNorm.add(1e-10f));
@@ -135,8 +143,8 @@ public final class L2ProjectedAscent {
   }
 
   /**
-   * The robustness library's L2 random start, {@code clamp(x0 + eps * r / (||r|| + 1e-10), 0, 1)} with
-   * r ~ N(0, 1), drawn from the trajectory's seed; x0 itself for trajectories without one.
+   * The robustness library's L2 random start, {@code clamp(x0 + eps * r / (||r|| + 1e-10), 0, 1)}
+   * with r ~ N(0, 1), drawn from the trajectory's seed; x0 itself for trajectories without one.
    */
   static float[] randomStarts(List<Trajectory> batch, float[] x0Flat, int pixels) {
     float[] start = x0Flat.clone();
@@ -161,7 +169,12 @@ public final class L2ProjectedAscent {
   }
 
   /** Per-image loss L of SPEC.md (the quantity descended, before the attack sign). */
-  static NDArray loss(NDArray logits, NDArray oneHot, NDArray divergeMask, NDArray divergeCount, NDArray objectives) {
+  static NDArray loss(
+      NDArray logits,
+      NDArray oneHot,
+      NDArray divergeMask,
+      NDArray divergeCount,
+      NDArray objectives) {
     NDArray zy = logits.mul(oneHot).sum(new int[] {1});
     NDArray logit = zy.neg();
     NDArray crossEntropy = logits.logSoftmax(1).mul(oneHot).sum(new int[] {1}).neg();
@@ -173,8 +186,16 @@ public final class L2ProjectedAscent {
   }
 
   private static void keepBest(
-      List<Trajectory> batch, int t, float[] loss, float[] sign, NDArray x, int pixels, float[][][] best,
-      List<int[]> bestSteps, List<float[]> bestLoss, float[][] lossHistory) {
+      List<Trajectory> batch,
+      int t,
+      float[] loss,
+      float[] sign,
+      NDArray x,
+      int pixels,
+      float[][][] best,
+      List<int[]> bestSteps,
+      List<float[]> bestLoss,
+      float[][] lossHistory) {
     float[] xs = null;
     for (int i = 0; i < batch.size(); i++) {
       Trajectory trajectory = batch.get(i);

@@ -10,10 +10,10 @@ import java.util.function.Function;
 
 /**
  * DJL translator of the forward-only path: an input becomes CHW floats in [0,1] (for decoded
- * images, by the PIL-exact {@link Preprocessor}), then the model card's normalization
- * {@code (clamp(x, 0, 1) - mean) / std}; the output is the raw logits. Arrays are created only in
- * the context's manager, so each call's are freed with it; DJL's default batchifier stacks inputs
- * for {@code batchPredict}.
+ * images, by the PIL-exact {@link Preprocessor}), then the model card's normalization {@code
+ * (clamp(x, 0, 1) - mean) / std}; the output is the raw logits. Arrays are created only in the
+ * context's manager, so each call's are freed with it; DJL's default batchifier stacks inputs for
+ * {@code batchPredict}.
  */
 public final class LogitsTranslator<I> implements Translator<I, float[]> {
   private final int size;
@@ -31,18 +31,22 @@ public final class LogitsTranslator<I> implements Translator<I, float[]> {
   /** Decoded 8-bit images of any size: Resize + CenterCrop to the input size, then ToTensor. */
   public static LogitsTranslator<RgbImage> ofImages(ModelCard card) {
     Preprocessor preprocessor = new Preprocessor(card.inputSize());
-    return new LogitsTranslator<>(card, image -> Preprocessor.toChw(preprocessor.resizeAndCrop(image)));
+    return new LogitsTranslator<>(
+        card, image -> Preprocessor.toChw(preprocessor.resizeAndCrop(image)));
   }
 
   /** CHW floats in [0,1] already at the input size. */
   public static LogitsTranslator<float[]> ofChw(ModelCard card) {
     int values = 3 * card.inputSize() * card.inputSize();
-    return new LogitsTranslator<>(card, chw -> {
-      if (chw.length != values) {
-        throw new IllegalArgumentException("image has " + chw.length + " values, the model takes " + values);
-      }
-      return chw;
-    });
+    return new LogitsTranslator<>(
+        card,
+        chw -> {
+          if (chw.length != values) {
+            throw new IllegalArgumentException(
+                "image has " + chw.length + " values, the model takes " + values);
+          }
+          return chw;
+        });
   }
 
   @Override

@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the pipeline must know about a model: its TorchScript file, input size and the
- * normalization applied in front of it (part of the model, not of preprocessing), and its classes.
- * Stored as {@code model-card.json} next to the {@code .pt} file.
+ * What the pipeline must know about a model: its TorchScript file, input size and the normalization
+ * applied in front of it (part of the model, not of preprocessing), and its classes. Stored as
+ * {@code model-card.json} next to the {@code .pt} file.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelCard(
@@ -46,7 +46,8 @@ public record ModelCard(
     }
     classNames = classNames == null ? List.of() : List.copyOf(classNames);
     // Keep the order fields were written in: the card is read by people too.
-    training = training == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(training));
+    training =
+        training == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(training));
   }
 
   /** Reads a card; {@code path} is the card file or the folder holding {@value #FILE_NAME}. */
@@ -61,7 +62,9 @@ public record ModelCard(
 
   public void write(Path folder) {
     try {
-      new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(folder.resolve(FILE_NAME).toFile(), this);
+      new ObjectMapper()
+          .writerWithDefaultPrettyPrinter()
+          .writeValue(folder.resolve(FILE_NAME).toFile(), this);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write model card to " + folder, e);
     }

@@ -41,7 +41,8 @@ public final class MultiViewAscent {
   /** Every trajectory's last iterate; its loss history is the view-averaged loss at x0..x(T-1). */
   public List<AscentResult> run(List<Trajectory> batch, Views views) {
     if (views.imageSeeds().size() != batch.size()) {
-      throw new IllegalArgumentException(views.imageSeeds().size() + " view seeds for " + batch.size() + " trajectories");
+      throw new IllegalArgumentException(
+          views.imageSeeds().size() + " view seeds for " + batch.size() + " trajectories");
     }
     synchronized (L2ProjectedAscent.GRADIENT_LOCK) {
       return runLocked(batch, views);
@@ -70,8 +71,14 @@ public final class MultiViewAscent {
             NDArray total = null;
             NDArray perImageTotal = null;
             for (int v = 0; v < views.count(); v++) {
-              NDArray view = views.types().isEmpty() ? x : ViewAugmentation.view(x, views.types(),
-                  draws(views.imageSeeds(), t, v), new Random(drawSeed(batchSeed, t, v)));
+              NDArray view =
+                  views.types().isEmpty()
+                      ? x
+                      : ViewAugmentation.view(
+                          x,
+                          views.types(),
+                          draws(views.imageSeeds(), t, v),
+                          new Random(drawSeed(batchSeed, t, v)));
               NDArray perImage = in.loss(model.differentiableLogits(view));
               NDArray term = perImage.mul(in.sign()).mean();
               total = total == null ? term : total.add(term);
@@ -85,7 +92,9 @@ public final class MultiViewAscent {
             grad = x.getGradient().duplicate();
           }
           NDArray current = x.stopGradient();
-          x = L2ProjectedAscent.stepAndProject(current, grad, in.x0(), in.stepSizes(), in.eps()).stopGradient();
+          x =
+              L2ProjectedAscent.stepAndProject(current, grad, in.x0(), in.stepSizes(), in.eps())
+                  .stopGradient();
           x.attach(scope);
         }
       }

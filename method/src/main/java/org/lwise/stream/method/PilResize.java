@@ -91,9 +91,10 @@ public final class PilResize {
         }
         for (int x = 0; x < xmax; x++) {
           double w = total != 0.0 ? weights[x] / total : weights[x];
-          fixed[xx * size + x] = w < 0
-              ? (int) (-0.5 + w * (1 << PRECISION_BITS))
-              : (int) (0.5 + w * (1 << PRECISION_BITS));
+          fixed[xx * size + x] =
+              w < 0
+                  ? (int) (-0.5 + w * (1 << PRECISION_BITS))
+                  : (int) (0.5 + w * (1 << PRECISION_BITS));
         }
         min[xx] = xmin;
         count[xx] = xmax;

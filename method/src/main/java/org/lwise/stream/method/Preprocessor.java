@@ -32,20 +32,25 @@ public final class Preprocessor {
       newH = size;
       newW = (int) ((double) ((long) size * w) / h);
     }
-    RgbImage resized = (w <= h && w == size) || (h <= w && h == size) ? image : PilResize.resize(image, newW, newH);
+    RgbImage resized =
+        (w <= h && w == size) || (h <= w && h == size)
+            ? image
+            : PilResize.resize(image, newW, newH);
     return centerCrop(resized);
   }
 
   private RgbImage centerCrop(RgbImage image) {
     if (image.width() < size || image.height() < size) {
-      throw new IllegalStateException("image smaller than the crop after resizing: " + image.width() + "x" + image.height());
+      throw new IllegalStateException(
+          "image smaller than the crop after resizing: " + image.width() + "x" + image.height());
     }
     // Python's round() is half-to-even; Math.rint is too.
     int top = (int) Math.rint((image.height() - size) / 2.0);
     int left = (int) Math.rint((image.width() - size) / 2.0);
     byte[] out = new byte[size * size * 3];
     for (int y = 0; y < size; y++) {
-      System.arraycopy(image.pixels(), ((y + top) * image.width() + left) * 3, out, y * size * 3, size * 3);
+      System.arraycopy(
+          image.pixels(), ((y + top) * image.width() + left) * 3, out, y * size * 3, size * 3);
     }
     return new RgbImage(size, size, out);
   }

@@ -4,7 +4,8 @@ package org.lwise.stream.method;
 public record RgbImage(int width, int height, byte[] pixels) {
   public RgbImage {
     if (pixels.length != width * height * 3) {
-      throw new IllegalArgumentException("expected " + width * height * 3 + " bytes, got " + pixels.length);
+      throw new IllegalArgumentException(
+          "expected " + width * height * 3 + " bytes, got " + pixels.length);
     }
   }
 

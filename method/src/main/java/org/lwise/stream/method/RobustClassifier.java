@@ -19,17 +19,17 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A TorchScript classifier loaded with DJL's PyTorch engine, with its model card's normalization
- * in front: {@code logits(x) = f((clamp(x, 0, 1) - mean) / std)} for x in [0,1]. One per process.
+ * A TorchScript classifier loaded with DJL's PyTorch engine, with its model card's normalization in
+ * front: {@code logits(x) = f((clamp(x, 0, 1) - mean) / std)} for x in [0,1]. One per process.
  *
- * <p>Forward-only work (scoring, evaluation) goes through DJL's {@link Predictor}s
- * ({@link #newImagePredictor()}, {@link #newChwPredictor()}): no autograd, no lock, one predictor
- * per thread.
+ * <p>Forward-only work (scoring, evaluation) goes through DJL's {@link Predictor}s ({@link
+ * #newImagePredictor()}, {@link #newChwPredictor()}): no autograd, no lock, one predictor per
+ * thread.
  *
- * <p>This is the ONE class that calls the PyTorch engine's internals ({@code IValueUtils},
- * {@code JniUtils}), because DJL's public API cannot do three things the method needs: take the
- * gradient with respect to the INPUT through a TorchScript module while its BatchNorm stays in eval
- * mode ({@link #differentiableLogits}); switch the module between train and eval mode when training
+ * <p>This is the ONE class that calls the PyTorch engine's internals ({@code IValueUtils}, {@code
+ * JniUtils}), because DJL's public API cannot do three things the method needs: take the gradient
+ * with respect to the INPUT through a TorchScript module while its BatchNorm stays in eval mode
+ * ({@link #differentiableLogits}); switch the module between train and eval mode when training
  * alternates with an attack (DJL only switches when its own flag changes, and assumes a freshly
  * loaded module is in train mode); and write plain TorchScript that {@code torch.jit.load} reads
  * ({@link #writeTorchScript}). See STACK.md "DJL + PyTorch, offline".
@@ -50,7 +50,9 @@ public final class RobustClassifier implements AutoCloseable {
     this.std = manager.create(card.stdFloats(), new Shape(1, 3, 1, 1));
   }
 
-  /** Loads the model named by a model card (the card file or its folder) on the {@code auto} device. */
+  /**
+   * Loads the model named by a model card (the card file or its folder) on the {@code auto} device.
+   */
   public static RobustClassifier load(Path cardPath) {
     return load(cardPath, InferenceDevice.select(InferenceDevice.AUTO));
   }
@@ -61,9 +63,13 @@ public final class RobustClassifier implements AutoCloseable {
     Path folder = ModelCard.folder(cardPath);
     Path file = folder.resolve(card.file());
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("model file " + file + " named by the model card does not exist");
+      throw new IllegalArgumentException(
+          "model file " + file + " named by the model card does not exist");
     }
-    String name = card.file().endsWith(".pt") ? card.file().substring(0, card.file().length() - 3) : card.file();
+    String name =
+        card.file().endsWith(".pt")
+            ? card.file().substring(0, card.file().length() - 3)
+            : card.file();
     Model model = Model.newInstance(card.id(), device, "PyTorch");
     try {
       // trainParam: parameters that autograd can reach, so input gradients flow through the module.
@@ -73,9 +79,11 @@ public final class RobustClassifier implements AutoCloseable {
       throw new UncheckedIOException("cannot load model " + file, e);
     } catch (MalformedModelException e) {
       model.close();
-      throw new IllegalArgumentException("model " + file + " is not a TorchScript module DJL can load: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "model " + file + " is not a TorchScript module DJL can load: " + e.getMessage(), e);
     }
-    RobustClassifier classifier = new RobustClassifier(card, model, (PtSymbolBlock) model.getBlock());
+    RobustClassifier classifier =
+        new RobustClassifier(card, model, (PtSymbolBlock) model.getBlock());
     classifier.frozenEvalMode();
     return classifier;
   }
@@ -85,9 +93,9 @@ public final class RobustClassifier implements AutoCloseable {
   }
 
   /**
-   * Logits (N, K) of a batch x (N, 3, S, S) in [0,1] with autograd on, for the gradient with respect
-   * to x; the module's mode is left as it is (eval, unless training). Callers hold a
-   * {@code GradientCollector}, of which DJL allows one per process.
+   * Logits (N, K) of a batch x (N, 3, S, S) in [0,1] with autograd on, for the gradient with
+   * respect to x; the module's mode is left as it is (eval, unless training). Callers hold a {@code
+   * GradientCollector}, of which DJL allows one per process.
    */
   public NDArray differentiableLogits(NDArray x) {
     NDList out = IValueUtils.forward(block, new NDList(normalize(x)), true);
@@ -110,7 +118,10 @@ public final class RobustClassifier implements AutoCloseable {
     return model.newPredictor(LogitsTranslator.ofChw(card));
   }
 
-  /** The model card's normalization, {@code (clamp(x, 0, 1) - mean) / std}, for a batch (N, 3, S, S). */
+  /**
+   * The model card's normalization, {@code (clamp(x, 0, 1) - mean) / std}, for a batch (N, 3, S,
+   * S).
+   */
   public NDArray normalize(NDArray x) {
     return x.clip(0f, 1f).sub(mean).div(std);
   }
@@ -127,7 +138,10 @@ public final class RobustClassifier implements AutoCloseable {
     JniUtils.enableTrainingMode(block);
   }
 
-  /** Writes the module as plain TorchScript in eval mode (loadable by {@code torch.jit.load} and by {@link #load}). */
+  /**
+   * Writes the module as plain TorchScript in eval mode (loadable by {@code torch.jit.load} and by
+   * {@link #load}).
+   */
   public void writeTorchScript(Path file) {
     JniUtils.enableInferenceMode(block);
     try (OutputStream out = Files.newOutputStream(file)) {

@@ -11,16 +11,31 @@ import java.util.List;
  * @param diverge the set D of LOGIT_DIVERGE (class ids); ignored by the other objectives
  * @param eps the projection radius (that of the longest condition)
  * @param outputs the conditions reading this trajectory, each with its own step count
- * @param randomSeed null: start at x0 (the L-WISE default); otherwise start at a random point of the
- *     eps sphere around x0 drawn from this seed (reproducible, so a replayed record gives the same image)
+ * @param randomSeed null: start at x0 (the L-WISE default); otherwise start at a random point of
+ *     the eps sphere around x0 drawn from this seed (reproducible, so a replayed record gives the
+ *     same image)
  */
 public record Trajectory(
-    float[] x0, int label, Objective objective, double stepSize, boolean attack, double eps,
-    List<Integer> diverge, List<Output> outputs, Long randomSeed) {
+    float[] x0,
+    int label,
+    Objective objective,
+    double stepSize,
+    boolean attack,
+    double eps,
+    List<Integer> diverge,
+    List<Output> outputs,
+    Long randomSeed) {
 
   /** A trajectory starting at x0. */
-  public Trajectory(float[] x0, int label, Objective objective, double stepSize, boolean attack, double eps,
-      List<Integer> diverge, List<Output> outputs) {
+  public Trajectory(
+      float[] x0,
+      int label,
+      Objective objective,
+      double stepSize,
+      boolean attack,
+      double eps,
+      List<Integer> diverge,
+      List<Output> outputs) {
     this(x0, label, objective, stepSize, attack, eps, diverge, outputs, null);
   }
 

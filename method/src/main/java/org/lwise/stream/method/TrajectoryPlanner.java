@@ -9,22 +9,42 @@ import java.util.Map;
 /**
  * Decides which conditions of one image can share a trajectory (SPEC.md, "A sweep shares one
  * trajectory"): with the same objective, step size, attack flag and divergence set, a condition
- * whose path length {@code step_size × num_steps ≤ eps} never reaches its projection, so its iterates
- * are the first {@code num_steps} iterates of the longest such condition. Those share one
+ * whose path length {@code step_size × num_steps ≤ eps} never reaches its projection, so its
+ * iterates are the first {@code num_steps} iterates of the longest such condition. Those share one
  * trajectory; every other condition runs its own.
  */
 public final class TrajectoryPlanner {
   private TrajectoryPlanner() {}
 
-  /** A trajectory to run, without its image: objective, step, attack, divergence set, eps and outputs. */
-  public record Plan(Objective objective, double stepSize, boolean attack, List<Integer> divergeFrom, double eps,
-                     List<Trajectory.Output> outputs, boolean randomStart, int numAugs, List<String> augTypes) {
-    public Plan(Objective objective, double stepSize, boolean attack, List<Integer> divergeFrom, double eps,
-        List<Trajectory.Output> outputs, boolean randomStart) {
+  /**
+   * A trajectory to run, without its image: objective, step, attack, divergence set, eps and
+   * outputs.
+   */
+  public record Plan(
+      Objective objective,
+      double stepSize,
+      boolean attack,
+      List<Integer> divergeFrom,
+      double eps,
+      List<Trajectory.Output> outputs,
+      boolean randomStart,
+      int numAugs,
+      List<String> augTypes) {
+    public Plan(
+        Objective objective,
+        double stepSize,
+        boolean attack,
+        List<Integer> divergeFrom,
+        double eps,
+        List<Trajectory.Output> outputs,
+        boolean randomStart) {
       this(objective, stepSize, attack, divergeFrom, eps, outputs, randomStart, 0, List.of());
     }
 
-    /** Needs a separate clean forward pass for the scores (its first pass is not at x0, or is augmented). */
+    /**
+     * Needs a separate clean forward pass for the scores (its first pass is not at x0, or is
+     * augmented).
+     */
     public boolean startsAwayFromX0() {
       return randomStart || numAugs > 0;
     }
@@ -40,7 +60,8 @@ public final class TrajectoryPlanner {
     for (EnhancementCondition c : conditions) {
       // A random start begins on the eps sphere, so its projection binds from the first step.
       // Multi-view conditions return their last iterate and draw random views: never shared either.
-      boolean neverProjects = !c.randomStart() && c.numAugs() == 0 && c.stepSize() * c.numSteps() <= c.eps();
+      boolean neverProjects =
+          !c.randomStart() && c.numAugs() == 0 && c.stepSize() * c.numSteps() <= c.eps();
       if (share && neverProjects) {
         List<Object> key = List.of(c.objective(), c.stepSize(), c.attack(), c.divergeFrom());
         groups.computeIfAbsent(key, k -> new ArrayList<>()).add(c);
@@ -49,19 +70,33 @@ public final class TrajectoryPlanner {
       }
     }
     for (List<EnhancementCondition> group : groups.values()) {
-      EnhancementCondition longest = group.stream().max(Comparator.comparingInt(EnhancementCondition::numSteps)).orElseThrow();
-      List<Trajectory.Output> outputs = group.stream()
-          .map(c -> new Trajectory.Output(c.id(), c.numSteps()))
-          .toList();
-      plans.add(new Plan(longest.objective(), longest.stepSize(), longest.attack(),
-          longest.divergeFrom(), longest.eps(), outputs, false));
+      EnhancementCondition longest =
+          group.stream().max(Comparator.comparingInt(EnhancementCondition::numSteps)).orElseThrow();
+      List<Trajectory.Output> outputs =
+          group.stream().map(c -> new Trajectory.Output(c.id(), c.numSteps())).toList();
+      plans.add(
+          new Plan(
+              longest.objective(),
+              longest.stepSize(),
+              longest.attack(),
+              longest.divergeFrom(),
+              longest.eps(),
+              outputs,
+              false));
     }
     return plans;
   }
 
   private static Plan single(EnhancementCondition c) {
-    return new Plan(c.objective(), c.stepSize(), c.attack(), c.divergeFrom(), c.eps(),
-        List.of(new Trajectory.Output(c.id(), c.numSteps())), c.randomStart(), c.numAugs(),
+    return new Plan(
+        c.objective(),
+        c.stepSize(),
+        c.attack(),
+        c.divergeFrom(),
+        c.eps(),
+        List.of(new Trajectory.Output(c.id(), c.numSteps())),
+        c.randomStart(),
+        c.numAugs(),
         c.augTypes());
   }
 

@@ -10,34 +10,39 @@ import java.util.Random;
 
 /**
  * The random views of SPEC.md's multi-view variant, differentiable so the gradient flows through
- * them: brightness {@code x·u}; saturation {@code (x − m_c)·u + m_c} (m_c the per-pixel channel mean);
- * contrast {@code (x − m)·u + m} (m the image mean), each u ~ U(0.8, 1.2) per image; translation by
- * integer shifts in [−s, s], s = round(0.125·size), zero fill; resize by one factor ~ U(0.8, 1.2) for
- * the whole batch (bilinear, align_corners false), centred zero padding when smaller, top-left crop
- * when larger; cutout, a square of round(0.5·size) zeroed at a uniformly random position.
+ * them: brightness {@code x·u}; saturation {@code (x − m_c)·u + m_c} (m_c the per-pixel channel
+ * mean); contrast {@code (x − m)·u + m} (m the image mean), each u ~ U(0.8, 1.2) per image;
+ * translation by integer shifts in [−s, s], s = round(0.125·size), zero fill; resize by one factor
+ * ~ U(0.8, 1.2) for the whole batch (bilinear, align_corners false), centred zero padding when
+ * smaller, top-left crop when larger; cutout, a square of round(0.5·size) zeroed at a uniformly
+ * random position.
  *
- * <p>Shifts and resizing are written as multiplications by 0/1 and interpolation matrices
- * ({@code out = R_y · x · R_xᵀ}), which is exact for shifts and the same arithmetic as bilinear
+ * <p>Shifts and resizing are written as multiplications by 0/1 and interpolation matrices ({@code
+ * out = R_y · x · R_xᵀ}), which is exact for shifts and the same arithmetic as bilinear
  * interpolation, and keeps everything inside autograd.
  */
 public final class ViewAugmentation {
   /** The augmentation types, in the order they are applied. */
   public enum Type {
-    COLOR, TRANSLATION, RESIZE, CUTOUT;
+    COLOR,
+    TRANSLATION,
+    RESIZE,
+    CUTOUT;
 
     public static Type parse(String name) {
       return valueOf(name.toUpperCase(Locale.ROOT));
     }
   }
 
-  public static final List<Type> DEFAULT_TYPES = List.of(Type.COLOR, Type.TRANSLATION, Type.RESIZE, Type.CUTOUT);
+  public static final List<Type> DEFAULT_TYPES =
+      List.of(Type.COLOR, Type.TRANSLATION, Type.RESIZE, Type.CUTOUT);
 
   private ViewAugmentation() {}
 
   /**
-   * One random view of a batch x (N, 3, S, S). Image i's draws come from {@code perImage.get(i)}, so
-   * its view does not depend on which images share its batch; the one resize factor SPEC.md draws
-   * per batch comes from {@code batchWide}.
+   * One random view of a batch x (N, 3, S, S). Image i's draws come from {@code perImage.get(i)},
+   * so its view does not depend on which images share its batch; the one resize factor SPEC.md
+   * draws per batch comes from {@code batchWide}.
    */
   public static NDArray view(NDArray x, List<Type> types, List<Random> perImage, Random batchWide) {
     NDManager manager = x.getManager();
@@ -122,9 +127,10 @@ public final class ViewAugmentation {
   }
 
   /**
-   * Bilinear resize by {@code factor} (PyTorch's {@code interpolate(scale_factor=f, align_corners=False)}:
-   * source coordinate (dst + 0.5) / f − 0.5, clamped at 0), to floor(size·f) pixels, then centred zero
-   * padding back to {@code size} when smaller or a top-left crop when larger — as one size×size matrix.
+   * Bilinear resize by {@code factor} (PyTorch's {@code interpolate(scale_factor=f,
+   * align_corners=False)}: source coordinate (dst + 0.5) / f − 0.5, clamped at 0), to floor(size·f)
+   * pixels, then centred zero padding back to {@code size} when smaller or a top-left crop when
+   * larger — as one size×size matrix.
    */
   static float[] resizeMatrix(int size, double factor) {
     int scaled = (int) Math.floor(size * factor);

@@ -19,15 +19,16 @@ class ImageCodecTest {
         .hasMessageContaining("not an image in a supported format");
     byte[] png = Files.readAllBytes(Path.of("src/test/resources/reference/images/rgba.png"));
     byte[] truncated = Arrays.copyOf(png, 200);
-    assertThatThrownBy(() -> decoder.decode(truncated)).isInstanceOf(ImageDecoder.UndecodableImageException.class);
+    assertThatThrownBy(() -> decoder.decode(truncated))
+        .isInstanceOf(ImageDecoder.UndecodableImageException.class);
   }
 
   @Test
   void shouldConvertOutputsTo8BitByFloorOfXTimes255PlusHalf() {
     float[] chw = new float[3];
-    chw[0] = 0.5f / 255f;   // 0.5 -> floor(1.0) = 1
-    chw[1] = 1.2f;          // clamped to 255
-    chw[2] = -0.1f;         // clamped to 0
+    chw[0] = 0.5f / 255f; // 0.5 -> floor(1.0) = 1
+    chw[1] = 1.2f; // clamped to 255
+    chw[2] = -0.1f; // clamped to 0
     RgbImage image = RgbImage.fromChw(chw, 1);
     assertThat(image.get(0, 0, 0)).isEqualTo(1);
     assertThat(image.get(0, 0, 1)).isEqualTo(255);
@@ -47,6 +48,7 @@ class ImageCodecTest {
       entropy -= p * Math.log(p);
     }
     assertThat(s.entropy()).isCloseTo(entropy, offset(1e-12));
-    assertThatThrownBy(() -> GroundTruthLogitScorer.score(new float[] {1f, 2f}, 7)).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> GroundTruthLogitScorer.score(new float[] {1f, 2f}, 7))
+        .hasMessageContaining("out of range");
   }
 }

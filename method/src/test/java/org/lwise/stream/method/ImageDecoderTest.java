@@ -47,7 +47,8 @@ class ImageDecoderTest {
     // 100000×100000 8-bit RGB would be 30 GB; the file is a few dozen bytes.
     byte[] bomb = png(100_000, 100_000, 8, 2, zeroRows(1, 3));
     assertThat(bomb.length).isLessThan(200);
-    assertThatThrownBy(() -> decoder.decode(bomb)).isInstanceOf(UndecodableImageException.class)
+    assertThatThrownBy(() -> decoder.decode(bomb))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessageContaining("PNG of 100000×100000 = 10000000000 pixels")
         .hasMessageContaining("limit of 50000000 pixels (worker.max.image.pixels)");
   }
@@ -57,8 +58,10 @@ class ImageDecoderTest {
     // 8000×8000 gray zeros: a valid 64 MP image that compresses to about 64 KB.
     byte[] huge = png(8000, 8000, 8, 0, zeroRows(8000, 8000));
     assertThat(huge.length).isLessThan(200_000);
-    assertThatThrownBy(() -> decoder.decode(huge)).isInstanceOf(UndecodableImageException.class)
-        .hasMessageContaining("8000×8000 = 64000000 pixels").hasMessageContaining("limit of 50000000");
+    assertThatThrownBy(() -> decoder.decode(huge))
+        .isInstanceOf(UndecodableImageException.class)
+        .hasMessageContaining("8000×8000 = 64000000 pixels")
+        .hasMessageContaining("limit of 50000000");
   }
 
   @Test
@@ -66,20 +69,23 @@ class ImageDecoderTest {
     ImageDecoder hundredPixels = new ImageDecoder(100);
     assertThat(hundredPixels.decode(png(10, 10, 8, 0, zeroRows(10, 10))).width()).isEqualTo(10);
     assertThatThrownBy(() -> hundredPixels.decode(png(10, 11, 8, 0, zeroRows(11, 10))))
-        .isInstanceOf(UndecodableImageException.class).hasMessageContaining("10×11 = 110 pixels")
+        .isInstanceOf(UndecodableImageException.class)
+        .hasMessageContaining("10×11 = 110 pixels")
         .hasMessageContaining("limit of 100 pixels");
   }
 
   @Test
   void shouldRefuseAnEmptyFile() {
-    assertThatThrownBy(() -> decoder.decode(new byte[0])).isInstanceOf(UndecodableImageException.class)
+    assertThatThrownBy(() -> decoder.decode(new byte[0]))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessage("empty file (0 bytes)");
   }
 
   @Test
   void shouldRefuseTextAndShowHowItStarts() {
     byte[] text = "<html><body>404 Not Found</body></html>".getBytes(StandardCharsets.US_ASCII);
-    assertThatThrownBy(() -> decoder.decode(text)).isInstanceOf(UndecodableImageException.class)
+    assertThatThrownBy(() -> decoder.decode(text))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessageContaining("not an image in a supported format")
         .hasMessageContaining("39 bytes starting with \"<html><body>404 …\"");
   }
@@ -88,7 +94,8 @@ class ImageDecoderTest {
   void shouldRefuseATruncatedPng() throws Exception {
     byte[] whole = encode(noise(64, 64), "png");
     byte[] truncated = Arrays.copyOf(whole, whole.length / 2);
-    assertThatThrownBy(() -> decoder.decode(truncated)).isInstanceOf(UndecodableImageException.class)
+    assertThatThrownBy(() -> decoder.decode(truncated))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessageStartingWith("truncated or corrupt PNG data (64×64)");
   }
 
@@ -96,19 +103,23 @@ class ImageDecoderTest {
   void shouldRefuseATruncatedJpegLikePil() throws Exception {
     byte[] whole = encode(noise(64, 64), "jpeg");
     byte[] truncated = Arrays.copyOf(whole, whole.length / 2);
-    assertThatThrownBy(() -> decoder.decode(truncated)).isInstanceOf(UndecodableImageException.class)
+    assertThatThrownBy(() -> decoder.decode(truncated))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessageStartingWith("truncated JPEG (64×64)");
   }
 
   @Test
   void shouldRefuseACorruptHeader() throws Exception {
     byte[] zeroWidth = png(0, 10, 8, 0, zeroRows(10, 0));
-    assertThatThrownBy(() -> decoder.decode(zeroWidth)).isInstanceOf(UndecodableImageException.class)
+    assertThatThrownBy(() -> decoder.decode(zeroWidth))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessageStartingWith("corrupt PNG header");
     byte[] jpeg = encode(noise(8, 8), "jpeg");
     byte[] garbledJpeg = Arrays.copyOf(jpeg, jpeg.length);
-    Arrays.fill(garbledJpeg, 2, garbledJpeg.length, (byte) 0x5A); // SOI kept, everything after it garbage
-    assertThatThrownBy(() -> decoder.decode(garbledJpeg)).isInstanceOf(UndecodableImageException.class)
+    Arrays.fill(
+        garbledJpeg, 2, garbledJpeg.length, (byte) 0x5A); // SOI kept, everything after it garbage
+    assertThatThrownBy(() -> decoder.decode(garbledJpeg))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessageStartingWith("corrupt JPEG header");
   }
 
@@ -123,7 +134,8 @@ class ImageDecoderTest {
     } finally {
       writer.dispose();
     }
-    assertThatThrownBy(() -> decoder.decode(out.toByteArray())).isInstanceOf(UndecodableImageException.class)
+    assertThatThrownBy(() -> decoder.decode(out.toByteArray()))
+        .isInstanceOf(UndecodableImageException.class)
         .hasMessage("CMYK images are not supported; convert them to RGB first");
   }
 
@@ -136,31 +148,41 @@ class ImageDecoderTest {
     // PIL opens 16-bit gray as mode I and clips to 255 when converting to RGB.
     assertThat(grayDecoded.pixels()).containsExactly(200, 200, 200, 255, 255, 255);
 
-    ComponentColorModel rgb16 = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
-        Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
-    BufferedImage rgb = new BufferedImage(rgb16, rgb16.createCompatibleWritableRaster(1, 1), false, null);
+    ComponentColorModel rgb16 =
+        new ComponentColorModel(
+            ColorSpace.getInstance(ColorSpace.CS_sRGB),
+            false,
+            false,
+            Transparency.OPAQUE,
+            DataBuffer.TYPE_USHORT);
+    BufferedImage rgb =
+        new BufferedImage(rgb16, rgb16.createCompatibleWritableRaster(1, 1), false, null);
     rgb.getRaster().setPixel(0, 0, new int[] {0x1234, 0xABCD, 0x00FF});
     assertThat(decoder.decode(encode(rgb, "png")).pixels()).containsExactly(0x12, 0xAB, 0x00);
   }
 
   @Test
   void shouldDecodePalettePngsThroughThePalette() throws Exception {
-    IndexColorModel palette = new IndexColorModel(2, 3, new byte[] {10, 20, 30}, new byte[] {40, 50, 60},
-        new byte[] {70, 80, 90});
+    IndexColorModel palette =
+        new IndexColorModel(
+            2, 3, new byte[] {10, 20, 30}, new byte[] {40, 50, 60}, new byte[] {70, 80, 90});
     BufferedImage indexed = new BufferedImage(3, 1, BufferedImage.TYPE_BYTE_BINARY, palette);
     indexed.getRaster().setSamples(0, 0, 3, 1, 0, new int[] {2, 0, 1});
-    assertThat(decoder.decode(encode(indexed, "png")).pixels()).containsExactly(30, 60, 90, 10, 40, 70, 20, 50, 80);
+    assertThat(decoder.decode(encode(indexed, "png")).pixels())
+        .containsExactly(30, 60, 90, 10, 40, 70, 20, 50, 80);
   }
 
   @Test
   void shouldIgnoreAnEmbeddedIccProfileAsPilDoes() throws Exception {
-    // The JDK's own linear-RGB profile: far enough from sRGB that converting through it changes most values.
+    // The JDK's own linear-RGB profile: far enough from sRGB that converting through it changes
+    // most values.
     byte[] profile = ICC_Profile.getInstance(ColorSpace.CS_LINEAR_RGB).getData();
     byte[] ycbcr = encode(noise(64, 48), "jpeg");
     byte[] rgbCoded = rgbCodedJpeg(noise(64, 48));
     for (byte[] untagged : List.of(ycbcr, rgbCoded)) {
       byte[] tagged = withIccProfile(untagged, profile);
-      assertThat(jdkSamples(tagged)).as("the JDK's plain read converts through the profile (else this test shows nothing)")
+      assertThat(jdkSamples(tagged))
+          .as("the JDK's plain read converts through the profile (else this test shows nothing)")
           .isNotEqualTo(jdkSamples(untagged));
       RgbImage plain = decoder.decode(untagged);
       RgbImage decoded = decoder.decode(tagged);
@@ -192,8 +214,8 @@ class ImageDecoderTest {
   }
 
   /**
-   * The JPEG with an APP2 ICC_PROFILE segment holding {@code profile}, put where encoders put it (after
-   * SOI and the JFIF APP0 segment, if any); the entropy-coded data is unchanged.
+   * The JPEG with an APP2 ICC_PROFILE segment holding {@code profile}, put where encoders put it
+   * (after SOI and the JFIF APP0 segment, if any); the entropy-coded data is unchanged.
    */
   private static byte[] withIccProfile(byte[] jpeg, byte[] profile) {
     int at = 2;
@@ -203,12 +225,22 @@ class ImageDecoderTest {
     byte[] name = "ICC_PROFILE\0".getBytes(StandardCharsets.US_ASCII);
     int length = 2 + name.length + 2 + profile.length;
     ByteBuffer out = ByteBuffer.allocate(jpeg.length + 2 + length);
-    out.put(jpeg, 0, at).put((byte) 0xFF).put((byte) 0xE2).putShort((short) length).put(name)
-        .put((byte) 1).put((byte) 1).put(profile).put(jpeg, at, jpeg.length - at);
+    out.put(jpeg, 0, at)
+        .put((byte) 0xFF)
+        .put((byte) 0xE2)
+        .putShort((short) length)
+        .put(name)
+        .put((byte) 1)
+        .put((byte) 1)
+        .put(profile)
+        .put(jpeg, at, jpeg.length - at);
     return out.array();
   }
 
-  /** A JPEG whose components are R, G, B rather than YCbCr (Adobe APP14 marker, transform 0, no JFIF). */
+  /**
+   * A JPEG whose components are R, G, B rather than YCbCr (Adobe APP14 marker, transform 0, no
+   * JFIF).
+   */
   private static byte[] rgbCodedJpeg(BufferedImage image) throws IOException {
     ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -233,7 +265,10 @@ class ImageDecoderTest {
     return out.toByteArray();
   }
 
-  /** Deflated scanlines of zeros: each row is a filter byte (0, none) and {@code rowBytes} zero samples. */
+  /**
+   * Deflated scanlines of zeros: each row is a filter byte (0, none) and {@code rowBytes} zero
+   * samples.
+   */
   private static byte[] zeroRows(int rows, int rowBytes) throws IOException {
     ByteArrayOutputStream compressed = new ByteArrayOutputStream();
     try (DeflaterOutputStream deflate = new DeflaterOutputStream(compressed)) {
@@ -246,7 +281,8 @@ class ImageDecoderTest {
   }
 
   /** A PNG written chunk by chunk, so its header can declare any size whatever the data holds. */
-  private static byte[] png(int width, int height, int bitDepth, int colorType, byte[] idat) throws IOException {
+  private static byte[] png(int width, int height, int bitDepth, int colorType, byte[] idat)
+      throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
     out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});

@@ -21,14 +21,17 @@ class InferenceDeviceTest {
   void shouldRefuseAGpuTheEngineDoesNotSee() {
     assertThatThrownBy(() -> InferenceDevice.select("gpu:1", 1))
         .hasMessageContaining("device gpu:1 asked for, but the PyTorch engine sees 1 GPU(s)");
-    assertThatThrownBy(() -> InferenceDevice.select("cuda", 1)).hasMessageContaining("not one of auto, cpu, gpu, gpu:N");
+    assertThatThrownBy(() -> InferenceDevice.select("cuda", 1))
+        .hasMessageContaining("not one of auto, cpu, gpu, gpu:N");
   }
 
   @Test
   void shouldLoadTheModelOnTheDeviceTheEngineOffers() {
-    // These machines carry DJL's CPU natives: auto means the CPU, and a GPU request fails at start-up.
-    try (RobustClassifier model = RobustClassifier.load(Path.of("src/test/resources/models/fashion-cnn"),
-        InferenceDevice.select("auto"))) {
+    // These machines carry DJL's CPU natives: auto means the CPU, and a GPU request fails at
+    // start-up.
+    try (RobustClassifier model =
+        RobustClassifier.load(
+            Path.of("src/test/resources/models/fashion-cnn"), InferenceDevice.select("auto"))) {
       assertThat(model.device()).isEqualTo(Device.cpu());
     }
     assertThatThrownBy(() -> InferenceDevice.select("gpu")).hasMessageContaining("sees 0 GPU(s)");

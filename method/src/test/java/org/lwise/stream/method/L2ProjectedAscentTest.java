@@ -25,7 +25,8 @@ class L2ProjectedAscentTest {
     model = RobustClassifier.load(Path.of("src/test/resources/models/fashion-cnn"));
     ascent = new L2ProjectedAscent(model);
     for (String name : List.of("fashion.png", "gray.jpg", "wide_rgb.png")) {
-      images.add(ReferenceFixtures.chw(ReferenceFixtures.bytes("fashion-cnn." + name + ".crop.u8"), 28));
+      images.add(
+          ReferenceFixtures.chw(ReferenceFixtures.bytes("fashion-cnn." + name + ".crop.u8"), 28));
     }
   }
 
@@ -38,8 +39,16 @@ class L2ProjectedAscentTest {
   void shouldStayInsideTheL2BallAndTheImageRange() {
     List<Trajectory> batch = new ArrayList<>();
     for (int i = 0; i < images.size(); i++) {
-      batch.add(new Trajectory(images.get(i), LABELS[i], Objective.LOGIT, 1.0, false, 1.5, List.of(),
-          List.of(new Trajectory.Output("c", 6))));
+      batch.add(
+          new Trajectory(
+              images.get(i),
+              LABELS[i],
+              Objective.LOGIT,
+              1.0,
+              false,
+              1.5,
+              List.of(),
+              List.of(new Trajectory.Output("c", 6))));
     }
     for (int i = 0; i < images.size(); i++) {
       float[] best = ascent.run(batch).get(i).best().get(0);
@@ -59,15 +68,25 @@ class L2ProjectedAscentTest {
     for (int i = 0; i < images.size(); i++) {
       // Two outputs of one trajectory: the best of x0 alone (which must be x0, not the last
       // iterate), and the best of x0..x4.
-      batch.add(new Trajectory(images.get(i), LABELS[i], Objective.CROSS_ENTROPY, 3, false, 6, List.of(),
-          List.of(new Trajectory.Output("x0 only", 0), new Trajectory.Output("c", 4))));
+      batch.add(
+          new Trajectory(
+              images.get(i),
+              LABELS[i],
+              Objective.CROSS_ENTROPY,
+              3,
+              false,
+              6,
+              List.of(),
+              List.of(new Trajectory.Output("x0 only", 0), new Trajectory.Output("c", 4))));
     }
     List<AscentResult> results = ascent.run(batch);
     try (Predictor<float[], float[]> predictor = model.newChwPredictor()) {
       for (int i = 0; i < images.size(); i++) {
         AscentResult r = results.get(i);
         assertThat(r.bestStep().get(0)).isZero();
-        assertThat(r.best().get(0)).as("a prefix of no steps returns x0 itself").isEqualTo(images.get(i));
+        assertThat(r.best().get(0))
+            .as("a prefix of no steps returns x0 itself")
+            .isEqualTo(images.get(i));
         float[] losses = r.losses();
         int chosen = r.bestStep().get(1);
         for (float l : losses) {
@@ -75,7 +94,8 @@ class L2ProjectedAscentTest {
         }
         // The image returned is the chosen iterate: its own loss, recomputed, is that iterate's.
         float[] best = r.best().get(1);
-        assertThat(crossEntropy(predictor.predict(best), LABELS[i])).as("loss of the returned image %d", i)
+        assertThat(crossEntropy(predictor.predict(best), LABELS[i]))
+            .as("loss of the returned image %d", i)
             .isCloseTo(losses[chosen], offset(1e-4 * Math.max(1, Math.abs(losses[chosen]))));
         if (chosen == 4) {
           assertThat(best).isEqualTo(r.last());
@@ -89,8 +109,17 @@ class L2ProjectedAscentTest {
 
   @Test
   void shouldRaiseTheLossWhenAttacking() {
-    List<Trajectory> batch = List.of(new Trajectory(images.get(0), LABELS[0], Objective.LOGIT, 0.5, true, 2, List.of(),
-        List.of(new Trajectory.Output("c", 4))));
+    List<Trajectory> batch =
+        List.of(
+            new Trajectory(
+                images.get(0),
+                LABELS[0],
+                Objective.LOGIT,
+                0.5,
+                true,
+                2,
+                List.of(),
+                List.of(new Trajectory.Output("c", 4))));
     AscentResult r = ascent.run(batch).get(0);
     assertThat(r.bestStep().get(0)).isPositive();
     assertThat(r.losses()[r.bestStep().get(0)]).isGreaterThan(r.losses()[0]);
@@ -125,10 +154,15 @@ class L2ProjectedAscentTest {
       List<AscentResult> ownResults = ascent.run(own);
       for (int i = 0; i < images.size(); i++) {
         String id = separate.get(c).outputs().get(0).conditionId();
-        int o = shared.get(0).outputs().stream().map(Trajectory.Output::conditionId).toList().indexOf(id);
+        int o =
+            shared.get(0).outputs().stream()
+                .map(Trajectory.Output::conditionId)
+                .toList()
+                .indexOf(id);
         float[] shared1 = sharedResults.get(i).best().get(o);
         float[] own1 = ownResults.get(i).best().get(0);
-        assertThat(sharedResults.get(i).bestStep().get(o)).isEqualTo(ownResults.get(i).bestStep().get(0));
+        assertThat(sharedResults.get(i).bestStep().get(o))
+            .isEqualTo(ownResults.get(i).bestStep().get(0));
         if (separate.get(c).steps() >= 2) {
           // From step 2 on, ||x_t - x0|| <= step * t stays a whole step inside eps: the projection
           // cannot bind in either run and the iterates are bit-identical.
@@ -146,28 +180,44 @@ class L2ProjectedAscentTest {
 
   @Test
   void shouldGiveTheProjectableConditionItsOwnTrajectory() {
-    List<EnhancementCondition> sweep = List.of(
-        condition(0.25, Objective.LOGIT_DIVERGE),
-        condition(8, Objective.LOGIT_DIVERGE),
-        condition(4, Objective.LOGIT_DIVERGE),
-        condition(4, Objective.LOGIT));
+    List<EnhancementCondition> sweep =
+        List.of(
+            condition(0.25, Objective.LOGIT_DIVERGE),
+            condition(8, Objective.LOGIT_DIVERGE),
+            condition(4, Objective.LOGIT_DIVERGE),
+            condition(4, Objective.LOGIT));
     List<TrajectoryPlanner.Plan> plans = TrajectoryPlanner.plan(sweep, true);
     // 0.25 (0.5 x 1 > 0.25) alone; 4 and 8 diverge share; 4 logit alone.
     assertThat(plans).hasSize(3);
-    assertThat(plans).anySatisfy(p -> assertThat(p.outputs()).extracting(Trajectory.Output::conditionId)
-        .containsExactlyInAnyOrder("8_0.5_16_logit_diverge", "4_0.5_8_logit_diverge"));
+    assertThat(plans)
+        .anySatisfy(
+            p ->
+                assertThat(p.outputs())
+                    .extracting(Trajectory.Output::conditionId)
+                    .containsExactlyInAnyOrder("8_0.5_16_logit_diverge", "4_0.5_8_logit_diverge"));
   }
 
   private static Trajectory trajectory(TrajectoryPlanner.Plan plan, int i, List<Integer> present) {
-    return new Trajectory(images.get(i), LABELS[i], plan.objective(), plan.stepSize(), plan.attack(), plan.eps(),
-        TrajectoryPlanner.divergeSet(plan, LABELS[i], present), plan.outputs());
+    return new Trajectory(
+        images.get(i),
+        LABELS[i],
+        plan.objective(),
+        plan.stepSize(),
+        plan.attack(),
+        plan.eps(),
+        TrajectoryPlanner.divergeSet(plan, LABELS[i], present),
+        plan.outputs());
   }
 
   /** A plain condition with the published step count 2·eps and its id as the pipeline writes it. */
   private static EnhancementCondition condition(double eps, Objective objective) {
     int steps = Math.max(1, (int) Math.rint(2 * eps));
-    String id = BigDecimal.valueOf(eps).stripTrailingZeros().toPlainString() + "_0.5_" + steps + "_"
-        + objective.name().toLowerCase(Locale.ROOT);
+    String id =
+        BigDecimal.valueOf(eps).stripTrailingZeros().toPlainString()
+            + "_0.5_"
+            + steps
+            + "_"
+            + objective.name().toLowerCase(Locale.ROOT);
     return EnhancementCondition.plain(id, eps, 0.5, steps, objective);
   }
 

@@ -20,8 +20,10 @@ class ModelCardTest {
 
   @Test
   void shouldRefuseCardsMissingWhatThePipelineNeeds(@TempDir Path dir) throws Exception {
-    Files.writeString(dir.resolve(ModelCard.FILE_NAME),
+    Files.writeString(
+        dir.resolve(ModelCard.FILE_NAME),
         "{\"id\":\"m\",\"file\":\"m.pt\",\"input_size\":224,\"mean\":[0.5,0.5],\"std\":[1,1,1],\"num_classes\":7}");
-    assertThatThrownBy(() -> ModelCard.read(dir)).hasMessageContaining("mean and std need 3 values");
+    assertThatThrownBy(() -> ModelCard.read(dir))
+        .hasMessageContaining("mean and std need 3 values");
   }
 }

@@ -12,11 +12,12 @@ class RandomStartTest {
   void shouldStartOnTheEpsSphereReproduciblyFromTheSeed() {
     float[] x0 = new float[3 * 28 * 28];
     Arrays.fill(x0, 0.5f);
-    List<Trajectory> batch = List.of(
-        new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of(), 42L),
-        new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of(), 42L),
-        new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of(), 7L),
-        new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of()));
+    List<Trajectory> batch =
+        List.of(
+            new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of(), 42L),
+            new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of(), 42L),
+            new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of(), 7L),
+            new Trajectory(x0, 0, Objective.LOGIT, 0.5, false, 2.0, List.of(), List.of()));
     float[] x0s = new float[4 * x0.length];
     for (int i = 0; i < 4; i++) {
       System.arraycopy(x0, 0, x0s, i * x0.length, x0.length);

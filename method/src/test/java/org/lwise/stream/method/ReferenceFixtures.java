@@ -14,6 +14,7 @@ import java.util.zip.GZIPInputStream;
 /** Reads what tools/make_reference.py wrote under src/test/resources/reference. */
 final class ReferenceFixtures {
   static final Path DIR = Path.of("src/test/resources/reference");
+
   /** Model folders in index.json are relative to the repository root. */
   static final Path REPO = Path.of("..");
 
@@ -31,7 +32,8 @@ final class ReferenceFixtures {
     try (InputStream in = new GZIPInputStream(Files.newInputStream(DIR.resolve(name + ".gz")))) {
       return in.readAllBytes();
     } catch (IOException e) {
-      throw new UncheckedIOException("missing fixture " + name + "; regenerate with tools/make_reference.py", e);
+      throw new UncheckedIOException(
+          "missing fixture " + name + "; regenerate with tools/make_reference.py", e);
     }
   }
 

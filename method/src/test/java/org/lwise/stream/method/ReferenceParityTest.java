@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
  * Java against the PyTorch/PIL reference (tools/make_reference.py) on two models — the 28 px demo
  * CNN and a 224 px ResNet-18-shaped model with 7 outputs — for preprocessing, logits and the whole
  * enhancement loop. Scoring logits are checked on the forward-only predictors (images through the
- * PIL-exact translator, and the reference's crops), and on the ascent's first pass. Tolerances are the ones the project promises in README "Fidelity"; the measured
- * maxima are written to target/parity-report.txt.
+ * PIL-exact translator, and the reference's crops), and on the ascent's first pass. Tolerances are
+ * the ones the project promises in README "Fidelity"; the measured maxima are written to
+ * target/parity-report.txt.
  */
 class ReferenceParityTest {
   /**
@@ -39,7 +40,8 @@ class ReferenceParityTest {
    * loss surface is rough. Their losses still match at every iterate (asserted below); their final
    * pixels are held to a looser bound. README "Fidelity" lists the measured values.
    */
-  static final Set<String> CHAOTIC = Set.of("fashion-cnn.c3", "slim-resnet18.c2", "slim-resnet18.c3");
+  static final Set<String> CHAOTIC =
+      Set.of("fashion-cnn.c3", "slim-resnet18.c2", "slim-resnet18.c3");
 
   static ReferenceFixtures fixtures;
   static final List<String> report = new ArrayList<>();
@@ -67,7 +69,8 @@ class ReferenceParityTest {
           byte[] file = read(ReferenceFixtures.DIR.resolve("images").resolve(name.asText()));
           RgbImage crop = preprocessor.resizeAndCrop(new ImageDecoder().decode(file));
           byte[] expected = ReferenceFixtures.bytes(id + "." + name.asText() + ".crop.u8");
-          assertThat(compareCrop(crop, expected, id, name.asText())).as("%s %s preprocessed pixels", id, name.asText())
+          assertThat(compareCrop(crop, expected, id, name.asText()))
+              .as("%s %s preprocessed pixels", id, name.asText())
               .isLessThanOrEqualTo(1);
         }
       }
@@ -83,7 +86,8 @@ class ReferenceParityTest {
         byte[] file = read(ReferenceFixtures.DIR.resolve("images").resolve(name.asText()));
         RgbImage crop = new Preprocessor(size).resizeAndCrop(new ImageDecoder().decode(file));
         byte[] expected = ReferenceFixtures.bytes("size" + size + "." + name.asText() + ".crop.u8");
-        assertThat(compareCrop(crop, expected, size + " px", name.asText())).as("%s at %d px", name.asText(), size)
+        assertThat(compareCrop(crop, expected, size + " px", name.asText()))
+            .as("%s at %d px", name.asText(), size)
             .isLessThanOrEqualTo(1);
       }
     }
@@ -103,8 +107,11 @@ class ReferenceParityTest {
           RgbImage crop = new Preprocessor(size).resizeAndCrop(new ImageDecoder().decode(file));
           byte[] expected = ReferenceFixtures.bytes(id + "." + name.asText() + ".crop.u8");
           // Identical, not within the general 1/255: converting the sRGB-tagged file through its
-          // profile is off by one level in a few values only, which that tolerance would let through.
-          softly.assertThat(compareCrop(crop, expected, id, name.asText())).as("%s %s preprocessed pixels", id, name.asText())
+          // profile is off by one level in a few values only, which that tolerance would let
+          // through.
+          softly
+              .assertThat(compareCrop(crop, expected, id, name.asText()))
+              .as("%s %s preprocessed pixels", id, name.asText())
               .isZero();
           // Logits of our own decoding through the forward-only image predictor, so the comparison
           // covers decode, preprocess (in the translator) and model.
@@ -112,9 +119,19 @@ class ReferenceParityTest {
           float[] expectedLogits = ReferenceFixtures.f32(id + "." + name.asText() + ".logits.f32");
           double rel = 0;
           for (int c = 0; c < k; c++) {
-            rel = Math.max(rel, Math.abs(logits[c] - expectedLogits[c]) / Math.max(1.0, Math.abs(expectedLogits[c])));
+            rel =
+                Math.max(
+                    rel,
+                    Math.abs(logits[c] - expectedLogits[c])
+                        / Math.max(1.0, Math.abs(expectedLogits[c])));
           }
-          report.add(String.format(Locale.ROOT, "logits     %-14s %-14s max relative diff %.2e", id, name.asText(), rel));
+          report.add(
+              String.format(
+                  Locale.ROOT,
+                  "logits     %-14s %-14s max relative diff %.2e",
+                  id,
+                  name.asText(),
+                  rel));
           softly.assertThat(rel).as("%s %s logits", id, name.asText()).isLessThanOrEqualTo(1e-4);
         }
       }
@@ -134,7 +151,11 @@ class ReferenceParityTest {
         List<float[]> x0 = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
         for (int i = 0; i < entry.get("images").size(); i++) {
-          x0.add(ReferenceFixtures.chw(ReferenceFixtures.bytes(id + "." + entry.get("images").get(i).asText() + ".crop.u8"), size));
+          x0.add(
+              ReferenceFixtures.chw(
+                  ReferenceFixtures.bytes(
+                      id + "." + entry.get("images").get(i).asText() + ".crop.u8"),
+                  size));
           labels.add(entry.get("labels").get(i).asInt());
         }
         L2ProjectedAscent ascent = new L2ProjectedAscent(classifier);
@@ -144,17 +165,25 @@ class ReferenceParityTest {
         // Scoring is forward-only: the predictor (no autograd), on the reference's own crops.
         List<float[]> scored = predictAll(classifier.newChwPredictor(), x0);
         double logitRel = maxRelativeDiff(scored, expectedLogits, k);
-        report.add(String.format(Locale.ROOT, "logits     %-14s max relative diff %.2e", id, logitRel));
+        report.add(
+            String.format(Locale.ROOT, "logits     %-14s max relative diff %.2e", id, logitRel));
         softly.assertThat(logitRel).as("%s logits", id).isLessThanOrEqualTo(1e-4);
         // The same through the image predictor: the image files, decoded, with the PIL-exact
         // Resize + CenterCrop in the translator.
         List<RgbImage> decoded = new ArrayList<>();
         for (JsonNode name : entry.get("images")) {
-          decoded.add(new ImageDecoder().decode(read(ReferenceFixtures.DIR.resolve("images").resolve(name.asText()))));
+          decoded.add(
+              new ImageDecoder()
+                  .decode(read(ReferenceFixtures.DIR.resolve("images").resolve(name.asText()))));
         }
-        double fileRel = maxRelativeDiff(predictAll(classifier.newImagePredictor(), decoded), expectedLogits, k);
-        report.add(String.format(Locale.ROOT, "logits     %-14s image files through the translator, max relative diff %.2e",
-            id, fileRel));
+        double fileRel =
+            maxRelativeDiff(predictAll(classifier.newImagePredictor(), decoded), expectedLogits, k);
+        report.add(
+            String.format(
+                Locale.ROOT,
+                "logits     %-14s image files through the translator, max relative diff %.2e",
+                id,
+                fileRel));
         softly.assertThat(fileRel).as("%s logits of the image files", id).isLessThanOrEqualTo(1e-4);
         List<float[]> firstPass = new ArrayList<>();
 
@@ -164,24 +193,44 @@ class ReferenceParityTest {
           c.get("classes_present").forEach(n -> classesPresent.add(n.asInt()));
           List<Integer> divergeFrom = new ArrayList<>();
           c.get("diverge_from").forEach(n -> divergeFrom.add(n.asInt()));
-          Objective objective = Objective.valueOf(c.get("objective").asText().toUpperCase(Locale.ROOT));
+          Objective objective =
+              Objective.valueOf(c.get("objective").asText().toUpperCase(Locale.ROOT));
           int steps = c.get("steps").asInt();
           List<Trajectory> batch = new ArrayList<>();
           for (int i = 0; i < x0.size(); i++) {
             int label = labels.get(i);
-            List<Integer> diverge = objective != Objective.LOGIT_DIVERGE ? List.of()
-                : !divergeFrom.isEmpty() ? divergeFrom : classesPresent.stream().filter(q -> q != label).toList();
-            batch.add(new Trajectory(x0.get(i), label, objective, c.get("step").asDouble(), c.get("attack").asBoolean(),
-                c.get("eps").asDouble(), diverge, List.of(new Trajectory.Output("c" + ci, steps))));
+            List<Integer> diverge =
+                objective != Objective.LOGIT_DIVERGE
+                    ? List.of()
+                    : !divergeFrom.isEmpty()
+                        ? divergeFrom
+                        : classesPresent.stream().filter(q -> q != label).toList();
+            batch.add(
+                new Trajectory(
+                    x0.get(i),
+                    label,
+                    objective,
+                    c.get("step").asDouble(),
+                    c.get("attack").asBoolean(),
+                    c.get("eps").asDouble(),
+                    diverge,
+                    List.of(new Trajectory.Output("c" + ci, steps))));
           }
           List<AscentResult> results = ascent.run(batch);
           if (firstPass.isEmpty()) {
             results.forEach(r -> firstPass.add(r.logits0()));
             // The enhancement's first pass is at x0 too, with autograd on: the same logits.
             double firstPassRel = maxRelativeDiff(firstPass, expectedLogits, k);
-            report.add(String.format(Locale.ROOT, "logits     %-14s first ascent pass, max relative diff %.2e", id,
-                firstPassRel));
-            softly.assertThat(firstPassRel).as("%s logits of the first ascent pass", id).isLessThanOrEqualTo(1e-4);
+            report.add(
+                String.format(
+                    Locale.ROOT,
+                    "logits     %-14s first ascent pass, max relative diff %.2e",
+                    id,
+                    firstPassRel));
+            softly
+                .assertThat(firstPassRel)
+                .as("%s logits of the first ascent pass", id)
+                .isLessThanOrEqualTo(1e-4);
           }
           float[] expectedBest = ReferenceFixtures.f16(id + ".c" + ci + ".best.f16");
           byte[] expected8 = ReferenceFixtures.bytes(id + ".c" + ci + ".best.u8");
@@ -201,7 +250,10 @@ class ReferenceParityTest {
             int expectedStep = c.get("best_step").get(i).asInt();
             int step = results.get(i).bestStep().get(0);
             if (step != expectedStep) {
-              double gap = Math.abs(expectedLosses[i * (steps + 1) + step] - expectedLosses[i * (steps + 1) + expectedStep]);
+              double gap =
+                  Math.abs(
+                      expectedLosses[i * (steps + 1) + step]
+                          - expectedLosses[i * (steps + 1) + expectedStep]);
               if (gap < 1e-5) {
                 // Two iterates whose losses differ by less than float noise: either is "the best";
                 // the images then legitimately differ, so they are counted, not compared.
@@ -224,14 +276,30 @@ class ReferenceParityTest {
             }
           }
           double share8 = compared == 0 ? 1 : (double) same8 / ((long) pixels * compared);
-          report.add(String.format(Locale.ROOT,
-              "enhance    %-14s %-34s max |float diff| %.2e, 8-bit identical %.4f%%, loss rel diff %.2e, best-step near-ties %d",
-              id, describe(c), maxFloat, 100 * share8, lossRel, nearTies));
+          report.add(
+              String.format(
+                  Locale.ROOT,
+                  "enhance    %-14s %-34s max |float diff| %.2e, 8-bit identical %.4f%%, loss rel diff %.2e, best-step near-ties %d",
+                  id,
+                  describe(c),
+                  maxFloat,
+                  100 * share8,
+                  lossRel,
+                  nearTies));
           softly.assertThat(stepMismatches).as("%s c%d chosen iterate", id, ci).isZero();
-          softly.assertThat(lossRel).as("%s c%d loss at every iterate", id, ci).isLessThanOrEqualTo(1e-3);
+          softly
+              .assertThat(lossRel)
+              .as("%s c%d loss at every iterate", id, ci)
+              .isLessThanOrEqualTo(1e-3);
           boolean chaotic = CHAOTIC.contains(id + ".c" + ci);
-          softly.assertThat(maxFloat).as("%s c%d final float image", id, ci).isLessThanOrEqualTo(chaotic ? 0.05 : 1e-3);
-          softly.assertThat(share8).as("%s c%d 8-bit values identical", id, ci).isGreaterThanOrEqualTo(chaotic ? 0.35 : 0.999);
+          softly
+              .assertThat(maxFloat)
+              .as("%s c%d final float image", id, ci)
+              .isLessThanOrEqualTo(chaotic ? 0.05 : 1e-3);
+          softly
+              .assertThat(share8)
+              .as("%s c%d 8-bit values identical", id, ci)
+              .isGreaterThanOrEqualTo(chaotic ? 0.35 : 0.999);
         }
       }
     }
@@ -244,7 +312,11 @@ class ReferenceParityTest {
     try (RobustClassifier classifier = load(entry)) {
       int size = classifier.card().inputSize();
       int k = classifier.card().numClasses();
-      float[] x0 = ReferenceFixtures.chw(ReferenceFixtures.bytes("slim-resnet18." + entry.get("images").get(0).asText() + ".crop.u8"), size);
+      float[] x0 =
+          ReferenceFixtures.chw(
+              ReferenceFixtures.bytes(
+                  "slim-resnet18." + entry.get("images").get(0).asText() + ".crop.u8"),
+              size);
       int label = entry.get("labels").get(0).asInt();
       int checked = 0;
       for (JsonNode c : entry.get("conditions")) {
@@ -252,17 +324,21 @@ class ReferenceParityTest {
           int t = from.asInt();
           int ci = c.get("index").asInt();
           float[] xt = ReferenceFixtures.f32("slim-resnet18.c" + ci + ".x" + t + ".f32");
-          float[] expected = ReferenceFixtures.f32("slim-resnet18.c" + ci + ".x" + (t + 1) + ".f32");
-          Objective objective = Objective.valueOf(c.get("objective").asText().toUpperCase(Locale.ROOT));
+          float[] expected =
+              ReferenceFixtures.f32("slim-resnet18.c" + ci + ".x" + (t + 1) + ".f32");
+          Objective objective =
+              Objective.valueOf(c.get("objective").asText().toUpperCase(Locale.ROOT));
           float[] oneHot = new float[k];
           oneHot[label] = 1;
           float[] mask = new float[k];
           List<Integer> others = new ArrayList<>();
-          c.get("classes_present").forEach(q -> {
-            if (q.asInt() != label) {
-              others.add(q.asInt());
-            }
-          });
+          c.get("classes_present")
+              .forEach(
+                  q -> {
+                    if (q.asInt() != label) {
+                      others.add(q.asInt());
+                    }
+                  });
           if (objective == Objective.LOGIT_DIVERGE) {
             others.forEach(q -> mask[q] = 1);
           }
@@ -273,22 +349,38 @@ class ReferenceParityTest {
             x.setRequiresGradient(true);
             NDArray grad;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-              NDArray loss = L2ProjectedAscent.loss(classifier.differentiableLogits(x), m.create(oneHot, new Shape(1, k)),
-                  m.create(mask, new Shape(1, k)), m.create(new float[] {Math.max(1, others.size())}),
-                  m.create(new int[] {objective.ordinal()}));
+              NDArray loss =
+                  L2ProjectedAscent.loss(
+                      classifier.differentiableLogits(x),
+                      m.create(oneHot, new Shape(1, k)),
+                      m.create(mask, new Shape(1, k)),
+                      m.create(new float[] {Math.max(1, others.size())}),
+                      m.create(new int[] {objective.ordinal()}));
               collector.backward(loss.mean());
               grad = x.getGradient().duplicate();
             }
-            next = L2ProjectedAscent.stepAndProject(x.stopGradient(), grad, m.create(x0, shape),
-                m.create(new float[] {(float) c.get("step").asDouble()}, new Shape(1, 1, 1, 1)),
-                m.create(new float[] {(float) c.get("eps").asDouble()})).toFloatArray();
+            next =
+                L2ProjectedAscent.stepAndProject(
+                        x.stopGradient(),
+                        grad,
+                        m.create(x0, shape),
+                        m.create(
+                            new float[] {(float) c.get("step").asDouble()}, new Shape(1, 1, 1, 1)),
+                        m.create(new float[] {(float) c.get("eps").asDouble()}))
+                    .toFloatArray();
           }
           double max = 0;
           for (int p = 0; p < next.length; p++) {
             max = Math.max(max, Math.abs(next[p] - expected[p]));
           }
-          report.add(String.format(Locale.ROOT, "one step   slim-resnet18  %-34s from x%d: max |diff| of x%d %.2e",
-              describe(c), t, t + 1, max));
+          report.add(
+              String.format(
+                  Locale.ROOT,
+                  "one step   slim-resnet18  %-34s from x%d: max |diff| of x%d %.2e",
+                  describe(c),
+                  t,
+                  t + 1,
+                  max));
           assertThat(max).as("one step from x%d of c%d", t, ci).isLessThanOrEqualTo(1e-5);
           checked++;
         }
@@ -333,14 +425,26 @@ class ReferenceParityTest {
       max = Math.max(max, d);
       differing += d > 0 ? 1 : 0;
     }
-    report.add(String.format(Locale.ROOT, "preprocess %-14s %-13s max |diff| %d/255, %d of %d values differ",
-        what, image, max, differing, expected.length));
+    report.add(
+        String.format(
+            Locale.ROOT,
+            "preprocess %-14s %-13s max |diff| %d/255, %d of %d values differ",
+            what,
+            image,
+            max,
+            differing,
+            expected.length));
     return max;
   }
 
   private static String describe(JsonNode c) {
-    return String.format(Locale.ROOT, "eps %s %s x%d %s%s%s", c.get("eps").asText(), c.get("step").asText(),
-        c.get("steps").asInt(), c.get("objective").asText(),
+    return String.format(
+        Locale.ROOT,
+        "eps %s %s x%d %s%s%s",
+        c.get("eps").asText(),
+        c.get("step").asText(),
+        c.get("steps").asInt(),
+        c.get("objective").asText(),
         c.get("diverge_from").size() > 0 ? " from " + c.get("diverge_from") : "",
         c.get("attack").asBoolean() ? " attack" : "");
   }

@@ -10,14 +10,15 @@ import org.jboss.logging.Logger;
 /**
  * Ends the registry when the process that started it is gone. The embedded default starts this
  * server as a child JVM; if its parent is killed (kill -9, a crash) nothing else would stop it, and
- * the orphan would hold the port and its database. The parent passes its pid in
- * {@code LWISE_PARENT_PID}; without it (a registry run on its own) nothing is watched.
+ * the orphan would hold the port and its database. The parent passes its pid in {@code
+ * LWISE_PARENT_PID}; without it (a registry run on its own) nothing is watched.
  */
 @ApplicationScoped
 public class ParentWatch {
   static final String PARENT_PID = "LWISE_PARENT_PID";
   private static final Logger log = Logger.getLogger(ParentWatch.class);
   private static final long POLL_MILLIS = 500;
+
   /** Longest a graceful shutdown (database closed) may take before the JVM is halted. */
   private static final long EXIT_GRACE_MILLIS = 10_000;
 
@@ -28,15 +29,18 @@ public class ParentWatch {
     }
     // The handle remembers the parent's start time, so a recycled pid does not look alive.
     Optional<ProcessHandle> parent = ProcessHandle.of(Long.parseLong(pid.strip()));
-    Thread watcher = new Thread(() -> {
-      while (parent.map(ProcessHandle::isAlive).orElse(false)) {
-        sleep(POLL_MILLIS);
-      }
-      log.warnf("Parent process %s is gone; stopping the registry", pid);
-      Quarkus.asyncExit(0);
-      sleep(EXIT_GRACE_MILLIS);
-      Runtime.getRuntime().halt(0);
-    }, "lwise-parent-watch");
+    Thread watcher =
+        new Thread(
+            () -> {
+              while (parent.map(ProcessHandle::isAlive).orElse(false)) {
+                sleep(POLL_MILLIS);
+              }
+              log.warnf("Parent process %s is gone; stopping the registry", pid);
+              Quarkus.asyncExit(0);
+              sleep(EXIT_GRACE_MILLIS);
+              Runtime.getRuntime().halt(0);
+            },
+            "lwise-parent-watch");
     watcher.setDaemon(true);
     watcher.start();
   }

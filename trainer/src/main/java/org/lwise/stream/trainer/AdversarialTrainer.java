@@ -32,10 +32,23 @@ import org.slf4j.LoggerFactory;
 public final class AdversarialTrainer {
   private static final Logger log = LoggerFactory.getLogger(AdversarialTrainer.class);
 
-  /** Training settings; {@code lrDrops} are epochs after which the learning rate is multiplied by {@code lrFactor}. */
+  /**
+   * Training settings; {@code lrDrops} are epochs after which the learning rate is multiplied by
+   * {@code lrFactor}.
+   */
   public record Settings(
-      int epochs, int batchSize, float learningRate, float momentum, float weightDecay, int[] lrDrops,
-      float lrFactor, double eps, int attackSteps, double attackStepSize, boolean randomStart, long seed) {
+      int epochs,
+      int batchSize,
+      float learningRate,
+      float momentum,
+      float weightDecay,
+      int[] lrDrops,
+      float lrFactor,
+      double eps,
+      int attackSteps,
+      double attackStepSize,
+      boolean randomStart,
+      long seed) {
     public Settings {
       if (epochs < 1 || batchSize < 1) {
         throw new IllegalArgumentException("epochs and batch size must be >= 1");
@@ -65,7 +78,8 @@ public final class AdversarialTrainer {
    *
    * @return the mean training loss of the first and of the last epoch run
    */
-  public double[] train(LabeledImages data, Settings settings, int firstEpoch, Path checkpoints, Listener listener) {
+  public double[] train(
+      LabeledImages data, Settings settings, int firstEpoch, Path checkpoints, Listener listener) {
     int n = data.size();
     int size = data.imageSize();
     int pixels = 3 * size * size;
@@ -73,14 +87,25 @@ public final class AdversarialTrainer {
     int done = (firstEpoch - 1) * stepsPerEpoch;
     Tracker lr = learningRate(settings, stepsPerEpoch, done);
     Model djl = model.model();
-    L2PgdAttack attack = settings.eps() > 0
-        ? new L2PgdAttack(model, settings.eps(), settings.attackSteps(), settings.attackStepSize(), settings.randomStart())
-        : null;
+    L2PgdAttack attack =
+        settings.eps() > 0
+            ? new L2PgdAttack(
+                model,
+                settings.eps(),
+                settings.attackSteps(),
+                settings.attackStepSize(),
+                settings.randomStart())
+            : null;
     // The model's own device only: DJL would otherwise split batches over every GPU it sees.
-    DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-        .optDevices(new Device[] {model.device()})
-        .optOptimizer(Optimizer.sgd().setLearningRateTracker(lr).optMomentum(settings.momentum())
-            .optWeightDecays(settings.weightDecay()).build());
+    DefaultTrainingConfig config =
+        new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+            .optDevices(new Device[] {model.device()})
+            .optOptimizer(
+                Optimizer.sgd()
+                    .setLearningRateTracker(lr)
+                    .optMomentum(settings.momentum())
+                    .optWeightDecays(settings.weightDecay())
+                    .build());
     double firstLoss = Double.NaN;
     double lastLoss = Double.NaN;
     LabeledImages.ensureFolder(checkpoints);
@@ -91,7 +116,9 @@ public final class AdversarialTrainer {
         long correct = 0;
         long seen = 0;
         for (int step = 0; step < stepsPerEpoch; step++) {
-          int[] idx = Arrays.copyOfRange(order, step * settings.batchSize(), (step + 1) * settings.batchSize());
+          int[] idx =
+              Arrays.copyOfRange(
+                  order, step * settings.batchSize(), (step + 1) * settings.batchSize());
           int[] labels = new int[idx.length];
           for (int i = 0; i < idx.length; i++) {
             labels[i] = data.label(idx[i]);
@@ -99,7 +126,9 @@ public final class AdversarialTrainer {
           float[] x = data.batch(idx);
           if (attack != null) {
             model.frozenEvalMode();
-            x = attack.perturb(x, labels, pixels, settings.seed() + (long) epoch * stepsPerEpoch + step);
+            x =
+                attack.perturb(
+                    x, labels, pixels, settings.seed() + (long) epoch * stepsPerEpoch + step);
           }
           model.trainingMode();
           try (NDManager scope = djl.getNDManager().newSubManager()) {
@@ -114,8 +143,14 @@ public final class AdversarialTrainer {
             }
             trainer.step();
             lossSum += loss.getFloat() * idx.length;
-            correct += predictions.singletonOrThrow().argMax(1).toType(DataType.INT64, false)
-                .eq(target).sum().getLong();
+            correct +=
+                predictions
+                    .singletonOrThrow()
+                    .argMax(1)
+                    .toType(DataType.INT64, false)
+                    .eq(target)
+                    .sum()
+                    .getLong();
             seen += idx.length;
           }
           listener.batch(epoch, step + 1, stepsPerEpoch, lossSum / seen, (double) correct / seen);
@@ -127,8 +162,13 @@ public final class AdversarialTrainer {
         lastLoss = epochLoss;
         Path checkpoint = checkpoints.resolve("epoch-" + epoch + ".pt");
         save(checkpoint);
-        log.info("Epoch {}/{}: loss {} accuracy {} -> {}", epoch, settings.epochs(), String.format("%.4f", epochLoss),
-            String.format("%.4f", (double) correct / seen), checkpoint);
+        log.info(
+            "Epoch {}/{}: loss {} accuracy {} -> {}",
+            epoch,
+            settings.epochs(),
+            String.format("%.4f", epochLoss),
+            String.format("%.4f", (double) correct / seen),
+            checkpoint);
         listener.epochDone(epoch, checkpoint);
       }
     } finally {
@@ -137,12 +177,18 @@ public final class AdversarialTrainer {
     return new double[] {firstLoss, lastLoss};
   }
 
-  /** Writes the module as plain TorchScript (loadable by torch.jit.load and by the gpu-worker), in eval mode. */
+  /**
+   * Writes the module as plain TorchScript (loadable by torch.jit.load and by the gpu-worker), in
+   * eval mode.
+   */
   public void save(Path file) {
     model.writeTorchScript(file);
   }
 
-  /** Step schedule: the base rate, multiplied by the factor at each drop (counted in updates from now). */
+  /**
+   * Step schedule: the base rate, multiplied by the factor at each drop (counted in updates from
+   * now).
+   */
   static Tracker learningRate(Settings s, int stepsPerEpoch, int alreadyDone) {
     // Drops already passed (when resuming) are folded into the base value.
     float start = s.learningRate();

@@ -20,10 +20,12 @@ import org.apache.commons.csv.CSVPrinter;
 public final class EvaluationReport {
   private EvaluationReport() {}
 
-  public static void writeConfusionCsv(ModelEvaluator.Evaluation e, List<String> classNames, Path file) {
+  public static void writeConfusionCsv(
+      ModelEvaluator.Evaluation e, List<String> classNames, Path file) {
     StringBuilder text = new StringBuilder();
     int k = e.confusion().length;
-    try (CSVPrinter csv = new CSVPrinter(text, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
+    try (CSVPrinter csv =
+        new CSVPrinter(text, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
       csv.print("true\\predicted");
       for (int j = 0; j < k; j++) {
         csv.print(name(classNames, j));
@@ -42,22 +44,34 @@ public final class EvaluationReport {
     write(file, text.toString());
   }
 
-  public static void writeConfusionPng(ModelEvaluator.Evaluation e, List<String> classNames, String title, Path file) {
+  public static void writeConfusionPng(
+      ModelEvaluator.Evaluation e, List<String> classNames, String title, Path file) {
     int k = e.confusion().length;
     int cell = 44;
     int left = 120;
     int top = 70;
-    BufferedImage image = new BufferedImage(left + k * cell + 20, top + k * cell + 110, BufferedImage.TYPE_INT_RGB);
+    BufferedImage image =
+        new BufferedImage(left + k * cell + 20, top + k * cell + 110, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, image.getWidth(), image.getHeight());
     g.setColor(Color.BLACK);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
     g.drawString(title, 10, 20);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-    g.drawString(String.format(Locale.ROOT, "clean accuracy %.3f   adversarial (eps %s, %d steps) %.3f   gt-logit AUROC %.3f",
-        e.cleanAccuracy(), e.eps(), e.steps(), e.adversarialAccuracy(), e.gtLogitAuroc()), 10, 40);
+    g.drawString(
+        String.format(
+            Locale.ROOT,
+            "clean accuracy %.3f   adversarial (eps %s, %d steps) %.3f   gt-logit AUROC %.3f",
+            e.cleanAccuracy(),
+            e.eps(),
+            e.steps(),
+            e.adversarialAccuracy(),
+            e.gtLogitAuroc()),
+        10,
+        40);
     g.drawString("predicted →", left, top - 8);
     for (int i = 0; i < k; i++) {
       int rowTotal = 0;
@@ -72,7 +86,10 @@ public final class EvaluationReport {
         g.setColor(new Color(shade, shade, 255));
         g.fillRect(left + j * cell, top + i * cell, cell, cell);
         g.setColor(share > 0.5 ? Color.WHITE : Color.BLACK);
-        g.drawString(String.valueOf(e.confusion()[i][j]), left + j * cell + 6, top + i * cell + cell / 2 + 4);
+        g.drawString(
+            String.valueOf(e.confusion()[i][j]),
+            left + j * cell + 6,
+            top + i * cell + cell / 2 + 4);
       }
     }
     g.setColor(Color.GRAY);

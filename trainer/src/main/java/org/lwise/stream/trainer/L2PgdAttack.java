@@ -21,7 +21,8 @@ public final class L2PgdAttack {
   private final double stepSize;
   private final boolean randomStart;
 
-  public L2PgdAttack(RobustClassifier model, double eps, int steps, double stepSize, boolean randomStart) {
+  public L2PgdAttack(
+      RobustClassifier model, double eps, int steps, double stepSize, boolean randomStart) {
     this.ascent = new L2ProjectedAscent(model);
     this.eps = eps;
     this.steps = steps;
@@ -34,8 +35,17 @@ public final class L2PgdAttack {
     List<Trajectory> trajectories = new ArrayList<>(labels.length);
     for (int i = 0; i < labels.length; i++) {
       float[] x0 = Arrays.copyOfRange(batch, i * pixels, (i + 1) * pixels);
-      trajectories.add(new Trajectory(x0, labels[i], Objective.CROSS_ENTROPY, stepSize, true, eps, List.of(),
-          List.of(new Trajectory.Output("pgd", steps)), randomStart ? seed * 1_000_003L + i : null));
+      trajectories.add(
+          new Trajectory(
+              x0,
+              labels[i],
+              Objective.CROSS_ENTROPY,
+              stepSize,
+              true,
+              eps,
+              List.of(),
+              List.of(new Trajectory.Output("pgd", steps)),
+              randomStart ? seed * 1_000_003L + i : null));
     }
     List<AscentResult> results = ascent.run(trajectories);
     float[] out = new float[batch.length];

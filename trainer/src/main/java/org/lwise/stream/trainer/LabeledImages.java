@@ -44,18 +44,22 @@ public final class LabeledImages {
   }
 
   /**
-   * @param limit at most this many rows (a reproducible random subset when the split is larger); 0 = all
+   * @param limit at most this many rows (a reproducible random subset when the split is larger); 0
+   *     = all
    */
-  public static LabeledImages load(Path dirmapFile, String split, String labelColumn, int size, int limit, long seed) {
+  public static LabeledImages load(
+      Path dirmapFile, String split, String labelColumn, int size, int limit, long seed) {
     Dirmap dirmap = new DirmapReader().read(dirmapFile);
     int splitColumn = dirmap.column("split");
     int labelIndex = dirmap.column(labelColumn);
     if (labelIndex < 0) {
-      throw new IllegalArgumentException("label column '" + labelColumn + "' is not in " + dirmapFile);
+      throw new IllegalArgumentException(
+          "label column '" + labelColumn + "' is not in " + dirmapFile);
     }
     int pathColumn = dirmap.column("im_path");
-    List<DirmapRow> rows = new ArrayList<>(dirmap.rows().stream()
-        .filter(r -> split.equals(r.values().get(splitColumn))).toList());
+    List<DirmapRow> rows =
+        new ArrayList<>(
+            dirmap.rows().stream().filter(r -> split.equals(r.values().get(splitColumn))).toList());
     if (limit > 0 && rows.size() > limit) {
       Collections.shuffle(rows, new Random(seed));
       rows = new ArrayList<>(rows.subList(0, limit));
@@ -66,15 +70,20 @@ public final class LabeledImages {
     }
     DatasetPaths datasetPaths = new DatasetPaths(dirmap.root());
     Preprocessor preprocessor = new Preprocessor(size);
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    ExecutorService pool =
+        Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
       List<Future<byte[]>> decoded = new ArrayList<>();
       for (DirmapRow row : rows) {
-        decoded.add(pool.submit(() -> {
-          Path file = datasetPaths.resolve(row.values().get(pathColumn));
-          RgbImage crop = preprocessor.resizeAndCrop(new ImageDecoder().decode(Files.readAllBytes(file)));
-          return crop.pixels();
-        }));
+        decoded.add(
+            pool.submit(
+                () -> {
+                  Path file = datasetPaths.resolve(row.values().get(pathColumn));
+                  RgbImage crop =
+                      preprocessor.resizeAndCrop(
+                          new ImageDecoder().decode(Files.readAllBytes(file)));
+                  return crop.pixels();
+                }));
       }
       List<byte[]> crops = new ArrayList<>();
       List<Integer> labels = new ArrayList<>();
@@ -87,7 +96,10 @@ public final class LabeledImages {
           labels.add(label);
         } catch (ExecutionException | IllegalArgumentException e) {
           if (skipped++ < 5) {
-            log.warn("Skipping row {} of {}: {}", row.index(), dirmapFile,
+            log.warn(
+                "Skipping row {} of {}: {}",
+                row.index(),
+                dirmapFile,
                 e instanceof ExecutionException ? e.getCause().getMessage() : e.getMessage());
           }
         }
@@ -95,7 +107,8 @@ public final class LabeledImages {
       if (skipped > 0) {
         log.warn("Skipped {} unusable '{}' rows of {}", skipped, split, dirmapFile);
       }
-      return new LabeledImages(size, crops, labels.stream().mapToInt(Integer::intValue).toArray(), skipped);
+      return new LabeledImages(
+          size, crops, labels.stream().mapToInt(Integer::intValue).toArray(), skipped);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while loading images", e);

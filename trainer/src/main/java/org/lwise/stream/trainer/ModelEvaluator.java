@@ -11,8 +11,8 @@ import org.lwise.stream.method.RobustClassifier;
 
 /**
  * Clean and adversarial accuracy on a dirmap split, the clean confusion matrix, and how well the
- * ground-truth logit separates correctly from wrongly classified images (AUROC) — the property
- * that makes it a difficulty score.
+ * ground-truth logit separates correctly from wrongly classified images (AUROC) — the property that
+ * makes it a difficulty score.
  */
 public final class ModelEvaluator {
   private final RobustClassifier model;
@@ -22,15 +22,30 @@ public final class ModelEvaluator {
   }
 
   /** Results; {@code confusion[true][predicted]}. */
-  public record Evaluation(int images, double cleanAccuracy, double adversarialAccuracy, double eps, int steps,
-                           int[][] confusion, double gtLogitAuroc, double[] gtLogits, boolean[] correct) {}
+  public record Evaluation(
+      int images,
+      double cleanAccuracy,
+      double adversarialAccuracy,
+      double eps,
+      int steps,
+      int[][] confusion,
+      double gtLogitAuroc,
+      double[] gtLogits,
+      boolean[] correct) {}
 
-  public Evaluation evaluate(LabeledImages data, double eps, int steps, double stepSize, int batchSize, long seed) {
-    return evaluate(data, eps, steps, stepSize, batchSize, seed, done -> { });
+  public Evaluation evaluate(
+      LabeledImages data, double eps, int steps, double stepSize, int batchSize, long seed) {
+    return evaluate(data, eps, steps, stepSize, batchSize, seed, done -> {});
   }
 
   /** As above, reporting the images of each finished batch to {@code progress}. */
-  public Evaluation evaluate(LabeledImages data, double eps, int steps, double stepSize, int batchSize, long seed,
+  public Evaluation evaluate(
+      LabeledImages data,
+      double eps,
+      int steps,
+      double stepSize,
+      int batchSize,
+      long seed,
       IntConsumer progress) {
     int n = data.size();
     int size = data.imageSize();
@@ -69,8 +84,16 @@ public final class ModelEvaluator {
         progress.accept(idx.length);
       }
     }
-    return new Evaluation(n, (double) cleanCorrect / n, attack == null ? Double.NaN : (double) adversarialCorrect / n,
-        eps, steps, confusion, auroc(gtLogits, correct), gtLogits, correct);
+    return new Evaluation(
+        n,
+        (double) cleanCorrect / n,
+        attack == null ? Double.NaN : (double) adversarialCorrect / n,
+        eps,
+        steps,
+        confusion,
+        auroc(gtLogits, correct),
+        gtLogits,
+        correct);
   }
 
   /** Forward-only logits of a CHW batch: no autograd, no gradient lock. */

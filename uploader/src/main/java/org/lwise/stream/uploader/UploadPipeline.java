@@ -50,8 +50,13 @@ public final class UploadPipeline implements Runnable {
   private final InfrastructureRetry retry;
   private final AtomicBoolean running = new AtomicBoolean(true);
 
-  public UploadPipeline(UploaderConfig config, PipelineTopics topics, Consumer<byte[], byte[]> consumer,
-      Producer<byte[], byte[]> producer, ObjectStore store, InfrastructureRetry retry) {
+  public UploadPipeline(
+      UploaderConfig config,
+      PipelineTopics topics,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
+      ObjectStore store,
+      InfrastructureRetry retry) {
     this.config = config;
     this.topics = topics;
     this.consumer = consumer;
@@ -60,7 +65,8 @@ public final class UploadPipeline implements Runnable {
     this.retry = retry;
   }
 
-  private record Upload(EnhancedImage image, String bucket, String key, CompletableFuture<Boolean> written) {}
+  private record Upload(
+      EnhancedImage image, String bucket, String key, CompletableFuture<Boolean> written) {}
 
   @Override
   public void run() {
@@ -92,7 +98,9 @@ public final class UploadPipeline implements Runnable {
     List<DeadLetter> unreadable = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
-      offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+      offsets.put(
+          new TopicPartition(record.topic(), record.partition()),
+          new OffsetAndMetadata(record.offset() + 1));
       EnhancedImage image;
       try {
         image = retry.get(() -> read(record));
@@ -114,8 +122,13 @@ public final class UploadPipeline implements Runnable {
         uploads.add(new Upload(image, null, null, CompletableFuture.failedFuture(badName)));
         continue;
       }
-      uploads.add(new Upload(image, bucket, key,
-          retry.getAsync(() -> store.put(bucket, key, bytes, image.getContentType(), image.getSha256()))));
+      uploads.add(
+          new Upload(
+              image,
+              bucket,
+              key,
+              retry.getAsync(
+                  () -> store.put(bucket, key, bytes, image.getContentType(), image.getSha256()))));
     }
     // Every upload finishes (or is given up) before the transaction opens, so a transaction holds
     // only sends and stays far inside its short timeout even while S3 is slow or away.
@@ -124,67 +137,107 @@ public final class UploadPipeline implements Runnable {
       outcomes.add(outcome(upload, layout));
     }
     // Aborted whole on a transient failure (registry or broker briefly away), so sent again.
-    retry.run(() -> TransactionalBatch.commit(producer, offsets, consumer.groupMetadata(), out -> {
-      unreadable.forEach(dead -> out.send(topics.deadLetters(), dead.getRecordKey(), dead));
-      for (Outcome outcome : outcomes) {
-        if (outcome.uploaded() != null) {
-          UploadResult uploaded = outcome.uploaded();
-          out.send(topics.uploads(),
-              RecordKeys.output(uploaded.getJobId(), uploaded.getConditionId(), uploaded.getRowIndex()), uploaded);
-        } else {
-          out.send(topics.deadLetters(), outcome.deadLetter().getRecordKey(), outcome.deadLetter());
-        }
-      }
-    }));
+    retry.run(
+        () ->
+            TransactionalBatch.commit(
+                producer,
+                offsets,
+                consumer.groupMetadata(),
+                out -> {
+                  unreadable.forEach(
+                      dead -> out.send(topics.deadLetters(), dead.getRecordKey(), dead));
+                  for (Outcome outcome : outcomes) {
+                    if (outcome.uploaded() != null) {
+                      UploadResult uploaded = outcome.uploaded();
+                      out.send(
+                          topics.uploads(),
+                          RecordKeys.output(
+                              uploaded.getJobId(),
+                              uploaded.getConditionId(),
+                              uploaded.getRowIndex()),
+                          uploaded);
+                    } else {
+                      out.send(
+                          topics.deadLetters(),
+                          outcome.deadLetter().getRecordKey(),
+                          outcome.deadLetter());
+                    }
+                  }
+                }));
     log.debug("Uploaded {} images", uploads.size());
   }
 
   private EnhancedImage read(ConsumerRecord<byte[], byte[]> record) {
-    EnhancedImage image = topics.enhanced().valueSerde().deserializer().deserialize(record.topic(), record.value());
+    EnhancedImage image =
+        topics.enhanced().valueSerde().deserializer().deserialize(record.topic(), record.value());
     if (image == null) {
       throw new IllegalArgumentException("empty record value");
     }
     return image;
   }
 
-  /** What one output image ends as: its upload result, or a dead letter when S3 refused it for good. */
+  /**
+   * What one output image ends as: its upload result, or a dead letter when S3 refused it for good.
+   */
   private record Outcome(UploadResult uploaded, DeadLetter deadLetter) {}
 
   /** The upload's result record, or a dead letter when S3 refused it for good (bad name, 4xx). */
   private Outcome outcome(Upload upload, S3Layout layout) {
     EnhancedImage image = upload.image();
-    String recordKey = RecordKeys.output(image.getJobId(), image.getConditionId(), image.getRowIndex());
+    String recordKey =
+        RecordKeys.output(image.getJobId(), image.getConditionId(), image.getRowIndex());
     try {
       boolean written = upload.written().join();
-      return new Outcome(UploadResult.newBuilder()
-          .setJobId(image.getJobId())
-          .setRowIndex(image.getRowIndex())
-          .setConditionId(image.getConditionId())
-          .setBucket(upload.bucket())
-          .setKey(upload.key())
-          .setImPath(image.getImPath())
-          .setUrl(layout.url(upload.bucket(), upload.key()))
-          .setSha256(image.getSha256())
-          .setSkippedExisting(!written)
-          .build(), null);
+      return new Outcome(
+          UploadResult.newBuilder()
+              .setJobId(image.getJobId())
+              .setRowIndex(image.getRowIndex())
+              .setConditionId(image.getConditionId())
+              .setBucket(upload.bucket())
+              .setKey(upload.key())
+              .setImPath(image.getImPath())
+              .setUrl(layout.url(upload.bucket(), upload.key()))
+              .setSha256(image.getSha256())
+              .setSkippedExisting(!written)
+              .build(),
+          null);
     } catch (CompletionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       if (!isBadInput(cause)) {
         // S3 stayed unreachable for retry.timeout.ms, or refused for a reason no row can fix (403):
         // stop the stage, nothing of this batch is committed, and a restart resumes.
-        String what = TransientFailures.isTransient(cause)
-            ? "S3 unreachable for " + retry.timeout().toSeconds() + " s (retry.timeout.ms)"
-            : "S3 refused the upload of " + image.getImPath() + " (check the credentials and the bucket's permissions)";
-        throw new IllegalStateException(what + ": " + InfrastructureRetry.rootMessage(cause), cause);
+        String what =
+            TransientFailures.isTransient(cause)
+                ? "S3 unreachable for " + retry.timeout().toSeconds() + " s (retry.timeout.ms)"
+                : "S3 refused the upload of "
+                    + image.getImPath()
+                    + " (check the credentials and the bucket's permissions)";
+        throw new IllegalStateException(
+            what + ": " + InfrastructureRetry.rootMessage(cause), cause);
       }
-      String reason = "cannot upload " + image.getImPath() + " (" + image.getConditionId() + "): " + cause.getMessage();
+      String reason =
+          "cannot upload "
+              + image.getImPath()
+              + " ("
+              + image.getConditionId()
+              + "): "
+              + cause.getMessage();
       log.info("Job {}: {}", image.getJobId(), reason);
-      return new Outcome(null,
-          DeadLetters.of("uploader", reason, recordKey, image.getJobId(), image.getRowIndex(), image.getImPath()));
+      return new Outcome(
+          null,
+          DeadLetters.of(
+              "uploader",
+              reason,
+              recordKey,
+              image.getJobId(),
+              image.getRowIndex(),
+              image.getImPath()));
     }
   }
 
-  /** A record that will never be an output image: dead-lettered with the job and row its key names. */
+  /**
+   * A record that will never be an output image: dead-lettered with the job and row its key names.
+   */
   private static DeadLetter unreadable(ConsumerRecord<byte[], byte[]> record, RuntimeException e) {
     DeadLetter dead = DeadLetters.unreadable("uploader", "output image record", record, e);
     log.warn("Job {} row {}: {}", dead.getJobId(), dead.getRowIndex(), dead.getReason());
@@ -199,8 +252,11 @@ public final class UploadPipeline implements Runnable {
     if (cause instanceof IllegalArgumentException) {
       return true;
     }
-    // Not every 400 is the record's fault (RequestTimeout, ExpiredToken): only these name its bucket or key.
-    return cause instanceof S3Exception s3e && s3e.statusCode() == 400 && s3e.awsErrorDetails() != null
+    // Not every 400 is the record's fault (RequestTimeout, ExpiredToken): only these name its
+    // bucket or key.
+    return cause instanceof S3Exception s3e
+        && s3e.statusCode() == 400
+        && s3e.awsErrorDetails() != null
         && BAD_INPUT_ERROR_CODES.contains(s3e.awsErrorDetails().errorCode());
   }
 
@@ -212,8 +268,12 @@ public final class UploadPipeline implements Runnable {
     Path folder = root.resolve(image.getDataset() + "_" + image.getConditionId()).normalize();
     Path target = folder.resolve(image.getImPath().replace('\\', '/')).normalize();
     if (!folder.startsWith(root) || !target.startsWith(folder)) {
-      throw new IllegalArgumentException("output path escapes the output folder: dataset '" + image.getDataset()
-          + "', path '" + image.getImPath() + "'");
+      throw new IllegalArgumentException(
+          "output path escapes the output folder: dataset '"
+              + image.getDataset()
+              + "', path '"
+              + image.getImPath()
+              + "'");
     }
     AtomicFiles.write(target, bytes);
   }

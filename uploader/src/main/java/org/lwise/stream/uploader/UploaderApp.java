@@ -1,11 +1,9 @@
 package org.lwise.stream.uploader;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.lwise.stream.common.ConfigSources;
 import org.lwise.stream.common.InfrastructureRetry;
 import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.ObjectStore;
@@ -25,16 +23,32 @@ public final class UploaderApp implements AutoCloseable {
   public UploaderApp(UploaderConfig config) {
     String bootstrap = config.connection().bootstrapServers();
     TopicSetup.ensureTopics(bootstrap, config.connection().topicPartitions());
-    PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
-    this.consumer = KafkaClients.readCommittedConsumer(bootstrap, config.groupId(),
-        Map.of("max.poll.records", config.concurrency() * 4,
-            // A batch may wait out an S3 outage of up to retry.timeout.ms before it commits.
-            "max.poll.interval.ms", KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0)));
-    this.producer = KafkaClients.transactionalProducer(bootstrap, "lwise-uploader-" + UUID.randomUUID(),
-        Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
+    PipelineTopics topics =
+        PipelineTopics.create(new RegistrySerdes(config.connection().registryUrl()));
+    this.consumer =
+        KafkaClients.readCommittedConsumer(
+            bootstrap,
+            config.groupId(),
+            Map.of(
+                "max.poll.records",
+                config.concurrency() * 4,
+                // A batch may wait out an S3 outage of up to retry.timeout.ms before it commits.
+                "max.poll.interval.ms",
+                KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0)));
+    this.producer =
+        KafkaClients.transactionalProducer(
+            bootstrap,
+            "lwise-uploader-" + UUID.randomUUID(),
+            Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     this.s3 = S3Clients.create(config.connection(), config.concurrency());
-    this.pipeline = new UploadPipeline(config, topics, consumer, producer,
-        new ObjectStore(s3, config.connection().s3PublicRead(), config.checkExisting()), new InfrastructureRetry(config.connection().retryTimeout()));
+    this.pipeline =
+        new UploadPipeline(
+            config,
+            topics,
+            consumer,
+            producer,
+            new ObjectStore(s3, config.connection().s3PublicRead(), config.checkExisting()),
+            new InfrastructureRetry(config.connection().retryTimeout()));
   }
 
   public void run() {
@@ -53,13 +67,15 @@ public final class UploaderApp implements AutoCloseable {
   }
 
   public static void main(String[] args) {
-    runUntilStopped(org.lwise.stream.common.ConfigSources.merge(
-        args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of()));
+    runUntilStopped(
+        org.lwise.stream.common.ConfigSources.merge(
+            args.length > 0 ? java.nio.file.Path.of(args[0]) : null, System.getenv(), Map.of()));
   }
 
   /** Runs the stage on the calling thread until the JVM shuts down (Ctrl-C, SIGTERM). */
   public static void runUntilStopped(Map<String, String> props) {
     UploaderApp app = new UploaderApp(UploaderConfig.from(props));
-    org.lwise.stream.common.StageProcess.runUntilStopped("lwise-uploader", app::run, app::stop, app);
+    org.lwise.stream.common.StageProcess.runUntilStopped(
+        "lwise-uploader", app::run, app::stop, app);
   }
 }

@@ -91,28 +91,35 @@ class UploadPipelineTest {
     poll(image(0, 0), image(1, 1));
     awaitCommits(1);
 
-    assertThat(uploads()).extracting(UploadResult::getRowIndex, UploadResult::getUrl).containsExactly(
-        tuple(0L, "https://lwise-ham-natural.s3.amazonaws.com/images/0.png"),
-        tuple(1L, "https://lwise-ham-natural.s3.amazonaws.com/images/1.png"));
+    assertThat(uploads())
+        .extracting(UploadResult::getRowIndex, UploadResult::getUrl)
+        .containsExactly(
+            tuple(0L, "https://lwise-ham-natural.s3.amazonaws.com/images/0.png"),
+            tuple(1L, "https://lwise-ham-natural.s3.amazonaws.com/images/1.png"));
     assertThat(deadLetters()).isEmpty();
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidObjectName"})
-  void shouldDeadLetterWhatS3RefusesBecauseOfTheRecordsBucketOrKey(String errorCode) throws Exception {
+  @ValueSource(
+      strings = {"InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidObjectName"})
+  void shouldDeadLetterWhatS3RefusesBecauseOfTheRecordsBucketOrKey(String errorCode)
+      throws Exception {
     s3.failNextPuts(s3Error(400, errorCode));
     start(Duration.ofSeconds(5));
     poll(image(0, 0), image(1, 1));
     awaitCommits(1);
 
-    assertThat(deadLetters()).singleElement().satisfies(dead -> {
-      assertThat(dead.getStage()).isEqualTo("uploader");
-      assertThat(dead.getJobId()).isEqualTo(JOB);
-      assertThat(dead.getRowIndex()).isEqualTo(0L);
-      assertThat(dead.getRecordKey()).isEqualTo(RecordKeys.output(JOB, "natural", 0));
-      assertThat(dead.getReason()).startsWith("cannot upload images/0.png (natural)");
-    });
+    assertThat(deadLetters())
+        .singleElement()
+        .satisfies(
+            dead -> {
+              assertThat(dead.getStage()).isEqualTo("uploader");
+              assertThat(dead.getJobId()).isEqualTo(JOB);
+              assertThat(dead.getRowIndex()).isEqualTo(0L);
+              assertThat(dead.getRecordKey()).isEqualTo(RecordKeys.output(JOB, "natural", 0));
+              assertThat(dead.getReason()).startsWith("cannot upload images/0.png (natural)");
+            });
     assertThat(uploads()).extracting(UploadResult::getRowIndex).containsExactly(1L);
     assertThat(s3.puts.get()).as("refused for good: not tried again").isEqualTo(2);
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L));
@@ -125,8 +132,10 @@ class UploadPipelineTest {
         Arguments.of("429 TooManyRequests", s3Error(429, "TooManyRequests")),
         Arguments.of("call timeout", ApiCallTimeoutException.create(1_000)),
         Arguments.of("attempt timeout", ApiCallAttemptTimeoutException.create(1_000)),
-        Arguments.of("connection refused",
-            SdkClientException.create("Unable to execute HTTP request", new ConnectException("Connection refused"))));
+        Arguments.of(
+            "connection refused",
+            SdkClientException.create(
+                "Unable to execute HTTP request", new ConnectException("Connection refused"))));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -149,9 +158,13 @@ class UploadPipelineTest {
     start(Duration.ofSeconds(1));
     poll(image(0, 0));
 
-    assertThat(failure()).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("S3 unreachable for 1 s");
+    assertThat(failure())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("S3 unreachable for 1 s");
     assertThat(s3.puts.get()).isGreaterThan(1);
-    assertThat(producer.consumerGroupOffsetsHistory()).as("a restart resumes at this record").isEmpty();
+    assertThat(producer.consumerGroupOffsetsHistory())
+        .as("a restart resumes at this record")
+        .isEmpty();
     assertThat(producer.history()).isEmpty();
   }
 
@@ -163,7 +176,9 @@ class UploadPipelineTest {
     start(Duration.ofSeconds(5));
     poll(image(0, 0));
 
-    assertThat(failure()).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("S3 refused the upload");
+    assertThat(failure())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("S3 refused the upload");
     assertThat(producer.consumerGroupOffsetsHistory()).isEmpty();
     assertThat(producer.history()).isEmpty();
   }
@@ -171,16 +186,25 @@ class UploadPipelineTest {
   @Test
   void shouldDeadLetterAnUnreadableRecordWithTheJobAndRowItsKeyNames() throws Exception {
     start(Duration.ofSeconds(5));
-    poll(new ConsumerRecord<>(P0.topic(), P0.partition(), 0,
-        RecordKeys.output(JOB, "natural", 7).getBytes(StandardCharsets.UTF_8),
-        "not avro".getBytes(StandardCharsets.UTF_8)), image(1, 1));
+    poll(
+        new ConsumerRecord<>(
+            P0.topic(),
+            P0.partition(),
+            0,
+            RecordKeys.output(JOB, "natural", 7).getBytes(StandardCharsets.UTF_8),
+            "not avro".getBytes(StandardCharsets.UTF_8)),
+        image(1, 1));
     awaitCommits(1);
 
-    assertThat(deadLetters()).singleElement().satisfies(dead -> {
-      assertThat(dead.getJobId()).isEqualTo(JOB);
-      assertThat(dead.getRowIndex()).isEqualTo(7L);
-      assertThat(dead.getReason()).startsWith("unreadable output image record at lwise.enhanced-0@0");
-    });
+    assertThat(deadLetters())
+        .singleElement()
+        .satisfies(
+            dead -> {
+              assertThat(dead.getJobId()).isEqualTo(JOB);
+              assertThat(dead.getRowIndex()).isEqualTo(7L);
+              assertThat(dead.getReason())
+                  .startsWith("unreadable output image record at lwise.enhanced-0@0");
+            });
     assertThat(uploads()).extracting(UploadResult::getRowIndex).containsExactly(1L);
     assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L));
   }
@@ -189,32 +213,44 @@ class UploadPipelineTest {
   void shouldTakeOnlyRefusalsNamingTheBucketOrKeyForBadInput() {
     assertThat(UploadPipeline.isBadInput(s3Error(400, "InvalidBucketName"))).isTrue();
     assertThat(UploadPipeline.isBadInput(s3Error(400, "KeyTooLongError"))).isTrue();
-    assertThat(UploadPipeline.isBadInput(new IllegalArgumentException("bucket name longer than 63"))).isTrue();
+    assertThat(
+            UploadPipeline.isBadInput(new IllegalArgumentException("bucket name longer than 63")))
+        .isTrue();
     assertThat(UploadPipeline.isBadInput(s3Error(400, "RequestTimeout"))).isFalse();
     assertThat(UploadPipeline.isBadInput(s3Error(400, "ExpiredToken"))).isFalse();
     assertThat(UploadPipeline.isBadInput(s3Error(403, "AccessDenied"))).isFalse();
-    assertThat(UploadPipeline.isBadInput(s3Error(503, "InvalidBucketName"))).as("a 5xx is never the record's").isFalse();
+    assertThat(UploadPipeline.isBadInput(s3Error(503, "InvalidBucketName")))
+        .as("a 5xx is never the record's")
+        .isFalse();
     assertThat(UploadPipeline.isBadInput(S3Exception.builder().statusCode(400).build())).isFalse();
   }
 
   private void start(Duration retryTimeout) {
-    UploaderConfig config = UploaderConfig.from(Map.of("bootstrap.servers", "unused:9092",
-        "registry.url", "http://unused"));
-    pipeline = new UploadPipeline(config, topics, consumer, producer, new ObjectStore(s3, false),
-        new InfrastructureRetry(retryTimeout));
+    UploaderConfig config =
+        UploaderConfig.from(
+            Map.of("bootstrap.servers", "unused:9092", "registry.url", "http://unused"));
+    pipeline =
+        new UploadPipeline(
+            config,
+            topics,
+            consumer,
+            producer,
+            new ObjectStore(s3, false),
+            new InfrastructureRetry(retryTimeout));
     running = CompletableFuture.runAsync(pipeline, loop);
   }
 
   /** Hands the records to the loop in its next poll, on its own thread. */
   @SafeVarargs
   private void poll(ConsumerRecord<byte[], byte[]>... records) {
-    consumer.schedulePollTask(() -> {
-      consumer.updateBeginningOffsets(Map.of(P0, 0L));
-      consumer.rebalance(List.of(P0));
-      for (ConsumerRecord<byte[], byte[]> record : records) {
-        consumer.addRecord(record);
-      }
-    });
+    consumer.schedulePollTask(
+        () -> {
+          consumer.updateBeginningOffsets(Map.of(P0, 0L));
+          consumer.rebalance(List.of(P0));
+          for (ConsumerRecord<byte[], byte[]> record : records) {
+            consumer.addRecord(record);
+          }
+        });
   }
 
   private void awaitCommits(int commits) throws Exception {
@@ -241,21 +277,29 @@ class UploadPipelineTest {
   }
 
   private List<Map<TopicPartition, Long>> committedOffsets() {
-    return producer.consumerGroupOffsetsHistory().stream().map(commit -> {
-      Map<TopicPartition, Long> positions = new HashMap<>();
-      commit.values().forEach(group -> group.forEach((p, o) -> positions.put(p, o.offset())));
-      return positions;
-    }).toList();
+    return producer.consumerGroupOffsetsHistory().stream()
+        .map(
+            commit -> {
+              Map<TopicPartition, Long> positions = new HashMap<>();
+              commit
+                  .values()
+                  .forEach(group -> group.forEach((p, o) -> positions.put(p, o.offset())));
+              return positions;
+            })
+        .toList();
   }
 
   private List<UploadResult> uploads() {
-    return sent(TopicNames.UPLOADS).map(r -> topics.uploads().valueSerde().deserializer().deserialize(r.topic(), r.value()))
+    return sent(TopicNames.UPLOADS)
+        .map(r -> topics.uploads().valueSerde().deserializer().deserialize(r.topic(), r.value()))
         .toList();
   }
 
   private List<DeadLetter> deadLetters() {
     return sent(TopicNames.DEAD_LETTERS)
-        .map(r -> topics.deadLetters().valueSerde().deserializer().deserialize(r.topic(), r.value())).toList();
+        .map(
+            r -> topics.deadLetters().valueSerde().deserializer().deserialize(r.topic(), r.value()))
+        .toList();
   }
 
   private Stream<ProducerRecord<byte[], byte[]>> sent(String topic) {
@@ -264,20 +308,38 @@ class UploadPipelineTest {
 
   private ConsumerRecord<byte[], byte[]> image(long offset, long row) {
     byte[] png = ("png of row " + row).getBytes(StandardCharsets.UTF_8);
-    EnhancedImage image = EnhancedImage.newBuilder().setJobId(JOB).setRowIndex(row).setConditionId("natural")
-        .setImPath("images/" + row + ".png").setContentType("image/png").setImage(ByteBuffer.wrap(png))
-        .setSha256("sha-" + row).setDataset("ham").build();
-    return new ConsumerRecord<>(P0.topic(), P0.partition(), offset,
+    EnhancedImage image =
+        EnhancedImage.newBuilder()
+            .setJobId(JOB)
+            .setRowIndex(row)
+            .setConditionId("natural")
+            .setImPath("images/" + row + ".png")
+            .setContentType("image/png")
+            .setImage(ByteBuffer.wrap(png))
+            .setSha256("sha-" + row)
+            .setDataset("ham")
+            .build();
+    return new ConsumerRecord<>(
+        P0.topic(),
+        P0.partition(),
+        offset,
         RecordKeys.output(JOB, "natural", row).getBytes(StandardCharsets.UTF_8),
         topics.enhanced().valueSerde().serializer().serialize(P0.topic(), image));
   }
 
   private static S3Exception s3Error(int status, String code) {
-    return (S3Exception) S3Exception.builder().statusCode(status).message(code)
-        .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code).build()).build();
+    return (S3Exception)
+        S3Exception.builder()
+            .statusCode(status)
+            .message(code)
+            .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code).build())
+            .build();
   }
 
-  /** An S3 store whose object writes fail as scripted, first come first served; everything else succeeds. */
+  /**
+   * An S3 store whose object writes fail as scripted, first come first served; everything else
+   * succeeds.
+   */
   static final class ScriptedS3 implements S3AsyncClient {
     final AtomicInteger puts = new AtomicInteger();
     private final Deque<Throwable> putFailures = new ArrayDeque<>();
@@ -302,13 +364,15 @@ class UploadPipelineTest {
     }
 
     @Override
-    public CompletableFuture<PutObjectResponse> putObject(PutObjectRequest request, AsyncRequestBody body) {
+    public CompletableFuture<PutObjectResponse> putObject(
+        PutObjectRequest request, AsyncRequestBody body) {
       puts.incrementAndGet();
       Throwable failure;
       synchronized (this) {
         failure = alwaysFail != null ? alwaysFail : putFailures.poll();
       }
-      return failure == null ? CompletableFuture.completedFuture(PutObjectResponse.builder().build())
+      return failure == null
+          ? CompletableFuture.completedFuture(PutObjectResponse.builder().build())
           : CompletableFuture.failedFuture(failure);
     }
 

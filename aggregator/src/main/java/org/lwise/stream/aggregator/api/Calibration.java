@@ -20,13 +20,13 @@ import org.lwise.stream.schema.HumanTally;
 
 /**
  * How well the robust model's ground-truth logit predicts what people get right (the L-WISE claim),
- * measured on the answers collected so far: Pearson and Spearman correlation between
- * {@code robust_gt_logit} and human accuracy over images with at least {@code minTrials} answers
- * (Fisher-z 95% intervals), per dataset and per class; a logistic calibration curve from logit to
- * predicted accuracy, {@code chance + (1 − chance) · σ(a + b · logit)}, fitted by weighted least
- * squares (Commons Math's Levenberg–Marquardt curve fitter, weights = answers per image) — monotone
- * by construction; and the accuracy of each enhancement condition and training block against
- * natural images.
+ * measured on the answers collected so far: Pearson and Spearman correlation between {@code
+ * robust_gt_logit} and human accuracy over images with at least {@code minTrials} answers (Fisher-z
+ * 95% intervals), per dataset and per class; a logistic calibration curve from logit to predicted
+ * accuracy, {@code chance + (1 − chance) · σ(a + b · logit)}, fitted by weighted least squares
+ * (Commons Math's Levenberg–Marquardt curve fitter, weights = answers per image) — monotone by
+ * construction; and the accuracy of each enhancement condition and training block against natural
+ * images.
  */
 final class Calibration {
   private static final double Z_95 = new NormalDistribution().inverseCumulativeProbability(0.975);
@@ -84,29 +84,36 @@ final class Calibration {
       HumanTally tally = tally(image);
       points.add(tally.getTrials(), image.logit(), (double) tally.getCorrect() / tally.getTrials());
     }
-    ParametricUnivariateFunction logistic = new ParametricUnivariateFunction() {
-      @Override
-      public double value(double x, double... p) {
-        return chance + (1 - chance) / (1 + Math.exp(-(p[0] + p[1] * x)));
-      }
+    ParametricUnivariateFunction logistic =
+        new ParametricUnivariateFunction() {
+          @Override
+          public double value(double x, double... p) {
+            return chance + (1 - chance) / (1 + Math.exp(-(p[0] + p[1] * x)));
+          }
 
-      @Override
-      public double[] gradient(double x, double... p) {
-        double s = 1 / (1 + Math.exp(-(p[0] + p[1] * x)));
-        double slope = (1 - chance) * s * (1 - s);
-        return new double[] {slope, slope * x};
-      }
-    };
+          @Override
+          public double[] gradient(double x, double... p) {
+            double s = 1 / (1 + Math.exp(-(p[0] + p[1] * x)));
+            double slope = (1 - chance) * s * (1 - s);
+            return new double[] {slope, slope * x};
+          }
+        };
     try {
-      double[] fitted = SimpleCurveFitter.create(logistic, new double[] {0, 0.1}).withMaxIterations(2000)
-          .fit(points.toList());
+      double[] fitted =
+          SimpleCurveFitter.create(logistic, new double[] {0, 0.1})
+              .withMaxIterations(2000)
+              .fit(points.toList());
       return new Curve(chance, fitted[0], fitted[1]);
     } catch (ConvergenceException | TooManyIterationsException notFitted) {
       return null; // too few or too uniform answers to fit yet
     }
   }
 
-  ObjectNode json(String dataset, String jobId, Map<String, Double> epsByCondition, Map<String, HumanTally> byBlock) {
+  ObjectNode json(
+      String dataset,
+      String jobId,
+      Map<String, Double> epsByCondition,
+      Map<String, HumanTally> byBlock) {
     ObjectNode json = JsonNodeFactory.instance.objectNode();
     json.put("dataset", dataset);
     json.put("job_id", jobId);
@@ -134,7 +141,10 @@ final class Calibration {
       double max = images.stream().mapToDouble(Image::logit).max().orElse(0);
       for (int k = 0; k <= 20; k++) {
         double logit = min + (max - min) * k / 20;
-        points.addObject().put("robust_gt_logit", logit).put("predicted_accuracy", curve.predict(logit));
+        points
+            .addObject()
+            .put("robust_gt_logit", logit)
+            .put("predicted_accuracy", curve.predict(logit));
       }
     }
     conditionsJson(json.putArray("conditions"), epsByCondition);
@@ -164,13 +174,22 @@ final class Calibration {
     int n = answered.size();
     json.put("n", n);
     double[] logits = answered.stream().mapToDouble(Image::logit).toArray();
-    double[] accuracy = answered.stream().mapToDouble(i -> (double) tally(i).getCorrect() / tally(i).getTrials()).toArray();
+    double[] accuracy =
+        answered.stream()
+            .mapToDouble(i -> (double) tally(i).getCorrect() / tally(i).getTrials())
+            .toArray();
     boolean defined = n >= 4 && varies(logits) && varies(accuracy);
-    correlation(json.putObject("pearson"), defined ? new PearsonsCorrelation().correlation(logits, accuracy) : Double.NaN,
-        n, 1.0);
+    correlation(
+        json.putObject("pearson"),
+        defined ? new PearsonsCorrelation().correlation(logits, accuracy) : Double.NaN,
+        n,
+        1.0);
     // Spearman's standard error under Fisher's z (Fieller et al.): sqrt(1.06 / (n − 3)).
-    correlation(json.putObject("spearman"), defined ? new SpearmansCorrelation().correlation(logits, accuracy) : Double.NaN,
-        n, 1.06);
+    correlation(
+        json.putObject("spearman"),
+        defined ? new SpearmansCorrelation().correlation(logits, accuracy) : Double.NaN,
+        n,
+        1.06);
     return json;
   }
 
@@ -200,21 +219,30 @@ final class Calibration {
   private void conditionsJson(ArrayNode list, Map<String, Double> epsByCondition) {
     Map<String, HumanTally> byCondition = new TreeMap<>();
     for (Image image : images) {
-      image.human().forEach((c, tally) -> byCondition.merge(c, tally, (x, y) -> HumanStats.pooled(Map.of("x", x, "y", y))));
+      image
+          .human()
+          .forEach(
+              (c, tally) ->
+                  byCondition.merge(c, tally, (x, y) -> HumanStats.pooled(Map.of("x", x, "y", y))));
     }
     Double natural = accuracy(byCondition.get("natural"));
-    epsByCondition.forEach((id, eps) -> {
-      HumanTally tally = byCondition.get(id);
-      ObjectNode json = list.addObject();
-      json.put("condition", id);
-      json.put("eps", eps);
-      json.put("trials", tally == null ? 0 : tally.getTrials());
-      putNumber(json, "accuracy", accuracy(tally));
-      putNumber(json, "gain_over_natural", accuracy(tally) == null || natural == null ? null : accuracy(tally) - natural);
-    });
+    epsByCondition.forEach(
+        (id, eps) -> {
+          HumanTally tally = byCondition.get(id);
+          ObjectNode json = list.addObject();
+          json.put("condition", id);
+          json.put("eps", eps);
+          json.put("trials", tally == null ? 0 : tally.getTrials());
+          putNumber(json, "accuracy", accuracy(tally));
+          putNumber(
+              json,
+              "gain_over_natural",
+              accuracy(tally) == null || natural == null ? null : accuracy(tally) - natural);
+        });
   }
 
-  private static void blocksJson(ArrayNode list, Map<String, HumanTally> byBlock, Map<String, Double> epsByCondition) {
+  private static void blocksJson(
+      ArrayNode list, Map<String, HumanTally> byBlock, Map<String, Double> epsByCondition) {
     HumanTally naturalAll = HumanTally.newBuilder().build();
     for (Map.Entry<String, HumanTally> entry : byBlock.entrySet()) {
       if (entry.getKey().endsWith("|natural")) {
@@ -222,25 +250,32 @@ final class Calibration {
       }
     }
     Double natural = accuracy(naturalAll);
-    new TreeMap<>(byBlock).forEach((key, tally) -> {
-      String block = key.substring(0, key.indexOf('|'));
-      String conditionId = key.substring(key.indexOf('|') + 1);
-      ObjectNode json = list.addObject();
-      if (block.equals("-")) {
-        json.putNull("block");
-      } else {
-        json.put("block", Integer.parseInt(block));
-      }
-      json.put("condition", conditionId);
-      putNumber(json, "eps", epsByCondition.get(conditionId));
-      json.put("trials", tally.getTrials());
-      putNumber(json, "accuracy", accuracy(tally));
-      putNumber(json, "gain_over_natural", accuracy(tally) == null || natural == null ? null : accuracy(tally) - natural);
-    });
+    new TreeMap<>(byBlock)
+        .forEach(
+            (key, tally) -> {
+              String block = key.substring(0, key.indexOf('|'));
+              String conditionId = key.substring(key.indexOf('|') + 1);
+              ObjectNode json = list.addObject();
+              if (block.equals("-")) {
+                json.putNull("block");
+              } else {
+                json.put("block", Integer.parseInt(block));
+              }
+              json.put("condition", conditionId);
+              putNumber(json, "eps", epsByCondition.get(conditionId));
+              json.put("trials", tally.getTrials());
+              putNumber(json, "accuracy", accuracy(tally));
+              putNumber(
+                  json,
+                  "gain_over_natural",
+                  accuracy(tally) == null || natural == null ? null : accuracy(tally) - natural);
+            });
   }
 
   private static Double accuracy(HumanTally tally) {
-    return tally == null || tally.getTrials() == 0 ? null : (double) tally.getCorrect() / tally.getTrials();
+    return tally == null || tally.getTrials() == 0
+        ? null
+        : (double) tally.getCorrect() / tally.getTrials();
   }
 
   private static void putNumber(ObjectNode json, String key, Double value) {

@@ -29,21 +29,49 @@ final class DatasetCatalog {
   record DatasetJobs(String dataset, JobProgress reference, List<JobProgress> watchJobs) {}
 
   /** One image as the API shows it, with what selection needs at hand. */
-  record Image(String jobId, long rowIndex, boolean incoming, String className, int label, String split,
-      String imPath, Double difficulty, Map<String, String> urls, ObjectNode json, double logit,
+  record Image(
+      String jobId,
+      long rowIndex,
+      boolean incoming,
+      String className,
+      int label,
+      String split,
+      String imPath,
+      Double difficulty,
+      Map<String, String> urls,
+      ObjectNode json,
+      double logit,
       Map<String, HumanTally> human) {
 
     /** The same image ranked by another difficulty (the curriculum's human or blended order). */
     Image rankedBy(double otherDifficulty) {
-      return new Image(jobId, rowIndex, incoming, className, label, split, imPath, otherDifficulty, urls, json, logit, human);
+      return new Image(
+          jobId,
+          rowIndex,
+          incoming,
+          className,
+          label,
+          split,
+          imPath,
+          otherDifficulty,
+          urls,
+          json,
+          logit,
+          human);
     }
   }
 
   /** What choosing a dataset's reference job needs to know of a job, wherever it is held. */
-  record JobKey(String jobId, String dataset, boolean openEnded, boolean complete, Instant createdAt) {
+  record JobKey(
+      String jobId, String dataset, boolean openEnded, boolean complete, Instant createdAt) {
     static JobKey of(JobProgress progress) {
       Job job = progress.getJob();
-      return new JobKey(job.getJobId(), job.getDataset(), job.getOpenEnded(), progress.getEmitted(), job.getCreatedAt());
+      return new JobKey(
+          job.getJobId(),
+          job.getDataset(),
+          job.getOpenEnded(),
+          progress.getEmitted(),
+          job.getCreatedAt());
     }
   }
 
@@ -52,13 +80,19 @@ final class DatasetCatalog {
     Map<String, JobProgress> byId = new TreeMap<>();
     jobs.forEach(p -> byId.put(p.getJob().getJobId(), p));
     Map<String, DatasetJobs> datasets = new TreeMap<>();
-    references(jobs.stream().map(JobKey::of).toList()).forEach((dataset, referenceId) -> {
-      List<JobProgress> watch = jobs.stream()
-          .filter(p -> p.getJob().getOpenEnded() && RecordKeys.jobGroup(p.getJob().getJobId()).equals(referenceId))
-          .sorted(Comparator.comparing(p -> p.getJob().getJobId()))
-          .toList();
-      datasets.put(dataset, new DatasetJobs(dataset, byId.get(referenceId), watch));
-    });
+    references(jobs.stream().map(JobKey::of).toList())
+        .forEach(
+            (dataset, referenceId) -> {
+              List<JobProgress> watch =
+                  jobs.stream()
+                      .filter(
+                          p ->
+                              p.getJob().getOpenEnded()
+                                  && RecordKeys.jobGroup(p.getJob().getJobId()).equals(referenceId))
+                      .sorted(Comparator.comparing(p -> p.getJob().getJobId()))
+                      .toList();
+              datasets.put(dataset, new DatasetJobs(dataset, byId.get(referenceId), watch));
+            });
     return datasets;
   }
 
@@ -67,7 +101,8 @@ final class DatasetCatalog {
    * never are). Dataset name to job id.
    */
   static Map<String, String> references(List<JobKey> jobs) {
-    Comparator<JobKey> newest = Comparator.comparing(JobKey::createdAt).thenComparing(JobKey::jobId);
+    Comparator<JobKey> newest =
+        Comparator.comparing(JobKey::createdAt).thenComparing(JobKey::jobId);
     Comparator<JobKey> preferred = Comparator.comparing(JobKey::complete).thenComparing(newest);
     Map<String, JobKey> chosen = new TreeMap<>();
     for (JobKey job : jobs) {
@@ -94,7 +129,8 @@ final class DatasetCatalog {
    *
    * @param range what difficulty is computed against (a watch job: its reference job's)
    */
-  static List<Image> images(JobProgress progress, List<RowState> rows, DirmapTable.LogitRange range) {
+  static List<Image> images(
+      JobProgress progress, List<RowState> rows, DirmapTable.LogitRange range) {
     Job job = progress.getJob();
     List<RowState> complete = rows.stream().filter(RowState::getComplete).toList();
     DirmapTable.Table table = DirmapTable.build(job, Conditions.NATURAL, complete, range);
@@ -120,11 +156,25 @@ final class DatasetCatalog {
       ObjectNode urls = json.putObject("urls");
       new TreeMap<>(row.getUrls()).forEach(urls::put);
       json.set("human", HumanStats.json(row.getHuman()));
-      String className = classColumn >= 0 && row.getValues().get(classColumn) != null
-          ? row.getValues().get(classColumn) : String.valueOf(row.getLabel());
+      String className =
+          classColumn >= 0 && row.getValues().get(classColumn) != null
+              ? row.getValues().get(classColumn)
+              : String.valueOf(row.getLabel());
       String split = splitColumn >= 0 ? row.getValues().get(splitColumn) : null;
-      images.add(new Image(job.getJobId(), row.getRowIndex(), job.getOpenEnded(), className, row.getLabel(), split,
-          row.getImPath(), difficulty, row.getUrls(), json, row.getRobustGtLogit(), row.getHuman()));
+      images.add(
+          new Image(
+              job.getJobId(),
+              row.getRowIndex(),
+              job.getOpenEnded(),
+              className,
+              row.getLabel(),
+              split,
+              row.getImPath(),
+              difficulty,
+              row.getUrls(),
+              json,
+              row.getRobustGtLogit(),
+              row.getHuman()));
     }
     return images;
   }
@@ -134,7 +184,8 @@ final class DatasetCatalog {
     Map<String, Integer> labels = new TreeMap<>();
     images.forEach(image -> labels.merge(image.className(), image.label(), Math::min));
     return labels.entrySet().stream()
-        .sorted(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+        .sorted(
+            Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
         .map(Map.Entry::getKey)
         .toList();
   }

@@ -11,7 +11,10 @@ import org.apache.commons.math3.stat.interval.ConfidenceInterval;
 import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
 import org.lwise.stream.schema.HumanTally;
 
-/** Participants' answers to an image as the API shows them: accuracy with its Wilson interval, reaction times. */
+/**
+ * Participants' answers to an image as the API shows them: accuracy with its Wilson interval,
+ * reaction times.
+ */
 final class HumanStats {
   static final double CONFIDENCE = 0.95;
 
@@ -30,14 +33,18 @@ final class HumanStats {
     return all;
   }
 
-  /** The image's {@code human} field: pooled over conditions, then by condition; null when nobody answered. */
+  /**
+   * The image's {@code human} field: pooled over conditions, then by condition; null when nobody
+   * answered.
+   */
   static ObjectNode json(Map<String, HumanTally> byCondition) {
     if (byCondition.isEmpty()) {
       return null;
     }
     ObjectNode json = tallyJson(pooled(byCondition));
     ObjectNode conditions = json.putObject("by_condition");
-    new TreeMap<>(byCondition).forEach((condition, tally) -> conditions.set(condition, tallyJson(tally)));
+    new TreeMap<>(byCondition)
+        .forEach((condition, tally) -> conditions.set(condition, tallyJson(tally)));
     return json;
   }
 
@@ -50,8 +57,9 @@ final class HumanStats {
       return json;
     }
     json.put("accuracy", (double) tally.getCorrect() / tally.getTrials());
-    ConfidenceInterval interval = new WilsonScoreInterval()
-        .createInterval((int) tally.getTrials(), (int) tally.getCorrect(), CONFIDENCE);
+    ConfidenceInterval interval =
+        new WilsonScoreInterval()
+            .createInterval((int) tally.getTrials(), (int) tally.getCorrect(), CONFIDENCE);
     json.put("ci_low", interval.getLowerBound());
     json.put("ci_high", interval.getUpperBound());
     if (!tally.getReactionMs().isEmpty()) {

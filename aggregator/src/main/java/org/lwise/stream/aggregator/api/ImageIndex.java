@@ -10,9 +10,9 @@ import org.lwise.stream.schema.RowState;
 
 /**
  * Which image and condition an experiment showed, from what its trial data says: the stimulus URL
- * (the experiments identify images by URL), or the job (or dataset) and row plus a condition.
- * Built from this instance's state and rebuilt when older than a second or asked for something it
- * does not know (a new image).
+ * (the experiments identify images by URL), or the job (or dataset) and row plus a condition. Built
+ * from this instance's state and rebuilt when older than a second or asked for something it does
+ * not know (a new image).
  */
 final class ImageIndex {
   /** An image shown in a condition. */
@@ -46,12 +46,13 @@ final class ImageIndex {
       rebuild();
     }
     Map<String, Hit> hits = new HashMap<>();
-    keys.forEach(key -> {
-      Hit hit = byKey.get(key);
-      if (hit != null) {
-        hits.put(key, hit);
-      }
-    });
+    keys.forEach(
+        key -> {
+          Hit hit = byKey.get(key);
+          if (hit != null) {
+            hits.put(key, hit);
+          }
+        });
     return hits;
   }
 

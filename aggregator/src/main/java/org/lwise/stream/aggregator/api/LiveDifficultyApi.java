@@ -14,10 +14,10 @@ import io.javalin.http.staticfiles.Location;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -39,8 +39,8 @@ import org.lwise.stream.aggregator.api.DatasetCatalog.DatasetJobs;
 import org.lwise.stream.aggregator.api.DatasetCatalog.Image;
 import org.lwise.stream.aggregator.api.DatasetCatalog.JobKey;
 import org.lwise.stream.common.Conditions;
-import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.HumanTally;
 import org.lwise.stream.schema.Job;
@@ -83,42 +83,60 @@ public final class LiveDifficultyApi implements AutoCloseable {
       started = start(settings.port());
     } catch (RuntimeException e) {
       if (settings.portChosen() || settings.port() == 0) {
-        throw new IllegalStateException("the live difficulty API cannot listen on " + settings.host() + ":"
-            + settings.port() + " (" + rootMessage(e) + "); set " + ApiSettings.PORT + " to a free port, 0 for any, "
-            + "or -1 for no API", e);
+        throw new IllegalStateException(
+            "the live difficulty API cannot listen on "
+                + settings.host()
+                + ":"
+                + settings.port()
+                + " ("
+                + rootMessage(e)
+                + "); set "
+                + ApiSettings.PORT
+                + " to a free port, 0 for any, "
+                + "or -1 for no API",
+            e);
       }
       // The default port is taken (another aggregator on this machine): any free one will do.
       started = start(0);
-      log.warn("Port {} is in use; the live difficulty API listens on port {} instead (set {} to choose)",
-          settings.port(), started.port(), ApiSettings.PORT);
+      log.warn(
+          "Port {} is in use; the live difficulty API listens on port {} instead (set {} to choose)",
+          settings.port(),
+          started.port(),
+          ApiSettings.PORT);
     }
     this.server = started;
   }
 
   private Javalin start(int port) {
     boolean experiment = LiveDifficultyApi.class.getResource("/experiment/index.html") != null;
-    Javalin javalin = Javalin.create(config -> {
-      config.startup.showJavalinBanner = false;
-      config.jetty.host = settings.host();
-      config.jetty.port = port;
-      config.http.maxRequestSize = settings.outcomesMaxBytes();
-      config.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
-        if (settings.corsOrigins().contains("*")) {
-          rule.anyHost();
-        } else {
-          settings.corsOrigins().forEach(origin -> rule.allowHost(origin));
-        }
-      }));
-      if (experiment) {
-        config.staticFiles.add(files -> {
-          files.hostedPath = "/experiment";
-          files.directory = "/experiment";
-          files.location = Location.CLASSPATH;
-        });
-        config.routes.get("/", ctx -> ctx.redirect("/experiment/"));
-      }
-      routes(config.routes);
-    });
+    Javalin javalin =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.jetty.host = settings.host();
+              config.jetty.port = port;
+              config.http.maxRequestSize = settings.outcomesMaxBytes();
+              config.bundledPlugins.enableCors(
+                  cors ->
+                      cors.addRule(
+                          rule -> {
+                            if (settings.corsOrigins().contains("*")) {
+                              rule.anyHost();
+                            } else {
+                              settings.corsOrigins().forEach(origin -> rule.allowHost(origin));
+                            }
+                          }));
+              if (experiment) {
+                config.staticFiles.add(
+                    files -> {
+                      files.hostedPath = "/experiment";
+                      files.directory = "/experiment";
+                      files.location = Location.CLASSPATH;
+                    });
+                config.routes.get("/", ctx -> ctx.redirect("/experiment/"));
+              }
+              routes(config.routes);
+            });
     try {
       return javalin.start();
     } catch (RuntimeException e) {
@@ -144,8 +162,13 @@ public final class LiveDifficultyApi implements AutoCloseable {
 
   /** Connects the API to the aggregator's Kafka Streams app and starts the live feed. */
   public void attach(KafkaStreams streams, String bootstrapServers, PipelineTopics topics) {
-    LiveFeed liveFeed = new LiveFeed(bootstrapServers, topics.scoredImages(), topics.dirmaps(), topics.outcomes(),
-        this::calibrationEvent);
+    LiveFeed liveFeed =
+        new LiveFeed(
+            bootstrapServers,
+            topics.scoredImages(),
+            topics.dirmaps(),
+            topics.outcomes(),
+            this::calibrationEvent);
     liveFeed.start();
     this.router = new InstanceRouter(streams, new HostInfo(settings.advertisedHost(), port()));
     this.stores = new LocalStores(streams);
@@ -169,29 +192,65 @@ public final class LiveDifficultyApi implements AutoCloseable {
     routes.get(BASE + "/datasets/{dataset}/calibration", ctx -> onDataset(ctx, this::calibration));
     routes.post(BASE + "/outcomes", this::outcomes);
     routes.post(BASE + "/outcomes/resolve", this::resolve);
-    routes.sse(BASE + "/events", client -> {
-      String dataset = client.ctx().queryParam("dataset");
-      if (feed == null) {
-        client.ctx().status(503).header("Retry-After", String.valueOf(ApiException.RETRY_AFTER_SECONDS));
-        client.close();
-        return;
-      }
-      client.keepAlive();
-      feed.subscribe(dataset == null || dataset.isBlank() ? null : dataset, client);
-    });
-    routes.exception(ApiException.class, (error, ctx) -> error(ctx, error.status(), error.getMessage()));
-    routes.exception(HttpResponseException.class, (error, ctx) -> error(ctx, error.getStatus(),
-        error.getStatus() == 404 ? "no such path: " + ctx.method() + " " + ctx.path() + " (see " + BASE
-            + "/openapi.json)" : error.getMessage()));
-    routes.exception(Exception.class, (error, ctx) -> {
-      log.error("API request {} {} failed", ctx.method(), ctx.fullUrl(), error);
-      error(ctx, 500, "internal error (" + error.getClass().getSimpleName() + "); the aggregator's log has the details");
-    });
-    routes.error(404, ctx -> {
-      if (!"application/json".equals(ctx.res().getContentType())) {
-        error(ctx, 404, "no such path: " + ctx.method() + " " + ctx.path() + " (see " + BASE + "/openapi.json)");
-      }
-    });
+    routes.sse(
+        BASE + "/events",
+        client -> {
+          String dataset = client.ctx().queryParam("dataset");
+          if (feed == null) {
+            client
+                .ctx()
+                .status(503)
+                .header("Retry-After", String.valueOf(ApiException.RETRY_AFTER_SECONDS));
+            client.close();
+            return;
+          }
+          client.keepAlive();
+          feed.subscribe(dataset == null || dataset.isBlank() ? null : dataset, client);
+        });
+    routes.exception(
+        ApiException.class, (error, ctx) -> error(ctx, error.status(), error.getMessage()));
+    routes.exception(
+        HttpResponseException.class,
+        (error, ctx) ->
+            error(
+                ctx,
+                error.getStatus(),
+                error.getStatus() == 404
+                    ? "no such path: "
+                        + ctx.method()
+                        + " "
+                        + ctx.path()
+                        + " (see "
+                        + BASE
+                        + "/openapi.json)"
+                    : error.getMessage()));
+    routes.exception(
+        Exception.class,
+        (error, ctx) -> {
+          log.error("API request {} {} failed", ctx.method(), ctx.fullUrl(), error);
+          error(
+              ctx,
+              500,
+              "internal error ("
+                  + error.getClass().getSimpleName()
+                  + "); the aggregator's log has the details");
+        });
+    routes.error(
+        404,
+        ctx -> {
+          if (!"application/json".equals(ctx.res().getContentType())) {
+            error(
+                ctx,
+                404,
+                "no such path: "
+                    + ctx.method()
+                    + " "
+                    + ctx.path()
+                    + " (see "
+                    + BASE
+                    + "/openapi.json)");
+          }
+        });
   }
 
   // ---- Endpoints -------------------------------------------------------------------------------
@@ -201,8 +260,16 @@ public final class LiveDifficultyApi implements AutoCloseable {
     json.put("service", "L-WISE Stream live difficulty API");
     json.put("openapi", BASE + "/openapi.json");
     ArrayNode paths = json.putArray("paths");
-    List.of("/datasets", "/datasets/{dataset}", "/datasets/{dataset}/images", "/datasets/{dataset}/images/{rowOrImPath}",
-        "/datasets/{dataset}/curriculum", "/datasets/{dataset}/dirmap.csv", "/jobs", "/jobs/{jobId}", "/events")
+    List.of(
+            "/datasets",
+            "/datasets/{dataset}",
+            "/datasets/{dataset}/images",
+            "/datasets/{dataset}/images/{rowOrImPath}",
+            "/datasets/{dataset}/curriculum",
+            "/datasets/{dataset}/dirmap.csv",
+            "/jobs",
+            "/jobs/{jobId}",
+            "/events")
         .forEach(path -> paths.add(BASE + path));
     return json;
   }
@@ -215,12 +282,15 @@ public final class LiveDifficultyApi implements AutoCloseable {
       chosen.put(dataset.dataset(), datasetJson(dataset));
     }
     if (!isLocal(ctx)) {
-      Comparator<JsonNode> preferred = Comparator.comparing((JsonNode d) -> d.get("complete").asBoolean())
-          .thenComparing(d -> Instant.parse(d.get("created_at").asText()))
-          .thenComparing(d -> d.get("job_id").asText());
+      Comparator<JsonNode> preferred =
+          Comparator.comparing((JsonNode d) -> d.get("complete").asBoolean())
+              .thenComparing(d -> Instant.parse(d.get("created_at").asText()))
+              .thenComparing(d -> d.get("job_id").asText());
       for (HostInfo other : router.others()) {
         for (JsonNode dataset : fetch(other, BASE + "/datasets").get("datasets")) {
-          chosen.merge(dataset.get("dataset").asText(), (ObjectNode) dataset,
+          chosen.merge(
+              dataset.get("dataset").asText(),
+              (ObjectNode) dataset,
               (a, b) -> preferred.compare(a, b) >= 0 ? a : b);
         }
       }
@@ -242,7 +312,9 @@ public final class LiveDifficultyApi implements AutoCloseable {
         fetch(other, BASE + "/jobs").get("jobs").forEach(job -> jobs.add((ObjectNode) job));
       }
     }
-    jobs.sort(Comparator.comparing((ObjectNode j) -> j.get("created_at").asText()).thenComparing(j -> j.get("job_id").asText()));
+    jobs.sort(
+        Comparator.comparing((ObjectNode j) -> j.get("created_at").asText())
+            .thenComparing(j -> j.get("job_id").asText()));
     ObjectNode json = JSON.createObjectNode();
     ArrayNode list = json.putArray("jobs");
     jobs.forEach(list::add);
@@ -279,8 +351,13 @@ public final class LiveDifficultyApi implements AutoCloseable {
       stores.jobs().forEach(p -> keys.add(JobKey.of(p)));
       for (HostInfo other : router.others()) {
         for (JsonNode job : fetch(other, BASE + "/jobs").get("jobs")) {
-          keys.add(new JobKey(job.get("job_id").asText(), job.get("dataset").asText(), job.get("open_ended").asBoolean(),
-              job.get("complete").asBoolean(), Instant.parse(job.get("created_at").asText())));
+          keys.add(
+              new JobKey(
+                  job.get("job_id").asText(),
+                  job.get("dataset").asText(),
+                  job.get("open_ended").asBoolean(),
+                  job.get("complete").asBoolean(),
+                  Instant.parse(job.get("created_at").asText())));
         }
       }
       Map<String, String> references = DatasetCatalog.references(keys);
@@ -309,12 +386,17 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private void images(Context ctx, DatasetJobs dataset) {
     List<Image> images = filtered(ctx, images(dataset));
     String order = choice(ctx, "order", "dirmap", "dirmap", "difficulty", "-difficulty");
-    Comparator<Image> byDifficulty = Comparator.comparing(Image::difficulty, Comparator.nullsLast(Comparator.naturalOrder()));
+    Comparator<Image> byDifficulty =
+        Comparator.comparing(Image::difficulty, Comparator.nullsLast(Comparator.naturalOrder()));
     if (order.equals("difficulty")) {
       images = images.stream().sorted(byDifficulty).toList();
     } else if (order.equals("-difficulty")) {
-      images = images.stream().sorted(Comparator.comparing(Image::difficulty,
-          Comparator.nullsLast(Comparator.<Double>reverseOrder()))).toList();
+      images =
+          images.stream()
+              .sorted(
+                  Comparator.comparing(
+                      Image::difficulty, Comparator.nullsLast(Comparator.<Double>reverseOrder())))
+              .toList();
     }
     int limit = integer(ctx, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
     int offset = cursor(ctx);
@@ -339,14 +421,24 @@ public final class LiveDifficultyApi implements AutoCloseable {
     if (wanted.matches("\\d{1,12}")) {
       long row = Long.parseLong(wanted);
       String reference = dataset.reference().getJob().getJobId();
-      found = images.stream().filter(i -> i.jobId().equals(reference) && i.rowIndex() == row).findFirst().orElse(null);
+      found =
+          images.stream()
+              .filter(i -> i.jobId().equals(reference) && i.rowIndex() == row)
+              .findFirst()
+              .orElse(null);
     }
     if (found == null) {
       found = images.stream().filter(i -> i.imPath().equals(wanted)).findFirst().orElse(null);
     }
     if (found == null) {
-      throw ApiException.notFound("dataset '" + dataset.dataset() + "' has no scored image '" + wanted
-          + "' (a row index of job " + dataset.reference().getJob().getJobId() + " or an im_path)");
+      throw ApiException.notFound(
+          "dataset '"
+              + dataset.dataset()
+              + "' has no scored image '"
+              + wanted
+              + "' (a row index of job "
+              + dataset.reference().getJob().getJobId()
+              + " or an im_path)");
     }
     json(ctx, found.json());
   }
@@ -363,8 +455,12 @@ public final class LiveDifficultyApi implements AutoCloseable {
     List<String> fractions = list(ctx, "easiest", "1");
     List<String> conditionIds = list(ctx, "condition", Conditions.NATURAL);
     if (conditionIds.size() != 1 && conditionIds.size() != fractions.size()) {
-      throw ApiException.badRequest("condition lists " + conditionIds.size() + " conditions and easiest "
-          + fractions.size() + " fractions: give one condition for every block, or one for all");
+      throw ApiException.badRequest(
+          "condition lists "
+              + conditionIds.size()
+              + " conditions and easiest "
+              + fractions.size()
+              + " fractions: give one condition for every block, or one for all");
     }
     Set<String> allowed = conditionIds(dataset.reference().getJob());
     List<Curriculum.Block> blocks = new ArrayList<>();
@@ -372,12 +468,20 @@ public final class LiveDifficultyApi implements AutoCloseable {
       double easiest = fraction(fractions.get(b));
       String condition = conditionIds.get(conditionIds.size() == 1 ? 0 : b);
       if (!allowed.contains(condition)) {
-        throw ApiException.badRequest("condition '" + condition + "' is not one of dataset " + dataset.dataset()
-            + "'s: " + String.join(", ", allowed));
+        throw ApiException.badRequest(
+            "condition '"
+                + condition
+                + "' is not one of dataset "
+                + dataset.dataset()
+                + "'s: "
+                + String.join(", ", allowed));
       }
       blocks.add(new Curriculum.Block(easiest, condition));
     }
-    long seed = ctx.queryParam("seed") == null ? ThreadLocalRandom.current().nextLong(1L << 31) : longParam(ctx, "seed");
+    long seed =
+        ctx.queryParam("seed") == null
+            ? ThreadLocalRandom.current().nextLong(1L << 31)
+            : longParam(ctx, "seed");
     ObjectNode json = JSON.createObjectNode();
     json.put("dataset", dataset.dataset());
     json.put("job_id", dataset.reference().getJob().getJobId());
@@ -388,7 +492,8 @@ public final class LiveDifficultyApi implements AutoCloseable {
     ArrayNode classList = json.putArray("classes");
     classes.forEach(classList::add);
     ArrayNode blockList = json.putArray("blocks");
-    List<Curriculum.Selection> selections = Curriculum.select(images, classes, split, perClass, blocks, seed);
+    List<Curriculum.Selection> selections =
+        Curriculum.select(images, classes, split, perClass, blocks, seed);
     for (int b = 0; b < selections.size(); b++) {
       Curriculum.Selection selection = selections.get(b);
       ObjectNode block = blockList.addObject();
@@ -408,33 +513,61 @@ public final class LiveDifficultyApi implements AutoCloseable {
     json(ctx, json);
   }
 
-  /** A condition's dirmap as the aggregator writes it (the same bytes), built from the live state. */
+  /**
+   * A condition's dirmap as the aggregator writes it (the same bytes), built from the live state.
+   */
   private void dirmapCsv(Context ctx, DatasetJobs dataset) {
     String condition = text(ctx, "condition", Conditions.NATURAL);
     String jobId = text(ctx, "job", dataset.reference().getJob().getJobId());
-    JobProgress progress = jobId.equals(dataset.reference().getJob().getJobId()) ? dataset.reference()
-        : dataset.watchJobs().stream().filter(p -> p.getJob().getJobId().equals(jobId)).findFirst()
-            .orElseThrow(() -> ApiException.badRequest("job '" + jobId + "' is neither dataset " + dataset.dataset()
-                + "'s job nor one of its watch jobs"));
+    JobProgress progress =
+        jobId.equals(dataset.reference().getJob().getJobId())
+            ? dataset.reference()
+            : dataset.watchJobs().stream()
+                .filter(p -> p.getJob().getJobId().equals(jobId))
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        ApiException.badRequest(
+                            "job '"
+                                + jobId
+                                + "' is neither dataset "
+                                + dataset.dataset()
+                                + "'s job nor one of its watch jobs"));
     Set<String> allowed = conditionIds(progress.getJob());
     if (!allowed.contains(condition)) {
-      throw ApiException.badRequest("condition '" + condition + "' is not one of job " + jobId + "'s: "
-          + String.join(", ", allowed));
+      throw ApiException.badRequest(
+          "condition '"
+              + condition
+              + "' is not one of job "
+              + jobId
+              + "'s: "
+              + String.join(", ", allowed));
     }
     List<RowState> rows = stores.rows(jobId);
     DirmapTable.Table table;
     if (progress.getJob().getOpenEnded()) {
-      // As the aggregator writes incoming dirmaps: complete rows, against the reference job's range.
+      // As the aggregator writes incoming dirmaps: complete rows, against the reference job's
+      // range.
       List<RowState> complete = rows.stream().filter(RowState::getComplete).toList();
-      DirmapTable.LogitRange range = dataset.reference().getLogitMin() != null
-          ? DatasetCatalog.range(dataset.reference(), List.of()) : DirmapTable.LogitRange.of(complete);
+      DirmapTable.LogitRange range =
+          dataset.reference().getLogitMin() != null
+              ? DatasetCatalog.range(dataset.reference(), List.of())
+              : DirmapTable.LogitRange.of(complete);
       table = DirmapTable.build(progress.getJob(), condition, complete, range);
     } else {
       if (!progress.getEmitted()) {
-        throw ApiException.conflict("job " + jobId + " is still running (" + (progress.getCompleted() + progress.getFailed())
-            + " of " + progress.getJob().getRowCount() + " rows done): its dirmaps are written when it completes");
+        throw ApiException.conflict(
+            "job "
+                + jobId
+                + " is still running ("
+                + (progress.getCompleted() + progress.getFailed())
+                + " of "
+                + progress.getJob().getRowCount()
+                + " rows done): its dirmaps are written when it completes");
       }
-      table = DirmapTable.build(progress.getJob(), condition, rows, DatasetCatalog.range(progress, rows));
+      table =
+          DirmapTable.build(
+              progress.getJob(), condition, rows, DatasetCatalog.range(progress, rows));
     }
     ctx.contentType("text/csv; charset=utf-8").result(DirmapSink.csv(table));
   }
@@ -442,13 +575,14 @@ public final class LiveDifficultyApi implements AutoCloseable {
   /**
    * The curriculum's order by people: {@code human} ranks an image by its observed accuracy (one
    * nobody answered yet by the calibrated prediction), {@code blend} by the calibrated prediction
-   * moved toward the observed accuracy as answers accumulate — the posterior mean
-   * {@code (w·p_model + correct) / (w + trials)} with the prediction worth {@code w} answers
-   * ({@code api.blend.prior.trials}). Difficulty for ranking is one minus that accuracy. Without a
+   * moved toward the observed accuracy as answers accumulate — the posterior mean {@code (w·p_model
+   * + correct) / (w + trials)} with the prediction worth {@code w} answers ({@code
+   * api.blend.prior.trials}). Difficulty for ranking is one minus that accuracy. Without a
    * calibration yet (too few answers), the model's difficulty stands.
    */
   private List<Image> rankedByPeople(List<Image> images, int classes, String order) {
-    Calibration calibration = new Calibration(images, classes, settings.calibrationMinTrials(), "all");
+    Calibration calibration =
+        new Calibration(images, classes, settings.calibrationMinTrials(), "all");
     Calibration.Curve curve = calibration.curve();
     double prior = order.equals("human") ? 0 : settings.blendPriorTrials();
     List<Image> ranked = new ArrayList<>(images.size());
@@ -459,8 +593,10 @@ public final class LiveDifficultyApi implements AutoCloseable {
         continue;
       }
       double predicted = curve.predict(image.logit());
-      double accuracy = tally.getTrials() == 0 ? predicted
-          : (prior * predicted + tally.getCorrect()) / (prior + tally.getTrials());
+      double accuracy =
+          tally.getTrials() == 0
+              ? predicted
+              : (prior * predicted + tally.getCorrect()) / (prior + tally.getTrials());
       ranked.add(image.rankedBy(1 - accuracy));
     }
     return ranked;
@@ -471,8 +607,13 @@ public final class LiveDifficultyApi implements AutoCloseable {
     Set<String> conditions = conditionIds(dataset.reference().getJob());
     String condition = text(ctx, "condition", "all");
     if (!condition.equals("all") && !conditions.contains(condition)) {
-      throw ApiException.badRequest("condition '" + condition + "' is neither all nor one of dataset " + dataset.dataset()
-          + "'s: " + String.join(", ", conditions));
+      throw ApiException.badRequest(
+          "condition '"
+              + condition
+              + "' is neither all nor one of dataset "
+              + dataset.dataset()
+              + "'s: "
+              + String.join(", ", conditions));
     }
     int minTrials = integer(ctx, "min_trials", settings.calibrationMinTrials(), 1, 1_000_000);
     Map<String, Double> eps = new LinkedHashMap<>();
@@ -480,11 +621,17 @@ public final class LiveDifficultyApi implements AutoCloseable {
     dataset.reference().getJob().getConditions().forEach(c -> eps.put(c.getId(), c.getEps()));
     Map<String, HumanTally> byBlock = new TreeMap<>(dataset.reference().getHumanByBlock());
     for (JobProgress watch : dataset.watchJobs()) {
-      watch.getHumanByBlock().forEach((key, tally) -> byBlock.merge(key, tally,
-          (a, b) -> HumanStats.pooled(Map.of("a", a, "b", b))));
+      watch
+          .getHumanByBlock()
+          .forEach(
+              (key, tally) ->
+                  byBlock.merge(key, tally, (a, b) -> HumanStats.pooled(Map.of("a", a, "b", b))));
     }
-    Calibration calibration = new Calibration(images, DatasetCatalog.classes(images).size(), minTrials, condition);
-    json(ctx, calibration.json(dataset.dataset(), dataset.reference().getJob().getJobId(), eps, byBlock));
+    Calibration calibration =
+        new Calibration(images, DatasetCatalog.classes(images).size(), minTrials, condition);
+    json(
+        ctx,
+        calibration.json(dataset.dataset(), dataset.reference().getJob().getJobId(), eps, byBlock));
   }
 
   /** Participants' answers in: see {@link OutcomeIntake}. */
@@ -492,14 +639,23 @@ public final class LiveDifficultyApi implements AutoCloseable {
     if (settings.outcomesToken() != null) {
       String expected = "Bearer " + settings.outcomesToken().value();
       String given = ctx.header("Authorization");
-      if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-          expected.getBytes(StandardCharsets.UTF_8))) {
-        throw new ApiException(401, "POST /outcomes needs the header Authorization: Bearer <api.outcomes.token>");
+      if (given == null
+          || !MessageDigest.isEqual(
+              given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+        throw new ApiException(
+            401, "POST /outcomes needs the header Authorization: Bearer <api.outcomes.token>");
       }
     }
     if (ctx.contentLength() > settings.outcomesMaxBytes()) {
-      throw new ApiException(413, "the body has " + ctx.contentLength() + " bytes; " + ApiSettings.OUTCOMES_MAX_BYTES
-          + " is " + settings.outcomesMaxBytes() + ": post a session's answers in parts");
+      throw new ApiException(
+          413,
+          "the body has "
+              + ctx.contentLength()
+              + " bytes; "
+              + ApiSettings.OUTCOMES_MAX_BYTES
+              + " is "
+              + settings.outcomesMaxBytes()
+              + ": post a session's answers in parts");
     }
     requireAttached();
     JsonNode body;
@@ -511,9 +667,11 @@ public final class LiveDifficultyApi implements AutoCloseable {
       throw ApiException.badRequest("the body cannot be read: " + unreadable.getMessage());
     }
     if (body == null || !(body.isObject() || body.isArray())) {
-      throw ApiException.badRequest("the body must be {\"session_id\": ..., \"trials\": [...]} or an array of trials");
+      throw ApiException.badRequest(
+          "the body must be {\"session_id\": ..., \"trials\": [...]} or an array of trials");
     }
-    OutcomeIntake.Result result = intake.record(body, ctx.queryParam("session_id"), this::resolveEverywhere);
+    OutcomeIntake.Result result =
+        intake.record(body, ctx.queryParam("session_id"), this::resolveEverywhere);
     ctx.status(result.errors().isEmpty() ? 200 : 422);
     json(ctx, result.json());
   }
@@ -527,9 +685,22 @@ public final class LiveDifficultyApi implements AutoCloseable {
         if (missing.isEmpty()) {
           break;
         }
-        JsonNode answer = readJson(other, router.post(other, BASE + "/outcomes/resolve", JSON.valueToTree(missing).toString()));
-        answer.fields().forEachRemaining(e -> hits.put(e.getKey(), new ImageIndex.Hit(e.getValue().get("dataset").asText(),
-            e.getValue().get("job_id").asText(), e.getValue().get("row_index").asLong(), e.getValue().get("condition").asText())));
+        JsonNode answer =
+            readJson(
+                other,
+                router.post(
+                    other, BASE + "/outcomes/resolve", JSON.valueToTree(missing).toString()));
+        answer
+            .fields()
+            .forEachRemaining(
+                e ->
+                    hits.put(
+                        e.getKey(),
+                        new ImageIndex.Hit(
+                            e.getValue().get("dataset").asText(),
+                            e.getValue().get("job_id").asText(),
+                            e.getValue().get("row_index").asLong(),
+                            e.getValue().get("condition").asText())));
       }
     }
     return hits;
@@ -539,33 +710,57 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private void resolve(Context ctx) throws IOException {
     requireAttached();
     if (!isLocal(ctx)) {
-      throw ApiException.notFound("no such path: POST " + ctx.path() + " (between aggregator instances only)");
+      throw ApiException.notFound(
+          "no such path: POST " + ctx.path() + " (between aggregator instances only)");
     }
     List<String> lookups = new ArrayList<>();
     JSON.readTree(ctx.bodyAsBytes()).forEach(key -> lookups.add(key.asText()));
     ObjectNode json = JSON.createObjectNode();
-    index.resolve(lookups).forEach((key, hit) -> json.putObject(key).put("dataset", hit.dataset())
-        .put("job_id", hit.jobId()).put("row_index", hit.rowIndex()).put("condition", hit.condition()));
+    index
+        .resolve(lookups)
+        .forEach(
+            (key, hit) ->
+                json.putObject(key)
+                    .put("dataset", hit.dataset())
+                    .put("job_id", hit.jobId())
+                    .put("row_index", hit.rowIndex())
+                    .put("condition", hit.condition()));
     json(ctx, json);
   }
 
-  /** A dataset's calibration for the live feed, asked of this API so that it is routed like any request. */
+  /**
+   * A dataset's calibration for the live feed, asked of this API so that it is routed like any
+   * request.
+   */
   private String calibrationEvent(String dataset) {
-    HttpResponse<byte[]> response = router.get(router.self(), BASE + "/datasets/"
-        + URLEncoder.encode(dataset, StandardCharsets.UTF_8) + "/calibration", false);
-    return response.statusCode() == 200 ? new String(response.body(), StandardCharsets.UTF_8) : null;
+    HttpResponse<byte[]> response =
+        router.get(
+            router.self(),
+            BASE
+                + "/datasets/"
+                + URLEncoder.encode(dataset, StandardCharsets.UTF_8)
+                + "/calibration",
+            false);
+    return response.statusCode() == 200
+        ? new String(response.body(), StandardCharsets.UTF_8)
+        : null;
   }
 
   // ---- JSON views ------------------------------------------------------------------------------
 
-  /** The reference job's images, then its watch jobs' (scored against the reference job's range). */
+  /**
+   * The reference job's images, then its watch jobs' (scored against the reference job's range).
+   */
   private List<Image> images(DatasetJobs dataset) {
     List<RowState> referenceRows = stores.rows(dataset.reference().getJob().getJobId());
     DirmapTable.LogitRange range = DatasetCatalog.range(dataset.reference(), referenceRows);
-    List<Image> images = new ArrayList<>(DatasetCatalog.images(dataset.reference(), referenceRows, range));
+    List<Image> images =
+        new ArrayList<>(DatasetCatalog.images(dataset.reference(), referenceRows, range));
     for (JobProgress watch : dataset.watchJobs()) {
       List<RowState> rows = stores.rows(watch.getJob().getJobId());
-      images.addAll(DatasetCatalog.images(watch, rows, range != null ? range : DirmapTable.LogitRange.of(rows)));
+      images.addAll(
+          DatasetCatalog.images(
+              watch, rows, range != null ? range : DirmapTable.LogitRange.of(rows)));
     }
     return images;
   }
@@ -577,14 +772,16 @@ public final class LiveDifficultyApi implements AutoCloseable {
       Set<String> splits = new TreeSet<>();
       images.forEach(i -> splits.add(String.valueOf(i.split())));
       if (!splits.contains(split)) {
-        throw ApiException.badRequest("split '" + split + "' is not one of the dataset's: " + String.join(", ", splits));
+        throw ApiException.badRequest(
+            "split '" + split + "' is not one of the dataset's: " + String.join(", ", splits));
       }
       images = images.stream().filter(i -> split.equals(i.split())).toList();
     }
     if (className != null && !className.isBlank()) {
       List<String> classes = DatasetCatalog.classes(images);
       if (!classes.contains(className)) {
-        throw ApiException.badRequest("class '" + className + "' is not one of the dataset's: " + String.join(", ", classes));
+        throw ApiException.badRequest(
+            "class '" + className + "' is not one of the dataset's: " + String.join(", ", classes));
       }
       images = images.stream().filter(i -> className.equals(i.className())).toList();
     }
@@ -602,7 +799,9 @@ public final class LiveDifficultyApi implements AutoCloseable {
     json.put("complete", reference.getEmitted());
     json.put("created_at", job.getCreatedAt().toString());
     json.put("rows", job.getRowCount());
-    json.put("scored", stores.rows(job.getJobId()).stream().filter(r -> r.getRobustGtLogit() != null).count());
+    json.put(
+        "scored",
+        stores.rows(job.getJobId()).stream().filter(r -> r.getRobustGtLogit() != null).count());
     json.put("failed", reference.getFailed());
     json.put("images", images.stream().filter(i -> !i.incoming()).count());
     json.put("incoming_images", images.stream().filter(Image::incoming).count());
@@ -668,7 +867,8 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private static String choice(Context ctx, String name, String fallback, String... allowed) {
     String value = text(ctx, name, fallback);
     if (!List.of(allowed).contains(value)) {
-      throw ApiException.badRequest(name + "=" + value + " is not allowed; use one of " + String.join(", ", allowed));
+      throw ApiException.badRequest(
+          name + "=" + value + " is not allowed; use one of " + String.join(", ", allowed));
     }
     return value;
   }
@@ -686,7 +886,8 @@ public final class LiveDifficultyApi implements AutoCloseable {
     } catch (NumberFormatException notANumber) {
       // answered below
     }
-    throw ApiException.badRequest(name + "=" + value + " must be an integer from " + min + " to " + max);
+    throw ApiException.badRequest(
+        name + "=" + value + " must be an integer from " + min + " to " + max);
   }
 
   private static long longParam(Context ctx, String name) {
@@ -704,7 +905,8 @@ public final class LiveDifficultyApi implements AutoCloseable {
       return 0;
     }
     if (!value.matches("\\d{1,9}")) {
-      throw ApiException.badRequest("cursor=" + value + " is not a cursor this API returned (next_cursor)");
+      throw ApiException.badRequest(
+          "cursor=" + value + " is not a cursor this API returned (next_cursor)");
     }
     return Integer.parseInt(value);
   }
@@ -722,7 +924,10 @@ public final class LiveDifficultyApi implements AutoCloseable {
     } catch (NumberFormatException notANumber) {
       // answered below
     }
-    throw ApiException.badRequest("easiest=" + text + " must be a fraction in (0, 1] (e.g. 0.1 for the easiest 10% of each class)");
+    throw ApiException.badRequest(
+        "easiest="
+            + text
+            + " must be a fraction in (0, 1] (e.g. 0.1 for the easiest 10% of each class)");
   }
 
   // ---- Plumbing --------------------------------------------------------------------------------
@@ -744,8 +949,16 @@ public final class LiveDifficultyApi implements AutoCloseable {
   private static JsonNode readJson(HostInfo host, HttpResponse<byte[]> response) {
     String path = response.uri().getPath();
     if (response.statusCode() != 200) {
-      throw ApiException.unavailable("aggregator instance " + host.host() + ":" + host.port() + " answered "
-          + response.statusCode() + " for " + path + "; retry in a few seconds");
+      throw ApiException.unavailable(
+          "aggregator instance "
+              + host.host()
+              + ":"
+              + host.port()
+              + " answered "
+              + response.statusCode()
+              + " for "
+              + path
+              + "; retry in a few seconds");
     }
     try {
       return JSON.readTree(response.body());
@@ -757,10 +970,14 @@ public final class LiveDifficultyApi implements AutoCloseable {
   /** Answers with what the owning instance answers: status, type and body as they are. */
   private void forward(Context ctx, HostInfo owner) {
     String query = ctx.queryString();
-    HttpResponse<byte[]> response = router.get(owner, ctx.path() + (query == null ? "" : "?" + query));
+    HttpResponse<byte[]> response =
+        router.get(owner, ctx.path() + (query == null ? "" : "?" + query));
     ctx.status(response.statusCode());
     response.headers().firstValue("Content-Type").ifPresent(ctx::contentType);
-    response.headers().firstValue("Retry-After").ifPresent(value -> ctx.header("Retry-After", value));
+    response
+        .headers()
+        .firstValue("Retry-After")
+        .ifPresent(value -> ctx.header("Retry-After", value));
     ctx.result(response.body());
   }
 
@@ -780,7 +997,9 @@ public final class LiveDifficultyApi implements AutoCloseable {
   }
 
   private static String known(Set<String> names) {
-    return names.isEmpty() ? " (no dataset has been submitted yet)" : "; known: " + String.join(", ", names);
+    return names.isEmpty()
+        ? " (no dataset has been submitted yet)"
+        : "; known: " + String.join(", ", names);
   }
 
   private static String rootMessage(Throwable error) {

@@ -27,20 +27,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Server-sent events of newly scored images and written dirmaps. Each API instance follows the
- * live-feed topics itself (no consumer group, from their end, committed records only), so a
- * client gets every event whichever instance it is connected to and whichever instance did the
- * work.
+ * live-feed topics itself (no consumer group, from their end, committed records only), so a client
+ * gets every event whichever instance it is connected to and whichever instance did the work.
  */
 final class LiveFeed implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveFeed.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** A comment line this often lets proxies keep the stream open and finds clients that left. */
   private static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
 
   private record Subscriber(String dataset, SseClient client) {}
 
-  /** Calibration events: at most one per dataset this often, the first this long after an answer. */
+  /**
+   * Calibration events: at most one per dataset this often, the first this long after an answer.
+   */
   private static final long CALIBRATION_EVERY_NANOS = 2_000_000_000L;
+
   private static final long CALIBRATION_SETTLE_NANOS = 700_000_000L;
 
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -48,8 +51,10 @@ final class LiveFeed implements AutoCloseable {
   private final Topic<String, DirmapWritten> dirmaps;
   private final Topic<String, Outcome> outcomes;
   private final Function<String, String> calibrationOf;
+
   /** Dataset → when its first answer not yet reflected in a calibration event came. */
   private final Map<String, Long> answered = new HashMap<>();
+
   private final Map<String, Long> lastCalibration = new HashMap<>();
   private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
   private final Thread thread;
@@ -58,8 +63,12 @@ final class LiveFeed implements AutoCloseable {
   /**
    * @param calibrationOf a dataset's calibration JSON as the API answers it (null when it cannot)
    */
-  LiveFeed(String bootstrapServers, Topic<String, ScoredImage> images, Topic<String, DirmapWritten> dirmaps,
-      Topic<String, Outcome> outcomes, Function<String, String> calibrationOf) {
+  LiveFeed(
+      String bootstrapServers,
+      Topic<String, ScoredImage> images,
+      Topic<String, DirmapWritten> dirmaps,
+      Topic<String, Outcome> outcomes,
+      Function<String, String> calibrationOf) {
     this.images = images;
     this.dirmaps = dirmaps;
     this.outcomes = outcomes;
@@ -72,7 +81,9 @@ final class LiveFeed implements AutoCloseable {
   void start() {
     List<TopicPartition> partitions = new ArrayList<>();
     for (String topic : List.of(images.name(), dirmaps.name(), outcomes.name())) {
-      consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+      consumer
+          .partitionsFor(topic)
+          .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
     }
     consumer.assign(partitions);
     consumer.seekToEnd(partitions);
@@ -80,7 +91,10 @@ final class LiveFeed implements AutoCloseable {
     thread.start();
   }
 
-  /** Sends this client every later event of the dataset (of every dataset when null) until it leaves. */
+  /**
+   * Sends this client every later event of the dataset (of every dataset when null) until it
+   * leaves.
+   */
   void subscribe(String dataset, SseClient client) {
     Subscriber subscriber = new Subscriber(dataset, client);
     client.onClose(() -> subscribers.remove(subscriber));
@@ -119,24 +133,31 @@ final class LiveFeed implements AutoCloseable {
     ObjectNode data;
     try {
       if (record.topic().equals(outcomes.name())) {
-        Outcome outcome = outcomes.valueSerde().deserializer().deserialize(record.topic(), record.value());
+        Outcome outcome =
+            outcomes.valueSerde().deserializer().deserialize(record.topic(), record.value());
         answered.putIfAbsent(outcome.getDataset(), System.nanoTime());
         return;
       }
       if (record.topic().equals(images.name())) {
-        ScoredImage image = images.valueSerde().deserializer().deserialize(record.topic(), record.value());
+        ScoredImage image =
+            images.valueSerde().deserializer().deserialize(record.topic(), record.value());
         event = "image";
         dataset = image.getDataset();
         data = imageJson(image);
       } else {
-        DirmapWritten dirmap = dirmaps.valueSerde().deserializer().deserialize(record.topic(), record.value());
+        DirmapWritten dirmap =
+            dirmaps.valueSerde().deserializer().deserialize(record.topic(), record.value());
         event = "dirmap";
         dataset = dirmap.getDataset();
         data = dirmapJson(dirmap);
       }
     } catch (RuntimeException unreadable) {
-      // The aggregator wrote these records itself; one it cannot read back is not an experiment's concern.
-      log.warn("Live feed skips a record on {} at offset {} it cannot read: {}", record.topic(), record.offset(),
+      // The aggregator wrote these records itself; one it cannot read back is not an experiment's
+      // concern.
+      log.warn(
+          "Live feed skips a record on {} at offset {} it cannot read: {}",
+          record.topic(),
+          record.offset(),
           unreadable.getMessage());
       return;
     }
@@ -149,15 +170,16 @@ final class LiveFeed implements AutoCloseable {
   }
 
   /**
-   * A {@code calibration} event per dataset whose participants answered, once the aggregator has had
-   * a moment to count the answers, and at most one per dataset every two seconds.
+   * A {@code calibration} event per dataset whose participants answered, once the aggregator has
+   * had a moment to count the answers, and at most one per dataset every two seconds.
    */
   private void publishCalibrations() {
     long now = System.nanoTime();
     for (String dataset : List.copyOf(answered.keySet())) {
       long since = answered.get(dataset);
       Long last = lastCalibration.get(dataset);
-      if (now - since < CALIBRATION_SETTLE_NANOS || last != null && now - last < CALIBRATION_EVERY_NANOS) {
+      if (now - since < CALIBRATION_SETTLE_NANOS
+          || last != null && now - last < CALIBRATION_EVERY_NANOS) {
         continue;
       }
       answered.remove(dataset);
@@ -182,7 +204,9 @@ final class LiveFeed implements AutoCloseable {
     }
   }
 
-  /** An image event: the input dirmap's columns, each cell typed on its own, and this run's values. */
+  /**
+   * An image event: the input dirmap's columns, each cell typed on its own, and this run's values.
+   */
   static ObjectNode imageJson(ScoredImage image) {
     ObjectNode json = DirmapJson.recordNode(image.getColumns(), image.getValues());
     json.put("robust_gt_logit", image.getRobustGtLogit());

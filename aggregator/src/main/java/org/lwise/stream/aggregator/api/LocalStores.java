@@ -14,9 +14,9 @@ import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.RowState;
 
 /**
- * Reads of this instance's part of the aggregator's state (Kafka Streams interactive queries).
- * When the stores cannot be read — the app is starting, restoring or rebalancing — a read throws
- * a 503 {@link ApiException}, so clients retry instead of seeing a partial answer.
+ * Reads of this instance's part of the aggregator's state (Kafka Streams interactive queries). When
+ * the stores cannot be read — the app is starting, restoring or rebalancing — a read throws a 503
+ * {@link ApiException}, so clients retry instead of seeing a partial answer.
  */
 final class LocalStores {
   private final KafkaStreams streams;
@@ -28,12 +28,14 @@ final class LocalStores {
   /** Every job this instance holds. */
   List<JobProgress> jobs() {
     List<JobProgress> jobs = new ArrayList<>();
-    try (KeyValueIterator<String, JobProgress> it = this.<JobProgress>store(AggregatorTopology.JOBS_STORE).all()) {
-      it.forEachRemaining(entry -> {
-        if (entry.value.getJob() != null) {
-          jobs.add(entry.value);
-        }
-      });
+    try (KeyValueIterator<String, JobProgress> it =
+        this.<JobProgress>store(AggregatorTopology.JOBS_STORE).all()) {
+      it.forEachRemaining(
+          entry -> {
+            if (entry.value.getJob() != null) {
+              jobs.add(entry.value);
+            }
+          });
     } catch (InvalidStateStoreException moved) {
       throw notQueryable();
     }
@@ -53,8 +55,9 @@ final class LocalStores {
   /** A job's rows in dirmap order. */
   List<RowState> rows(String jobId) {
     List<RowState> rows = new ArrayList<>();
-    try (KeyValueIterator<String, RowState> it = this.<RowState>store(AggregatorTopology.ROWS_STORE)
-        .range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
+    try (KeyValueIterator<String, RowState> it =
+        this.<RowState>store(AggregatorTopology.ROWS_STORE)
+            .range(RecordKeys.firstRow(jobId), RecordKeys.lastRow(jobId))) {
       it.forEachRemaining(entry -> rows.add(entry.value));
     } catch (InvalidStateStoreException moved) {
       throw notQueryable();
@@ -67,14 +70,18 @@ final class LocalStores {
       throw notQueryable();
     }
     try {
-      return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore()));
+      return streams.store(
+          StoreQueryParameters.fromNameAndType(
+              name, QueryableStoreTypes.<String, V>keyValueStore()));
     } catch (InvalidStateStoreException notYet) {
       throw notQueryable();
     }
   }
 
   private ApiException notQueryable() {
-    return ApiException.unavailable("the aggregator's state is not queryable right now (Kafka Streams is "
-        + streams.state() + "); retry in a few seconds");
+    return ApiException.unavailable(
+        "the aggregator's state is not queryable right now (Kafka Streams is "
+            + streams.state()
+            + "); retry in a few seconds");
   }
 }

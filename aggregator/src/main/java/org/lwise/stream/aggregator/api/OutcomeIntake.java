@@ -34,10 +34,22 @@ import org.lwise.stream.schema.Outcome;
  */
 final class OutcomeIntake implements AutoCloseable {
   /** A checked answer, still to be resolved to an image. */
-  private record Answer(int index, String outcomeId, String lookup, boolean correct, Integer choice,
-      Integer correctChoice, Double reactionMs, Integer block, String trialType, Integer conditionIdx, String url) {}
+  private record Answer(
+      int index,
+      String outcomeId,
+      String lookup,
+      boolean correct,
+      Integer choice,
+      Integer correctChoice,
+      Double reactionMs,
+      Integer block,
+      String trialType,
+      Integer conditionIdx,
+      String url) {}
 
-  /** What a request did: answers written, entries that are not answers, and each bad one's reason. */
+  /**
+   * What a request did: answers written, entries that are not answers, and each bad one's reason.
+   */
   record Result(String sessionId, int accepted, int ignored, List<ObjectNode> errors) {
     ObjectNode json() {
       ObjectNode json = JsonNodeFactory.instance.objectNode();
@@ -56,14 +68,18 @@ final class OutcomeIntake implements AutoCloseable {
 
   OutcomeIntake(String bootstrapServers, Topic<String, Outcome> topic) {
     this.topic = topic;
-    this.producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000,
-        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), new StringSerializer(), topic.valueSerde().serializer());
+    this.producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000),
+            new StringSerializer(),
+            topic.valueSerde().serializer());
   }
 
   /**
@@ -71,18 +87,24 @@ final class OutcomeIntake implements AutoCloseable {
    *     trials with the session id in {@code sessionFromQuery}
    * @param resolver image lookups ({@link ImageIndex} keys) to what they name, across instances
    */
-  Result record(JsonNode body, String sessionFromQuery, Function<Set<String>, Map<String, Hit>> resolver) {
+  Result record(
+      JsonNode body, String sessionFromQuery, Function<Set<String>, Map<String, Hit>> resolver) {
     JsonNode trials = body.isArray() ? body : body.get("trials");
-    String session = body.isObject() && body.hasNonNull("session_id") ? body.get("session_id").asText() : sessionFromQuery;
+    String session =
+        body.isObject() && body.hasNonNull("session_id")
+            ? body.get("session_id").asText()
+            : sessionFromQuery;
     if (session == null || session.isBlank()) {
-      throw ApiException.badRequest("session_id is missing: send {\"session_id\": \"...\", \"trials\": [...]} "
-          + "or the trials array with ?session_id=");
+      throw ApiException.badRequest(
+          "session_id is missing: send {\"session_id\": \"...\", \"trials\": [...]} "
+              + "or the trials array with ?session_id=");
     }
     if (session.contains("/") || session.length() > 200) {
       throw ApiException.badRequest("session_id must be at most 200 characters without '/'");
     }
     if (trials == null || !trials.isArray()) {
-      throw ApiException.badRequest("trials must be an array of jsPsych data objects (with trial_outcome) or of outcome objects");
+      throw ApiException.badRequest(
+          "trials must be an array of jsPsych data objects (with trial_outcome) or of outcome objects");
     }
     List<Answer> answers = new ArrayList<>();
     List<ObjectNode> errors = new ArrayList<>();
@@ -108,28 +130,33 @@ final class OutcomeIntake implements AutoCloseable {
     for (Answer answer : answers) {
       Hit hit = hits.get(answer.lookup());
       if (hit == null) {
-        errors.add(error(answer.index(), trials.get(answer.index()), answer.url() != null
-            ? "no scored image has the stimulus URL " + answer.url()
-            : "no scored image is " + answer.lookup().replace('\t', ' ')));
+        errors.add(
+            error(
+                answer.index(),
+                trials.get(answer.index()),
+                answer.url() != null
+                    ? "no scored image has the stimulus URL " + answer.url()
+                    : "no scored image is " + answer.lookup().replace('\t', ' ')));
         continue;
       }
-      Outcome outcome = Outcome.newBuilder()
-          .setOutcomeId(answer.outcomeId())
-          .setSessionId(session)
-          .setDataset(hit.dataset())
-          .setJobId(hit.jobId())
-          .setRowIndex(hit.rowIndex())
-          .setConditionId(hit.condition())
-          .setCorrect(answer.correct())
-          .setChoice(answer.choice())
-          .setCorrectChoice(answer.correctChoice())
-          .setReactionMs(answer.reactionMs())
-          .setBlock(answer.block())
-          .setTrialType(answer.trialType())
-          .setConditionIdx(answer.conditionIdx())
-          .setStimulusUrl(answer.url())
-          .setReceivedAt(now)
-          .build();
+      Outcome outcome =
+          Outcome.newBuilder()
+              .setOutcomeId(answer.outcomeId())
+              .setSessionId(session)
+              .setDataset(hit.dataset())
+              .setJobId(hit.jobId())
+              .setRowIndex(hit.rowIndex())
+              .setConditionId(hit.condition())
+              .setCorrect(answer.correct())
+              .setChoice(answer.choice())
+              .setCorrectChoice(answer.correctChoice())
+              .setReactionMs(answer.reactionMs())
+              .setBlock(answer.block())
+              .setTrialType(answer.trialType())
+              .setConditionIdx(answer.conditionIdx())
+              .setStimulusUrl(answer.url())
+              .setReceivedAt(now)
+              .build();
       sent.add(producer.send(new ProducerRecord<>(topic.name(), outcome.getOutcomeId(), outcome)));
     }
     producer.flush();
@@ -137,8 +164,10 @@ final class OutcomeIntake implements AutoCloseable {
       try {
         future.get(30, TimeUnit.SECONDS);
       } catch (ExecutionException | TimeoutException e) {
-        throw ApiException.unavailable("answers could not be written to Kafka (" + e.getMessage()
-            + "); none of this request's answers may be missing if it is sent again, so send it again");
+        throw ApiException.unavailable(
+            "answers could not be written to Kafka ("
+                + e.getMessage()
+                + "); none of this request's answers may be missing if it is sent again, so send it again");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw ApiException.unavailable("interrupted while writing answers");
@@ -169,7 +198,8 @@ final class OutcomeIntake implements AutoCloseable {
     } else if (perf != null && perf.isBoolean()) {
       correct = perf.asBoolean();
     } else {
-      throw new IllegalArgumentException("perf must be 0 or 1, not " + (perf == null ? "missing" : perf.toString()));
+      throw new IllegalArgumentException(
+          "perf must be 0 or 1, not " + (perf == null ? "missing" : perf.toString()));
     }
     String url = text(outcome, "stimulus_image_url");
     String condition = text(outcome, "condition_id");
@@ -178,11 +208,16 @@ final class OutcomeIntake implements AutoCloseable {
     if (url != null) {
       lookup = ImageIndex.urlKey(url);
     } else if (row != null && text(outcome, "job_id") != null) {
-      lookup = ImageIndex.rowKey(text(outcome, "job_id"), row, condition == null ? "natural" : condition);
+      lookup =
+          ImageIndex.rowKey(
+              text(outcome, "job_id"), row, condition == null ? "natural" : condition);
     } else if (row != null && text(outcome, "dataset") != null) {
-      lookup = ImageIndex.datasetRowKey(text(outcome, "dataset"), row, condition == null ? "natural" : condition);
+      lookup =
+          ImageIndex.datasetRowKey(
+              text(outcome, "dataset"), row, condition == null ? "natural" : condition);
     } else {
-      throw new IllegalArgumentException("no stimulus_image_url (or dataset or job_id with row_index) says which image was shown");
+      throw new IllegalArgumentException(
+          "no stimulus_image_url (or dataset or job_id with row_index) says which image was shown");
     }
     Long trialIndex = whole(trial, "trial_index");
     String outcomeId = session + "/" + (trialIndex != null ? trialIndex : index);
@@ -190,8 +225,18 @@ final class OutcomeIntake implements AutoCloseable {
     if (reaction == null) {
       reaction = number(trial, "rt"); // jsPsych's own reaction time
     }
-    return new Answer(index, outcomeId, lookup, correct, integer(outcome, "i_choice"), integer(outcome, "i_correct_choice"),
-        reaction, integer(outcome, "block"), text(outcome, "trial_type"), integer(outcome, "condition_idx"), url);
+    return new Answer(
+        index,
+        outcomeId,
+        lookup,
+        correct,
+        integer(outcome, "i_choice"),
+        integer(outcome, "i_correct_choice"),
+        reaction,
+        integer(outcome, "block"),
+        text(outcome, "trial_type"),
+        integer(outcome, "condition_idx"),
+        url);
   }
 
   private static ObjectNode error(int index, JsonNode trial, String message) {
@@ -215,7 +260,8 @@ final class OutcomeIntake implements AutoCloseable {
     if (value == null || value.isNull()) {
       return null;
     }
-    if (value.isIntegralNumber() || value.isNumber() && value.asDouble() == Math.rint(value.asDouble())) {
+    if (value.isIntegralNumber()
+        || value.isNumber() && value.asDouble() == Math.rint(value.asDouble())) {
       return value.asLong();
     }
     if (value.isTextual() && value.asText().matches("-?\\d{1,18}")) {

@@ -20,9 +20,20 @@ class CurriculumTest {
     List<Image> images = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       int rank = (i * 7) % n; // dirmap order is not difficulty order
-      images.add(new Image("j", label * 100L + i, false, className, label, "train", className + "/" + i,
-          rank / (double) n, Map.of("natural", "n/" + i, "eps2", "e/" + i), JsonNodeFactory.instance.objectNode(),
-          -rank, Map.of()));
+      images.add(
+          new Image(
+              "j",
+              label * 100L + i,
+              false,
+              className,
+              label,
+              "train",
+              className + "/" + i,
+              rank / (double) n,
+              Map.of("natural", "n/" + i, "eps2", "e/" + i),
+              JsonNodeFactory.instance.objectNode(),
+              -rank,
+              Map.of()));
     }
     return images;
   }
@@ -31,12 +42,30 @@ class CurriculumTest {
   void drawsOnlyFromTheEasiestRoundedFractionOfEachClassEasiestFirst() {
     List<Image> all = new ArrayList<>(images("cat", 0, 10));
     all.addAll(images("dog", 1, 10));
-    all.add(new Image("j", 999, false, "cat", 0, "test", "cat/test", 0.0, Map.of("natural", "t"),
-        JsonNodeFactory.instance.objectNode(), 0, Map.of()));
+    all.add(
+        new Image(
+            "j",
+            999,
+            false,
+            "cat",
+            0,
+            "test",
+            "cat/test",
+            0.0,
+            Map.of("natural", "t"),
+            JsonNodeFactory.instance.objectNode(),
+            0,
+            Map.of()));
     Set<Long> seen = new HashSet<>();
     for (long seed = 0; seed < 50; seed++) {
-      List<Curriculum.Selection> blocks = Curriculum.select(all, List.of("cat", "dog"), "train", 2,
-          List.of(new Curriculum.Block(0.25, "eps2")), seed);
+      List<Curriculum.Selection> blocks =
+          Curriculum.select(
+              all,
+              List.of("cat", "dog"),
+              "train",
+              2,
+              List.of(new Curriculum.Block(0.25, "eps2")),
+              seed);
       List<Image> picks = blocks.get(0).images();
       assertThat(picks).hasSize(4);
       assertThat(picks.subList(0, 2)).allMatch(i -> i.className().equals("cat"));
@@ -52,35 +81,48 @@ class CurriculumTest {
   @Test
   void isRepeatableForASeedAndVariesAcrossSeeds() {
     List<Image> all = images("cat", 0, 40);
-    List<Curriculum.Block> blocks = List.of(new Curriculum.Block(0.5, "natural"), new Curriculum.Block(1, "eps2"));
+    List<Curriculum.Block> blocks =
+        List.of(new Curriculum.Block(0.5, "natural"), new Curriculum.Block(1, "eps2"));
     var once = Curriculum.select(all, List.of("cat"), "train", 5, blocks, 42);
     var again = Curriculum.select(all, List.of("cat"), "train", 5, blocks, 42);
     var other = Curriculum.select(all, List.of("cat"), "train", 5, blocks, 43);
     assertThat(again).isEqualTo(once);
     assertThat(other).isNotEqualTo(once);
     assertThat(once.get(0).images()).allMatch(i -> i.difficulty() < 0.5);
-    assertThat(once.get(1).images()).as("blocks draw on their own").isNotEqualTo(once.get(0).images());
+    assertThat(once.get(1).images())
+        .as("blocks draw on their own")
+        .isNotEqualTo(once.get(0).images());
   }
 
   @Test
   void refusesMoreImagesThanTheFractionHoldsNamingTheClass() {
-    assertThatThrownBy(() -> Curriculum.select(images("cat", 0, 10), List.of("cat"), "train", 2,
-        List.of(new Curriculum.Block(0.1, "natural")), 1))
+    assertThatThrownBy(
+            () ->
+                Curriculum.select(
+                    images("cat", 0, 10),
+                    List.of("cat"),
+                    "train",
+                    2,
+                    List.of(new Curriculum.Block(0.1, "natural")),
+                    1))
         .isInstanceOf(ApiException.class)
-        .hasMessageContaining("per_class=2 is more than the easiest 0.1 of class 'cat' in split train holds (1 of 10 images)");
+        .hasMessageContaining(
+            "per_class=2 is more than the easiest 0.1 of class 'cat' in split train holds (1 of 10 images)");
   }
 
   @Test
   void aDatasetsReferenceJobIsItsNewestFinishedJobElseItsNewestRunningOne() {
     Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
-    List<JobKey> jobs = List.of(
-        new JobKey("old", "ham", false, true, t0),
-        new JobKey("new-running", "ham", false, false, t0.plusSeconds(60)),
-        new JobKey("old~watch-1", "ham", true, false, t0.plusSeconds(120)),
-        new JobKey("only-running", "mhist", false, false, t0),
-        new JobKey("a", "idaea", false, true, t0),
-        new JobKey("b", "idaea", false, true, t0.plusSeconds(1)));
-    assertThat(DatasetCatalog.references(jobs)).containsExactly(
-        Map.entry("ham", "old"), Map.entry("idaea", "b"), Map.entry("mhist", "only-running"));
+    List<JobKey> jobs =
+        List.of(
+            new JobKey("old", "ham", false, true, t0),
+            new JobKey("new-running", "ham", false, false, t0.plusSeconds(60)),
+            new JobKey("old~watch-1", "ham", true, false, t0.plusSeconds(120)),
+            new JobKey("only-running", "mhist", false, false, t0),
+            new JobKey("a", "idaea", false, true, t0),
+            new JobKey("b", "idaea", false, true, t0.plusSeconds(1)));
+    assertThat(DatasetCatalog.references(jobs))
+        .containsExactly(
+            Map.entry("ham", "old"), Map.entry("idaea", "b"), Map.entry("mhist", "only-running"));
   }
 }
