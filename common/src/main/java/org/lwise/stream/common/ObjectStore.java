@@ -20,9 +20,21 @@ public final class ObjectStore {
   private final boolean publicRead;
   private final S3Buckets buckets;
 
+  private final boolean checkExisting;
+
   public ObjectStore(S3AsyncClient s3, boolean publicRead) {
+    this(s3, publicRead, true);
+  }
+
+  /**
+   * @param checkExisting HEAD before each PUT and skip identical content; false writes at once (one
+   *     request instead of two: a replay then rewrites the same bytes under the same key, still
+   *     idempotent)
+   */
+  public ObjectStore(S3AsyncClient s3, boolean publicRead, boolean checkExisting) {
     this.s3 = s3;
     this.publicRead = publicRead;
+    this.checkExisting = checkExisting;
     this.buckets = new S3Buckets(s3, publicRead);
   }
 
@@ -36,8 +48,10 @@ public final class ObjectStore {
         .ensure(bucket)
         .thenCompose(
             ignored ->
-                s3.headObject(b -> b.bucket(bucket).key(key))
-                    .handle((head, error) -> sameContent(head, error, sha256)))
+                !checkExisting
+                    ? CompletableFuture.completedFuture(false)
+                    : s3.headObject(b -> b.bucket(bucket).key(key))
+                        .handle((head, error) -> sameContent(head, error, sha256)))
         .thenCompose(
             same -> {
               if (same) {

@@ -85,4 +85,18 @@ class ObjectStoreTest {
             .asByteArray();
     assertThat(stored).isEqualTo(second);
   }
+
+  @Test
+  void shouldWriteAtOnceWithoutLookingWhenNotCheckingExisting() {
+    ObjectStore store = new ObjectStore(s3, false, false);
+    byte[] png = "same bytes".getBytes(StandardCharsets.UTF_8);
+    String sha = Digests.sha256(png);
+    assertThat(store.put("lab-ham-natural", "images/c.png", png, "image/png", sha).join()).isTrue();
+    assertThat(store.put("lab-ham-natural", "images/c.png", png, "image/png", sha).join())
+        .as("rewritten, same content")
+        .isTrue();
+    assertThat(
+            s3.headObject(b -> b.bucket("lab-ham-natural").key("images/c.png")).join().metadata())
+        .containsEntry("sha256", sha);
+  }
 }

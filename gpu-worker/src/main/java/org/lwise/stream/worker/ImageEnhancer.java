@@ -48,11 +48,17 @@ public final class ImageEnhancer implements AutoCloseable {
   private final int maxBatch;
   private final boolean share;
   private final Executor codec;
-  private final OutputEncoder encoder = new OutputEncoder();
+  private final OutputEncoder encoder;
   private final Predictor<RgbImage, float[]> scorer;
 
   public ImageEnhancer(RobustClassifier model, int maxBatch, boolean share, Executor codec) {
+    this(model, maxBatch, share, codec, new OutputEncoder());
+  }
+
+  public ImageEnhancer(
+      RobustClassifier model, int maxBatch, boolean share, Executor codec, OutputEncoder encoder) {
     this.model = model;
+    this.encoder = encoder;
     this.ascent = new L2ProjectedAscent(model);
     this.multiViewAscent = new MultiViewAscent(model);
     this.scorer = model.newImagePredictor();
@@ -67,7 +73,15 @@ public final class ImageEnhancer implements AutoCloseable {
 
   /** Runs on one thread at a time (the pipeline's): the scoring predictor is not thread-safe. */
   public List<Outcome> process(List<PreparedImage> items) {
-    List<Outcome> outcomes = new ArrayList<>(items.size());
+    return processAsync(items).join();
+  }
+
+  /**
+   * Runs the model passes on the calling thread and returns as soon as they are done; the outputs
+   * are encoded on the codec executor, so the caller can start the next micro-batch meanwhile. One
+   * thread at a time (the scoring predictor is not thread-safe).
+   */
+  public CompletableFuture<List<Outcome>> processAsync(List<PreparedImage> items) {
     List<Trajectory> trajectories = new ArrayList<>();
     List<TrajectoryPlanner.Plan> viewsOf = new ArrayList<>();
     List<Long> seeds = new ArrayList<>();
@@ -147,8 +161,12 @@ public final class ImageEnhancer implements AutoCloseable {
       trajectoriesOfItem.put(i, ids);
     }
 
+    long modelStart = System.nanoTime();
+    long modelCpu = WorkerProfile.threadCpuNanos();
     List<AscentResult> results = runAll(trajectories, viewsOf, seeds);
     Map<Integer, float[]> logits = scores(items, scoringTrajectory, results);
+    WorkerProfile.process()
+        .modelPass(modelStart, System.nanoTime(), WorkerProfile.threadCpuNanos() - modelCpu);
 
     List<CompletableFuture<Outcome>> pending = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
@@ -168,10 +186,8 @@ public final class ImageEnhancer implements AutoCloseable {
           CompletableFuture.supplyAsync(
               () -> outcome(item, itemLogits, mine, theirResults), codec));
     }
-    for (CompletableFuture<Outcome> future : pending) {
-      outcomes.add(future.join());
-    }
-    return outcomes;
+    return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+        .thenApply(done -> pending.stream().map(CompletableFuture::join).toList());
   }
 
   /**
@@ -276,6 +292,21 @@ public final class ImageEnhancer implements AutoCloseable {
   }
 
   private Outcome outcome(
+      PreparedImage item,
+      float[] logits,
+      List<Trajectory> trajectories,
+      List<AscentResult> results) {
+    long cpu = WorkerProfile.threadCpuNanos();
+    Outcome outcome = encodedOutcome(item, logits, trajectories, results);
+    WorkerProfile.process()
+        .encoded(
+            WorkerProfile.threadCpuNanos() - cpu,
+            outcome.images().size(),
+            outcome.images().stream().mapToLong(i -> i.getImage().remaining()).sum());
+    return outcome;
+  }
+
+  private Outcome encodedOutcome(
       PreparedImage item,
       float[] logits,
       List<Trajectory> trajectories,

@@ -34,6 +34,13 @@ public final class ImagePreparation {
   }
 
   public PreparedImage prepare(ConsumerRecord<byte[], byte[]> polled) {
+    long cpu = WorkerProfile.threadCpuNanos();
+    PreparedImage prepared = deserializeAndPrepare(polled);
+    WorkerProfile.process().decoded(WorkerProfile.threadCpuNanos() - cpu);
+    return prepared;
+  }
+
+  private PreparedImage deserializeAndPrepare(ConsumerRecord<byte[], byte[]> polled) {
     ImageRecord record;
     try {
       record = images.valueSerde().deserializer().deserialize(images.name(), polled.value());

@@ -21,8 +21,38 @@ import org.lwise.stream.schema.ImageFormat;
  * which loses part of the perturbation).
  */
 public final class OutputEncoder {
+  /**
+   * The PNG writer before {@link PngEncoder}: adaptive filters, deflate level 9 (for comparisons).
+   */
+  public static final String IMAGEIO = "imageio";
+
   /** An encoded image with its output path and content type. */
   public record Encoded(String path, String contentType, byte[] bytes) {}
+
+  private final PngEncoder png;
+
+  /** ImageIO's PNG writer. */
+  public OutputEncoder() {
+    this(null);
+  }
+
+  /**
+   * @param png how PNGs are written; null for ImageIO's writer
+   */
+  public OutputEncoder(PngEncoder png) {
+    this.png = png;
+  }
+
+  /**
+   * The encoder for {@code worker.png.filter} (a {@link PngEncoder.Filter} or {@value #IMAGEIO})
+   * and a deflate level.
+   */
+  public static OutputEncoder of(String pngFilter, int deflateLevel) {
+    return new OutputEncoder(
+        pngFilter.equalsIgnoreCase(IMAGEIO)
+            ? null
+            : new PngEncoder(PngEncoder.Filter.parse(pngFilter), deflateLevel));
+  }
 
   /**
    * Where the output of {@code imPath} goes: the rule ingest also uses to refuse colliding rows.
@@ -46,7 +76,11 @@ public final class OutputEncoder {
     } else {
       type = "png";
     }
-    return new Encoded(path, "image/" + type, write(image, type));
+    byte[] bytes =
+        type.equals("png") && png != null
+            ? png.encode(image.pixels(), image.width(), image.height())
+            : write(image, type);
+    return new Encoded(path, "image/" + type, bytes);
   }
 
   private static byte[] write(RgbImage image, String type) {

@@ -108,7 +108,12 @@ public final class WorkerApp implements Stage {
             model.card().inputSize(),
             new ImageDecoder(config.maxImagePixels()));
     this.enhancer =
-        new ImageEnhancer(model, config.maxBatchSize(), config.shareTrajectories(), codec);
+        new ImageEnhancer(
+            model,
+            config.maxBatchSize(),
+            config.shareTrajectories(),
+            codec,
+            OutputEncoder.of(config.pngFilter(), config.pngDeflateLevel()));
     this.pipeline =
         new WorkerPipeline(
             config,

@@ -21,7 +21,10 @@ public record WorkerConfig(
     int codecThreads,
     boolean shareTrajectories,
     String device,
-    long maxImagePixels) {
+    long maxImagePixels,
+    int pipelineDepth,
+    String pngFilter,
+    int pngDeflateLevel) {
 
   public static final String MODEL_CARD = "worker.model.card";
   public static final String GROUP_ID = "worker.group.id";
@@ -31,6 +34,9 @@ public record WorkerConfig(
   public static final String SHARE_TRAJECTORIES = "worker.share.trajectories";
   public static final String DEVICE = "worker.device";
   public static final String MAX_IMAGE_PIXELS = "worker.max.image.pixels";
+  public static final String PIPELINE_DEPTH = "worker.pipeline.depth";
+  public static final String PNG_FILTER = "worker.png.filter";
+  public static final String PNG_DEFLATE_LEVEL = "worker.png.deflate.level";
 
   public static final ConfigDef DEFINITION =
       ConnectionConfig.define(new ConfigDef())
@@ -92,7 +98,31 @@ public record WorkerConfig(
               ConfigDef.Range.between(1, ImageDecoder.LARGEST_MAX_PIXELS),
               Importance.LOW,
               "images declaring more pixels (width x height) fail as bad input before they are decoded,"
-                  + " so a decompression bomb cannot exhaust the worker's memory");
+                  + " so a decompression bomb cannot exhaust the worker's memory")
+          .define(
+              PIPELINE_DEPTH,
+              Type.INT,
+              3,
+              ConfigDef.Range.between(0, 64),
+              Importance.LOW,
+              "micro-batches in flight between the model and the commits (one in the model, the others waiting or"
+                  + " being encoded and committed); 0 runs the model, the encoding and the commit one after another")
+          .define(
+              PNG_FILTER,
+              Type.STRING,
+              "up",
+              ConfigDef.ValidString.in(
+                  "none", "sub", "up", "average", "paeth", "adaptive", OutputEncoder.IMAGEIO),
+              Importance.LOW,
+              "PNG row filter of output images (lossless whatever it is; size vs CPU, see README Benchmarks);"
+                  + " imageio = the JDK's writer (adaptive, level 9)")
+          .define(
+              PNG_DEFLATE_LEVEL,
+              Type.INT,
+              1,
+              ConfigDef.Range.between(0, 9),
+              Importance.LOW,
+              "deflate level of output PNGs: 1 fastest, 9 smallest");
 
   public static WorkerConfig from(Map<String, ?> props) {
     AbstractConfig parsed = new AbstractConfig(DEFINITION, props, false);
@@ -105,6 +135,9 @@ public record WorkerConfig(
         parsed.getInt(CODEC_THREADS),
         parsed.getBoolean(SHARE_TRAJECTORIES),
         parsed.getString(DEVICE),
-        parsed.getLong(MAX_IMAGE_PIXELS));
+        parsed.getLong(MAX_IMAGE_PIXELS),
+        parsed.getInt(PIPELINE_DEPTH),
+        parsed.getString(PNG_FILTER),
+        parsed.getInt(PNG_DEFLATE_LEVEL));
   }
 }

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,23 +36,40 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's consume → infer → produce loop, exactly-once: each micro-batch's scores, images,
  * dead letters and consumed offsets commit in one Kafka transaction. Records are decoded on the
- * codec pool as soon as they are polled, so the next batch is ready while the model runs; a batch
- * closes at {@code maxBatchSize} images or when its oldest image has waited {@code maxBatchWaitMs}.
+ * codec pool as soon as they are polled; a batch closes at {@code maxBatchSize} images or when its
+ * oldest image has waited {@code maxBatchWaitMs}.
+ *
+ * <p>Pipelined ({@code worker.pipeline.depth} &gt; 0): closed batches go to one inference thread
+ * and the model starts the next batch while the codec pool encodes the previous one's outputs and
+ * this thread commits them, so the model does not wait for encoding, Kafka or the broker. At most
+ * {@code depth} batches are in flight (back-pressure: this thread stops polling until the oldest
+ * commits), and batches commit strictly in the order they were closed, each with its own offsets:
+ * when batch N's transaction fails, the loop stops before N+1's offsets are committed. Depth 0 runs
+ * the model on this thread between polls (the loop before pipelining).
  */
 public final class WorkerPipeline implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(WorkerPipeline.class);
+
+  /**
+   * How long a poll may block while batches are in flight: the bound on a finished batch's commit
+   * delay.
+   */
+  private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(10);
 
   private final WorkerConfig config;
   private final PipelineTopics topics;
   private final Consumer<byte[], byte[]> consumer;
   private final Producer<byte[], byte[]> producer;
-  private final Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer;
+  private final BatchProcessor enhancer;
   private final ImagePreparation preparation;
   private final ExecutorService codec;
   private final InfrastructureRetry retry;
+  private final int depth;
   private final StageMetrics metrics;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Deque<Pending> pending = new ArrayDeque<>();
+  private final Deque<InFlight> inFlight = new ArrayDeque<>();
+  private ExecutorService inference;
   private volatile long imagesDone;
   private volatile int assignedPartitions;
   private long started = System.nanoTime();
@@ -62,6 +79,26 @@ public final class WorkerPipeline implements Runnable {
       ConsumerRecord<byte[], byte[]> record,
       long arrivedNanos,
       CompletableFuture<PreparedImage> prepared) {}
+
+  /**
+   * A closed micro-batch: its offsets, and its outputs once the model and the encoders are done.
+   */
+  private record InFlight(
+      int size,
+      Map<TopicPartition, OffsetAndMetadata> offsets,
+      CompletableFuture<Outputs> outputs) {}
+
+  private record Outputs(List<DeadLetter> unreadable, List<ImageEnhancer.Outcome> outcomes) {}
+
+  /**
+   * Processes one micro-batch: runs the model on the calling (inference) thread and returns a
+   * future of the encoded outcomes, so the thread is free for the next batch while they are
+   * encoded.
+   */
+  @FunctionalInterface
+  interface BatchProcessor {
+    CompletableFuture<List<ImageEnhancer.Outcome>> process(List<PreparedImage> items);
+  }
 
   public WorkerPipeline(
       WorkerConfig config,
@@ -98,7 +135,16 @@ public final class WorkerPipeline implements Runnable {
       ExecutorService codec,
       InfrastructureRetry retry,
       StageMetrics metrics) {
-    this(config, topics, consumer, producer, enhancer::process, preparation, codec, retry, metrics);
+    this(
+        config,
+        topics,
+        consumer,
+        producer,
+        enhancer::processAsync,
+        preparation,
+        codec,
+        retry,
+        metrics);
   }
 
   /** The loop around any micro-batch processor: tests run it without a model. */
@@ -107,7 +153,7 @@ public final class WorkerPipeline implements Runnable {
       PipelineTopics topics,
       Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> producer,
-      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer,
+      BatchProcessor enhancer,
       ImagePreparation preparation,
       ExecutorService codec,
       InfrastructureRetry retry) {
@@ -128,7 +174,7 @@ public final class WorkerPipeline implements Runnable {
       PipelineTopics topics,
       Consumer<byte[], byte[]> consumer,
       Producer<byte[], byte[]> producer,
-      Function<List<PreparedImage>, List<ImageEnhancer.Outcome>> enhancer,
+      BatchProcessor enhancer,
       ImagePreparation preparation,
       ExecutorService codec,
       InfrastructureRetry retry,
@@ -143,6 +189,7 @@ public final class WorkerPipeline implements Runnable {
     this.preparation = preparation;
     this.codec = codec;
     this.retry = retry;
+    this.depth = config.pipelineDepth();
   }
 
   @Override
@@ -150,17 +197,31 @@ public final class WorkerPipeline implements Runnable {
     producer.initTransactions();
     consumer.subscribe(List.of(topics.images().name()), new DropRevoked());
     log.info(
-        "gpu-worker consuming {} as group {} (batch {} images, wait {} ms)",
+        "gpu-worker consuming {} as group {} (batch {} images, wait {} ms, {} batches in flight)",
         topics.images().name(),
         config.groupId(),
         config.maxBatchSize(),
-        config.maxBatchWaitMs());
+        config.maxBatchWaitMs(),
+        depth);
+    if (depth > 0) {
+      inference =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "lwise-inference");
+                t.setDaemon(true);
+                return t;
+              });
+    }
+    boolean clean = false;
     try {
       while (running.get()) {
+        commitFinished();
         Duration timeout =
             pending.isEmpty()
-                ? Duration.ofMillis(500)
-                : Duration.ofMillis(Math.max(1, remainingWaitMs()));
+                ? (inFlight.isEmpty() ? Duration.ofMillis(500) : IN_FLIGHT_POLL)
+                : Duration.ofMillis(
+                    Math.max(
+                        1, Math.min(remainingWaitMs(), inFlight.isEmpty() ? Long.MAX_VALUE : 10)));
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
           metrics.received(jobOf(record), 1);
           pending.add(
@@ -171,15 +232,32 @@ public final class WorkerPipeline implements Runnable {
         }
         while (!pending.isEmpty()
             && (pending.size() >= config.maxBatchSize() || remainingWaitMs() <= 0)) {
-          processBatch();
+          if (depth > 0 && inFlight.size() >= depth) {
+            commitOldest(); // back-pressure: the model is `depth` batches ahead of the commits
+          }
+          closeBatch();
         }
       }
+      clean = true;
     } catch (WakeupException e) {
       if (running.get()) {
         throw e;
       }
+      clean = true;
     } finally {
-      log.info("gpu-worker stopping after {} images", imagesDone);
+      try {
+        if (clean) {
+          // Stopped on request: what the model already computed is committed, not thrown away.
+          while (!inFlight.isEmpty()) {
+            commitOldest();
+          }
+        }
+      } finally {
+        if (inference != null) {
+          inference.shutdownNow();
+        }
+        log.info("gpu-worker stopping after {} images", imagesDone);
+      }
     }
   }
 
@@ -207,41 +285,85 @@ public final class WorkerPipeline implements Runnable {
     return config.maxBatchWaitMs() - waited;
   }
 
-  private void processBatch() {
+  /**
+   * Takes the next batch off the pending records and hands it to the model (or runs it here at
+   * depth 0).
+   */
+  private void closeBatch() {
     List<Pending> batch = new ArrayList<>();
     while (!pending.isEmpty() && batch.size() < config.maxBatchSize()) {
       batch.add(pending.pollFirst());
     }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (Pending p : batch) {
+      offsets.put(
+          new TopicPartition(p.record().topic(), p.record().partition()),
+          new OffsetAndMetadata(p.record().offset() + 1));
+    }
+    CompletableFuture<Outputs> outputs =
+        depth == 0
+            ? infer(batch)
+            : CompletableFuture.supplyAsync(() -> infer(batch), inference).thenCompose(f -> f);
+    inFlight.add(new InFlight(batch.size(), offsets, outputs));
+    if (depth == 0) {
+      commitOldest();
+    }
+  }
+
+  /**
+   * On the inference thread: waits for the batch's decoding, runs the model, and leaves encoding to
+   * the codec pool.
+   */
+  private CompletableFuture<Outputs> infer(List<Pending> batch) {
     List<PreparedImage> items = new ArrayList<>(batch.size());
     List<DeadLetter> unreadable = new ArrayList<>();
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (Pending p : batch) {
       try {
         items.add(prepared(p));
       } catch (ImagePreparation.UnreadableRecordException e) {
         unreadable.add(unreadable(p.record(), e.getCause()));
       }
-      offsets.put(
-          new TopicPartition(p.record().topic(), p.record().partition()),
-          new OffsetAndMetadata(p.record().offset() + 1));
     }
     metrics.batchSize(batch.size());
     long modelStarted = System.nanoTime();
-    List<ImageEnhancer.Outcome> outcomes = enhancer.apply(items);
+    CompletableFuture<List<ImageEnhancer.Outcome>> encoded = enhancer.process(items);
     metrics.modelPass(Duration.ofNanos(System.nanoTime() - modelStarted));
+    return encoded.thenApply(outcomes -> new Outputs(unreadable, outcomes));
+  }
+
+  /** Commits the batches at the head of the queue whose outputs are ready, without waiting. */
+  private void commitFinished() {
+    while (!inFlight.isEmpty() && inFlight.peekFirst().outputs().isDone()) {
+      commitOldest();
+    }
+  }
+
+  /**
+   * Waits for the oldest batch in flight and commits it; its failure (the model's or the commit's)
+   * stops the loop.
+   */
+  private void commitOldest() {
+    InFlight batch = inFlight.peekFirst();
+    Outputs outputs;
+    try {
+      outputs = batch.outputs().join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
+    long cpu = WorkerProfile.threadCpuNanos();
     // A transaction that failed because the registry or broker was briefly away was aborted whole,
     // so it is sent again (schema auto-registration by two workers at once can also answer 5xx).
     retry.run(
         () ->
             TransactionalBatch.commit(
                 producer,
-                offsets,
+                batch.offsets(),
                 consumer.groupMetadata(),
                 out -> {
-                  for (DeadLetter dead : unreadable) {
+                  for (DeadLetter dead : outputs.unreadable()) {
                     out.send(topics.deadLetters(), dead.getRecordKey(), dead);
                   }
-                  for (ImageEnhancer.Outcome outcome : outcomes) {
+                  for (ImageEnhancer.Outcome outcome : outputs.outcomes()) {
                     ImageRecord r = outcome.record();
                     if (outcome.deadLetter() != null) {
                       log.info("Job {}: {}", r.getJobId(), outcome.deadLetter().getReason());
@@ -263,10 +385,13 @@ public final class WorkerPipeline implements Runnable {
                     }
                   }
                 }));
+    WorkerProfile.process().committed(WorkerProfile.threadCpuNanos() - cpu);
+    // Removed only once committed: a failed commit leaves it (and everything after it) uncommitted.
+    inFlight.pollFirst();
     imagesDone += batch.size();
     // Counted once the transaction committed: a batch sent again after an outage counts once.
-    unreadable.forEach(metrics::failed);
-    for (ImageEnhancer.Outcome outcome : outcomes) {
+    outputs.unreadable().forEach(metrics::failed);
+    for (ImageEnhancer.Outcome outcome : outputs.outcomes()) {
       if (outcome.deadLetter() != null) {
         metrics.failed(outcome.deadLetter());
       } else {
@@ -330,10 +455,23 @@ public final class WorkerPipeline implements Runnable {
     return dead;
   }
 
-  /** Records already polled from partitions we lose are not ours to process any more. */
+  /**
+   * Batches in flight are finished and committed before partitions are given up (they are still
+   * ours during this call); records polled but not yet in a batch are dropped for the new owner.
+   * Lost partitions (this member was fenced) can commit nothing: their batches are discarded.
+   */
   private final class DropRevoked implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (!partitions.isEmpty()) {
+        while (!inFlight.isEmpty()) {
+          commitOldest();
+        }
+      }
+      dropPending(partitions);
+    }
+
+    private void dropPending(Collection<TopicPartition> partitions) {
       assignedPartitions = Math.max(0, assignedPartitions - partitions.size());
       int before = pending.size();
       pending.removeIf(
@@ -355,7 +493,16 @@ public final class WorkerPipeline implements Runnable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      onPartitionsRevoked(partitions);
+      int discarded = 0;
+      while (!inFlight.isEmpty()) {
+        // The model may still be on it; wait so it does not run into the next assignment's batches.
+        inFlight.pollFirst().outputs().handle((outputs, error) -> null).join();
+        discarded++;
+      }
+      if (discarded > 0) {
+        log.info("Discarded {} uncommitted batches of lost partitions {}", discarded, partitions);
+      }
+      dropPending(partitions);
     }
   }
 }

@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -64,6 +66,14 @@ class WorkerPipelineTest {
   final List<List<Long>> batches = new CopyOnWriteArrayList<>();
 
   final List<Long> batchNanos = new CopyOnWriteArrayList<>();
+  final Set<String> modelThreads = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Per batch, completed by the test when the batch's outputs count as encoded (with holdEncoding).
+   */
+  final List<CompletableFuture<Void>> encodings = new CopyOnWriteArrayList<>();
+
+  volatile boolean holdEncoding;
   MockProducer<byte[], byte[]> producer = producer();
   WorkerPipeline pipeline;
   CompletableFuture<Void> running;
@@ -232,7 +242,146 @@ class WorkerPipelineTest {
         .containsExactly(Map.of(P0, 3L));
   }
 
+  @Test
+  void shouldRunTheNextBatchThroughTheModelWhileThePreviousIsStillEncodedAndCommitInOrder()
+      throws Exception {
+    holdEncoding = true;
+    start(2, Duration.ofHours(1).toMillis(), 3);
+    onNextPoll(
+        () -> {
+          assign(P0, P1);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(image(P1, 0, 10));
+          consumer.addRecord(image(P0, 1, 1));
+          consumer.addRecord(image(P1, 1, 11));
+        });
+    await(() -> batches.size() == 2);
+
+    assertThat(producer.commitCount())
+        .as("batch 0 is still being encoded while the model ran batch 1")
+        .isZero();
+    encodings.get(1).complete(null);
+    Thread.sleep(100);
+    assertThat(producer.commitCount())
+        .as("batch 1 waits for batch 0: commits keep the order batches closed in")
+        .isZero();
+    encodings.get(0).complete(null);
+    await(() -> producer.commitCount() == 2);
+
+    // The mock consumer returns a poll's records partition by partition.
+    assertThat(batches).containsExactly(List.of(0L, 1L), List.of(10L, 11L));
+    assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L), Map.of(P1, 2L));
+    assertThat(sentKeys(TopicNames.SCORES))
+        .containsExactly(
+            RecordKeys.row(JOB, 0),
+            RecordKeys.row(JOB, 1),
+            RecordKeys.row(JOB, 10),
+            RecordKeys.row(JOB, 11));
+  }
+
+  @Test
+  void shouldStopTakingBatchesWhileAsManyAsTheDepthAreInFlight() throws Exception {
+    holdEncoding = true;
+    start(1, Duration.ofHours(1).toMillis(), 2);
+    onNextPoll(
+        () -> {
+          assign(P0);
+          for (long row = 0; row < 4; row++) {
+            consumer.addRecord(image(P0, row, row));
+          }
+        });
+    await(() -> batches.size() == 2);
+    Thread.sleep(200);
+    assertThat(batches).as("two batches in flight, none committed: the third waits").hasSize(2);
+
+    encodings.get(0).complete(null);
+    await(() -> batches.size() == 3);
+    encodings.get(1).complete(null);
+    encodings.get(2).complete(null);
+    await(() -> batches.size() == 4);
+    encodings.get(3).complete(null);
+    await(() -> producer.commitCount() == 4);
+    assertThat(committedOffsets())
+        .containsExactly(Map.of(P0, 1L), Map.of(P0, 2L), Map.of(P0, 3L), Map.of(P0, 4L));
+  }
+
+  @Test
+  void shouldNotCommitALaterBatchWhenAnEarlierBatchsTransactionFails() throws Exception {
+    producer.commitTransactionException =
+        new ProducerFencedException("another worker took over this transactional id");
+    holdEncoding = true;
+    start(1, Duration.ofHours(1).toMillis(), 3);
+    onNextPoll(
+        () -> {
+          assign(P0);
+          consumer.addRecord(image(P0, 0, 0));
+          consumer.addRecord(image(P0, 1, 1));
+        });
+    await(() -> batches.size() == 2);
+    encodings.get(1).complete(null); // batch 1 is ready first; it must still wait for batch 0
+    encodings.get(0).complete(null);
+
+    assertThat(failure()).isInstanceOf(ProducerFencedException.class);
+    assertThat(producer.consumerGroupOffsetsHistory())
+        .as("neither batch 0's nor batch 1's offsets")
+        .isEmpty();
+    assertThat(producer.history()).isEmpty();
+    assertThat(pipeline.imagesDone()).isZero();
+  }
+
+  @Test
+  void shouldCommitTheBatchesInFlightBeforeGivingUpPartitions() throws Exception {
+    holdEncoding = true;
+    start(1, Duration.ofHours(1).toMillis(), 3);
+    onNextPoll(
+        () -> {
+          assign(P0, P1);
+          consumer.addRecord(image(P0, 0, 0));
+        });
+    await(() -> batches.size() == 1);
+    CompletableFuture.runAsync(
+        () -> {
+          sleep(200);
+          encodings.get(0).complete(null);
+        });
+    onNextPoll(
+        () -> {
+          consumer.rebalance(List.of(P1)); // blocks in the revocation until batch 0 is committed
+          assertThat(producer.commitCount()).as("committed while P0 was still ours").isEqualTo(1);
+          consumer.addRecord(image(P1, 0, 10));
+        });
+    await(() -> batches.size() == 2);
+    encodings.get(1).complete(null);
+    await(() -> producer.commitCount() == 2);
+
+    assertThat(committedOffsets()).containsExactly(Map.of(P0, 1L), Map.of(P1, 1L));
+  }
+
+  @Test
+  void shouldRunTheModelBetweenPollsWithoutPipelining() throws Exception {
+    start(2, Duration.ofHours(1).toMillis(), 0);
+    onNextPoll(
+        () -> {
+          assign(P0);
+          for (long row = 0; row < 4; row++) {
+            consumer.addRecord(image(P0, row, row));
+          }
+        });
+    await(() -> producer.commitCount() == 2);
+
+    assertThat(batches).containsExactly(List.of(0L, 1L), List.of(2L, 3L));
+    assertThat(modelThreads)
+        .as("the loop's own thread")
+        .hasSize(1)
+        .doesNotContain("lwise-inference");
+    assertThat(committedOffsets()).containsExactly(Map.of(P0, 2L), Map.of(P0, 4L));
+  }
+
   private void start(int maxBatchSize, long maxBatchWaitMs) {
+    start(maxBatchSize, maxBatchWaitMs, 3);
+  }
+
+  private void start(int maxBatchSize, long maxBatchWaitMs, int depth) {
     WorkerConfig config =
         WorkerConfig.from(
             Map.of(
@@ -245,7 +394,9 @@ class WorkerPipelineTest {
                 WorkerConfig.MAX_BATCH_SIZE,
                 maxBatchSize,
                 WorkerConfig.MAX_BATCH_WAIT_MS,
-                maxBatchWaitMs));
+                maxBatchWaitMs,
+                WorkerConfig.PIPELINE_DEPTH,
+                depth));
     ImagePreparation preparation =
         new ImagePreparation(topics.images(), new ImageSource(() -> null), 8, new ImageDecoder());
     pipeline =
@@ -261,8 +412,17 @@ class WorkerPipelineTest {
     running = CompletableFuture.runAsync(pipeline, loop);
   }
 
-  /** The model's stand-in: a score for each usable image. */
-  private List<ImageEnhancer.Outcome> scoreEach(List<PreparedImage> items) {
+  /**
+   * The model's stand-in: a score for each usable image. With {@link #holdEncoding} its outputs are
+   * "encoded" only when the test completes the batch's entry in {@link #encodings}.
+   */
+  private CompletableFuture<List<ImageEnhancer.Outcome>> scoreEach(List<PreparedImage> items) {
+    modelThreads.add(Thread.currentThread().getName());
+    // Registered before the batch is: a test that saw the batch finds its gate.
+    CompletableFuture<Void> encoded = new CompletableFuture<>();
+    if (holdEncoding) {
+      encodings.add(encoded);
+    }
     batchNanos.add(System.nanoTime());
     batches.add(items.stream().map(i -> i.record().getRowIndex()).toList());
     List<ImageEnhancer.Outcome> outcomes = new ArrayList<>();
@@ -286,7 +446,18 @@ class WorkerPipelineTest {
               List.of(),
               null));
     }
-    return outcomes;
+    if (!holdEncoding) {
+      return CompletableFuture.completedFuture(outcomes);
+    }
+    return encoded.thenApply(done -> outcomes);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Runs on the loop's thread inside one of its next polls, as a real consumer's callbacks do. */

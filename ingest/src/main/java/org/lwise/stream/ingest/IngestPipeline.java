@@ -170,6 +170,14 @@ public final class IngestPipeline {
    * Same dirmap content and same request = same job id, which is what makes a re-run resume instead
    * of starting over.
    */
+  /**
+   * The id a submission of {@code request} gets (reads the dirmap), to look a job up without
+   * submitting it.
+   */
+  public static String jobId(JobRequest request) {
+    return jobId(request, new DirmapReader().read(request.dirmap()).csv());
+  }
+
   static String jobId(JobRequest request, Path csv) {
     StringBuilder identity = new StringBuilder();
     try {

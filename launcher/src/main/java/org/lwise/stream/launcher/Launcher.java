@@ -28,6 +28,8 @@ import picocli.CommandLine.Command;
       StageCommand.Aggregator.class,
       FashionMnistCommand.class,
       BenchCommand.class,
+      PipelineBenchCommand.class,
+      EncodeBenchCommand.class,
       LatencyBenchCommand.class,
       OutcomesBenchCommand.class,
       SimulateParticipantsCommand.class,

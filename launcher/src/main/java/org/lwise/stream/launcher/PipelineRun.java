@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -58,31 +60,71 @@ public final class PipelineRun implements AutoCloseable {
     TopicSetup.ensureTopics(
         ingestConfig.connection().bootstrapServers(), ingestConfig.connection().topicPartitions());
     this.monitor = StageMonitor.start(MonitoringSettings.from(props));
+    // The workers load their models while the uploader starts, and Kafka Streams starts while they
+    // join their group and work (nothing waits for the aggregator but the job's end): on 2 cores
+    // each start takes seconds, and one after the other they held back the first image by their
+    // sum. One set of gpu-worker meters per worker would collide; they share the stage's counters.
+    List<CompletableFuture<WorkerApp>> loading = new ArrayList<>();
+    for (int i = 0; i < workerCount; i++) {
+      loading.add(
+          CompletableFuture.supplyAsync(
+              () ->
+                  new WorkerApp(
+                      WorkerConfig.from(props),
+                      new StageMetrics(monitor.registry(), WorkerApp.NAME)),
+              PipelineRun::daemon));
+    }
+    UploaderApp startedUploader = null;
     try {
-      this.aggregator =
+      startedUploader =
+          new UploaderApp(
+              UploaderConfig.from(props), new StageMetrics(monitor.registry(), UploaderApp.NAME));
+      monitor.addReadinessCheck(UploaderApp.NAME, startedUploader::isReady);
+      thread("lwise-uploader", startedUploader::run);
+      for (int i = 0; i < workerCount; i++) {
+        WorkerApp worker = loading.get(i).join();
+        workers.add(worker);
+        monitor.addReadinessCheck(WorkerApp.NAME + "-" + i, worker::isReady);
+        thread("lwise-gpu-worker-" + i, worker::run);
+      }
+      AggregatorApp startedAggregator =
           new AggregatorApp(
               AggregatorConfig.from(props),
               new StageMetrics(monitor.registry(), AggregatorApp.NAME));
+      monitor.addReadinessCheck(AggregatorApp.NAME, startedAggregator::isReady);
+      startedAggregator.start(Duration.ofMinutes(2));
+      this.aggregator = startedAggregator;
+      this.uploader = startedUploader;
     } catch (RuntimeException e) {
+      // Nothing half-started is left running behind the failure.
+      loading.forEach(
+          f ->
+              f.thenAccept(
+                  w -> {
+                    w.stop();
+                    if (!workers.contains(w)) {
+                      w.close();
+                    }
+                  }));
+      if (startedUploader != null) {
+        startedUploader.stop();
+      }
+      joinThreads();
+      workers.forEach(WorkerApp::close);
+      if (startedUploader != null) {
+        startedUploader.close();
+      }
       monitor.close();
-      throw e;
+      throw e instanceof CompletionException && e.getCause() instanceof RuntimeException cause
+          ? cause
+          : e;
     }
-    monitor.addReadinessCheck(AggregatorApp.NAME, aggregator::isReady);
-    aggregator.start(Duration.ofMinutes(2));
-    this.uploader =
-        new UploaderApp(
-            UploaderConfig.from(props), new StageMetrics(monitor.registry(), UploaderApp.NAME));
-    monitor.addReadinessCheck(UploaderApp.NAME, uploader::isReady);
-    thread("lwise-uploader", uploader::run);
-    for (int i = 0; i < workerCount; i++) {
-      // One set of gpu-worker meters per worker would collide; they share the stage's counters.
-      WorkerApp worker =
-          new WorkerApp(
-              WorkerConfig.from(props), new StageMetrics(monitor.registry(), WorkerApp.NAME));
-      workers.add(worker);
-      monitor.addReadinessCheck(WorkerApp.NAME + "-" + i, worker::isReady);
-      thread("lwise-gpu-worker-" + i, worker::run);
-    }
+  }
+
+  private static void daemon(Runnable task) {
+    Thread thread = new Thread(task, "lwise-start-worker");
+    thread.setDaemon(true);
+    thread.start();
   }
 
   /**
@@ -107,6 +149,16 @@ public final class PipelineRun implements AutoCloseable {
             name);
     thread.start();
     threads.add(thread);
+  }
+
+  private void joinThreads() {
+    for (Thread thread : threads) {
+      try {
+        thread.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -184,13 +236,7 @@ public final class PipelineRun implements AutoCloseable {
     watchers.forEach(DirmapWatcher::stop);
     uploader.stop();
     workers.forEach(WorkerApp::stop);
-    for (Thread thread : threads) {
-      try {
-        thread.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    joinThreads();
     uploader.close();
     workers.forEach(WorkerApp::close);
     aggregator.close();

@@ -5,15 +5,25 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.ConnectionConfig;
+import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RegistrySerdes;
+import org.lwise.stream.common.TopicSetup;
 import org.lwise.stream.ingest.DirmapWatcher;
+import org.lwise.stream.ingest.IngestApp;
+import org.lwise.stream.ingest.IngestConfig;
+import org.lwise.stream.ingest.IngestPipeline;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.method.InferenceDevice;
+import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.JobProgress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -167,6 +177,48 @@ public final class RunCommand implements Callable<Integer> {
     return StageSettings.forRun(defaults, embeddedConnection, userSettings, commandLine);
   }
 
+  /**
+   * A job that an earlier run finished is reported from its written dirmaps, without starting the
+   * stages (which takes longer than the report: the model load, the consumer groups, Kafka
+   * Streams). Returns the exit code, or null when the job is not finished (or was never submitted).
+   */
+  private static Integer reportIfFinished(
+      Map<String, String> props, JobRequest request, Path folder, EmbeddedInfrastructure embedded) {
+    String bootstrap = props.get(ConnectionConfig.BOOTSTRAP_SERVERS);
+    TopicSetup.ensureTopics(bootstrap, ConnectionConfig.from(props).topicPartitions());
+    PipelineTopics topics =
+        PipelineTopics.create(new RegistrySerdes(props.get(ConnectionConfig.REGISTRY_URL)));
+    String jobId = IngestPipeline.jobId(request);
+    DirmapWritten natural =
+        new WrittenDirmaps(bootstrap, topics.dirmaps()).of(jobId).get(Conditions.NATURAL);
+    if (natural == null) {
+      return null;
+    }
+    System.err.println("Job " + jobId + " was finished by an earlier run; its results:");
+    JobProgress done =
+        JobProgress.newBuilder()
+            .setCompleted(natural.getRows())
+            .setFailed(natural.getFailed())
+            .setEmitted(true)
+            .build();
+    IngestReport report =
+        new IngestReport(jobId, natural.getRows() + natural.getFailed(), 0, 0, true);
+    new RunSummary(props, request, report, done, folder, embedded, Double.NaN, null, null)
+        .print(System.out);
+    if (embedded != null) {
+      embedded.close();
+    }
+    return done.getFailed() > 0 ? 2 : 0;
+  }
+
+  private static IngestReport joinSubmission(CompletableFuture<IngestReport> submission) {
+    try {
+      return submission.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> userSettings = StageSettings.load(config);
@@ -203,6 +255,34 @@ public final class RunCommand implements Callable<Integer> {
     Map<String, String> props =
         settings(userSettings, infra == null ? Map.of() : infra.connection());
     EmbeddedInfrastructure embedded = infra;
+    if (!watch && !serve) {
+      try {
+        Integer finished = reportIfFinished(props, request, folder, embedded);
+        if (finished != null) {
+          return finished;
+        }
+      } catch (RuntimeException e) {
+        if (embedded != null) {
+          embedded.close();
+        }
+        throw e;
+      }
+    }
+    // Published while the stages start (it needs only the servers): the work is on Kafka by the
+    // time
+    // the worker joins its group, which reads from the committed offsets whenever it joins.
+    CompletableFuture<IngestReport> submission =
+        watch || serve
+            ? null
+            : CompletableFuture.supplyAsync(
+                () -> {
+                  TopicSetup.ensureTopics(
+                      props.get(ConnectionConfig.BOOTSTRAP_SERVERS),
+                      ConnectionConfig.from(props).topicPartitions());
+                  try (IngestApp ingest = new IngestApp(IngestConfig.from(props))) {
+                    return ingest.submit(request, n -> {});
+                  }
+                });
     PipelineRun run;
     try {
       run = new PipelineRun(props, 1);
@@ -249,8 +329,13 @@ public final class RunCommand implements Callable<Integer> {
           "Metrics: " + run.metricsUrl() + "/metrics (health: /health/live, /health/ready)");
     }
     try {
-      run.awaitWorkersAssigned(Duration.ofMinutes(2));
-      IngestReport report = run.submit(request, n -> {});
+      IngestReport report;
+      if (submission != null) {
+        report = joinSubmission(submission);
+      } else {
+        run.awaitWorkersAssigned(Duration.ofMinutes(2));
+        report = run.submit(request, n -> {});
+      }
       if (report.alreadySubmitted()) {
         System.err.println(
             "Job " + report.jobId() + " was submitted by an earlier run; resuming it.");

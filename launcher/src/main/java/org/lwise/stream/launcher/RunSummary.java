@@ -89,16 +89,21 @@ final class RunSummary {
     request.conditions().forEach(c -> order.add(c.getId()));
     dirmaps.sort(Comparator.comparingInt(d -> order.indexOf(d.getConditionId())));
     console.println();
+    // NaN: a job an earlier run finished, reported without running it (no timing of its own).
+    String timing =
+        Double.isNaN(seconds)
+            ? "(finished by an earlier run)"
+            : String.format(
+                "in %.1f s (%.1f images/s)", seconds, report.rows() / Math.max(seconds, 1e-9));
     console.printf(
-        "Job %s (%s, model %s): %d rows, %d done, %d failed in %.1f s (%.1f images/s)%n",
+        "Job %s (%s, model %s): %d rows, %d done, %d failed %s%n",
         report.jobId(),
         request.dataset(),
         request.modelId(),
         report.rows(),
         progress.getCompleted(),
         progress.getFailed(),
-        seconds,
-        report.rows() / Math.max(seconds, 1e-9));
+        timing);
     console.println("Output folder: " + out.toAbsolutePath().normalize());
     for (DirmapWritten d : dirmaps) {
       String bucket = connection.s3Layout().bucket(request.dataset(), d.getConditionId());

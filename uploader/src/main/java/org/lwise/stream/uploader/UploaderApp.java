@@ -71,7 +71,7 @@ public final class UploaderApp implements Stage {
             topics,
             consumer,
             producer,
-            new ObjectStore(s3, config.connection().s3PublicRead()),
+            new ObjectStore(s3, config.connection().s3PublicRead(), config.checkExisting()),
             new InfrastructureRetry(config.connection().retryTimeout()),
             metrics);
   }
