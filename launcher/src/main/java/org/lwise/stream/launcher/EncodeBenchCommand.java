@@ -26,7 +26,11 @@ import picocli.CommandLine.Option;
     name = "bench-encode",
     mixinStandardHelpOptions = true,
     description =
-        "Benchmark: output PNG size vs CPU time per image for each row filter and deflate level (and ImageIO).")
+        "Benchmark: output PNG size vs CPU time per image for each row filter and deflate level (and ImageIO).",
+    footer = {
+      "%nExamples:",
+      "  lwise bench-encode --images lwise-out/fashion-mnist_4_0.5_8_logit --count 48 --levels 1,3,6,9"
+    })
 public final class EncodeBenchCommand implements Callable<Integer> {
   @Option(
       names = "--images",

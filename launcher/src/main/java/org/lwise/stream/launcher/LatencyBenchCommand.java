@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -23,9 +22,7 @@ import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.ingest.DirmapWatcher;
 import org.lwise.stream.ingest.IngestReport;
-import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.schema.Condition;
-import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Objective;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -107,148 +104,115 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     eps.forEach(
         e -> conditions.add(Conditions.create(e, 0.5, null, Objective.LOGIT, List.of(), false)));
 
-    System.err.println("Starting the embedded servers and the pipeline under " + out + " ...");
-    try (EmbeddedInfrastructure infra =
-        EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
-      Map<String, String> props = new HashMap<>(infra.connection());
-      props.put("worker.model.card", model.toString());
-      props.put("aggregator.output.dir", out.toString());
-      props.put("uploader.local.dir", out.toString());
-      props.put("ingest.watch.interval.ms", String.valueOf(watchIntervalMs));
-      props.put("worker.max.batch.wait.ms", "50");
-      props.put("api.port", "0");
-      try (PipelineRun run = new PipelineRun(props, 1)) {
-        run.awaitWorkersAssigned(Duration.ofMinutes(2));
-        String datasetName = "latency";
-        JobRequest request =
-            new JobRequest(
-                dirmap,
-                datasetName,
-                modelId(),
-                "class_num",
-                true,
-                conditions,
-                ImageFormat.PNG,
-                null);
-        IngestReport report = run.submit(request, n -> {});
-        run.awaitCompletion(report.jobId(), Duration.ofMinutes(10), (d, f) -> {});
-        String api = run.aggregator().apiUrl();
-        DirmapWatcher watcher =
-            run.watch(
-                new JobRequest(
-                    dirmap,
-                    datasetName,
-                    modelId(),
-                    "class_num",
-                    true,
-                    conditions,
-                    ImageFormat.PNG,
-                    report.jobId()),
-                null);
-        while (watcher.published() == 0) {
-          Thread.sleep(20);
-        }
-        Map<String, Long> appended = new ConcurrentHashMap<>();
-        Map<String, Long> onStream = new ConcurrentHashMap<>();
-        Map<String, Long> onGet = new ConcurrentHashMap<>();
-        // The event stream is read on its own thread and client: a body consumed inside the
-        // client's
-        // completion stage would block the client's own I/O.
-        HttpClient streamClient = HttpClient.newHttpClient();
-        HttpResponse<Stream<String>> stream =
-            streamClient.send(
-                HttpRequest.newBuilder(URI.create(api + "events?dataset=" + datasetName))
-                    .header("Accept", "text/event-stream")
-                    .build(),
-                HttpResponse.BodyHandlers.ofLines());
-        Thread reader =
-            new Thread(
-                () ->
-                    stream
-                        .body()
-                        .forEach(
-                            line -> {
-                              if (line.startsWith("data:") && line.contains("\"im_path\"")) {
-                                long now = System.nanoTime();
-                                try {
-                                  onStream.putIfAbsent(
-                                      JSON.readTree(line.substring(5)).get("im_path").asText(),
-                                      now);
-                                } catch (IOException e) {
-                                  throw new IllegalStateException(e);
-                                }
-                              }
-                            }),
-                "latency-events");
-        reader.setDaemon(true);
-        reader.start();
-        HttpClient http = HttpClient.newHttpClient();
-        Thread poller =
-            new Thread(
-                () ->
-                    pollImages(
-                        http, api + "datasets/" + datasetName + "/images?limit=10000", onGet),
-                "latency-poller");
-        poller.setDaemon(true);
-        poller.start();
-        Thread.sleep(1000); // the SSE subscription is in place
-
-        int next = 50;
-        System.out.printf(
-            "Latency from an appended dirmap row to its score on the API (%s, %d-condition job, "
-                + "watch interval %d ms, %d CPU cores)%n",
-            modelId(),
-            conditions.size() + 1,
-            watchIntervalMs,
-            Runtime.getRuntime().availableProcessors());
-        System.out.printf(
-            "%8s %8s | %27s | %27s%n",
-            "rate/s", "images", "SSE event p50 / p95 / p99 ms", "GET images p50 / p95 / p99 ms");
-        for (double rate : rates) {
-          List<String> batch = new ArrayList<>();
-          long periodNanos = (long) (1e9 / rate);
-          long start = System.nanoTime();
-          int count = (int) Math.round(rate * seconds);
-          for (int i = 0; i < count; i++) {
-            long due = start + i * periodNanos;
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-              TimeUnit.NANOSECONDS.sleep(wait);
-            }
-            String[] source = rows.get(next % rows.size());
-            String name = "new-" + next;
-            String line = copyRow(source, next, root, name);
-            appended.put("images/" + name + ".png", System.nanoTime());
-            Files.writeString(dirmap, line + "\n", StandardOpenOption.APPEND);
-            batch.add("images/" + name + ".png");
-            next++;
-          }
-          long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-          while (!onStream.keySet().containsAll(batch) || !onGet.keySet().containsAll(batch)) {
-            if (System.nanoTime() > deadline) {
-              throw new IllegalStateException(
-                  "images appended at " + rate + "/s did not all reach the API within 3 min");
-            }
-            Thread.sleep(100);
-          }
-          System.out.printf(
-              "%8.0f %8d | %27s | %27s%n",
-              rate,
-              batch.size(),
-              percentiles(batch, appended, onStream),
-              percentiles(batch, appended, onGet));
-        }
-        poller.interrupt();
+    try (BenchPipeline bench =
+        BenchPipeline.start(
+            out,
+            model,
+            Map.of(
+                "ingest.watch.interval.ms",
+                String.valueOf(watchIntervalMs),
+                "worker.max.batch.wait.ms",
+                "50"))) {
+      PipelineRun run = bench.run();
+      String datasetName = "latency";
+      IngestReport report = bench.score(bench.request(dirmap, datasetName, conditions, null));
+      String api = bench.api();
+      DirmapWatcher watcher =
+          run.watch(bench.request(dirmap, datasetName, conditions, report.jobId()), null);
+      while (watcher.published() == 0) {
+        Thread.sleep(20);
       }
+      Map<String, Long> appended = new ConcurrentHashMap<>();
+      Map<String, Long> onStream = new ConcurrentHashMap<>();
+      Map<String, Long> onGet = new ConcurrentHashMap<>();
+      // The event stream is read on its own thread and client: a body consumed inside the
+      // client's
+      // completion stage would block the client's own I/O.
+      HttpClient streamClient = HttpClient.newHttpClient();
+      HttpResponse<Stream<String>> stream =
+          streamClient.send(
+              HttpRequest.newBuilder(URI.create(api + "events?dataset=" + datasetName))
+                  .header("Accept", "text/event-stream")
+                  .build(),
+              HttpResponse.BodyHandlers.ofLines());
+      Thread reader =
+          new Thread(
+              () ->
+                  stream
+                      .body()
+                      .forEach(
+                          line -> {
+                            if (line.startsWith("data:") && line.contains("\"im_path\"")) {
+                              long now = System.nanoTime();
+                              try {
+                                onStream.putIfAbsent(
+                                    JSON.readTree(line.substring(5)).get("im_path").asText(), now);
+                              } catch (IOException e) {
+                                throw new IllegalStateException(e);
+                              }
+                            }
+                          }),
+              "latency-events");
+      reader.setDaemon(true);
+      reader.start();
+      HttpClient http = HttpClient.newHttpClient();
+      Thread poller =
+          new Thread(
+              () ->
+                  pollImages(http, api + "datasets/" + datasetName + "/images?limit=10000", onGet),
+              "latency-poller");
+      poller.setDaemon(true);
+      poller.start();
+      Thread.sleep(1000); // the SSE subscription is in place
+
+      int next = 50;
+      System.out.printf(
+          "Latency from an appended dirmap row to its score on the API (%s, %d-condition job, "
+              + "watch interval %d ms, %d CPU cores)%n",
+          model.getFileName(),
+          conditions.size() + 1,
+          watchIntervalMs,
+          Runtime.getRuntime().availableProcessors());
+      System.out.printf(
+          "%8s %8s | %27s | %27s%n",
+          "rate/s", "images", "SSE event p50 / p95 / p99 ms", "GET images p50 / p95 / p99 ms");
+      for (double rate : rates) {
+        List<String> batch = new ArrayList<>();
+        long periodNanos = (long) (1e9 / rate);
+        long start = System.nanoTime();
+        int count = (int) Math.round(rate * seconds);
+        for (int i = 0; i < count; i++) {
+          long due = start + i * periodNanos;
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+          }
+          String[] source = rows.get(next % rows.size());
+          String name = "new-" + next;
+          String line = copyRow(source, next, root, name);
+          appended.put("images/" + name + ".png", System.nanoTime());
+          Files.writeString(dirmap, line + "\n", StandardOpenOption.APPEND);
+          batch.add("images/" + name + ".png");
+          next++;
+        }
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (!onStream.keySet().containsAll(batch) || !onGet.keySet().containsAll(batch)) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(
+                "images appended at " + rate + "/s did not all reach the API within 3 min");
+          }
+          Thread.sleep(100);
+        }
+        System.out.printf(
+            "%8.0f %8d | %27s | %27s%n",
+            rate,
+            batch.size(),
+            percentiles(batch, appended, onStream),
+            percentiles(batch, appended, onGet));
+      }
+      poller.interrupt();
     }
     return 0;
-  }
-
-  private String modelId() throws IOException {
-    return JSON.readTree(
-            (Files.isDirectory(model) ? model.resolve("model-card.json") : model).toFile())
-        .get("id")
-        .asText();
   }
 
   /** Copies a demo row's image under a new name and returns its dirmap line. */

@@ -1,6 +1,5 @@
 package org.lwise.stream.launcher;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -20,9 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
-import org.lwise.stream.ingest.IngestReport;
-import org.lwise.stream.ingest.JobRequest;
-import org.lwise.stream.schema.ImageFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -80,88 +75,63 @@ public final class OutcomesBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    System.err.println("Starting the embedded servers and the pipeline under " + out + " ...");
-    try (EmbeddedInfrastructure infra =
-        EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {
-      Map<String, String> props = new HashMap<>(infra.connection());
-      props.put("worker.model.card", model.toString());
-      props.put("aggregator.output.dir", out.toString());
-      props.put("uploader.local.dir", out.toString());
-      props.put("api.port", "0");
-      try (PipelineRun run = new PipelineRun(props, 1)) {
-        run.awaitWorkersAssigned(Duration.ofMinutes(2));
-        String modelId =
-            JSON.readTree(model.resolve("model-card.json").toFile()).get("id").asText();
-        JobRequest request =
-            new JobRequest(
-                dataset.resolve("dirmap.csv"),
-                "outcomes-bench",
-                modelId,
-                "class_num",
-                true,
-                List.of(),
-                ImageFormat.PNG,
-                null);
-        IngestReport report = run.submit(request, n -> {});
-        run.awaitCompletion(report.jobId(), Duration.ofMinutes(10), (d, f) -> {});
-        String api = run.aggregator().apiUrl();
-        HttpClient http = HttpClient.newHttpClient();
-        List<String> urls = new ArrayList<>();
-        get(http, api + "datasets/outcomes-bench/images?limit=10000")
-            .get("images")
-            .forEach(image -> urls.add(image.get("url").asText()));
+    try (BenchPipeline bench = BenchPipeline.start(out, model, Map.of())) {
+      bench.score(bench.request(dataset.resolve("dirmap.csv"), "outcomes-bench", List.of(), null));
+      String api = bench.api();
+      HttpClient http = HttpClient.newHttpClient();
+      List<String> urls = new ArrayList<>();
+      BenchPipeline.getJson(http, api + "datasets/outcomes-bench/images?limit=10000")
+          .get("images")
+          .forEach(image -> urls.add(image.get("url").asText()));
 
-        AtomicLong accepted = new AtomicLong();
-        long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        long started = System.nanoTime();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        List<Future<?>> running = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-          int client = c;
-          running.add(
-              pool.submit(
-                  () -> {
-                    for (int s = 0; System.nanoTime() < deadline; s++) {
-                      accepted.addAndGet(
-                          post(
-                              http,
-                              api,
-                              session("c" + client + "-" + s, urls, trialsPerSession, s)));
-                    }
-                    return null;
-                  }));
-        }
-        for (Future<?> future : running) {
-          future.get();
-        }
-        pool.shutdown();
-        double elapsed = (System.nanoTime() - started) / 1e9;
-
-        DescriptiveStatistics delay = new DescriptiveStatistics();
-        for (int i = 0; i < delays; i++) {
-          long before =
-              get(http, api + "datasets/outcomes-bench/calibration?min_trials=1")
-                  .get("trials")
-                  .asLong();
-          long posted = System.nanoTime();
-          post(http, api, session("delay-" + i, urls, 1, i));
-          while (get(http, api + "datasets/outcomes-bench/calibration?min_trials=1")
-                  .get("trials")
-                  .asLong()
-              <= before) {
-            Thread.sleep(10);
-          }
-          delay.addValue((System.nanoTime() - posted) / 1e6);
-        }
-        System.out.printf(
-            "Outcomes intake, one aggregator (%d CPU cores): %d clients × sessions of %d answers for %.0f s%n",
-            Runtime.getRuntime().availableProcessors(), clients, trialsPerSession, elapsed);
-        System.out.printf(
-            "  accepted: %d answers, %.0f answers/s%n", accepted.get(), accepted.get() / elapsed);
-        System.out.printf(
-            "  POST → calibration reflects it: p50 %.0f ms, p95 %.0f ms, max %.0f ms (%d single answers)%n",
-            delay.getPercentile(50), delay.getPercentile(95), delay.getMax(), delays);
+      AtomicLong accepted = new AtomicLong();
+      long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+      long started = System.nanoTime();
+      ExecutorService pool = Executors.newFixedThreadPool(clients);
+      List<Future<?>> running = new ArrayList<>();
+      for (int c = 0; c < clients; c++) {
+        int client = c;
+        running.add(
+            pool.submit(
+                () -> {
+                  for (int s = 0; System.nanoTime() < deadline; s++) {
+                    accepted.addAndGet(
+                        post(
+                            http, api, session("c" + client + "-" + s, urls, trialsPerSession, s)));
+                  }
+                  return null;
+                }));
       }
+      for (Future<?> future : running) {
+        future.get();
+      }
+      pool.shutdown();
+      double elapsed = (System.nanoTime() - started) / 1e9;
+
+      DescriptiveStatistics delay = new DescriptiveStatistics();
+      for (int i = 0; i < delays; i++) {
+        long before =
+            BenchPipeline.getJson(http, api + "datasets/outcomes-bench/calibration?min_trials=1")
+                .get("trials")
+                .asLong();
+        long posted = System.nanoTime();
+        post(http, api, session("delay-" + i, urls, 1, i));
+        while (BenchPipeline.getJson(http, api + "datasets/outcomes-bench/calibration?min_trials=1")
+                .get("trials")
+                .asLong()
+            <= before) {
+          Thread.sleep(10);
+        }
+        delay.addValue((System.nanoTime() - posted) / 1e6);
+      }
+      System.out.printf(
+          "Outcomes intake, one aggregator (%d CPU cores): %d clients × sessions of %d answers for %.0f s%n",
+          Runtime.getRuntime().availableProcessors(), clients, trialsPerSession, elapsed);
+      System.out.printf(
+          "  accepted: %d answers, %.0f answers/s%n", accepted.get(), accepted.get() / elapsed);
+      System.out.printf(
+          "  POST → calibration reflects it: p50 %.0f ms, p95 %.0f ms, max %.0f ms (%d single answers)%n",
+          delay.getPercentile(50), delay.getPercentile(95), delay.getMax(), delays);
     }
     return 0;
   }
@@ -193,16 +163,5 @@ public final class OutcomesBenchCommand implements Callable<Integer> {
           "POST outcomes answered " + response.statusCode() + ": " + response.body());
     }
     return JSON.readTree(response.body()).get("accepted").asLong();
-  }
-
-  private static JsonNode get(HttpClient http, String url) throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() != 200) {
-      throw new IllegalStateException(
-          url + " answered " + response.statusCode() + ": " + response.body());
-    }
-    return JSON.readTree(response.body());
   }
 }

@@ -46,7 +46,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Benchmark: a whole job on the embedded default; CPU ms per output image per stage thread group, "
-            + "the inference thread's model-busy fraction, and variants of stage settings side by side.")
+            + "the inference thread's model-busy fraction, and variants of stage settings side by side.",
+    footer = {
+      "%nExamples:",
+      "  lwise bench-pipeline --count 128 --variant before:worker.pipeline.depth=0 --variant after:worker.pipeline.depth=3",
+      "  lwise bench-pipeline --model method/src/test/resources/models/tiny-224 --count 64 --repeat 2"
+    })
 public final class PipelineBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
