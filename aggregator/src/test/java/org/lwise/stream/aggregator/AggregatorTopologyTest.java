@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -49,7 +48,6 @@ import org.lwise.stream.schema.DeadLetter;
 import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Job;
-import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.Objective;
 import org.lwise.stream.schema.RowState;
@@ -67,6 +65,7 @@ class AggregatorTopologyTest {
   @TempDir Path out;
   TopologyTestDriver driver;
   PipelineTopics topics;
+  AggregatorDriver aggregator;
   TestInputTopic<String, Job> jobs;
   TestInputTopic<String, Score> scores;
   TestInputTopic<String, UploadResult> uploads;
@@ -76,61 +75,15 @@ class AggregatorTopologyTest {
 
   @BeforeEach
   void setUp() {
-    TaggedAvroSerdes serdes = new TaggedAvroSerdes();
-    topics = PipelineTopics.create(serdes);
-    S3Layout layout =
-        new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
-    var topology =
-        AggregatorTopology.build(
-            topics,
-            new AggregatorTopology.InternalSerdes(
-                serdes.value(JobEvent.class),
-                serdes.value(RowState.class),
-                serdes.value(JobProgress.class)),
-            new DirmapSink(out, null, layout, true, null),
-            Duration.ofSeconds(5));
-    // The production settings, exception handlers and dead-letter topic included.
-    Properties props =
-        AggregatorConfig.from(
-                Map.of(
-                    "bootstrap.servers",
-                    "unused:9092",
-                    "registry.url",
-                    "http://unused",
-                    AggregatorConfig.OUTPUT_DIR,
-                    out.toString()))
-            .streamsProperties();
-    driver = new TopologyTestDriver(topology, props);
-    jobs =
-        driver.createInputTopic(
-            topics.jobs().name(),
-            Serdes.String().serializer(),
-            topics.jobs().valueSerde().serializer());
-    scores =
-        driver.createInputTopic(
-            topics.scores().name(),
-            Serdes.String().serializer(),
-            topics.scores().valueSerde().serializer());
-    uploads =
-        driver.createInputTopic(
-            topics.uploads().name(),
-            Serdes.String().serializer(),
-            topics.uploads().valueSerde().serializer());
-    deadLetters =
-        driver.createInputTopic(
-            topics.deadLetters().name(),
-            Serdes.String().serializer(),
-            topics.deadLetters().valueSerde().serializer());
-    dirmaps =
-        driver.createOutputTopic(
-            topics.dirmaps().name(),
-            Serdes.String().deserializer(),
-            topics.dirmaps().valueSerde().deserializer());
-    scoredImages =
-        driver.createOutputTopic(
-            topics.scoredImages().name(),
-            Serdes.String().deserializer(),
-            topics.scoredImages().valueSerde().deserializer());
+    aggregator = new AggregatorDriver(out, Duration.ofSeconds(5));
+    topics = aggregator.topics;
+    driver = aggregator.driver;
+    jobs = aggregator.jobs;
+    scores = aggregator.scores;
+    uploads = aggregator.uploads;
+    deadLetters = aggregator.deadLetters;
+    dirmaps = aggregator.dirmaps;
+    scoredImages = aggregator.scoredImages;
   }
 
   @Test

@@ -9,12 +9,10 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -24,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.InfrastructureRetry;
-import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.common.S3ProxyServer;
@@ -32,10 +29,8 @@ import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Job;
-import org.lwise.stream.schema.JobEvent;
 import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.Objective;
-import org.lwise.stream.schema.RowState;
 import org.lwise.stream.schema.Score;
 import org.lwise.stream.schema.UploadResult;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
@@ -55,6 +50,7 @@ class DirmapS3OutageTest {
   S3ProxyServer server;
   S3AsyncClient s3;
   S3Layout layout;
+  AggregatorDriver aggregator;
   TopologyTestDriver driver;
   TestInputTopic<String, Job> jobs;
   TestInputTopic<String, Score> scores;
@@ -70,51 +66,15 @@ class DirmapS3OutageTest {
 
   /** The topology with a DirmapSink that gives up on S3 after {@code retryTimeout}. */
   private void startTopology(Duration retryTimeout) {
-    TaggedAvroSerdes serdes = new TaggedAvroSerdes();
-    PipelineTopics topics = PipelineTopics.create(serdes);
     DirmapSink sink = new DirmapSink(out, s3, layout, true, new InfrastructureRetry(retryTimeout));
-    var topology =
-        AggregatorTopology.build(
-            topics,
-            new AggregatorTopology.InternalSerdes(
-                serdes.value(JobEvent.class),
-                serdes.value(RowState.class),
-                serdes.value(JobProgress.class)),
-            sink,
-            REWRITE_INTERVAL);
     // The production settings: the processing exception handler fails the topology on an
     // infrastructure error that reaches it, as it would stop the real app.
-    Properties props =
-        AggregatorConfig.from(
-                Map.of(
-                    "bootstrap.servers",
-                    "unused:9092",
-                    "registry.url",
-                    "http://unused",
-                    AggregatorConfig.OUTPUT_DIR,
-                    out.toString()))
-            .streamsProperties();
-    driver = new TopologyTestDriver(topology, props);
-    jobs =
-        driver.createInputTopic(
-            topics.jobs().name(),
-            Serdes.String().serializer(),
-            topics.jobs().valueSerde().serializer());
-    scores =
-        driver.createInputTopic(
-            topics.scores().name(),
-            Serdes.String().serializer(),
-            topics.scores().valueSerde().serializer());
-    uploads =
-        driver.createInputTopic(
-            topics.uploads().name(),
-            Serdes.String().serializer(),
-            topics.uploads().valueSerde().serializer());
-    dirmaps =
-        driver.createOutputTopic(
-            topics.dirmaps().name(),
-            Serdes.String().deserializer(),
-            topics.dirmaps().valueSerde().deserializer());
+    aggregator = new AggregatorDriver(out, sink, REWRITE_INTERVAL);
+    driver = aggregator.driver;
+    jobs = aggregator.jobs;
+    scores = aggregator.scores;
+    uploads = aggregator.uploads;
+    dirmaps = aggregator.dirmaps;
   }
 
   @AfterEach

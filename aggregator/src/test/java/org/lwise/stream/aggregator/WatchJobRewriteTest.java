@@ -10,10 +10,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -22,17 +20,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lwise.stream.common.Conditions;
-import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
-import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DirmapWritten;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Job;
-import org.lwise.stream.schema.JobEvent;
-import org.lwise.stream.schema.JobProgress;
 import org.lwise.stream.schema.Objective;
-import org.lwise.stream.schema.RowState;
 import org.lwise.stream.schema.Score;
 import org.lwise.stream.schema.UploadResult;
 
@@ -48,6 +41,7 @@ class WatchJobRewriteTest {
   static final String WATCH = RecordKeys.watchJobId(REFERENCE, "aaa");
 
   @TempDir Path out;
+  AggregatorDriver aggregator;
   TopologyTestDriver driver;
   TestInputTopic<String, Job> jobs;
   TestInputTopic<String, Score> scores;
@@ -56,50 +50,12 @@ class WatchJobRewriteTest {
 
   @BeforeEach
   void setUp() {
-    TaggedAvroSerdes serdes = new TaggedAvroSerdes();
-    PipelineTopics topics = PipelineTopics.create(serdes);
-    S3Layout layout =
-        new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
-    var topology =
-        AggregatorTopology.build(
-            topics,
-            new AggregatorTopology.InternalSerdes(
-                serdes.value(JobEvent.class),
-                serdes.value(RowState.class),
-                serdes.value(JobProgress.class)),
-            new DirmapSink(out, null, layout, true, null),
-            INTERVAL);
-    Properties props =
-        AggregatorConfig.from(
-                Map.of(
-                    "bootstrap.servers",
-                    "unused:9092",
-                    "registry.url",
-                    "http://unused",
-                    AggregatorConfig.OUTPUT_DIR,
-                    out.toString()))
-            .streamsProperties();
-    driver = new TopologyTestDriver(topology, props);
-    jobs =
-        driver.createInputTopic(
-            topics.jobs().name(),
-            Serdes.String().serializer(),
-            topics.jobs().valueSerde().serializer());
-    scores =
-        driver.createInputTopic(
-            topics.scores().name(),
-            Serdes.String().serializer(),
-            topics.scores().valueSerde().serializer());
-    uploads =
-        driver.createInputTopic(
-            topics.uploads().name(),
-            Serdes.String().serializer(),
-            topics.uploads().valueSerde().serializer());
-    dirmaps =
-        driver.createOutputTopic(
-            topics.dirmaps().name(),
-            Serdes.String().deserializer(),
-            topics.dirmaps().valueSerde().deserializer());
+    aggregator = new AggregatorDriver(out, INTERVAL);
+    driver = aggregator.driver;
+    jobs = aggregator.jobs;
+    scores = aggregator.scores;
+    uploads = aggregator.uploads;
+    dirmaps = aggregator.dirmaps;
 
     // A finished reference job whose logits span 2.0..4.0.
     jobs.pipeInput(REFERENCE, job(REFERENCE, 2));
