@@ -25,6 +25,7 @@ import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.Objective;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -47,17 +48,7 @@ import picocli.CommandLine.Option;
 public final class LatencyBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(
-      names = "--model",
-      defaultValue = "${sys:lwise.home:-.}/demo/models/fashion-cnn-robust",
-      description = "model card")
-  Path model;
-
-  @Option(
-      names = "--images",
-      defaultValue = "${sys:lwise.home:-.}/demo/fashion-mnist",
-      description = "dataset folder with dirmap.csv")
-  Path dataset;
+  @Mixin BenchInputs inputs;
 
   @Option(
       names = "--rates",
@@ -91,7 +82,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     deleteTree(out);
     Path root = Files.createDirectories(out.resolve("dataset"));
-    List<String> demo = Files.readAllLines(dataset.resolve("dirmap.csv"));
+    List<String> demo = Files.readAllLines(inputs.dataset.resolve("dirmap.csv"));
     String header = demo.get(0);
     List<String[]> rows = demo.subList(1, demo.size()).stream().map(l -> l.split(",")).toList();
     Path dirmap = root.resolve("dirmap.csv");
@@ -107,7 +98,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     try (BenchPipeline bench =
         BenchPipeline.start(
             out,
-            model,
+            inputs.model,
             Map.of(
                 "ingest.watch.interval.ms",
                 String.valueOf(watchIntervalMs),
@@ -169,7 +160,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
       System.out.printf(
           "Latency from an appended dirmap row to its score on the API (%s, %d-condition job, "
               + "watch interval %d ms, %d CPU cores)%n",
-          model.getFileName(),
+          inputs.model.getFileName(),
           conditions.size() + 1,
           watchIntervalMs,
           Runtime.getRuntime().availableProcessors());
@@ -220,7 +211,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     Path image = root.resolve("images/" + name + ".png");
     Files.createDirectories(image.getParent());
     Path tmp = image.resolveSibling(name + ".tmp");
-    Files.copy(dataset.resolve(source[4]), tmp);
+    Files.copy(inputs.dataset.resolve(source[4]), tmp);
     Files.move(tmp, image); // whole before its row is appended
     return index
         + ","

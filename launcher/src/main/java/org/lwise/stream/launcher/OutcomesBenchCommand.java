@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,17 +41,7 @@ import picocli.CommandLine.Option;
 public final class OutcomesBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(
-      names = "--model",
-      defaultValue = "${sys:lwise.home:-.}/demo/models/fashion-cnn-robust",
-      description = "model card")
-  Path model;
-
-  @Option(
-      names = "--images",
-      defaultValue = "${sys:lwise.home:-.}/demo/fashion-mnist",
-      description = "dataset folder with dirmap.csv")
-  Path dataset;
+  @Mixin BenchInputs inputs;
 
   @Option(names = "--clients", defaultValue = "4", description = "clients posting at once")
   int clients;
@@ -75,8 +66,9 @@ public final class OutcomesBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (BenchPipeline bench = BenchPipeline.start(out, model, Map.of())) {
-      bench.score(bench.request(dataset.resolve("dirmap.csv"), "outcomes-bench", List.of(), null));
+    try (BenchPipeline bench = BenchPipeline.start(out, inputs.model, Map.of())) {
+      bench.score(
+          bench.request(inputs.dataset.resolve("dirmap.csv"), "outcomes-bench", List.of(), null));
       String api = bench.api();
       HttpClient http = HttpClient.newHttpClient();
       List<String> urls = new ArrayList<>();
