@@ -100,27 +100,6 @@ public final class WorkerPipeline implements Runnable {
     CompletableFuture<List<ImageEnhancer.Outcome>> process(List<PreparedImage> items);
   }
 
-  public WorkerPipeline(
-      WorkerConfig config,
-      PipelineTopics topics,
-      Consumer<byte[], byte[]> consumer,
-      Producer<byte[], byte[]> producer,
-      ImageEnhancer enhancer,
-      ImagePreparation preparation,
-      ExecutorService codec,
-      InfrastructureRetry retry) {
-    this(
-        config,
-        topics,
-        consumer,
-        producer,
-        enhancer,
-        preparation,
-        codec,
-        retry,
-        StageMetrics.unpublished("gpu-worker"));
-  }
-
   /**
    * @param metrics records images in/done/failed per job, batch sizes, model pass times and the
    *     pending queue
