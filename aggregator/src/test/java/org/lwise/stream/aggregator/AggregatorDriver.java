@@ -9,6 +9,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.lwise.stream.common.PipelineTopics;
+import org.lwise.stream.common.RecordKeys;
 import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.common.Topic;
 import org.lwise.stream.schema.DeadLetter;
@@ -73,6 +74,26 @@ final class AggregatorDriver implements AutoCloseable {
     deadLetters = input(topics.deadLetters());
     dirmaps = output(topics.dirmaps());
     scoredImages = output(topics.scoredImages());
+  }
+
+  /**
+   * The uploader's report of one output of dataset {@code ham}: row {@code row} of {@code jobId} in
+   * {@code condition}, stored at {@code path} in the condition's bucket under {@code layout}.
+   */
+  void upload(String jobId, long row, String condition, String path, S3Layout layout) {
+    String bucket = layout.bucket("ham", condition);
+    uploads.pipeInput(
+        RecordKeys.output(jobId, condition, row),
+        UploadResult.newBuilder()
+            .setJobId(jobId)
+            .setRowIndex(row)
+            .setConditionId(condition)
+            .setBucket(bucket)
+            .setKey(path)
+            .setImPath(path)
+            .setUrl(layout.url(bucket, path))
+            .setSha256("x")
+            .build());
   }
 
   private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {

@@ -41,7 +41,6 @@ import org.lwise.stream.common.Conditions;
 import org.lwise.stream.common.DeadLetters;
 import org.lwise.stream.common.PipelineTopics;
 import org.lwise.stream.common.RecordKeys;
-import org.lwise.stream.common.S3Layout;
 import org.lwise.stream.common.TopicNames;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.DeadLetter;
@@ -496,20 +495,6 @@ class AggregatorTopologyTest {
   }
 
   private void upload(long row, String condition, String path) {
-    S3Layout layout =
-        new S3Layout(S3Layout.Mode.BUCKET_PER_CONDITION, "lab", "", S3Layout.AWS_URL_TEMPLATE);
-    String bucket = layout.bucket("ham", condition);
-    uploads.pipeInput(
-        RecordKeys.output("j1", condition, row),
-        UploadResult.newBuilder()
-            .setJobId("j1")
-            .setRowIndex(row)
-            .setConditionId(condition)
-            .setBucket(bucket)
-            .setKey(path)
-            .setImPath(path)
-            .setUrl(layout.url(bucket, path))
-            .setSha256("x")
-            .build());
+    aggregator.upload("j1", row, condition, path, AggregatorDriver.LAYOUT);
   }
 }

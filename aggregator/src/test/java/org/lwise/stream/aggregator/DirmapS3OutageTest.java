@@ -227,19 +227,6 @@ class DirmapS3OutageTest {
   }
 
   private void upload(long row, String condition) {
-    String path = "images/" + row + ".png";
-    String bucket = layout.bucket("ham", condition);
-    uploads.pipeInput(
-        RecordKeys.output("j1", condition, row),
-        UploadResult.newBuilder()
-            .setJobId("j1")
-            .setRowIndex(row)
-            .setConditionId(condition)
-            .setBucket(bucket)
-            .setKey(path)
-            .setImPath(path)
-            .setUrl(layout.url(bucket, path))
-            .setSha256("x")
-            .build());
+    aggregator.upload("j1", row, condition, "images/" + row + ".png", layout);
   }
 }

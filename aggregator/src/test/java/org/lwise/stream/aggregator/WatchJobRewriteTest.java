@@ -166,18 +166,7 @@ class WatchJobRewriteTest {
   private void completeRow(String jobId, long row, double logit) {
     score(jobId, row, logit);
     for (String condition : List.of(Conditions.NATURAL, EPS2.getId())) {
-      uploads.pipeInput(
-          RecordKeys.output(jobId, condition, row),
-          UploadResult.newBuilder()
-              .setJobId(jobId)
-              .setRowIndex(row)
-              .setConditionId(condition)
-              .setBucket("b")
-              .setKey(imPath(jobId, row))
-              .setImPath(imPath(jobId, row))
-              .setUrl("https://b/" + imPath(jobId, row))
-              .setSha256("x")
-              .build());
+      aggregator.upload(jobId, row, condition, imPath(jobId, row), AggregatorDriver.LAYOUT);
     }
   }
 
