@@ -35,6 +35,7 @@ public record ConnectionConfig(
     boolean s3PublicRead,
     S3Layout s3Layout,
     Duration retryTimeout,
+    String groupProtocol,
     Map<String, Object> kafkaSecurity) {
 
   public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
@@ -50,6 +51,12 @@ public record ConnectionConfig(
   public static final String S3_BUCKET = "s3.bucket";
   public static final String S3_URL_TEMPLATE = "s3.url.template";
   public static final String RETRY_TIMEOUT_MS = "retry.timeout.ms";
+
+  /**
+   * Rebalance protocol of the gpu-worker and uploader groups: Kafka's {@code group.protocol},
+   * {@code classic} or {@code consumer} (KIP-848).
+   */
+  public static final String KAFKA_GROUP_PROTOCOL = "kafka.group.protocol";
 
   /**
    * Prefix of the Kafka client settings passed through: {@code kafka.X} is the client's {@code X}.
@@ -168,6 +175,16 @@ public record ConnectionConfig(
             ConfigDef.Range.atLeast(1_000),
             Importance.MEDIUM,
             "how long a stage keeps retrying an unreachable registry, broker or S3 store before it stops")
+        .define(
+            KAFKA_GROUP_PROTOCOL,
+            Type.STRING,
+            "classic",
+            ConfigDef.ValidString.in("classic", "consumer"),
+            Importance.LOW,
+            "rebalance protocol of the gpu-worker and uploader groups: classic (session timeout 15 s, "
+                + "every member pauses while the group rebalances) or consumer (KIP-848, Kafka 4.0+: "
+                + "the broker moves only the partitions that change owner; its "
+                + "group.consumer.session.timeout.ms and group.consumer.heartbeat.interval.ms apply)")
         // No defaults of our own: unset keys leave Kafka's (PLAINTEXT, no SASL, JKS, https host
         // check).
         .define(
@@ -277,6 +294,16 @@ public record ConnectionConfig(
     return props;
   }
 
+  /**
+   * A stage consumer's own settings plus its group's rebalance protocol ({@code group.protocol});
+   * {@link KafkaClients#readCommittedConsumer} sets the session timeout only for the classic one.
+   */
+  public Map<String, Object> stageConsumerSettings(Map<String, Object> own) {
+    Map<String, Object> settings = new LinkedHashMap<>(own);
+    settings.put("group.protocol", groupProtocol);
+    return settings;
+  }
+
   public static ConnectionConfig from(AbstractConfig parsed) {
     S3Layout layout =
         new S3Layout(
@@ -299,6 +326,7 @@ public record ConnectionConfig(
         parsed.getString(S3_ACL).equals("public-read"),
         layout,
         Duration.ofMillis(parsed.getLong(RETRY_TIMEOUT_MS)),
+        parsed.getString(KAFKA_GROUP_PROTOCOL),
         security);
   }
 

@@ -96,7 +96,10 @@ public final class KafkaClients {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_MESSAGE_BYTES);
-    if (groupId != null) {
+    // The consumer protocol (KIP-848) refuses client-side session and heartbeat settings: the
+    // broker's group.consumer.* settings govern them.
+    if (groupId != null
+        && !"consumer".equals(overrides.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG))) {
       props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, STAGE_SESSION_TIMEOUT_MS);
       props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, STAGE_SESSION_TIMEOUT_MS / 5);
     }

@@ -83,13 +83,18 @@ public final class WorkerApp implements Stage {
         KafkaClients.readCommittedConsumer(
             bootstrap,
             config.groupId(),
-            Map.of(
-                "max.poll.records",
-                Math.max(config.maxBatchSize() * 2, 16),
-                // A batch of enhancements can take minutes on a CPU, and may also wait out an
-                // outage.
-                "max.poll.interval.ms",
-                KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 900_000)));
+            config
+                .connection()
+                .stageConsumerSettings(
+                    Map.of(
+                        "max.poll.records",
+                        Math.max(config.maxBatchSize() * 2, 16),
+                        // A batch of enhancements can take minutes on a CPU, and may also wait out
+                        // an
+                        // outage.
+                        "max.poll.interval.ms",
+                        KafkaClients.pollIntervalCovering(
+                            config.connection().retryTimeout(), 900_000))));
     // The model's work happens before a transaction opens; inside one there are only sends and the
     // commit. A short timeout lets the broker abort a killed worker's open transaction quickly, so
     // read_committed readers of the job wait seconds, not 15 minutes.

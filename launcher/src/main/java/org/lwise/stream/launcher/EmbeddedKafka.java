@@ -154,6 +154,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             Map.entry("group.initial.rebalance.delay.ms", "0"),
             Map.entry("group.consumer.heartbeat.interval.ms", "500"),
             Map.entry("group.consumer.min.heartbeat.interval.ms", "500"),
+            // Groups on the consumer protocol (kafka.group.protocol=consumer) notice a killed
+            // member as soon as classic ones do (KafkaClients.STAGE_SESSION_TIMEOUT_MS), not after
+            // the broker's default 45 s.
+            Map.entry("group.consumer.session.timeout.ms", "15000"),
+            Map.entry("group.consumer.min.session.timeout.ms", "6000"),
             Map.entry("message.max.bytes", String.valueOf(17 * 1024 * 1024)),
             Map.entry("replica.fetch.max.bytes", String.valueOf(17 * 1024 * 1024)),
             Map.entry("num.partitions", "8"),

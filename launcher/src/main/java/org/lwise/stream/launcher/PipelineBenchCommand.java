@@ -2,7 +2,6 @@ package org.lwise.stream.launcher;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.OperatingSystemMXBean;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -17,11 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
@@ -178,9 +174,9 @@ public final class PipelineBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    deleteTree(out);
+    BenchImages.deleteTree(out);
     Path root = Files.createDirectories(out.resolve("dataset"));
-    Path dirmap = writeDataset(root);
+    Path dirmap = BenchImages.writeDataset(root, count, size);
     List<Condition> conditions = new ArrayList<>();
     for (double e : eps) {
       conditions.add(Conditions.create(e, 0.5, null, objective, List.of(), false));
@@ -261,54 +257,6 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     return parsed;
   }
 
-  /** Smooth colour fields with a little noise: photo-like for the decoder and for PNG sizes. */
-  private Path writeDataset(Path root) throws IOException {
-    Files.createDirectories(root.resolve("images"));
-    StringBuilder csv = new StringBuilder("\"\",split,class,class_num,im_path\n");
-    Random random = new Random(42);
-    for (int i = 0; i < count; i++) {
-      BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-      double[][] blobs = new double[5][6];
-      for (double[] b : blobs) {
-        for (int j = 0; j < b.length; j++) {
-          b[j] = random.nextDouble();
-        }
-      }
-      for (int y = 0; y < size; y++) {
-        for (int x = 0; x < size; x++) {
-          double[] rgb = new double[3];
-          for (double[] b : blobs) {
-            double dx = x / (double) size - b[0];
-            double dy = y / (double) size - b[1];
-            double w = Math.exp(-(dx * dx + dy * dy) / (0.02 + 0.1 * b[2]));
-            rgb[0] += w * b[3];
-            rgb[1] += w * b[4];
-            rgb[2] += w * b[5];
-          }
-          int pixel = 0;
-          for (int c = 0; c < 3; c++) {
-            int v = (int) Math.max(0, Math.min(255, 40 + 160 * rgb[c] + random.nextGaussian() * 4));
-            pixel = (pixel << 8) | v;
-          }
-          image.setRGB(x, y, pixel);
-        }
-      }
-      String name = String.format(Locale.ROOT, "images/img-%04d.jpg", i);
-      ImageIO.write(image, "jpeg", root.resolve(name).toFile());
-      csv.append(i)
-          .append(",train,c")
-          .append(i % 7)
-          .append(',')
-          .append(i % 7)
-          .append(',')
-          .append(name)
-          .append('\n');
-    }
-    Path dirmap = root.resolve("dirmap.csv");
-    Files.writeString(dirmap, csv);
-    return dirmap;
-  }
-
   private IngestReport runJob(
       PipelineRun run,
       Path dirmap,
@@ -319,9 +267,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       throws Exception {
     Path csv = dirmap;
     if (rows < count) {
-      List<String> lines = Files.readAllLines(dirmap);
-      csv = dirmap.resolveSibling("dirmap-" + dataset + ".csv");
-      Files.write(csv, lines.subList(0, rows + 1));
+      csv = BenchImages.firstRows(dirmap, rows, "dirmap-" + dataset);
     }
     IngestReport report =
         run.submit(
@@ -607,16 +553,5 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     Arrays.sort(sorted);
     int n = sorted.length;
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-        Files.delete(path);
-      }
-    }
   }
 }

@@ -51,12 +51,16 @@ public final class UploaderApp implements Stage {
         KafkaClients.readCommittedConsumer(
             bootstrap,
             config.groupId(),
-            Map.of(
-                "max.poll.records",
-                config.concurrency() * 4,
-                // A batch may wait out an S3 outage of up to retry.timeout.ms before it commits.
-                "max.poll.interval.ms",
-                KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0)));
+            config
+                .connection()
+                .stageConsumerSettings(
+                    Map.of(
+                        "max.poll.records",
+                        config.concurrency() * 4,
+                        // A batch may wait out an S3 outage of up to retry.timeout.ms before it
+                        // commits.
+                        "max.poll.interval.ms",
+                        KafkaClients.pollIntervalCovering(config.connection().retryTimeout(), 0))));
     this.producer =
         KafkaClients.transactionalProducer(
             bootstrap,
