@@ -194,7 +194,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private static List<AscentResult> run(
+  /** The shared sweep's trajectories of every image, {@code batch} per model pass. */
+  static List<AscentResult> run(
       L2ProjectedAscent ascent,
       List<float[]> x0,
       List<TrajectoryPlanner.Plan> plans,

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       FashionMnistCommand.class,
       BenchCommand.class,
       PipelineBenchCommand.class,
+      ScaleOutBenchCommand.class,
       EncodeBenchCommand.class,
       LatencyBenchCommand.class,
       OutcomesBenchCommand.class,

@@ -21,6 +21,12 @@ import java.util.function.Predicate;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.method.EnhancementCondition;
+import org.lwise.stream.method.ImageDecoder;
+import org.lwise.stream.method.L2ProjectedAscent;
+import org.lwise.stream.method.Preprocessor;
+import org.lwise.stream.method.RobustClassifier;
+import org.lwise.stream.method.TrajectoryPlanner;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Objective;
@@ -108,6 +114,16 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       defaultValue = "16",
       description = "images of an unmeasured first job (JIT, model load; default ${DEFAULT-VALUE})")
   int warmup;
+
+  @Option(
+      names = "--bare",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "then time the bare in-process loop on the same work and print the pipeline's "
+              + "throughput over it (default on; --no-bare skips it)")
+  boolean bare;
 
   @Option(
       names = "--threads",
@@ -229,8 +245,69 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       if (settings.size() > 1 || repeat > 1) {
         summary(results);
       }
+      if (bare) {
+        compareWithBareLoop(root, results);
+      }
     }
     return 0;
+  }
+
+  /**
+   * The same work without the pipeline: this JVM's own copy of the model runs the shared sweep on
+   * the same images (decoded beforehand, untimed), labels, conditions and batch size, then each
+   * variant's job is set against it as throughput, pipeline over bare loop. The servers are idle by
+   * then, so the bare loop has the machine to itself.
+   */
+  private void compareWithBareLoop(Path root, Map<String, List<Result>> results) throws Exception {
+    List<EnhancementCondition> sweep = new ArrayList<>();
+    for (double e : eps) {
+      sweep.add(
+          EnhancementCondition.plain(
+              "eps " + e,
+              e,
+              0.5,
+              Math.max(1, (int) Math.rint(2 * e)),
+              org.lwise.stream.method.Objective.valueOf(objective.name())));
+    }
+    try (RobustClassifier classifier = RobustClassifier.load(model)) {
+      Preprocessor preprocessor = new Preprocessor(classifier.card().inputSize());
+      List<float[]> x0 = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        byte[] jpeg =
+            Files.readAllBytes(root.resolve(String.format(Locale.ROOT, "images/img-%04d.jpg", i)));
+        x0.add(Preprocessor.toChw(preprocessor.resizeAndCrop(new ImageDecoder().decode(jpeg))));
+      }
+      // The dataset's labels are row % 7 (BenchImages), which run() reproduces from this list.
+      List<Integer> classes = new ArrayList<>();
+      for (int c = 0; c < Math.min(7, classifier.card().numClasses()); c++) {
+        classes.add(c);
+      }
+      L2ProjectedAscent ascent = new L2ProjectedAscent(classifier);
+      List<TrajectoryPlanner.Plan> plans = TrajectoryPlanner.plan(sweep, true);
+      BenchCommand.run(
+          ascent, x0.subList(0, Math.min(batchSize, count)), plans, classes, batchSize);
+      long t0 = System.nanoTime();
+      BenchCommand.run(ascent, x0, plans, classes, batchSize);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      System.out.printf(
+          Locale.ROOT,
+          "%nBare loop (the same %d images, eps %s, batch %d, in this JVM without Kafka or S3): "
+              + "%.1f s, %.2f images/s%n",
+          count,
+          eps,
+          batchSize,
+          seconds,
+          count / seconds);
+      for (Map.Entry<String, List<Result>> e : results.entrySet()) {
+        double job = median(e.getValue().stream().mapToDouble(Result::seconds).toArray());
+        System.out.printf(
+            Locale.ROOT,
+            "  %-16s pipeline %.1f s: pipeline / bare loop throughput = %.2f%n",
+            e.getKey(),
+            job,
+            seconds / job);
+      }
+    }
   }
 
   private Map<String, Map<String, String>> parseVariants() {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -203,9 +204,11 @@ public final class RunCommand implements Callable<Integer> {
             .build();
     IngestReport report =
         new IngestReport(jobId, natural.getRows() + natural.getFailed(), 0, 0, true);
-    new RunSummary(props, request, report, done, folder, embedded, Double.NaN, null, null)
-        .print(System.out);
+    RunSummary summary =
+        new RunSummary(props, request, report, done, folder, embedded, Double.NaN, null, null);
+    summary.print(System.out);
     if (embedded != null) {
+      FinishedJobRecord.save(folder, jobId, done.getCompleted(), done.getFailed(), summary);
       embedded.close();
     }
     return done.getFailed() > 0 ? 2 : 0;
@@ -243,7 +246,17 @@ public final class RunCommand implements Callable<Integer> {
     }
     EmbeddedInfrastructure infra = null;
     long started = System.nanoTime();
-    if (!userSettings.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS)) {
+    boolean embeddedDefault = !userSettings.containsKey(ConnectionConfig.BOOTSTRAP_SERVERS);
+    if (embeddedDefault && !watch && !serve) {
+      String jobId = IngestPipeline.jobId(request);
+      Optional<FinishedJobRecord> finished = FinishedJobRecord.load(folder, jobId);
+      if (finished.isPresent()) {
+        System.err.println("Job " + jobId + " was finished by an earlier run; its results:");
+        System.out.print(finished.get().summary());
+        return finished.get().failed() > 0 ? 2 : 0;
+      }
+    }
+    if (embeddedDefault) {
       System.err.println(
           "Starting the embedded Kafka broker, schema registry and S3 store under "
               + folder
@@ -360,8 +373,14 @@ public final class RunCommand implements Callable<Integer> {
       }
       double seconds = (System.nanoTime() - started) / 1e9;
       ReportPublisher.Published jobReport = writeReport(props, report.jobId(), seconds);
-      new RunSummary(props, request, report, done, folder, embedded, seconds, apiUrl, jobReport)
-          .print(System.out);
+      RunSummary summary =
+          new RunSummary(
+              props, request, report, done, folder, embedded, seconds, apiUrl, jobReport);
+      summary.print(System.out);
+      if (embedded != null && !watch) {
+        FinishedJobRecord.save(
+            folder, report.jobId(), done.getCompleted(), done.getFailed(), summary);
+      }
       if (watch) {
         watchUntilStopped(run, report.jobId(), report.rows());
       } else if (serve) {

@@ -1,6 +1,8 @@
 package org.lwise.stream.launcher;
 
+import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -67,31 +69,65 @@ final class RunSummary {
         + " s3 ls";
   }
 
-  void print(PrintStream console) {
+  /** The job's complete dirmaps and failures, read from Kafka once. */
+  private List<DirmapWritten> dirmaps;
+
+  private FailureReasons failures;
+
+  private void collect() {
+    if (dirmaps != null) {
+      return;
+    }
     ConnectionConfig connection = ConnectionConfig.from(props);
     PipelineTopics topics = PipelineTopics.create(new RegistrySerdes(connection.registryUrl()));
-    List<DirmapWritten> dirmaps = new ArrayList<>();
+    List<DirmapWritten> written = new ArrayList<>();
     TopicReader.readAll(
         connection.bootstrapServers(),
         topics.dirmaps(),
-        (key, written) -> {
-          if (written != null
-              && written.getJobId().equals(report.jobId())
-              && written.getComplete()) {
-            dirmaps.removeIf(d -> d.getConditionId().equals(written.getConditionId()));
-            dirmaps.add(written);
+        (key, d) -> {
+          if (d != null && d.getJobId().equals(report.jobId()) && d.getComplete()) {
+            written.removeIf(w -> w.getConditionId().equals(d.getConditionId()));
+            written.add(d);
           }
         });
-    FailureReasons failures =
-        FailureReasons.read(connection.bootstrapServers(), topics, report.jobId());
+    failures = FailureReasons.read(connection.bootstrapServers(), topics, report.jobId());
     // In the order the user asked for them: natural first, then each condition.
     List<String> order = new ArrayList<>(List.of(Conditions.NATURAL));
     request.conditions().forEach(c -> order.add(c.getId()));
-    dirmaps.sort(Comparator.comparingInt(d -> order.indexOf(d.getConditionId())));
+    written.sort(Comparator.comparingInt(d -> order.indexOf(d.getConditionId())));
+    dirmaps = written;
+  }
+
+  /** The job's written dirmap files (natural first). */
+  List<Path> dirmapFiles() {
+    collect();
+    return dirmaps.stream().map(d -> Path.of(d.getCsvPath())).toList();
+  }
+
+  void print(PrintStream console) {
+    write(console, true);
+  }
+
+  /**
+   * The summary as a later run prints it for this finished job: counts, files, buckets and
+   * failures, without the timing and without what lives only while this run is up (the store's
+   * address, the API).
+   */
+  String asFinishedEarlier() {
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    try (PrintStream console = new PrintStream(text, true, StandardCharsets.UTF_8)) {
+      write(console, false);
+    }
+    return text.toString(StandardCharsets.UTF_8);
+  }
+
+  private void write(PrintStream console, boolean live) {
+    collect();
+    ConnectionConfig connection = ConnectionConfig.from(props);
     console.println();
     // NaN: a job an earlier run finished, reported without running it (no timing of its own).
     String timing =
-        Double.isNaN(seconds)
+        Double.isNaN(seconds) || !live
             ? "(finished by an earlier run)"
             : String.format(
                 "in %.1f s (%.1f images/s)", seconds, report.rows() / Math.max(seconds, 1e-9));
@@ -120,13 +156,15 @@ final class RunSummary {
       console.println(
           "Report: "
               + jobReport.file().toAbsolutePath().normalize()
-              + (jobReport.url() == null ? "" : "  (and " + jobReport.url() + ")"));
+              + (jobReport.url() == null || !live ? "" : "  (and " + jobReport.url() + ")"));
     }
     if (embedded != null) {
       console.println(
           "S3 objects (S3Proxy, browsable files): "
               + embedded.s3Dir().toAbsolutePath().normalize()
               + "/<bucket>/<key>");
+    }
+    if (embedded != null && live) {
       // The keys stay in the file: the console and the log only ever show its path.
       console.println(
           "S3 store "
@@ -147,7 +185,7 @@ final class RunSummary {
               + ", "
               + String.join(", ", request.conditions().stream().map(c -> c.getId()).toList()));
     }
-    if (apiUrl != null) {
+    if (apiUrl != null && live) {
       console.println(
           "API: "
               + apiUrl

@@ -212,6 +212,58 @@ class EmbeddedRunIT {
     }
   }
 
+  /** The first run's command again, its console in {@code consoleFile}. */
+  static Process runAgain(Path consoleFile) throws IOException {
+    return launcher(
+            consoleFile,
+            "run",
+            "--dirmap",
+            dirmap.toString(),
+            "--model",
+            "../demo/models/fashion-cnn-robust",
+            "--eps",
+            "0.25,0.5,1",
+            "--objective",
+            "logit_diverge",
+            "--out",
+            out.toString(),
+            "--config",
+            tmp.resolve("lab.properties").toString())
+        .start();
+  }
+
+  @Test
+  @Order(0)
+  void shouldReportAFinishedJobAgainWithoutStartingAServerWhileItsDirmapsAreUnchanged()
+      throws Exception {
+    Process again = runAgain(tmp.resolve("again.console"));
+    assertThat(again.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    String rerun = Files.readString(tmp.resolve("again.console"));
+    assertThat(again.exitValue()).as(rerun).isZero();
+    assertThat(rerun)
+        .contains("was finished by an earlier run", "(finished by an earlier run)")
+        .doesNotContain("Starting the embedded");
+    // The same rows, dirmaps and buckets as the run printed.
+    for (String line :
+        console.lines().filter(l -> l.contains("dirmap ") || l.contains("S3 bucket ")).toList()) {
+      assertThat(rerun).contains(line);
+    }
+
+    // A dirmap gone: the record no longer vouches for the job, and Kafka is asked again.
+    Path natural = out.resolve("fmnist_natural/fmnist_natural_dirmap.csv");
+    Path aside = tmp.resolve("natural-dirmap.csv");
+    Files.move(natural, aside);
+    try {
+      Process checked = runAgain(tmp.resolve("checked.console"));
+      assertThat(checked.waitFor(3, TimeUnit.MINUTES)).isTrue();
+      String fromKafka = Files.readString(tmp.resolve("checked.console"));
+      assertThat(checked.exitValue()).as(fromKafka).isZero();
+      assertThat(fromKafka).contains("Starting the embedded", "was finished by an earlier run");
+    } finally {
+      Files.move(aside, natural);
+    }
+  }
+
   @Test
   @Order(1)
   void shouldWriteAwsUrlsInTheLabsBucketsWhenTheFileAsksForThem() {

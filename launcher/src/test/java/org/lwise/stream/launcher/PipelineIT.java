@@ -27,6 +27,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -104,6 +105,9 @@ class PipelineIT {
     props.put("ingest.watch.interval.ms", "200");
     props.put("aggregator.watch.rewrite.interval.ms", "300");
     props.put("api.port", "0");
+    // These two workers share the job under the consumer rebalance protocol (KIP-848); every other
+    // pipeline test runs the classic one, the default.
+    props.put("kafka.group.protocol", "consumer");
     run = new PipelineRun(props, 1);
     secondWorker = startWorkerProcess();
     awaitGroupMembers("lwise-gpu-worker", 2, Duration.ofMinutes(2));
@@ -148,6 +152,7 @@ class PipelineIT {
     builder.environment().put("OPT_OUT_TRACKING", "true");
     builder.environment().put("LWISE_WORKER_MAX_BATCH_SIZE", "8");
     builder.environment().put("LWISE_WORKER_MAX_BATCH_WAIT_MS", "50");
+    builder.environment().put("LWISE_KAFKA_GROUP_PROTOCOL", "consumer");
     // The embedded S3 store's keys, through the environment (never on a command line).
     builder.environment().put("AWS_ACCESS_KEY_ID", System.getProperty("aws.accessKeyId"));
     builder.environment().put("AWS_SECRET_ACCESS_KEY", System.getProperty("aws.secretAccessKey"));
@@ -450,7 +455,14 @@ class PipelineIT {
   }
 
   @Test
-  void shouldProduceEveryOutputExactlyOnceWithBothWorkersSharingTheWork() {
+  void shouldProduceEveryOutputExactlyOnceWithBothWorkersSharingTheWork() throws Exception {
+    try (var admin = Admin.create(Map.of("bootstrap.servers", props.get("bootstrap.servers")))) {
+      for (String group : List.of("lwise-gpu-worker", "lwise-uploader")) {
+        assertThat(admin.describeConsumerGroups(List.of(group)).all().get().get(group).type())
+            .as(group)
+            .isEqualTo(GroupType.CONSUMER);
+      }
+    }
     String job = report.jobId();
     Map<String, Integer> enhanced = new HashMap<>();
     TopicReader.readAll(
