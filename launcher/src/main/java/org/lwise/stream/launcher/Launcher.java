@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       PipelineBenchCommand.class,
       EncodeBenchCommand.class,
+      UploadBenchCommand.class,
       LatencyBenchCommand.class,
       OutcomesBenchCommand.class,
       SimulateParticipantsCommand.class,
