@@ -80,7 +80,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    deleteTree(out);
+    BenchImages.deleteTree(out);
     Path root = Files.createDirectories(out.resolve("dataset"));
     List<String> demo = Files.readAllLines(inputs.dataset.resolve("dirmap.csv"));
     String header = demo.get(0);
@@ -263,16 +263,5 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     images.forEach(image -> ms.addValue((seen.get(image) - appended.get(image)) / 1e6));
     return String.format(
         "%7.0f / %7.0f / %7.0f", ms.getPercentile(50), ms.getPercentile(95), ms.getPercentile(99));
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-        Files.delete(path);
-      }
-    }
   }
 }

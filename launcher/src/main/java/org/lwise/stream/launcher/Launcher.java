@@ -31,6 +31,7 @@ import picocli.CommandLine.Command;
       PipelineBenchCommand.class,
       ScaleOutBenchCommand.class,
       EncodeBenchCommand.class,
+      UploadBenchCommand.class,
       LatencyBenchCommand.class,
       OutcomesBenchCommand.class,
       SimulateParticipantsCommand.class,

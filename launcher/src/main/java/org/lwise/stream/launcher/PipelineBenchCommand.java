@@ -136,6 +136,20 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       description = "scratch folder, emptied first (default ${DEFAULT-VALUE})")
   Path out;
 
+  /** The S3 client's threads: the AWS SDK's response executor and its Netty event loops. */
+  static final Predicate<String> S3_CLIENT_THREADS =
+      n ->
+          n.startsWith("sdk-async-response")
+              || n.startsWith("aws-java-sdk")
+              || n.contains("NettyEventLoop");
+
+  /** The embedded S3 store's threads: S3Proxy's Jetty server. */
+  static final Predicate<String> S3_STORE_THREADS =
+      n ->
+          n.startsWith("qtp")
+              || n.toLowerCase(Locale.ROOT).contains("jetty")
+              || n.contains("S3Proxy");
+
   /**
    * A thread group: a name and which threads (by name) belong to it; the first group that matches
    * wins.
@@ -155,14 +169,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
           new Group("uploader loop", false, true, n -> n.equals("lwise-uploader")),
           new Group(
               "uploader Kafka client threads", false, true, n -> n.contains("lwise-uploader")),
-          new Group(
-              "S3 client (AWS SDK, Netty)",
-              false,
-              true,
-              n ->
-                  n.startsWith("sdk-async-response")
-                      || n.startsWith("aws-java-sdk")
-                      || n.contains("NettyEventLoop")),
+          new Group("S3 client (AWS SDK, Netty)", false, true, S3_CLIENT_THREADS),
           new Group(
               "aggregator (Kafka Streams, API)",
               false,
@@ -173,14 +180,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
                       || n.startsWith("lwise-api")
                       || n.startsWith("vert.x")
                       || n.startsWith("lwise-dirmap")),
-          new Group(
-              "S3 store (S3Proxy, Jetty)",
-              false,
-              false,
-              n ->
-                  n.startsWith("qtp")
-                      || n.toLowerCase(Locale.ROOT).contains("jetty")
-                      || n.contains("S3Proxy")),
+          new Group("S3 store (S3Proxy, Jetty)", false, false, S3_STORE_THREADS),
           new Group(
               "ingest and this command",
               false,
@@ -436,7 +436,8 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         residentKb());
   }
 
-  private static Map<Long, Long> threadCpu(ThreadMXBean threads, Map<Long, String> names) {
+  /** CPU nanoseconds of each live thread by id; {@code names} gets their names. */
+  static Map<Long, Long> threadCpu(ThreadMXBean threads, Map<Long, String> names) {
     Map<Long, Long> cpu = new HashMap<>();
     for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
       if (info == null) {

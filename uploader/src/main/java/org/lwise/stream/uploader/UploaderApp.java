@@ -68,16 +68,31 @@ public final class UploaderApp implements Stage {
             Map.of("transaction.timeout.ms", KafkaClients.STAGE_TRANSACTION_TIMEOUT_MS));
     metrics.bind(consumer);
     metrics.bind(producer);
-    this.s3 = S3Clients.create(config.connection(), config.concurrency());
+    this.s3 = s3Client(config);
     this.pipeline =
         new UploadPipeline(
             config,
             topics,
             consumer,
             producer,
-            new ObjectStore(s3, config.connection().s3PublicRead(), config.checkExisting()),
+            objectStore(config, s3),
             new InfrastructureRetry(config.connection().retryTimeout()),
             metrics);
+  }
+
+  /**
+   * The S3 client of an uploader with these settings: up to {@code uploader.concurrency}
+   * connections, so that many uploads in flight ({@code lwise bench-upload} measures with it too).
+   */
+  public static S3AsyncClient s3Client(UploaderConfig config) {
+    return S3Clients.create(config.connection(), config.concurrency());
+  }
+
+  /**
+   * How an uploader with these settings puts objects through {@code s3} (ACL, HEAD first or not).
+   */
+  public static ObjectStore objectStore(UploaderConfig config, S3AsyncClient s3) {
+    return new ObjectStore(s3, config.connection().s3PublicRead(), config.checkExisting());
   }
 
   @Override

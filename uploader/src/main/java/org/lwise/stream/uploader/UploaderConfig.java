@@ -25,6 +25,9 @@ public record UploaderConfig(
   public static final String LOCAL_DIR = "uploader.local.dir";
   public static final String CHECK_EXISTING = "uploader.check.existing";
 
+  /** {@link #CONCURRENCY}'s default (a constant, so command-line defaults can name it). */
+  public static final int DEFAULT_CONCURRENCY = 32;
+
   public static final ConfigDef DEFINITION =
       ConnectionConfig.define(new ConfigDef())
           .define(
@@ -36,7 +39,7 @@ public record UploaderConfig(
           .define(
               CONCURRENCY,
               Type.INT,
-              32,
+              DEFAULT_CONCURRENCY,
               ConfigDef.Range.between(1, 1024),
               Importance.MEDIUM,
               "uploads in flight at once")
