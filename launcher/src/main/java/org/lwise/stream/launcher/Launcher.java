@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       FashionMnistCommand.class,
       BenchCommand.class,
       PipelineBenchCommand.class,
+      MemoryBenchCommand.class,
       EncodeBenchCommand.class,
       LatencyBenchCommand.class,
       OutcomesBenchCommand.class,
