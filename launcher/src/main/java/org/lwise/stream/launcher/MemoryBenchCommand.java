@@ -121,6 +121,13 @@ public final class MemoryBenchCommand implements Callable<Integer> {
   double flatKb;
 
   @Option(
+      names = "--full-gc",
+      description =
+          "a full collection in the worker before each sample (jcmd GC.run): heap used is then the "
+              + "live set, and the collector may shrink the heap")
+  boolean fullGc;
+
+  @Option(
       names = "--out",
       defaultValue = "lwise-bench-memory",
       description = "scratch folder, emptied first (default ${DEFAULT-VALUE})")
@@ -166,6 +173,35 @@ public final class MemoryBenchCommand implements Callable<Integer> {
         Long.parseLong(total.group(2)),
         Long.parseLong(heap.group(1)),
         Long.parseLong(heap.group(2)));
+  }
+
+  /** One NMT category's committed memory now and its change since the baseline, in KB. */
+  record CategoryChange(String name, long committedKb, long changeKb) {}
+
+  private static final Pattern NMT_DIFF_CATEGORY =
+      Pattern.compile(
+          "(?m)^\\s*-\\s+(\\S.*?) \\(reserved=\\d+KB(?: [+-]\\d+KB)?, committed=(\\d+)KB(?: ([+-]\\d+)KB)?\\)");
+
+  /**
+   * The categories of {@code jcmd <pid> VM.native_memory summary.diff} (against the last {@code
+   * baseline}), largest growth first.
+   */
+  static List<CategoryChange> parseNativeMemoryDiff(String diff) {
+    List<CategoryChange> changes = new ArrayList<>();
+    Matcher m = NMT_DIFF_CATEGORY.matcher(diff);
+    while (m.find()) {
+      changes.add(
+          new CategoryChange(
+              m.group(1),
+              Long.parseLong(m.group(2)),
+              m.group(3) == null ? 0 : Long.parseLong(m.group(3))));
+    }
+    if (changes.isEmpty()) {
+      throw new IllegalStateException(
+          "no native memory categories in jcmd's answer: " + diff.strip());
+    }
+    changes.sort((a, b) -> Long.compare(b.changeKb(), a.changeKb()));
+    return changes;
   }
 
   /** Used Java heap in KB from {@code jcmd <pid> GC.heap_info}, summed over generations. */
@@ -279,12 +315,13 @@ public final class MemoryBenchCommand implements Callable<Integer> {
         System.out.printf(
             Locale.ROOT,
             "Model %s, generated %d px JPEGs, eps %s (L2 logit ascent) + PNG outputs, batch size %d, "
-                + "worker pid %d (1 libtorch thread, -Xmx2g), %d CPU cores, load average %.2f%n",
+                + "worker pid %d (1 libtorch thread, -Xmx2g%s), %d CPU cores, load average %.2f%n",
             modelId,
             size,
             eps,
             batchSize,
             worker.pid(),
+            fullGc ? ", a full GC before each sample" : "",
             Runtime.getRuntime().availableProcessors(),
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         if (warmup > 0) {
@@ -302,14 +339,18 @@ public final class MemoryBenchCommand implements Callable<Integer> {
             "RSS MB",
             "NMT commit MB",
             "heap commit MB",
-            "heap used MB",
+            fullGc ? "live heap MB" : "heap used MB",
             "outside JVM MB");
         long images = 0;
         long done = 0;
         int round = 0;
         while (true) {
-          Sample sample = sample(worker, done, images, (System.nanoTime() - t0) / 1e9);
+          Sample sample = sample(worker, fullGc, done, images, (System.nanoTime() - t0) / 1e9);
           samples.add(sample);
+          if (samples.size() == 1) {
+            // What each NMT category commits is compared with this at the end.
+            jcmd(worker.pid(), "VM.native_memory", "baseline");
+          }
           print(sample);
           Files.writeString(csv, csvLine(sample), StandardOpenOption.APPEND);
           if (done >= batches) {
@@ -336,6 +377,9 @@ public final class MemoryBenchCommand implements Callable<Integer> {
             seconds,
             done / seconds,
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        categories(
+            parseNativeMemoryDiff(jcmd(worker.pid(), "VM.native_memory", "summary.diff")),
+            samples.get(samples.size() - 1).batches());
         verdict(samples);
         System.out.println("Samples: " + csv);
       }
@@ -433,9 +477,13 @@ public final class MemoryBenchCommand implements Callable<Integer> {
     }
   }
 
-  private static Sample sample(WorkerProcess worker, long batches, long images, double seconds)
+  private static Sample sample(
+      WorkerProcess worker, boolean fullGc, long batches, long images, double seconds)
       throws IOException, InterruptedException {
     worker.requireAlive();
+    if (fullGc) {
+      jcmd(worker.pid(), "GC.run");
+    }
     long rss = worker.residentKb();
     NativeMemory nmt = parseNativeMemory(jcmd(worker.pid(), "VM.native_memory", "summary"));
     long heapUsed = parseHeapUsedKb(jcmd(worker.pid(), "GC.heap_info"));
@@ -505,6 +553,29 @@ public final class MemoryBenchCommand implements Callable<Integer> {
         s.heapCommittedKb(),
         s.heapUsedKb(),
         s.outsideJvmKb());
+  }
+
+  /** The NMT categories that moved by half a MB or more since the first sample. */
+  private static void categories(List<CategoryChange> changes, long batches) {
+    System.out.printf(
+        Locale.ROOT,
+        "%nNMT committed by category, change from batch 0 to %d (0.5 MB or more):%n",
+        batches);
+    boolean any = false;
+    for (CategoryChange c : changes) {
+      if (Math.abs(c.changeKb()) >= 512) {
+        any = true;
+        System.out.printf(
+            Locale.ROOT,
+            "  %-26s %+7.1f MB   (now %.1f MB)%n",
+            c.name(),
+            c.changeKb() / 1024.0,
+            c.committedKb() / 1024.0);
+      }
+    }
+    if (!any) {
+      System.out.println("  none");
+    }
   }
 
   private void verdict(List<Sample> samples) {

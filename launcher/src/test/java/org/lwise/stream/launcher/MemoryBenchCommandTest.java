@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
+import org.lwise.stream.launcher.MemoryBenchCommand.CategoryChange;
 import org.lwise.stream.launcher.MemoryBenchCommand.NativeMemory;
 import org.lwise.stream.launcher.MemoryBenchCommand.Sample;
 import org.lwise.stream.launcher.MemoryBenchCommand.Slope;
@@ -112,6 +113,112 @@ class MemoryBenchCommandTest {
          Metaspace       used 74K, committed 320K, reserved 1114112K
           class space    used 3K, committed 128K, reserved 1048576K
       """;
+
+  /**
+   * {@code jcmd <pid> VM.native_memory summary.diff} of a JDK 17 JVM that started 20 threads and
+   * allocated an 8 MB direct buffer after its baseline.
+   */
+  private static final String NMT_DIFF =
+      """
+        18339:
+
+        Native Memory Tracking:
+
+        (Omitting categories weighting less than 1KB)
+
+        Total: reserved=1737972KB +28708KB, committed=342660KB +10312KB
+
+        -                 Java Heap (reserved=262144KB, committed=262144KB)
+                                    (mmap: reserved=262144KB, committed=262144KB)
+
+        -                     Class (reserved=1048660KB +12KB, committed=212KB +12KB)
+                                    (classes #598 +113)
+                                    (  instance classes #498 +97, array classes #100 +16)
+                                    (malloc=84KB +12KB #732 +202)
+                                    (mmap: reserved=1048576KB, committed=128KB)
+                                   : (  Metadata)
+                                    (    reserved=65536KB, committed=192KB)
+                                    (    used=128KB +57KB)
+                                    (    waste=64KB =33.26% -57KB)
+                                   : (  Class space)
+                                    (    reserved=1048576KB, committed=128KB)
+                                    (    used=5KB +2KB)
+                                    (    waste=123KB =96.17% -2KB)
+
+        -                    Thread (reserved=40045KB +20539KB, committed=2989KB +2143KB)
+                                    (thread #39 +20)
+                                    (stack: reserved=39936KB +20480KB, committed=2880KB +2084KB)
+                                    (malloc=65KB +35KB #238 +120)
+                                    (arena=44KB +23 #76 +40)
+
+        -                      Code (reserved=247726KB +5KB, committed=7586KB +5KB)
+                                    (malloc=38KB +5KB #713 +139)
+                                    (mmap: reserved=247688KB, committed=7548KB)
+
+        -                        GC (reserved=47387KB +2KB, committed=47387KB +2KB)
+                                    (malloc=4855KB +2KB #958 +26)
+                                    (mmap: reserved=42532KB, committed=42532KB)
+
+        -                  Compiler (reserved=167KB, committed=167KB)
+                                    (malloc=2KB #21 +2)
+                                    (arena=165KB #5)
+
+        -                  Internal (reserved=240KB +35KB, committed=240KB +35KB)
+                                    (malloc=204KB +35KB #1550 +152)
+                                    (mmap: reserved=36KB, committed=36KB)
+
+        -                     Other (reserved=8192KB +8192KB, committed=8192KB +8192KB)
+                                    (malloc=8192KB +8192KB #1 +1)
+
+        -                    Symbol (reserved=1132KB +1KB, committed=1132KB +1KB)
+                                    (malloc=772KB +1KB #99 +47)
+                                    (arena=360KB #1)
+
+        -    Native Memory Tracking (reserved=121KB +16KB, committed=121KB +16KB)
+                                    (malloc=30KB +4KB #516 +59)
+                                    (tracking overhead=91KB +13KB)
+
+        -        Shared class space (reserved=16384KB, committed=12060KB)
+                                    (mmap: reserved=16384KB, committed=12060KB)
+
+        -               Arena Chunk (reserved=171KB -96KB, committed=171KB -96KB)
+                                    (malloc=171KB -96KB)
+
+        -                    Module (reserved=13KB, committed=13KB)
+                                    (malloc=13KB #401)
+
+        -                 Safepoint (reserved=8KB, committed=8KB)
+                                    (mmap: reserved=8KB, committed=8KB)
+
+        -           Synchronization (reserved=32KB +2KB, committed=32KB +2KB)
+                                    (malloc=32KB +2KB #446 +23)
+
+        -            Serviceability (reserved=1KB, committed=1KB)
+                                    (malloc=1KB #6)
+
+        -                 Metaspace (reserved=65546KB, committed=202KB)
+                                    (malloc=10KB #6)
+                                    (mmap: reserved=65536KB, committed=192KB)
+
+        -      String Deduplication (reserved=1KB, committed=1KB)
+                                    (malloc=1KB #8)
+
+      """;
+
+  @Test
+  void shouldReadEachCategorysChangeSinceTheBaselineLargestFirst() {
+    List<CategoryChange> changes = MemoryBenchCommand.parseNativeMemoryDiff(NMT_DIFF);
+    assertThat(changes).hasSize(18);
+    assertThat(changes.get(0)).isEqualTo(new CategoryChange("Other", 8192, 8192));
+    assertThat(changes.get(1)).isEqualTo(new CategoryChange("Thread", 2989, 2143));
+    assertThat(changes).contains(new CategoryChange("Java Heap", 262144, 0));
+    assertThat(changes).contains(new CategoryChange("Native Memory Tracking", 121, 16));
+    assertThat(changes.get(changes.size() - 1))
+        .isEqualTo(new CategoryChange("Arena Chunk", 171, -96));
+    assertThatThrownBy(
+            () -> MemoryBenchCommand.parseNativeMemoryDiff(NMT_SUMMARY.replace("-  ", "")))
+        .hasMessageContaining("categories");
+  }
 
   @Test
   void shouldReadTheTotalsAndTheJavaHeapOfTheNativeMemorySummary() {

@@ -39,6 +39,7 @@ class MemoryBenchIT {
         .containsPattern("(?m)^\\s+10\\s+10\\s+\\d+(\\s+-?\\d+\\.\\d){5}$")
         .containsPattern("(?m)^\\s+20\\s+20\\s+\\d+(\\s+-?\\d+\\.\\d){5}$")
         .contains("20 micro-batches (20 images)")
+        .contains("NMT committed by category, change from batch 0 to 20")
         .containsPattern("worker RSS\\s+[+-]\\d+\\.\\d MB")
         .containsPattern("Verdict: (FLAT|NOT SHOWN FLAT)");
     List<String> csv = Files.readAllLines(out.resolve("memory.csv"));
