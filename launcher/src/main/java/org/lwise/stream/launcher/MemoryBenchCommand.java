@@ -46,7 +46,11 @@ import picocli.CommandLine.Option;
  * summary}, {@code GC.heap_info}) and the difference of the two — memory the JVM does not know
  * about: libtorch, glibc malloc arenas — are sampled. Micro-batches are counted by the worker
  * itself (its {@code lwise_worker_batch_images_count} on its metrics port), so a batch size above 1
- * counts right too.
+ * counts right too. At the end: which NMT categories moved since the first sample ({@code
+ * summary.diff} against a baseline), each quantity's growth, and a least-squares slope over the
+ * second half of the samples with its standard error; memory counts as flat when the slope plus two
+ * standard errors stays under {@code --flat-kb}. {@code --full-gc} makes the heap column the live
+ * set.
  */
 @Command(
     name = "bench-memory",
