@@ -111,7 +111,7 @@ public final class MemoryBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup",
-      defaultValue = "200",
+      defaultValue = "1000",
       description =
           "images of an unsampled first job (JIT, model load, pools; default ${DEFAULT-VALUE})")
   int warmup;
@@ -123,6 +123,14 @@ public final class MemoryBenchCommand implements Callable<Integer> {
           "flat: growth over the second half of the samples, slope + 2 standard errors, under this "
               + "many KB per 1,000 micro-batches (about bytes per micro-batch; default ${DEFAULT-VALUE})")
   double flatKb;
+
+  @Option(
+      names = "--heap",
+      defaultValue = "256m",
+      description =
+          "the worker's Java heap, fixed (-Xms = -Xmx) so that the collector resizing it does not "
+              + "move RSS; auto: -Xmx2g and the collector's own sizing (default ${DEFAULT-VALUE})")
+  String heap;
 
   @Option(
       names = "--full-gc",
@@ -310,21 +318,20 @@ public final class MemoryBenchCommand implements Callable<Integer> {
                       "metrics.host",
                       "127.0.0.1"),
                   1,
-                  // Pre-touched heap: committed is resident, so RSS - NMT committed is not just
-                  // heap pages the collector had not touched yet.
-                  List.of("-XX:NativeMemoryTracking=summary", "-XX:+AlwaysPreTouch"),
+                  workerJvmOptions(heap),
                   out.resolve("worker"))) {
         Jobs jobs = new Jobs(run, worker, dirmap, modelId, conditions);
         Metrics metrics = new Metrics(worker, metricsPort);
         System.out.printf(
             Locale.ROOT,
             "Model %s, generated %d px JPEGs, eps %s (L2 logit ascent) + PNG outputs, batch size %d, "
-                + "worker pid %d (1 libtorch thread, -Xmx2g%s), %d CPU cores, load average %.2f%n",
+                + "worker pid %d (1 libtorch thread, %s%s), %d CPU cores, load average %.2f%n",
             modelId,
             size,
             eps,
             batchSize,
             worker.pid(),
+            "auto".equals(heap) ? "-Xmx2g" : "heap fixed at " + heap,
             fullGc ? ", a full GC before each sample" : "",
             Runtime.getRuntime().availableProcessors(),
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
@@ -389,6 +396,24 @@ public final class MemoryBenchCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * Native memory tracking, and a pre-touched heap: committed is resident, so RSS - NMT committed
+   * is not heap pages the collector has not touched yet; a fixed heap unless {@code auto}.
+   */
+  static List<String> workerJvmOptions(String heap) {
+    List<String> options =
+        new ArrayList<>(List.of("-XX:NativeMemoryTracking=summary", "-XX:+AlwaysPreTouch"));
+    if (!"auto".equals(heap)) {
+      if (!heap.matches("\\d+[kKmMgG]?")) {
+        throw new IllegalArgumentException(
+            "--heap " + heap + ": expected a size like 256m, or auto");
+      }
+      options.add("-Xms" + heap);
+      options.add("-Xmx" + heap); // after WorkerProcess's -Xmx2g, so this one counts
+    }
+    return options;
   }
 
   /** Submits jobs to the pipeline and waits for them, the worker process watched. */

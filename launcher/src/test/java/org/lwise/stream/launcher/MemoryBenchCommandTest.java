@@ -310,6 +310,17 @@ class MemoryBenchCommandTest {
   }
 
   @Test
+  void shouldFixTheWorkersHeapUnlessAuto() {
+    assertThat(MemoryBenchCommand.workerJvmOptions("256m"))
+        .containsExactly(
+            "-XX:NativeMemoryTracking=summary", "-XX:+AlwaysPreTouch", "-Xms256m", "-Xmx256m");
+    assertThat(MemoryBenchCommand.workerJvmOptions("auto"))
+        .containsExactly("-XX:NativeMemoryTracking=summary", "-XX:+AlwaysPreTouch");
+    assertThatThrownBy(() -> MemoryBenchCommand.workerJvmOptions("-Xmx1g"))
+        .hasMessageContaining("--heap");
+  }
+
+  @Test
   void shouldWriteOneCsvLinePerSampleInKb() {
     Sample sample = new Sample(2000, 2000, 61.25, 700_000, 2_000_000, 400_000, 262_144, 90_000);
     assertThat(MemoryBenchCommand.csvLine(sample))
