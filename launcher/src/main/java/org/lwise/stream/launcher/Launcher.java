@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       PipelineBenchCommand.class,
       ScaleOutBenchCommand.class,
+      MemoryBenchCommand.class,
       EncodeBenchCommand.class,
       UploadBenchCommand.class,
       LatencyBenchCommand.class,
