@@ -226,9 +226,16 @@ public final class WorkerPipeline implements Runnable {
     } finally {
       try {
         if (clean) {
-          // Stopped on request: what the model already computed is committed, not thrown away.
-          while (!inFlight.isEmpty()) {
+          // Stopped on request: what the model computed (or is computing) is committed, not thrown
+          // away; the batches queued behind it never start (see closeBatch).
+          while (!inFlight.isEmpty() && !notStarted(inFlight.peekFirst())) {
             commitOldest();
+          }
+          if (!inFlight.isEmpty()) {
+            log.info(
+                "Left {} batches the model had not started to the next owner of their partitions",
+                inFlight.size());
+            inFlight.clear();
           }
         }
       } finally {
@@ -282,7 +289,18 @@ public final class WorkerPipeline implements Runnable {
     CompletableFuture<Outputs> outputs =
         depth == 0
             ? infer(batch)
-            : CompletableFuture.supplyAsync(() -> infer(batch), inference).thenCompose(f -> f);
+            : CompletableFuture.supplyAsync(
+                    () -> {
+                      // Stopping: a batch the model has not started is left to the partitions'
+                      // next owner (its offsets stay uncommitted), so a leaving worker waits for at
+                      // most the batch in the model, not for every batch queued behind it.
+                      if (!running.get()) {
+                        throw new NotStarted();
+                      }
+                      return infer(batch);
+                    },
+                    inference)
+                .thenCompose(f -> f);
     inFlight.add(new InFlight(batch.size(), offsets, outputs));
     if (depth == 0) {
       commitOldest();
@@ -308,6 +326,24 @@ public final class WorkerPipeline implements Runnable {
     CompletableFuture<List<ImageEnhancer.Outcome>> encoded = enhancer.process(items);
     metrics.modelPass(Duration.ofNanos(System.nanoTime() - modelStarted));
     return encoded.thenApply(outcomes -> new Outputs(unreadable, outcomes));
+  }
+
+  /** A queued batch that the inference thread skipped because the worker is stopping. */
+  private static final class NotStarted extends RuntimeException {
+    NotStarted() {
+      super("the worker stopped before the model started this batch", null, false, false);
+    }
+  }
+
+  /** Waits until the batch ran or was skipped; true when it was skipped. */
+  private static boolean notStarted(InFlight batch) {
+    return batch
+        .outputs()
+        .handle(
+            (done, error) ->
+                error != null
+                    && (error instanceof NotStarted || error.getCause() instanceof NotStarted))
+        .join();
   }
 
   /** Commits the batches at the head of the queue whose outputs are ready, without waiting. */

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -74,6 +75,10 @@ class WorkerPipelineTest {
   final List<CompletableFuture<Void>> encodings = new CopyOnWriteArrayList<>();
 
   volatile boolean holdEncoding;
+
+  /** When set, the model's stand-in waits for it inside the model call (the inference thread). */
+  volatile CountDownLatch modelGate;
+
   MockProducer<byte[], byte[]> producer = producer();
   WorkerPipeline pipeline;
   CompletableFuture<Void> running;
@@ -330,6 +335,34 @@ class WorkerPipelineTest {
   }
 
   @Test
+  void shouldFinishTheBatchInTheModelButLeaveQueuedBatchesUncommittedWhenStopped()
+      throws Exception {
+    modelGate = new CountDownLatch(1);
+    start(1, Duration.ofHours(1).toMillis(), 3);
+    onNextPoll(
+        () -> {
+          assign(P0);
+          for (long row = 0; row < 3; row++) {
+            consumer.addRecord(image(P0, row, row));
+          }
+        });
+    await(() -> batches.size() == 1);
+    Thread.sleep(200); // the loop closes batches 1 and 2 behind the one in the model
+    CompletableFuture.runAsync(
+        () -> {
+          sleep(300);
+          modelGate.countDown();
+        });
+    pipeline.stop();
+    running.get(10, TimeUnit.SECONDS);
+
+    assertThat(batches).as("the model never started the queued batches").hasSize(1);
+    assertThat(committedOffsets())
+        .as("batch 0 committed; rows 1 and 2 stay for the partition's next owner")
+        .containsExactly(Map.of(P0, 1L));
+  }
+
+  @Test
   void shouldCommitTheBatchesInFlightBeforeGivingUpPartitions() throws Exception {
     holdEncoding = true;
     start(1, Duration.ofHours(1).toMillis(), 3);
@@ -418,6 +451,7 @@ class WorkerPipelineTest {
    */
   private CompletableFuture<List<ImageEnhancer.Outcome>> scoreEach(List<PreparedImage> items) {
     modelThreads.add(Thread.currentThread().getName());
+    CountDownLatch gate = modelGate;
     // Registered before the batch is: a test that saw the batch finds its gate.
     CompletableFuture<Void> encoded = new CompletableFuture<>();
     if (holdEncoding) {
@@ -425,6 +459,13 @@ class WorkerPipelineTest {
     }
     batchNanos.add(System.nanoTime());
     batches.add(items.stream().map(i -> i.record().getRowIndex()).toList());
+    if (gate != null) {
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     List<ImageEnhancer.Outcome> outcomes = new ArrayList<>();
     for (PreparedImage item : items) {
       ImageRecord r = item.record();
