@@ -5,6 +5,7 @@ import ai.djl.translate.TranslateException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -263,8 +264,7 @@ public final class ImageEnhancer implements AutoCloseable {
             .add(i);
       }
     }
-    for (int from = 0; from < plain.size(); from += maxBatch) {
-      List<Integer> chunk = plain.subList(from, Math.min(plain.size(), from + maxBatch));
+    for (List<Integer> chunk : modelBatches(trajectories, plain, maxBatch)) {
       List<AscentResult> out = ascent.run(chunk.stream().map(trajectories::get).toList());
       for (int j = 0; j < chunk.size(); j++) {
         results[chunk.get(j)] = out.get(j);
@@ -289,6 +289,25 @@ public final class ImageEnhancer implements AutoCloseable {
       }
     }
     return Arrays.asList(results);
+  }
+
+  /**
+   * The plain trajectories ({@code indexes} into {@code trajectories}) in model batches of at most
+   * {@code maxBatch}. A batch costs its longest member's steps for every member
+   * (L2ProjectedAscent), and an item's trajectories alternate short and long (the shared sweep's
+   * eps ≤ 2 and eps 4–8 plans): in item order a batch ran 16 steps for trajectories that need 4,
+   * 1.6× the passes of the published sweep. Longest first gives batches of one length; a result
+   * does not depend on its batch mates.
+   */
+  static List<List<Integer>> modelBatches(
+      List<Trajectory> trajectories, List<Integer> indexes, int maxBatch) {
+    List<Integer> byLength = new ArrayList<>(indexes);
+    byLength.sort(Comparator.comparingInt((Integer i) -> trajectories.get(i).steps()).reversed());
+    List<List<Integer>> batches = new ArrayList<>();
+    for (int from = 0; from < byLength.size(); from += maxBatch) {
+      batches.add(byLength.subList(from, Math.min(byLength.size(), from + maxBatch)));
+    }
+    return batches;
   }
 
   private Outcome outcome(

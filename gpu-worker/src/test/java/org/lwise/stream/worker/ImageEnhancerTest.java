@@ -17,6 +17,7 @@ import org.lwise.stream.method.ImageStatistics;
 import org.lwise.stream.method.Preprocessor;
 import org.lwise.stream.method.RgbImage;
 import org.lwise.stream.method.RobustClassifier;
+import org.lwise.stream.method.Trajectory;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.ImageRecord;
@@ -45,6 +46,33 @@ class ImageEnhancerTest {
   static void close() {
     enhancer.close();
     model.close();
+  }
+
+  @Test
+  void shouldBatchTrajectoriesOfOneLengthTogetherSoNoneRunsLongerThanItNeeds() {
+    // Two items of the published shared sweep: each has a 4-step and a 16-step trajectory.
+    List<Trajectory> trajectories = new ArrayList<>();
+    for (int item = 0; item < 2; item++) {
+      for (int steps : new int[] {4, 16}) {
+        trajectories.add(
+            new Trajectory(
+                new float[3],
+                0,
+                org.lwise.stream.method.Objective.LOGIT,
+                0.5,
+                false,
+                steps / 2.0,
+                List.of(),
+                List.of(new Trajectory.Output("eps " + steps / 2.0, steps))));
+      }
+    }
+    List<List<Integer>> batches = ImageEnhancer.modelBatches(trajectories, List.of(0, 1, 2, 3), 2);
+    assertThat(batches).containsExactly(List.of(1, 3), List.of(0, 2));
+    int passes =
+        batches.stream()
+            .mapToInt(b -> b.stream().mapToInt(i -> trajectories.get(i).steps()).max().orElse(0))
+            .sum();
+    assertThat(passes).as("16 + 4 steps, not 16 + 16").isEqualTo(20);
   }
 
   @Test
