@@ -333,7 +333,9 @@ public final class ImageEnhancer implements AutoCloseable {
     ImageRecord record = item.record();
     JobContext job = item.job();
     GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(logits, record.getLabel());
+    long statisticsCpu = WorkerProfile.threadCpuNanos();
     ImageStatistics.Values statistics = ImageStatistics.of(item.crop());
+    WorkerProfile.process().statistics(WorkerProfile.threadCpuNanos() - statisticsCpu);
     Score score =
         Score.newBuilder()
             .setJobId(record.getJobId())

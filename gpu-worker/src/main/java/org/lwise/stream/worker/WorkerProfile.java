@@ -21,6 +21,7 @@ public final class WorkerProfile {
   private final LongAdder modelPasses = new LongAdder();
   private final LongAdder decodeCpuNanos = new LongAdder();
   private final LongAdder encodeCpuNanos = new LongAdder();
+  private final LongAdder statisticsCpuNanos = new LongAdder();
   private final LongAdder commitCpuNanos = new LongAdder();
   private final LongAdder inputImages = new LongAdder();
   private final LongAdder outputImages = new LongAdder();
@@ -59,6 +60,11 @@ public final class WorkerProfile {
     outputBytes.add(bytes);
   }
 
+  /** The per-input image statistics (entropy, DCT), part of the outcome built on the codec pool. */
+  void statistics(long cpuNanos) {
+    statisticsCpuNanos.add(cpuNanos);
+  }
+
   void committed(long cpuNanos) {
     commitCpuNanos.add(cpuNanos);
   }
@@ -76,6 +82,7 @@ public final class WorkerProfile {
         modelPasses.sum(),
         decodeCpuNanos.sum(),
         encodeCpuNanos.sum(),
+        statisticsCpuNanos.sum(),
         commitCpuNanos.sum(),
         inputImages.sum(),
         outputImages.sum(),
@@ -90,6 +97,8 @@ public final class WorkerProfile {
    * @param modelCpuNanos the inference thread's CPU time in them (the engine's own threads not
    *     counted)
    * @param modelPasses micro-batches that went through the model
+   * @param encodeCpuNanos building each input's outcome on the codec pool: PNG encoding of its
+   *     outputs and, within it, {@code statisticsCpuNanos} for its image statistics
    * @param firstModelStart {@link System#nanoTime()} at the first model pass since {@link
    *     #startSpan()} (0: none)
    * @param lastModelEnd {@link System#nanoTime()} at the end of the latest model pass
@@ -100,6 +109,7 @@ public final class WorkerProfile {
       long modelPasses,
       long decodeCpuNanos,
       long encodeCpuNanos,
+      long statisticsCpuNanos,
       long commitCpuNanos,
       long inputImages,
       long outputImages,
@@ -113,6 +123,7 @@ public final class WorkerProfile {
           modelPasses - earlier.modelPasses,
           decodeCpuNanos - earlier.decodeCpuNanos,
           encodeCpuNanos - earlier.encodeCpuNanos,
+          statisticsCpuNanos - earlier.statisticsCpuNanos,
           commitCpuNanos - earlier.commitCpuNanos,
           inputImages - earlier.inputImages,
           outputImages - earlier.outputImages,

@@ -548,10 +548,11 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         w.modelNanos() / 1e9 / r.seconds());
     System.out.printf(
         Locale.ROOT,
-        "  worker: decode %.2f ms CPU/input, encode %.2f ms CPU/output (%.1f KB/output), "
-            + "commit %.2f ms CPU/output%n",
+        "  worker: decode %.2f ms CPU/input, image statistics %.2f ms CPU/input, "
+            + "encode %.2f ms CPU/output (%.1f KB/output), commit %.2f ms CPU/output%n",
         w.decodeCpuNanos() / 1e6 / Math.max(1, w.inputImages()),
-        w.encodeCpuNanos() / 1e6 / outputs,
+        w.statisticsCpuNanos() / 1e6 / Math.max(1, w.inputImages()),
+        (w.encodeCpuNanos() - w.statisticsCpuNanos()) / 1e6 / outputs,
         w.outputBytes() / 1024.0 / outputs,
         w.commitCpuNanos() / 1e6 / outputs);
     System.out.printf(
