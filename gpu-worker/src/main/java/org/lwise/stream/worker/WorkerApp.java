@@ -89,9 +89,8 @@ public final class WorkerApp implements Stage {
                     Map.of(
                         "max.poll.records",
                         Math.max(config.maxBatchSize() * 2, 16),
-                        // A batch of enhancements can take minutes on a CPU, and may also wait out
-                        // an
-                        // outage.
+                        // A batch of enhancements can take minutes on a CPU, and may also
+                        // wait out an outage.
                         "max.poll.interval.ms",
                         KafkaClients.pollIntervalCovering(
                             config.connection().retryTimeout(), 900_000))));

@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -15,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.method.ModelCard;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
 
@@ -40,8 +40,7 @@ final class BenchPipeline implements AutoCloseable {
    */
   static BenchPipeline start(Path out, Path model, Map<String, String> settings)
       throws IOException, InterruptedException {
-    Path card = Files.isDirectory(model) ? model.resolve("model-card.json") : model;
-    String modelId = JSON.readTree(card.toFile()).get("id").asText();
+    String modelId = ModelCard.read(model).id();
     System.err.println("Starting the embedded servers and the pipeline under " + out + " ...");
     EmbeddedInfrastructure infra =
         EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"));

@@ -1,6 +1,5 @@
 package org.lwise.stream.launcher;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -28,6 +27,7 @@ import org.apache.commons.math3.stat.regression.SimpleRegression;
 import org.lwise.stream.common.Conditions;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.method.ModelCard;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.JobProgress;
@@ -65,7 +65,6 @@ import picocli.CommandLine.Option;
       "  lwise bench-memory --model method/src/test/resources/models/slim-resnet18 --size 256 --batch-size 4 --batches 2000"
     })
 public final class MemoryBenchCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The worker's count of micro-batches its model ran (a Micrometer distribution summary). */
   static final String BATCH_COUNT_METRIC = "lwise_worker_batch_images_count";
@@ -287,8 +286,7 @@ public final class MemoryBenchCommand implements Callable<Integer> {
     for (double e : eps) {
       conditions.add(Conditions.create(e, 0.5, null, Objective.LOGIT, List.of(), false));
     }
-    Path card = Files.isDirectory(model) ? model.resolve("model-card.json") : model;
-    String modelId = JSON.readTree(card.toFile()).get("id").asText();
+    String modelId = ModelCard.read(model).id();
     Path csv = out.resolve("memory.csv");
     Files.writeString(
         csv,

@@ -1,6 +1,5 @@
 package org.lwise.stream.launcher;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -24,6 +23,7 @@ import org.lwise.stream.ingest.JobRequest;
 import org.lwise.stream.method.EnhancementCondition;
 import org.lwise.stream.method.ImageDecoder;
 import org.lwise.stream.method.L2ProjectedAscent;
+import org.lwise.stream.method.ModelCard;
 import org.lwise.stream.method.Preprocessor;
 import org.lwise.stream.method.RobustClassifier;
 import org.lwise.stream.method.TrajectoryPlanner;
@@ -55,7 +55,6 @@ import picocli.CommandLine.Option;
       "  lwise bench-pipeline --model method/src/test/resources/models/tiny-224 --count 64 --repeat 2"
     })
 public final class PipelineBenchCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Option(
       names = "--model",
@@ -198,11 +197,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       conditions.add(Conditions.create(e, 0.5, null, objective, List.of(), false));
     }
     Map<String, Map<String, String>> settings = parseVariants();
-    String modelId =
-        JSON.readTree(
-                (Files.isDirectory(model) ? model.resolve("model-card.json") : model).toFile())
-            .get("id")
-            .asText();
+    String modelId = ModelCard.read(model).id();
     System.err.println("Starting the embedded servers under " + out + " ...");
     try (EmbeddedInfrastructure infra =
         EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {

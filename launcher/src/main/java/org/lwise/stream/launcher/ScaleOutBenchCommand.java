@@ -1,6 +1,5 @@
 package org.lwise.stream.launcher;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +27,7 @@ import org.lwise.stream.common.KafkaClients;
 import org.lwise.stream.common.TopicNames;
 import org.lwise.stream.ingest.IngestReport;
 import org.lwise.stream.ingest.JobRequest;
+import org.lwise.stream.method.ModelCard;
 import org.lwise.stream.schema.Condition;
 import org.lwise.stream.schema.ImageFormat;
 import org.lwise.stream.schema.Objective;
@@ -54,7 +54,6 @@ import picocli.CommandLine.Option;
       "  lwise bench-scaleout --protocols consumer --count 32 --pause-count 1500 --no-crash"
     })
 public final class ScaleOutBenchCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String GROUP = "lwise-gpu-worker";
 
   @Option(
@@ -149,11 +148,7 @@ public final class ScaleOutBenchCommand implements Callable<Integer> {
     Path dirmap =
         BenchImages.writeDataset(
             Files.createDirectories(out.resolve("dataset")), Math.max(count, pauseCount), size);
-    String modelId =
-        JSON.readTree(
-                (Files.isDirectory(model) ? model.resolve("model-card.json") : model).toFile())
-            .get("id")
-            .asText();
+    String modelId = ModelCard.read(model).id();
     System.err.println("Starting the embedded servers under " + out + " ...");
     try (EmbeddedInfrastructure infra =
         EmbeddedInfrastructure.start(out, Launcher.registryJar(), List.of("*"))) {

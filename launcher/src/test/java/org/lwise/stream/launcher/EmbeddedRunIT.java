@@ -100,23 +100,7 @@ class EmbeddedRunIT {
             "worker.max.batch.wait.ms=50",
             ""));
     long started = System.nanoTime();
-    Process run =
-        launcher(
-                tmp.resolve("run.console"),
-                "run",
-                "--dirmap",
-                dirmap.toString(),
-                "--model",
-                "../demo/models/fashion-cnn-robust",
-                "--eps",
-                "0.25,0.5,1",
-                "--objective",
-                "logit_diverge",
-                "--out",
-                out.toString(),
-                "--config",
-                config.toString())
-            .start();
+    Process run = runLabJob(tmp.resolve("run.console"));
     assertThat(run.waitFor(6, TimeUnit.MINUTES)).as("lwise run ended").isTrue();
     runExit = run.exitValue();
     System.out.printf(
@@ -212,8 +196,11 @@ class EmbeddedRunIT {
     }
   }
 
-  /** The first run's command again, its console in {@code consoleFile}. */
-  static Process runAgain(Path consoleFile) throws IOException {
+  /**
+   * The README's run as a lab configures it ({@code lab.properties}), console in {@code
+   * consoleFile}.
+   */
+  static Process runLabJob(Path consoleFile) throws IOException {
     return launcher(
             consoleFile,
             "run",
@@ -236,7 +223,7 @@ class EmbeddedRunIT {
   @Order(0)
   void shouldReportAFinishedJobAgainWithoutStartingAServerWhileItsDirmapsAreUnchanged()
       throws Exception {
-    Process again = runAgain(tmp.resolve("again.console"));
+    Process again = runLabJob(tmp.resolve("again.console"));
     assertThat(again.waitFor(2, TimeUnit.MINUTES)).isTrue();
     String rerun = Files.readString(tmp.resolve("again.console"));
     assertThat(again.exitValue()).as(rerun).isZero();
@@ -254,7 +241,7 @@ class EmbeddedRunIT {
     Path aside = tmp.resolve("natural-dirmap.csv");
     Files.move(natural, aside);
     try {
-      Process checked = runAgain(tmp.resolve("checked.console"));
+      Process checked = runLabJob(tmp.resolve("checked.console"));
       assertThat(checked.waitFor(3, TimeUnit.MINUTES)).isTrue();
       String fromKafka = Files.readString(tmp.resolve("checked.console"));
       assertThat(checked.exitValue()).as(fromKafka).isZero();
