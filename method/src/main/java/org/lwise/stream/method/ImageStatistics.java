@@ -1,8 +1,11 @@
 package org.lwise.stream.method;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import org.jtransforms.dct.DoubleDCT_2D;
+import pl.edu.icm.jlargearrays.ConcurrencyUtils;
 
 /**
  * Two model-free statistics of an image that correlate with how late deep classifiers learn it
@@ -22,9 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       few per cent for a smooth photograph.
  * </ul>
  *
- * <p>The DCT is the direct separable product {@code C_H · L · C_Wᵀ} with precomputed cosine
- * matrices: O(S³), about 2·224³ multiply-adds (a few ms) for a 224 crop. commons-math3's fast
- * transform needs sides of 2ⁿ + 1 and is a DCT-I, which no model crop size matches.
+ * <p>The DCT is JTransforms' FFT-based DCT-II of any side, scaled to be orthonormal: about 2.5 ms
+ * for a 224 crop against 20 ms for the direct separable product {@code C_H · L · C_Wᵀ} it replaced
+ * (equal to 2·10⁻¹⁰). commons-math3's fast transform needs sides of 2ⁿ + 1 and is a DCT-I, which no
+ * model crop size matches.
  */
 public final class ImageStatistics {
   /** The side of the entropy's sliding window. */
@@ -32,6 +36,18 @@ public final class ImageStatistics {
 
   /** The share of the AC energy the relevant DCT coefficients hold. */
   public static final double DCT_ENERGY_SHARE = 0.95;
+
+  static {
+    // The codec pool already runs one image per core; JTransforms' own threads would only compete.
+    ConcurrencyUtils.setNumberOfThreads(1);
+  }
+
+  /**
+   * One transform per codec thread and crop size: it holds its cosine and FFT tables (built once),
+   * and JTransforms does not promise that one instance may be used by several threads at once.
+   */
+  private static final ThreadLocal<Map<List<Integer>, DoubleDCT_2D>> TRANSFORMS =
+      ThreadLocal.withInitial(HashMap::new);
 
   /** Both statistics of one image. */
   public record Values(double entropy, double dctRelevantFraction) {}
@@ -116,59 +132,78 @@ public final class ImageStatistics {
       energy[i - 1] = c[i] * c[i];
       acEnergy += energy[i - 1];
     }
-    Arrays.sort(energy);
+    return (double) largestReaching(energy, share * acEnergy) / acCount;
+  }
+
+  /**
+   * The fewest values, largest first, whose sum reaches {@code target}: the count a descending sort
+   * and a running sum give, found by quickselect-style partitioning instead. Sorting 50,000
+   * energies took longer than the FFT-based DCT itself; here each round keeps only the side of the
+   * pivot where the answer lies (expected linear time). Reorders {@code values}. Sums are taken in
+   * another order than the sort's, so a count can differ from it only when the running sum meets
+   * the target within rounding.
+   */
+  static int largestReaching(double[] values, double target) {
+    int lo = 0;
+    int hi = values.length;
+    int count = 0;
     double held = 0;
-    int relevant = 0;
-    for (int i = energy.length - 1; i >= 0 && held < share * acEnergy; i--) {
-      held += energy[i];
-      relevant++;
+    while (held < target && lo < hi) {
+      double pivot = medianOfThree(values[lo], values[(lo + hi) >>> 1], values[hi - 1]);
+      // Three-way partition of [lo, hi): greater than the pivot, equal, less.
+      int greater = lo;
+      int less = hi;
+      double greaterSum = 0;
+      for (int i = lo; i < less; ) {
+        double v = values[i];
+        if (v > pivot) {
+          greaterSum += v;
+          swap(values, i++, greater++);
+        } else if (v < pivot) {
+          swap(values, i, --less);
+        } else {
+          i++;
+        }
+      }
+      if (held + greaterSum >= target) {
+        hi = greater; // the answer lies among the greater ones
+        continue;
+      }
+      held += greaterSum;
+      count += greater - lo;
+      for (int i = greater; i < less && held < target; i++) {
+        held += pivot;
+        count++;
+      }
+      lo = less;
     }
-    return (double) relevant / acCount;
+    return count;
+  }
+
+  private static double medianOfThree(double a, double b, double c) {
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+  }
+
+  private static void swap(double[] values, int i, int j) {
+    double v = values[i];
+    values[i] = values[j];
+    values[j] = v;
   }
 
   /** The orthonormal 2-D DCT-II, row-major, c[u·W + v] with u vertical frequency. */
   static double[] dct2(int[] gray, int width, int height) {
-    double[] cw = dctMatrix(width);
-    double[] ch = dctMatrix(height);
-    // rows: t = L · C_Wᵀ (each row transformed), then c = C_H · t (each column).
-    double[] t = new double[height * width];
-    for (int y = 0; y < height; y++) {
-      for (int v = 0; v < width; v++) {
-        double s = 0;
-        for (int x = 0; x < width; x++) {
-          s += gray[y * width + x] * cw[v * width + x];
-        }
-        t[y * width + v] = s;
-      }
+    double[] c = new double[gray.length];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = gray[i];
     }
-    double[] c = new double[height * width];
-    for (int u = 0; u < height; u++) {
-      for (int y = 0; y < height; y++) {
-        double w = ch[u * height + y];
-        for (int v = 0; v < width; v++) {
-          c[u * width + v] += w * t[y * width + v];
-        }
-      }
-    }
+    TRANSFORMS
+        .get()
+        .computeIfAbsent(List.of(height, width), ImageStatistics::newTransform)
+        .forward(c, true);
     return c;
   }
 
-  /** One matrix per side: a 224 px crop's two cost 100,000 cosines, about 4 ms, per image. */
-  private static final Map<Integer, double[]> DCT_MATRICES = new ConcurrentHashMap<>();
-
-  /** C[k][n] = α_k·cos(π(2n + 1)k / 2N), α_0 = √(1/N), α_k = √(2/N); shared, never written. */
-  private static double[] dctMatrix(int n) {
-    return DCT_MATRICES.computeIfAbsent(n, ImageStatistics::newDctMatrix);
-  }
-
-  private static double[] newDctMatrix(int n) {
-    double[] m = new double[n * n];
-    for (int k = 0; k < n; k++) {
-      double alpha = Math.sqrt((k == 0 ? 1.0 : 2.0) / n);
-      for (int i = 0; i < n; i++) {
-        m[k * n + i] = alpha * Math.cos(Math.PI * (2 * i + 1) * k / (2.0 * n));
-      }
-    }
-    return m;
+  private static DoubleDCT_2D newTransform(List<Integer> heightWidth) {
+    return new DoubleDCT_2D(heightWidth.get(0), heightWidth.get(1));
   }
 }

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.IntBinaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -123,6 +127,85 @@ class ImageStatisticsTest {
     assertThat(ImageStatistics.of(checker).entropy()).isCloseTo(expected, offset(1e-12));
     assertThat(ImageStatistics.of(checker).dctRelevantFraction())
         .isCloseTo(directDctFraction(checker, 0.95), offset(1e-12));
+  }
+
+  /** The orthonormal DCT-II as the separable product of cosine matrices, from its definition. */
+  private static double[] directDct(int[] gray, int w, int h) {
+    double[] c = new double[w * h];
+    for (int u = 0; u < h; u++) {
+      double au = Math.sqrt((u == 0 ? 1.0 : 2.0) / h);
+      for (int v = 0; v < w; v++) {
+        double av = Math.sqrt((v == 0 ? 1.0 : 2.0) / w);
+        double sum = 0;
+        for (int y = 0; y < h; y++) {
+          double cy = Math.cos(Math.PI * (2 * y + 1) * u / (2.0 * h));
+          for (int x = 0; x < w; x++) {
+            sum += gray[y * w + x] * cy * Math.cos(Math.PI * (2 * x + 1) * v / (2.0 * w));
+          }
+        }
+        c[u * w + v] = au * av * sum;
+      }
+    }
+    return c;
+  }
+
+  @Test
+  void shouldComputeTheOrthonormalDctForSidesThatAreNoPowerOfTwo() {
+    Random random = new Random(11);
+    for (int[] size : new int[][] {{37, 23}, {28, 28}, {15, 64}}) {
+      int[] gray = new int[size[0] * size[1]];
+      Arrays.setAll(gray, i -> random.nextInt(256));
+      double[] expected = directDct(gray, size[0], size[1]);
+      double[] actual = ImageStatistics.dct2(gray, size[0], size[1]);
+      for (int i = 0; i < expected.length; i++) {
+        assertThat(actual[i])
+            .as("%s, coefficient %d", Arrays.toString(size), i)
+            .isCloseTo(expected[i], offset(1e-9));
+      }
+    }
+  }
+
+  @Test
+  void shouldCountTheLargestValuesReachingATargetAsADescendingSortDoes() {
+    Random random = new Random(5);
+    for (int round = 0; round < 200; round++) {
+      // Few distinct values in some rounds, so ties straddle the target.
+      int distinct = round % 2 == 0 ? 5 : 1_000_000;
+      double[] values = new double[1 + random.nextInt(400)];
+      Arrays.setAll(values, i -> 1 + random.nextInt(distinct));
+      double[] sorted = values.clone();
+      Arrays.sort(sorted);
+      double total = Arrays.stream(values).sum();
+      double target = random.nextDouble() * total;
+      int expected = 0;
+      double held = 0;
+      for (int i = sorted.length - 1; i >= 0 && held < target; i--) {
+        held += sorted[i];
+        expected++;
+      }
+      assertThat(ImageStatistics.largestReaching(values, target))
+          .as("round %d", round)
+          .isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void shouldGiveTheSameValuesFromManyThreadsAtOnce() throws Exception {
+    Random random = new Random(3);
+    RgbImage noise = gray(224, 224, (x, y) -> (x * y + random.nextInt(40)) % 256);
+    ImageStatistics.Values alone = ImageStatistics.of(noise);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<ImageStatistics.Values>> results = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        results.add(pool.submit(() -> ImageStatistics.of(noise)));
+      }
+      for (Future<ImageStatistics.Values> result : results) {
+        assertThat(result.get()).isEqualTo(alone);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
