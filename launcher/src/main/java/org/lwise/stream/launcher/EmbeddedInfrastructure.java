@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -205,7 +205,11 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
       for (String name :
           new String[] {"kafka.port", "kafka.controller.port", "registry.port", "s3.port"}) {
         String value = saved.getProperty(name);
-        ports.put(name, value != null ? Integer.parseInt(value) : freePort());
+        ports.put(
+            name,
+            value != null
+                ? Integer.parseInt(value)
+                : PortGuard.freePortBelowEphemeralRange(Set.copyOf(ports.values())));
         saved.setProperty(name, String.valueOf(ports.get(name)));
       }
       try (Writer writer = Files.newBufferedWriter(file)) {
@@ -217,11 +221,9 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     }
   }
 
-  /** A port nothing listens on now. */
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+  /** A port nothing listens on now, outside the range of outgoing connections' ports. */
+  static int freePort() {
+    return PortGuard.freePortBelowEphemeralRange(Set.of());
   }
 
   @Override

@@ -18,6 +18,7 @@ import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,11 +78,39 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (server != null) {
       return;
     }
+    reportFatalFaultsOnTheConsole(dataDir.resolveSibling("kafka.log"));
     KafkaRaftServer started = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
     started.startup();
     server = started;
     awaitReady(Duration.ofSeconds(60));
     log.info("Kafka broker ready on {} (data in {})", bootstrapServers, dataDir);
+  }
+
+  /**
+   * A fatal fault in the broker (a port it cannot bind, a corrupt log) makes Kafka end the process
+   * it runs in, which is the whole {@code lwise run}: say why on the console before it ends, not
+   * only in the broker's log file.
+   */
+  private static void reportFatalFaultsOnTheConsole(Path brokerLog) {
+    Exit.setHaltProcedure(
+        (code, message) -> {
+          System.err.println(fatalFault(code, message, brokerLog));
+          Runtime.getRuntime().halt(code);
+        });
+    Exit.setExitProcedure(
+        (code, message) -> {
+          System.err.println(fatalFault(code, message, brokerLog));
+          Runtime.getRuntime().exit(code);
+        });
+  }
+
+  static String fatalFault(int code, String message, Path brokerLog) {
+    return "The embedded Kafka broker hit a fatal error"
+        + (message == null || message.isBlank() ? "" : " (" + message + ")")
+        + " and ends this process with exit code "
+        + code
+        + "; the cause is in "
+        + brokerLog;
   }
 
   /** Stops the broker, keeping its data; clients see it as unreachable until {@link #start()}. */

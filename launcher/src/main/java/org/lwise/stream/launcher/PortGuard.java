@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
@@ -47,6 +49,52 @@ final class PortGuard {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for port " + port, e);
       }
+    }
+  }
+
+  /** Linux's default range for the local ports of outgoing connections. */
+  private static final int[] DEFAULT_EPHEMERAL_RANGE = {32768, 60999};
+
+  private static final Path EPHEMERAL_RANGE_FILE =
+      Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+
+  /**
+   * A free loopback port below the range the kernel draws outgoing connections' local ports from. A
+   * port the kernel hands out for {@code bind(0)} lies inside that range, so in the moments between
+   * choosing it and the server binding it, any client connection (a readiness probe, a Kafka
+   * client) could take it as its local port; one run lost its broker that way.
+   */
+  static int freePortBelowEphemeralRange(Set<Integer> taken) {
+    int low = ephemeralRange(EPHEMERAL_RANGE_FILE)[0];
+    int from = 10_000;
+    if (low - from >= 1_000) {
+      for (int attempt = 0; attempt < 200; attempt++) {
+        int port = ThreadLocalRandom.current().nextInt(from, low);
+        if (!taken.contains(port) && isFree(port)) {
+          return port;
+        }
+      }
+    }
+    // A machine whose ephemeral range leaves nothing below it: the kernel's choice.
+    for (int attempt = 0; attempt < 20; attempt++) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        if (!taken.contains(socket.getLocalPort())) {
+          return socket.getLocalPort();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot find a free port on loopback", e);
+      }
+    }
+    throw new IllegalStateException("cannot find a free port on loopback");
+  }
+
+  /** The kernel's ephemeral port range, or Linux's default where it cannot be read. */
+  static int[] ephemeralRange(Path file) {
+    try {
+      String[] bounds = Files.readString(file).trim().split("\\s+");
+      return new int[] {Integer.parseInt(bounds[0]), Integer.parseInt(bounds[1])};
+    } catch (IOException | RuntimeException notLinux) {
+      return DEFAULT_EPHEMERAL_RANGE.clone();
     }
   }
 

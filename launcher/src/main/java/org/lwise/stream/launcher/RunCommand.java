@@ -257,6 +257,9 @@ public final class RunCommand implements Callable<Integer> {
       }
     }
     if (embeddedDefault) {
+      // The worker's model needs libtorch, which takes seconds to load: it loads beside the
+      // servers instead of after them.
+      InferenceDevice.loadEngineInBackground();
       System.err.println(
           "Starting the embedded Kafka broker, schema registry and S3 store under "
               + folder
