@@ -20,7 +20,7 @@ lwise() {
     org.lwise.stream.launcher.Launcher run --dirmap "$DEMO/fashion-mnist/dirmap.csv" \
     --model "$DEMO/models/fashion-cnn-robust" --eps 1 --out "$OUT" "$@"
 }
-rm -rf "$OUT"
+rm -rf "$OUT" "$OUT.log"
 echo "$ROOT; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s.%N)
 lwise > "$OUT.first.txt" 2>&1 &
@@ -35,6 +35,15 @@ done
 wait "$pid" || true
 end=$(date +%s.%N)
 printf 'first run: first image after %.1f s, job done after %.1f s\n' "$(echo "$first - $start" | bc)" "$(echo "$end - $start" | bc)"
+# Where the first run's seconds went: each start-up event's first log line, in seconds after start.
+day=$(date -d "@${start%.*}" +%F)
+for event in 'S3 (S3Proxy) ready' 'Schema registry ready' 'Kafka broker ready' 'Created topics' 'Loaded model' \
+    'Assigned partitions' 'submitted:'; do
+  stamp=$(grep -m1 -F "$event" "$OUT.log" | cut -d' ' -f1 || true)
+  if [[ -n "$stamp" ]]; then
+    printf '  %-22s +%.1f s\n' "$event" "$(echo "$(date -d "$day $stamp" +%s.%N) - $start" | bc)"
+  fi
+done
 start=$(date +%s.%N)
 lwise > "$OUT.second.txt" 2>&1 || true
 printf 're-run of the finished job: reported after %.1f s (%s)\n' "$(echo "$(date +%s.%N) - $start" | bc)" \

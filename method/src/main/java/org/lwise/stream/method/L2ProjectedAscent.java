@@ -203,6 +203,9 @@ public final class L2ProjectedAscent {
         lossHistory[i][t] = loss[i];
       }
       float signed = loss[i] * sign[i];
+      // One copy of this image's iterate, shared by every output it is the best of (read-only
+      // downstream): a shared sweep's six outputs used to copy the same pixels six times a step.
+      float[] image = null;
       List<Trajectory.Output> outputs = trajectory.outputs();
       for (int o = 0; o < outputs.size(); o++) {
         if (t > outputs.get(o).steps()) {
@@ -213,7 +216,10 @@ public final class L2ProjectedAscent {
           if (xs == null) {
             xs = x.toType(DataType.FLOAT32, false).toFloatArray();
           }
-          best[i][o] = Arrays.copyOfRange(xs, i * pixels, (i + 1) * pixels);
+          if (image == null) {
+            image = Arrays.copyOfRange(xs, i * pixels, (i + 1) * pixels);
+          }
+          best[i][o] = image;
           bestLoss.get(i)[o] = signed;
           bestSteps.get(i)[o] = t;
         }

@@ -16,10 +16,12 @@ public record RgbImage(int width, int height, byte[] pixels) {
   public static RgbImage fromChw(float[] chw, int size) {
     int plane = size * size;
     byte[] px = new byte[3 * plane];
-    for (int i = 0; i < plane; i++) {
-      for (int c = 0; c < 3; c++) {
-        float v = (float) Math.floor(chw[c * plane + i] * 255f + 0.5f);
-        px[3 * i + c] = (byte) Math.max(0, Math.min(255, (int) v));
+    for (int c = 0; c < 3; c++) {
+      for (int i = 0; i < plane; i++) {
+        // Truncation is floor for every value the clamp keeps (≥ 0), and below 0 both clamp to 0;
+        // Math.floor here was StrictMath's, not an intrinsic, and a fifth of the codec pool's time.
+        int v = (int) (chw[c * plane + i] * 255f + 0.5f);
+        px[3 * i + c] = (byte) Math.max(0, Math.min(255, v));
       }
     }
     return new RgbImage(size, size, px);

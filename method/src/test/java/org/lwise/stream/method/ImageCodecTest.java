@@ -36,6 +36,36 @@ class ImageCodecTest {
   }
 
   @Test
+  void shouldConvertEveryValueAsFloorWouldAroundEachRoundingEdge() {
+    // Values just below, at and above each k/255 − 0.5/255 edge, negatives, NaN and extremes.
+    float[] values = new float[3 * 256 * 3 + 6];
+    int n = 0;
+    for (int k = 0; k < 256 * 3; k++) {
+      float edge = (k / 3 - 0.5f) / 255f;
+      values[n++] = k % 3 == 0 ? Math.nextDown(edge) : k % 3 == 1 ? edge : Math.nextUp(edge);
+    }
+    for (float v : new float[] {-0.7f / 255f, -1e9f, 1e9f, Float.NaN, 0f, 1f}) {
+      values[n++] = v;
+    }
+    int size = 1;
+    while (3 * size * size < n) {
+      size++;
+    }
+    float[] chw = Arrays.copyOf(values, 3 * size * size);
+    RgbImage image = RgbImage.fromChw(chw, size);
+    int plane = size * size;
+    for (int c = 0; c < 3; c++) {
+      for (int i = 0; i < plane; i++) {
+        double floor = Math.floor(chw[c * plane + i] * 255f + 0.5f);
+        int expected = (int) Math.max(0, Math.min(255, Double.isNaN(floor) ? 0 : floor));
+        assertThat(image.get(i % size, i / size, c))
+            .as("%s", chw[c * plane + i])
+            .isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
   void shouldScoreTheGroundTruthLogit() {
     GroundTruthLogitScorer.Scores s = GroundTruthLogitScorer.score(new float[] {1f, 3f, 0f}, 0);
     assertThat(s.gtLogit()).isEqualTo(1.0);
