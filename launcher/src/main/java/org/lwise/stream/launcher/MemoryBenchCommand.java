@@ -1,9 +1,7 @@
 package org.lwise.stream.launcher;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -300,7 +298,7 @@ public final class MemoryBenchCommand implements Callable<Integer> {
       props.put("aggregator.output.dir", out.toString());
       props.put("uploader.local.dir", out.toString());
       props.put("api.port", "-1");
-      int metricsPort = freePort();
+      int metricsPort = EmbeddedInfrastructure.freePort();
       try (PipelineRun run = new PipelineRun(props, 0);
           WorkerProcess worker =
               WorkerProcess.start(
@@ -543,14 +541,6 @@ public final class MemoryBenchCommand implements Callable<Integer> {
           "jcmd " + String.join(" ", command) + " failed: " + output.strip());
     }
     return output;
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static void print(Sample s) {

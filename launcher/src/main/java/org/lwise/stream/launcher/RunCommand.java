@@ -1,5 +1,6 @@
 package org.lwise.stream.launcher;
 
+import ai.djl.engine.Engine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -214,6 +215,26 @@ public final class RunCommand implements Callable<Integer> {
     return done.getFailed() > 0 ? 2 : 0;
   }
 
+  /**
+   * Starts loading the PyTorch engine (libtorch's native libraries: 1–2 s of CPU and disk) on a
+   * daemon thread. A failure is logged here and happens again, reported to the user, when the
+   * worker loads its model.
+   */
+  private static void loadEngineInBackground() {
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                Engine.getEngine("PyTorch");
+              } catch (RuntimeException | Error e) {
+                LOG.warn("Loading libtorch ahead of the model failed: {}", e.toString());
+              }
+            },
+            "lwise-load-engine");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
   private static IngestReport joinSubmission(CompletableFuture<IngestReport> submission) {
     try {
       return submission.join();
@@ -259,7 +280,7 @@ public final class RunCommand implements Callable<Integer> {
     if (embeddedDefault) {
       // The worker's model needs libtorch, which takes seconds to load: it loads beside the
       // servers instead of after them.
-      InferenceDevice.loadEngineInBackground();
+      loadEngineInBackground();
       System.err.println(
           "Starting the embedded Kafka broker, schema registry and S3 store under "
               + folder

@@ -3,8 +3,6 @@ package org.lwise.stream.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -31,9 +29,9 @@ class KafkaSaslIT {
 
   @BeforeAll
   static void startBrokerWithSaslPlain() {
-    int port = freePort();
-    int saslPort = freePort();
-    int controllerPort = freePort();
+    int port = EmbeddedInfrastructure.freePort();
+    int saslPort = EmbeddedInfrastructure.freePort();
+    int controllerPort = EmbeddedInfrastructure.freePort();
     saslBootstrap = "127.0.0.1:" + saslPort;
     kafka =
         EmbeddedKafka.start(
@@ -41,7 +39,9 @@ class KafkaSaslIT {
             port,
             controllerPort,
             saslPlainListener(port, saslPort, controllerPort));
-    registry = EmbeddedRegistry.start(Launcher.registryJar(), tmp.resolve("registry"), freePort());
+    registry =
+        EmbeddedRegistry.start(
+            Launcher.registryJar(), tmp.resolve("registry"), EmbeddedInfrastructure.freePort());
   }
 
   /**
@@ -151,13 +151,5 @@ class KafkaSaslIT {
                 + "\";",
             ""));
     return file;
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

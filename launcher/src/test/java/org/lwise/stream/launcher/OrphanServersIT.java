@@ -22,7 +22,7 @@ class OrphanServersIT {
 
   @Test
   void shouldEndTheRegistryWhenItsParentIsKilled() throws Exception {
-    int port = freePort();
+    int port = EmbeddedInfrastructure.freePort();
     Process parent =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -99,11 +99,5 @@ class OrphanServersIT {
     }
     // Nothing was started by the refused run: the broker's port is free again.
     assertThat(PortGuard.isFree(Integer.parseInt(ports.getProperty("kafka.port")))).isTrue();
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

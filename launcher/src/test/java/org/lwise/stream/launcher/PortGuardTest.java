@@ -35,12 +35,4 @@ class PortGuardTest {
     assertThat(PortGuard.ephemeralRange(file)).containsExactly(49152, 65535);
     assertThat(PortGuard.ephemeralRange(tmp.resolve("absent"))).containsExactly(32768, 60999);
   }
-
-  @Test
-  void shouldNameTheBrokersLogWhenKafkaEndsTheProcess() {
-    assertThat(EmbeddedKafka.fatalFault(1, null, Path.of("/out/.embedded/kafka.log")))
-        .isEqualTo(
-            "The embedded Kafka broker hit a fatal error and ends this process with exit code 1;"
-                + " the cause is in /out/.embedded/kafka.log");
-  }
 }

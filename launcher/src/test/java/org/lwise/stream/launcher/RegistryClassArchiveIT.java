@@ -3,7 +3,6 @@ package org.lwise.stream.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +23,8 @@ class RegistryClassArchiveIT {
     Path jar = Launcher.registryJar().toAbsolutePath();
     Path archives = tmp.resolve("cds");
     EmbeddedRegistry registry =
-        EmbeddedRegistry.start(jar, tmp.resolve("registry"), freePort(), archives);
+        EmbeddedRegistry.start(
+            jar, tmp.resolve("registry"), EmbeddedInfrastructure.freePort(), archives);
     assertThat(arguments(registry)).anyMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit="));
     registry.stop();
 
@@ -70,12 +70,6 @@ class RegistryClassArchiveIT {
   private static List<Path> files(Path folder) throws IOException {
     try (Stream<Path> files = Files.list(folder)) {
       return files.toList();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

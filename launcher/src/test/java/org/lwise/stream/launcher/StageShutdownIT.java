@@ -2,7 +2,6 @@ package org.lwise.stream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,7 +54,7 @@ class StageShutdownIT {
   @ValueSource(strings = {"worker", "uploader", "aggregator"})
   void shouldReportReadyServeMetricsAndHealthAndStopWithinTenSecondsOfSigterm(String stage)
       throws Exception {
-    int metricsPort = freePort();
+    int metricsPort = EmbeddedInfrastructure.freePort();
     Process process = start(stage, metricsPort);
     try {
       awaitConsuming(process, stage, group(stage), Duration.ofMinutes(2));
@@ -186,12 +185,6 @@ class StageShutdownIT {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   private static String output(String stage) throws Exception {

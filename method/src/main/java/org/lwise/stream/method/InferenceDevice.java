@@ -2,7 +2,6 @@ package org.lwise.stream.method;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -21,28 +20,6 @@ public final class InferenceDevice {
   /** Whether {@code setting} is one of the accepted forms. */
   public static boolean isValid(String setting) {
     return setting != null && SETTING.matcher(setting).matches();
-  }
-
-  /**
-   * Starts loading the PyTorch engine (libtorch's native libraries: 1–2 s of CPU and disk) on a
-   * daemon thread, so that a process that starts servers first has it ready by the time it loads a
-   * model. A failure here is not lost: the model's load later fails the same way and reports it.
-   */
-  public static CompletableFuture<Engine> loadEngineInBackground() {
-    CompletableFuture<Engine> loaded = new CompletableFuture<>();
-    Thread thread =
-        new Thread(
-            () -> {
-              try {
-                loaded.complete(Engine.getEngine("PyTorch"));
-              } catch (RuntimeException | Error e) {
-                loaded.completeExceptionally(e);
-              }
-            },
-            "lwise-load-engine");
-    thread.setDaemon(true);
-    thread.start();
-    return loaded;
   }
 
   /** The device for {@code setting} on this machine. */
